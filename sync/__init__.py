@@ -1,0 +1,19 @@
+"""Beatbook's sync engine: clocks, per-field merge and batch semantics. Standard library only."""
+
+from .errors import (
+    ClockDriftError,
+    CounterOverflowError,
+    DuplicateNodeError,
+    HLCFormatError,
+    StaleWriteError,
+    SyncError,
+)
+from .hlc import HLC, MAX_COUNTER, MAX_MILLIS, SERVER_NODE, correct
+from .merge import DELETED, Change, Conflict, MergeOutcome, RecordState, json_equal, merge
+
+__all__ = [
+    "HLC", "MAX_COUNTER", "MAX_MILLIS", "SERVER_NODE", "correct",
+    "DELETED", "Change", "Conflict", "MergeOutcome", "RecordState", "json_equal", "merge",
+    "SyncError", "HLCFormatError", "ClockDriftError", "CounterOverflowError",
+    "DuplicateNodeError", "StaleWriteError",
+]
