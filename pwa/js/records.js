@@ -1,0 +1,160 @@
+// The local view of a record: the server's last state with the officer's unsynced changes laid
+// over it, plus the receipt the log shows (pending, synced, needs attention, conflict).
+
+import { STORES, req, getAllByPrefix } from './db.js';
+
+/**
+ * @typedef {Object} ServerState what the last pull said about a record
+ * @property {number} rev
+ * @property {boolean} deleted
+ * @property {Object<string, any>} data
+ * @property {Object<string, string>} [hlc]
+ * @property {{id: any, username: string, display_name: string}} [officer]
+ * @property {string} [team]
+ * @property {{state: string, comment?: string, by?: any, at?: string} | null} [review]
+ * @property {Array<Conflict>} [conflicts]
+ * @property {string} [updated_at]
+ *
+ * @typedef {{field: string, winner: {value: any, hlc: string}, loser: {value: any, hlc: string}}} Conflict
+ *
+ * @typedef {Object} Receipt
+ * @property {'pending'|'synced'|'rejected'|'conflict'} state
+ * @property {string|null} at when the server took it (ISO), for synced
+ * @property {Object<string, string[]>|null} errors the server's reasons, field -> messages
+ * @property {Conflict[]} conflicts
+ *
+ * @typedef {Object} LocalRecord
+ * @property {string} user the signed-in officer whose store this is
+ * @property {string} id
+ * @property {number|null} rev the last rev this device saw
+ * @property {ServerState|null} server
+ * @property {Object<string, any>} fields the current view
+ * @property {boolean} deleted
+ * @property {string} occurred_at copied out for the time index
+ * @property {string} kind
+ * @property {boolean} mine made by this officer (team records are read-only here)
+ * @property {{status: string, at: string, conflicts: Conflict[]}|null} lastResult last push result
+ * @property {Receipt} receipt
+ */
+
+/**
+ * Recompute a record's view and receipt from its server state and its outbox entries.
+ * @param {LocalRecord} doc
+ * @param {import('./outbox.js').OutboxEntry[]} entries this record's entries in queue order
+ * @returns {LocalRecord}
+ */
+export function refresh(doc, entries) {
+  const fields = { ...(doc.server?.data ?? {}) };
+  let deleted = doc.server?.deleted ?? false;
+  for (const entry of entries) {
+    if (entry.op === 'delete') deleted = true;
+    else Object.assign(fields, entry.data);
+  }
+  const rejected = entries.find((e) => e.state === 'rejected');
+  const conflicts = doc.server?.conflicts?.length
+    ? doc.server.conflicts
+    : doc.lastResult?.conflicts ?? [];
+  /** @type {Receipt} */
+  let receipt;
+  if (rejected) {
+    receipt = { state: 'rejected', at: null, errors: rejected.errors ?? {}, conflicts };
+  } else if (entries.length) {
+    receipt = { state: 'pending', at: null, errors: null, conflicts };
+  } else if (conflicts.length) {
+    receipt = { state: 'conflict', at: doc.lastResult?.at ?? doc.server?.updated_at ?? null, errors: null, conflicts };
+  } else {
+    receipt = { state: 'synced', at: doc.lastResult?.at ?? doc.server?.updated_at ?? null, errors: null, conflicts };
+  }
+  return {
+    ...doc,
+    fields,
+    deleted,
+    occurred_at: fields.occurred_at ?? '',
+    kind: fields.kind ?? '',
+    receipt,
+  };
+}
+
+/**
+ * A fresh document for a record created on this device.
+ * @param {string} user
+ * @param {string} id
+ * @returns {LocalRecord}
+ */
+export function newDoc(user, id) {
+  return {
+    user, id, rev: null, server: null, fields: {}, deleted: false, occurred_at: '', kind: '',
+    mine: true, lastResult: null,
+    receipt: { state: 'pending', at: null, errors: null, conflicts: [] },
+  };
+}
+
+/**
+ * Fold one pulled change (the record's full current state) into the local store. Runs inside the
+ * caller's transaction over records + outbox.
+ * @param {IDBTransaction} tx
+ * @param {string} user
+ * @param {any} change an item of pull's `changes`
+ */
+export async function applyPulled(tx, user, change) {
+  const records = tx.objectStore(STORES.records);
+  const existing = /** @type {LocalRecord|undefined} */ (await req(records.get([user, change.id])));
+  const doc = existing ?? newDoc(user, change.id);
+  // An older state than one we already hold (a push result told us a later rev) is still the
+  // truth of fields, but never lower our rev: our queued edits are based on the later one.
+  const entries = await getAllByPrefix(tx.objectStore(STORES.outbox), 'by_record', [user, change.id]);
+  const next = refresh(
+    {
+      ...doc,
+      rev: Math.max(doc.rev ?? 0, change.rev),
+      mine: String(change.officer?.id ?? user) === user,
+      lastResult: null,
+      server: {
+        rev: change.rev,
+        deleted: Boolean(change.deleted),
+        data: change.data ?? {},
+        hlc: change.hlc ?? {},
+        officer: change.officer,
+        team: change.team,
+        review: change.review ?? null,
+        conflicts: change.conflicts ?? [],
+        updated_at: change.updated_at,
+      },
+    },
+    entries,
+  );
+  await req(records.put(next));
+  return next;
+}
+
+/**
+ * The log: this officer's visible records, newest first, optionally filtered.
+ * @param {IDBDatabase} db
+ * @param {string} user
+ * @param {{kind?: string, from?: string, to?: string}} [filter] from/to are YYYY-MM-DD (local days)
+ * @returns {Promise<LocalRecord[]>}
+ */
+export async function listRecords(db, user, filter = {}) {
+  const tx = db.transaction([STORES.records], 'readonly');
+  const rows = /** @type {LocalRecord[]} */ (
+    await getAllByPrefix(tx.objectStore(STORES.records), 'by_user_time', [user])
+  );
+  const fromMs = filter.from ? new Date(`${filter.from}T00:00:00`).getTime() : -Infinity;
+  const toMs = filter.to ? new Date(`${filter.to}T23:59:59.999`).getTime() : Infinity;
+  return rows
+    // A deleted record leaves the log at once; its tombstone waits in the outbox. One whose
+    // deletion the server refused stays visible so it is never silently lost.
+    .filter((r) => !r.deleted || r.receipt.state === 'rejected')
+    .filter((r) => !filter.kind || r.kind === filter.kind)
+    .filter((r) => {
+      const t = Date.parse(r.occurred_at);
+      return Number.isNaN(t) || (t >= fromMs && t <= toMs);
+    })
+    .sort((a, b) => Date.parse(b.occurred_at) - Date.parse(a.occurred_at) || (a.id < b.id ? -1 : 1));
+}
+
+/** @param {IDBDatabase} db @param {string} user @param {string} id */
+export async function getRecord(db, user, id) {
+  const tx = db.transaction([STORES.records], 'readonly');
+  return /** @type {LocalRecord|undefined} */ (await req(tx.objectStore(STORES.records).get([user, id])));
+}
