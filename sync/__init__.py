@@ -10,10 +10,22 @@ from .errors import (
 )
 from .hlc import HLC, MAX_COUNTER, MAX_MILLIS, SERVER_NODE, correct
 from .merge import DELETED, Change, Conflict, MergeOutcome, RecordState, json_equal, merge
+from .store import (
+    BatchWrites,
+    ChangeKey,
+    ConflictWrite,
+    LogEntry,
+    MemoryStore,
+    RecordWrite,
+    Store,
+)
+from .batch import BatchOutcome, ChangeResult, apply_batch
 
 __all__ = [
     "HLC", "MAX_COUNTER", "MAX_MILLIS", "SERVER_NODE", "correct",
     "DELETED", "Change", "Conflict", "MergeOutcome", "RecordState", "json_equal", "merge",
     "SyncError", "HLCFormatError", "ClockDriftError", "CounterOverflowError",
     "DuplicateNodeError", "StaleWriteError",
+    "Store", "MemoryStore", "BatchWrites", "RecordWrite", "LogEntry", "ConflictWrite", "ChangeKey",
+    "apply_batch", "BatchOutcome", "ChangeResult",
 ]
