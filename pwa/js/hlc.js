@@ -5,19 +5,28 @@ const MILLIS_DIGITS = 15;
 const COUNTER_DIGITS = 5;
 export const MAX_COUNTER = 99999;
 const MAX_MILLIS = 10 ** MILLIS_DIGITS - 1;
-const PATTERN = /^(\d{15})-(\d{5})-([0-9a-f]{32}|server)$/;
+const PATTERN = /^([0-9]{15})-([0-9]{5})-([a-z0-9]{1,64})$/;
+const NODE = /^[a-z0-9]{1,64}$/;
 
-export class HLCFormatError extends Error {}
-export class CounterOverflowError extends Error {}
-export class ClockDriftError extends Error {}
-export class DuplicateNodeError extends Error {}
+export class HLCFormatError extends Error {
+  name = 'HLCFormatError';
+}
+export class CounterOverflowError extends Error {
+  name = 'CounterOverflowError';
+}
+export class ClockDriftError extends Error {
+  name = 'ClockDriftError';
+}
+export class DuplicateNodeError extends Error {
+  name = 'DuplicateNodeError';
+}
 
 /** An immutable stamp (millis, counter, node). */
 export class HLC {
   /**
    * @param {number} millis milliseconds since the epoch
    * @param {number} counter logical counter, 0..99999
-   * @param {string} node device id (32 lowercase hex) or "server"
+   * @param {string} node device id (32 lowercase hex) or "server": 1..64 of [a-z0-9]
    */
   constructor(millis, counter, node) {
     if (!Number.isInteger(millis) || millis < 0 || millis > MAX_MILLIS) {
@@ -26,7 +35,7 @@ export class HLC {
     if (!Number.isInteger(counter) || counter < 0 || counter > MAX_COUNTER) {
       throw new HLCFormatError(`counter out of range: ${counter}`);
     }
-    if (typeof node !== 'string' || !/^([0-9a-f]{32}|server)$/.test(node)) {
+    if (typeof node !== 'string' || !NODE.test(node)) {
       throw new HLCFormatError(`bad node: ${node}`);
     }
     this.millis = millis;

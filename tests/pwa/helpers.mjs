@@ -56,10 +56,10 @@ export class FakeServer {
   }
 
   #fail(kind, body) {
-    const next = this.failures[0];
+    const next = this.failures.shift();
     if (!next) return null;
     const r = next(kind, body);
-    if (r) this.failures.shift();
+    if (!r) this.failures.unshift(next); // not for this call: keep it for the next one
     return r;
   }
 
