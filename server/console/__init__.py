@@ -1,0 +1,21 @@
+"""The supervisor console: server-rendered pages under /console for supervisors, admins and panel.
+
+Each view module registers its routes on `bp`; registering the blueprint also installs CSRF
+checking and the layout's navigation for every page under /console (assessment pages included).
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+
+
+@bp.record_once
+def _install(state) -> None:
+    from server.console.csrf import init_csrf
+    from server.console.layout import init_layout
+
+    init_csrf(state.app)
+    init_layout(state.app)
+
+
+from server.console import signin  # noqa: E402,F401  (view modules register routes on bp)

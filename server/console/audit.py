@@ -1,0 +1,34 @@
+"""The access log (DPA 2018 Part 3 s.62): who viewed, exported or changed what, and when.
+
+Rows are only ever added; the app has no path that updates or deletes one.
+"""
+
+from __future__ import annotations
+
+from flask import request
+
+from server.console.session import current_user
+from server.extensions import db
+from server.models import AccessLog, User
+
+
+def log_access(
+    action: str,
+    target_type: str = "",
+    target_id: object = "",
+    detail: dict | None = None,
+    *,
+    user: User | None = None,
+) -> AccessLog:
+    """Add an access log row to the session; the caller's commit writes it with the action."""
+    who = user or current_user()
+    row = AccessLog(
+        user_id=who.id if who else None,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id)[:80],
+        detail=detail or {},
+        address=(request.remote_addr or "")[:64],
+    )
+    db.session.add(row)
+    return row

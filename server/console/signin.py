@@ -1,0 +1,69 @@
+"""Signing in and out of the console, and the console's front door."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from server.auth import check_password, check_rate_limit, record_failure
+from server.console import bp
+from server.console.audit import log_access
+from server.console.session import CONSOLE_ROLES, current_user, safe_next, sign_in, sign_out
+from server.errors import ApiError
+from server.extensions import db
+from server.models import User
+
+
+def home_for(user: User) -> str:
+    return "/console/assessment" if user.role == "panel" else "/console/records"
+
+
+@bp.get("/")
+def index():
+    """Send a signed-in user to their first page, anyone else to sign in."""
+    user = current_user()
+    return redirect(home_for(user) if user else url_for("console.sign_in_page"))
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in_page():
+    """The sign-in form; failures are rate limited per account and per address."""
+    next_path = request.values.get("next", "")
+    if request.method == "GET":
+        user = current_user()
+        if user is not None:
+            return redirect(safe_next(next_path) if next_path else home_for(user))
+        return render_template("console/sign_in.html", next=next_path, username="", error=None)
+
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    try:
+        check_rate_limit(username)
+    except ApiError as exc:
+        return _form(username, next_path, exc.message, 429, exc.headers)
+    user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    if not username or not check_password(user, password):
+        record_failure(username)
+        return _form(username, next_path, "Wrong username or password.", 401)
+    if user.role not in CONSOLE_ROLES:
+        return _form(username, next_path, "Officers use the Beatbook app, not the console.", 403)
+    sign_in(user)
+    log_access("sign_in", "user", user.id, user=user)
+    db.session.commit()
+    return redirect(safe_next(next_path) if next_path else home_for(user))
+
+
+def _form(username: str, next_path: str, error: str, status: int, headers=None):
+    page = render_template("console/sign_in.html", next=next_path, username=username, error=error)
+    return page, status, headers or {}
+
+
+@bp.post("/sign-out")
+def sign_out_page():
+    """End the session (a POST with the CSRF token, so no page can sign anyone out)."""
+    user = current_user()
+    if user is not None:
+        log_access("sign_out", "user", user.id, user=user)
+        db.session.commit()
+    sign_out()
+    return redirect(url_for("console.sign_in_page"))
