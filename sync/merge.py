@@ -10,16 +10,22 @@ Pinned by `tests/vectors/merge.json`. The rules are those of `docs/architecture.
 - A write of an equal value still advances the field stamp (max of old and new): later
   concurrent writers must be compared against it, or delivery order would change the winner.
 - A delete concurrent with edits it had not seen (any meta rev > base_rev on a live record),
-  and an upsert concurrent with a delete, both keep the record deleted and record a conflict on
-  `_deleted` with winner `{True, delete stamp}` and loser `{False, edit stamp}`. A tombstone wins
-  over concurrent edits in either order, so delivery order cannot decide whether a record exists.
-- An upsert with no fields never conflicts with a delete (it edited nothing); with base_rev at
-  or past the deletion it is a pure restore.
+  and an upsert concurrent with a delete (base_rev < meta._deleted.rev on a tombstone, even with
+  empty data: it meant the record to exist), both keep the record deleted and record a conflict
+  on `_deleted`: winner `{True, <the delete's stamp>}`, loser `{False, <the edit's stamp>}`; for a
+  delete after unseen edits the edit stamp is the latest stamp among the unseen writes. A
+  tombstone wins over concurrent edits in either order, so delivery order cannot decide whether
+  a record exists.
+- A delete always writes `_deleted` (meta rev `new_rev`, stamp the later of old and new), even
+  on a tombstone, so that upserts which did not see it are concurrent with it. A delete of a
+  tombstone never conflicts: the edits it might not have seen were already in conflict with the
+  first delete.
+- An upsert with empty data on a tombstone whose deletion it saw is a pure restore.
 - A delete of a record that does not exist makes an empty tombstone (merge is total; `apply_batch`
   rejects such deletes before merging).
 - Values are JSON values: `json_equal` treats `true` and `1` as different and `1` and `1.0` as
   equal, as JavaScript does after `JSON.parse`.
-- `conflicts` and `changed_fields` are sorted by field name (`_deleted` sorts first).
+- `conflicts` and `changed_fields` are sorted by field name (code point order).
 """
 
 from __future__ import annotations
@@ -148,15 +154,17 @@ def merge(state: RecordState | None, change: Change, effective_hlc: str,
     deleted = state.deleted
 
     if change.op == DELETE:
-        deleted_meta = meta.get(DELETED)
-        stamp = effective_hlc if deleted_meta is None else max(deleted_meta["hlc"], effective_hlc)
         if not state.deleted and concurrent:
             # Edits the deleter never saw: the tombstone wins, the edits stay as the loser.
             latest_edit = max(m["hlc"] for m in state.meta.values() if m["rev"] > base)
-            conflicts.append(Conflict(DELETED, _side(True, stamp), _side(False, latest_edit)))
-        if not state.deleted or deleted_meta is None or stamp != deleted_meta["hlc"]:
-            meta[DELETED] = {"hlc": stamp, "rev": new_rev}
-            changed.append(DELETED)
+            conflicts.append(Conflict(DELETED, _side(True, effective_hlc),
+                                      _side(False, latest_edit)))
+        # Always a write, even on a tombstone: an upsert that did not see this delete must
+        # find it concurrent, or a restore could win in one delivery order and lose in another.
+        old = meta.get(DELETED)
+        meta[DELETED] = {"hlc": effective_hlc if old is None else max(old["hlc"], effective_hlc),
+                         "rev": new_rev}
+        changed.append(DELETED)
         deleted = True
     else:
         if state.deleted:
@@ -166,8 +174,8 @@ def merge(state: RecordState | None, change: Change, effective_hlc: str,
                 meta[DELETED] = {"hlc": max(deleted_meta["hlc"], effective_hlc), "rev": new_rev}
                 changed.append(DELETED)
                 deleted = False
-            elif change.data:
-                # The edit never saw the deletion: keep its values in the tombstone and let a
+            else:
+                # The upsert never saw the deletion: keep its values in the tombstone and let a
                 # supervisor decide whether to restore.
                 conflicts.append(Conflict(DELETED, _side(True, deleted_meta["hlc"]),
                                           _side(False, effective_hlc)))

@@ -271,8 +271,8 @@ def build_merge() -> dict[str, Any]:
            _del(d, 1), d)
     c.step("delete concurrent with an unseen edit, delete stamp earlier: still deleted", rev2,
            _del(stamp(T + 10, DEV_A), 1), stamp(T + 10, DEV_A))
-    c.step("re-delete seen, earlier stamp: no-op", tomb, _del(stamp(T + 3000, DEV_B), 3),
-           stamp(T + 3000, DEV_B))
+    c.step("re-delete seen, earlier stamp: still writes _deleted (rev), stamp kept", tomb,
+           _del(stamp(T + 3000, DEV_B), 3), stamp(T + 3000, DEV_B))
     c.step("concurrent re-delete, later stamp: merged, stamp advances, no conflict", tomb,
            _del(stamp(T + 5000, DEV_B), 2), stamp(T + 5000, DEV_B))
     restored = c.step("upsert having seen the deletion restores", tomb,
@@ -282,7 +282,7 @@ def build_merge() -> dict[str, Any]:
     c.step("upsert concurrent with the delete merges into the tombstone with a conflict", tomb,
            _up(stamp(T + 6000, DEV_B), 2, summary="Edited offline", people_count=4),
            stamp(T + 6000, DEV_B))
-    c.step("empty upsert concurrent with the delete: nothing to keep, no conflict", tomb,
+    c.step("empty upsert concurrent with the delete still conflicts", tomb,
            _up(stamp(T + 6000, DEV_B), 2), stamp(T + 6000, DEV_B))
     c.step("delete concurrent with an unseen restore", restored, _del(stamp(T + 7000, DEV_C), 3),
            stamp(T + 7000, DEV_C))
