@@ -62,17 +62,16 @@ export function merge(state, change, effectiveHlc, newRev) {
   let deleted = state.deleted;
 
   if (change.op === 'delete') {
-    const deletedMeta = meta[DELETED];
-    const stamp = deletedMeta ? maxStamp(deletedMeta.hlc, effectiveHlc) : effectiveHlc;
-    if (!state.deleted && concurrent) {
-      // Edits the deleter never saw: the tombstone wins, the edits stay as the loser.
-      const latestEdit = Object.values(state.meta).filter((m) => m.rev > base).map((m) => m.hlc).reduce(maxStamp);
-      conflicts.push({ field: DELETED, winner: side(true, stamp), loser: side(false, latestEdit) });
+    const unseen = Object.entries(state.meta).filter(([name, m]) => name !== DELETED && m.rev > base).map(([, m]) => m.hlc);
+    if (!state.deleted && unseen.length) {
+      // Field edits the deleter never saw: the tombstone wins, the edits are the loser.
+      conflicts.push({ field: DELETED, winner: side(true, effectiveHlc), loser: side(false, unseen.reduce(maxStamp)) });
     }
-    if (!state.deleted || !deletedMeta || stamp !== deletedMeta.hlc) {
-      meta[DELETED] = { hlc: stamp, rev: newRev };
-      changed.push(DELETED);
-    }
+    // Always a write, even on a tombstone: an upsert that did not see this delete must find it
+    // concurrent, or a restore could win in one delivery order and lose in another.
+    const old = meta[DELETED];
+    meta[DELETED] = { hlc: old ? maxStamp(old.hlc, effectiveHlc) : effectiveHlc, rev: newRev };
+    changed.push(DELETED);
     deleted = true;
   } else {
     if (state.deleted) {

@@ -1,0 +1,316 @@
+// The app's entry: opens the database, wires the sync engine and the service worker, and routes
+// between screens (#/ My log, #/new, #/edit/ID, #/device, #/signin).
+
+import { openDb } from './db.js';
+import { createApi } from './api.js';
+import { SyncEngine, uuid } from './sync.js';
+import { writeChange } from './outbox.js';
+import { cachedSchema, refreshSchema } from './schema.js';
+import { currentSession, markNeedsSignIn, forget, switchUser } from './session.js';
+import { askPersist, storageState, storageAdvice } from './storage.js';
+import { APP_VERSION } from './version.js';
+import { h, mount, icon } from './ui/dom.js';
+import { renderSignIn } from './ui/signin.js';
+import { renderLog } from './ui/log.js';
+import { renderForm } from './ui/form.js';
+import { renderDevice } from './ui/device.js';
+import { renderSyncBar } from './ui/syncbar.js';
+
+/**
+ * @typedef {Object} Context what every screen gets
+ * @property {IDBDatabase} db
+ * @property {ReturnType<typeof createApi>} api
+ * @property {SyncEngine} engine
+ * @property {import('./session.js').Session} session
+ * @property {import('./schema.js').Schema|null} schema
+ * @property {(hash: string) => void} navigate
+ * @property {(message: string) => void} toast
+ * @property {(fn: () => void) => () => void} onData subscribe to "records changed"
+ * @property {(id: string|null, data: Object<string, any>) => Promise<void>} saveRecord
+ * @property {(id: string) => Promise<void>} deleteRecord
+ * @property {() => Promise<void>} syncNow
+ * @property {(s: import('./session.js').Session) => Promise<void>} signedIn
+ * @property {(o: {discard: boolean}) => Promise<void>} signOut
+ * @property {() => Promise<void>} switchUser
+ * @property {() => Promise<boolean>} checkForUpdate
+ * @property {() => boolean} online
+ */
+
+const BG_SYNC_TAG = 'beatbook-sync';
+const main = /** @type {HTMLElement} */ (document.getElementById('main'));
+const bar = /** @type {HTMLElement} */ (document.getElementById('syncbar'));
+const banners = /** @type {HTMLElement} */ (document.getElementById('banners'));
+const toastEl = /** @type {HTMLElement} */ (document.getElementById('toast'));
+const who = /** @type {HTMLElement} */ (document.getElementById('who'));
+
+/** @type {ServiceWorkerRegistration|null} */
+let registration = null;
+let reloading = false;
+let screenCleanup = () => {};
+let barCleanup = null;
+let renderToken = 0;
+const dataListeners = new Set();
+
+/** @type {Context} */
+const ctx = /** @type {any} */ ({});
+
+function banner(key, text, action) {
+  banners.querySelector(`[data-key="${key}"]`)?.remove();
+  if (!text) return;
+  banners.append(h('div', { class: `banner banner-${key}`, dataset: { key }, role: key === 'update' ? 'status' : 'alert' },
+    icon(key === 'update' ? 'sync' : 'alert'),
+    h('p', {}, text),
+    action ? h('button', { type: 'button', class: 'btn small banner-action', onclick: action.run }, action.label) : null));
+}
+
+let toastTimer = null;
+function toast(message) {
+  toastEl.textContent = message;
+  toastEl.classList.add('show');
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => toastEl.classList.remove('show'), 4000);
+}
+
+function emitData() {
+  for (const fn of dataListeners) fn();
+}
+
+function requestBackgroundSync() {
+  // Background Sync is a bonus where it exists (Chromium); the app never relies on it.
+  const sync = /** @type {any} */ (registration)?.sync;
+  if (sync?.register) sync.register(BG_SYNC_TAG).catch(() => {});
+}
+
+async function route() {
+  const token = ++renderToken;
+  screenCleanup();
+  screenCleanup = () => {};
+  const hash = location.hash || '#/';
+  const s = ctx.session;
+  who.textContent = s ? (s.team?.code ?? s.username) : '';
+  document.getElementById('device-btn').hidden = !s;
+  let cleanup;
+  if (!s) {
+    showBar(false);
+    cleanup = await renderSignIn(main, ctx, {});
+  } else if (hash === '#/signin') {
+    showBar(false);
+    cleanup = await renderSignIn(main, ctx, { expired: s, waiting: ctx.engine.status.waiting });
+  } else if (hash === '#/new' || hash.startsWith('#/edit/')) {
+    showBar(false);
+    cleanup = await renderForm(main, ctx, { id: hash.startsWith('#/edit/') ? decodeURIComponent(hash.slice(7)) : undefined });
+  } else if (hash === '#/device') {
+    showBar(true);
+    cleanup = renderDevice(main, ctx);
+  } else {
+    showBar(true);
+    cleanup = renderLog(main, ctx);
+  }
+  if (token !== renderToken) {
+    if (typeof cleanup === 'function') cleanup();
+    return;
+  }
+  screenCleanup = typeof cleanup === 'function' ? cleanup : () => {};
+  window.scrollTo(0, 0);
+}
+
+function showBar(visible) {
+  document.body.classList.toggle('has-bar', visible);
+  if (visible && !barCleanup) barCleanup = renderSyncBar(bar, ctx);
+  if (!visible && barCleanup) {
+    barCleanup();
+    barCleanup = null;
+    bar.hidden = true;
+  }
+}
+
+function authBanner() {
+  const s = ctx.session;
+  banner('auth', s?.needsSignIn ? 'Your sign-in has ended. Records are kept on this phone; sign in again to sync them.' : '',
+    { label: 'Sign in', run: () => ctx.navigate('#/signin') });
+}
+
+async function storageNudges() {
+  if (!ctx.session) return banner('storage', '');
+  const st = await storageState();
+  const warn = storageAdvice({ ...st, lastSync: ctx.engine.status.lastSuccess, waiting: ctx.engine.status.waiting, nowMs: Date.now(), standalone: matchMedia('(display-mode: standalone)').matches })
+    .filter((a) => a.level === 'warn');
+  banner('storage', warn.map((a) => a.text).join(' '), warn.length ? { label: 'Details', run: () => ctx.navigate('#/device') } : undefined);
+}
+
+async function registerServiceWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  try {
+    registration = await navigator.serviceWorker.register('/sw.js', { scope: '/' });
+  } catch {
+    return; // the app still works online; offline needs the worker
+  }
+  const offer = (worker) => banner('update', 'A new version of Beatbook is ready. Your saved records are kept.', {
+    label: 'Reload',
+    run: () => {
+      reloading = true;
+      worker.postMessage({ type: 'SKIP_WAITING' });
+    },
+  });
+  const watch = (worker) => worker?.addEventListener('statechange', () => {
+    if (worker.state === 'installed' && navigator.serviceWorker.controller) offer(worker);
+  });
+  if (registration.waiting && navigator.serviceWorker.controller) offer(registration.waiting);
+  watch(registration.installing);
+  registration.addEventListener('updatefound', () => watch(registration.installing));
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    if (reloading) location.reload();
+  });
+  // The worker's Background Sync event asks an open app to do the sync.
+  navigator.serviceWorker.addEventListener('message', (event) => {
+    if (event.data?.type !== 'sync') return;
+    const reply = () => event.ports[0]?.postMessage({ done: true, waiting: ctx.engine.status.waiting });
+    ctx.engine.sync().then(reply, reply);
+  });
+}
+
+async function checkForUpdate() {
+  if (!registration) return false;
+  await registration.update().catch(() => {});
+  const r = registration;
+  if (r.installing) {
+    await new Promise((resolve) => {
+      const w = r.installing;
+      w.addEventListener('statechange', () => { if (w.state !== 'installing') resolve(null); });
+    });
+  }
+  return Boolean(r.waiting);
+}
+
+async function boot() {
+  document.documentElement.dataset.version = APP_VERSION;
+  void registerServiceWorker();
+  const db = await openDb({
+    onVersionChange: () => banner('update', 'A newer version of Beatbook is open in another tab. Reload to continue.', { label: 'Reload', run: () => location.reload() }),
+  });
+  const api = createApi({ getToken: () => ctx.session?.token || null });
+  const engine = new SyncEngine({
+    db, api, appVersion: APP_VERSION,
+    session: () => (ctx.session ? { userId: ctx.session.userId, deviceId: ctx.session.deviceId, needsSignIn: ctx.session.needsSignIn } : null),
+    onAuthLost: async () => {
+      if (!ctx.session) return;
+      await markNeedsSignIn(db, ctx.session.userId);
+      ctx.session = { ...ctx.session, needsSignIn: true, token: '' };
+      authBanner();
+    },
+  });
+  Object.assign(ctx, {
+    db, api, engine,
+    session: await currentSession(db),
+    schema: await cachedSchema(db),
+    navigate: (hash) => {
+      if (location.hash === hash) void route();
+      else location.hash = hash;
+    },
+    toast,
+    onData: (fn) => {
+      dataListeners.add(fn);
+      return () => dataListeners.delete(fn);
+    },
+    online: () => navigator.onLine,
+    saveRecord: async (id, data) => {
+      const s = ctx.session;
+      await writeChange(db, { user: s.userId, node: s.deviceId, nowMs: Date.now(), recordId: id ?? uuid(), op: 'upsert', data });
+      await engine.refresh();
+      emitData();
+      toast(navigator.onLine ? 'Saved.' : 'Saved on this phone. It will sync when there is a signal.');
+      requestBackgroundSync();
+      void engine.sync();
+    },
+    deleteRecord: async (id) => {
+      const s = ctx.session;
+      await writeChange(db, { user: s.userId, node: s.deviceId, nowMs: Date.now(), recordId: id, op: 'delete' });
+      await engine.refresh();
+      emitData();
+      toast('Record deleted.');
+      requestBackgroundSync();
+      void engine.sync();
+    },
+    syncNow: async () => {
+      if (ctx.session?.needsSignIn) {
+        ctx.navigate('#/signin');
+        return;
+      }
+      await engine.sync();
+      if (engine.status.state === 'offline') toast('No signal. Your records are safe on this phone.');
+    },
+    signedIn: async (session) => {
+      ctx.session = session;
+      authBanner();
+      void askPersist();
+      try {
+        ctx.schema = await refreshSchema(db, api);
+      } catch {
+        // keep the cached schema
+      }
+      await engine.refresh();
+      ctx.navigate('#/');
+      void engine.sync();
+      void storageNudges();
+    },
+    signOut: async ({ discard }) => {
+      const s = ctx.session;
+      if (!s) return;
+      await engine.refresh();
+      if (engine.status.waiting > 0 && !discard) return;
+      engine.stop();
+      if (!s.needsSignIn) await api.signOut().catch(() => {});
+      await forget(db, s.userId);
+      ctx.session = null;
+      await engine.refresh();
+      banner('auth', '');
+      banner('storage', '');
+      toast('Signed out. This phone no longer holds your records.');
+      ctx.navigate('#/');
+    },
+    switchUser: async () => {
+      engine.stop();
+      await switchUser(db);
+      ctx.session = null;
+      await engine.refresh();
+      banner('auth', '');
+      banner('storage', '');
+      ctx.navigate('#/');
+    },
+    checkForUpdate,
+  });
+
+  let wasSyncing = false;
+  engine.subscribe((s) => {
+    if (wasSyncing && s.state !== 'syncing') emitData();
+    wasSyncing = s.state === 'syncing';
+    if (s.state === 'offline' || s.state === 'retrying') requestBackgroundSync();
+  });
+  document.getElementById('device-btn').addEventListener('click', () => ctx.navigate('#/device'));
+  window.addEventListener('hashchange', () => void route());
+  window.addEventListener('online', () => void engine.sync());
+  window.addEventListener('offline', () => void engine.refresh());
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible' && ctx.session) {
+      void engine.sync();
+      void registration?.update().catch(() => {});
+    }
+  });
+
+  await engine.refresh();
+  authBanner();
+  await route();
+  if (ctx.session) {
+    void engine.sync();
+    if (navigator.onLine && !ctx.session.needsSignIn) {
+      refreshSchema(db, api).then((schema) => { ctx.schema = schema; }, () => {});
+    }
+    void storageNudges();
+  }
+}
+
+boot().catch((error) => {
+  mount(main, h('section', { class: 'screen' }, h('h1', {}, 'Beatbook could not start'),
+    h('p', {}, 'Your records are safe on this phone. Close the app and open it again.'),
+    h('pre', { class: 'hint' }, String(error?.message ?? error))));
+});
