@@ -9,18 +9,19 @@ Pinned by `tests/vectors/merge.json`. The rules are those of `docs/architecture.
   empty `changed_fields`. `new_rev` is the rev the caller proposes (normally `state.rev + 1`).
 - A write of an equal value still advances the field stamp (max of old and new): later
   concurrent writers must be compared against it, or delivery order would change the winner.
-- A delete concurrent with edits it had not seen (any meta rev > base_rev on a live record),
-  and an upsert concurrent with a delete (base_rev < meta._deleted.rev on a tombstone, even with
-  empty data: it meant the record to exist), both keep the record deleted and record a conflict
-  on `_deleted`: winner `{True, <the delete's stamp>}`, loser `{False, <the edit's stamp>}`; for a
-  delete after unseen edits the edit stamp is the latest stamp among the unseen writes. A
-  tombstone wins over concurrent edits in either order, so delivery order cannot decide whether
-  a record exists.
+- A delete concurrent with field edits it had not seen (a field meta rev > base_rev on a live
+  record), and an upsert with data concurrent with a delete (base_rev < meta._deleted.rev on a
+  tombstone), both keep the record deleted and record a conflict on `_deleted`: winner
+  `{True, <the delete's stamp>}`, loser `{False, <the edit's stamp>}`; for a delete after unseen
+  edits, the edit stamp is the latest stamp among the unseen field writes. A tombstone wins over
+  concurrent edits in either order, so delivery order cannot decide whether a record exists.
+- An upsert without data edits nothing, so it never conflicts: on a tombstone whose deletion it
+  saw it is a pure restore, and a delete concurrent with such a restore does not conflict either
+  (only unseen *field* writes count), which keeps both delivery orders alike.
 - A delete always writes `_deleted` (meta rev `new_rev`, stamp the later of old and new), even
-  on a tombstone, so that upserts which did not see it are concurrent with it. A delete of a
-  tombstone never conflicts: the edits it might not have seen were already in conflict with the
-  first delete.
-- An upsert with empty data on a tombstone whose deletion it saw is a pure restore.
+  on a tombstone, so that upserts which did not see it are concurrent with it (otherwise a
+  restore could win in one delivery order and lose in the other). A delete of a tombstone never
+  conflicts: edits it might not have seen already conflicted with the first delete.
 - A delete of a record that does not exist makes an empty tombstone (merge is total; `apply_batch`
   rejects such deletes before merging).
 - Values are JSON values: `json_equal` treats `true` and `1` as different and `1` and `1.0` as
@@ -154,11 +155,12 @@ def merge(state: RecordState | None, change: Change, effective_hlc: str,
     deleted = state.deleted
 
     if change.op == DELETE:
-        if not state.deleted and concurrent:
-            # Edits the deleter never saw: the tombstone wins, the edits stay as the loser.
-            latest_edit = max(m["hlc"] for m in state.meta.values() if m["rev"] > base)
+        unseen = [m["hlc"] for name, m in state.meta.items()
+                  if name != DELETED and m["rev"] > base]
+        if not state.deleted and unseen:
+            # Field edits the deleter never saw: the tombstone wins, the edits are the loser.
             conflicts.append(Conflict(DELETED, _side(True, effective_hlc),
-                                      _side(False, latest_edit)))
+                                      _side(False, max(unseen))))
         # Always a write, even on a tombstone: an upsert that did not see this delete must
         # find it concurrent, or a restore could win in one delivery order and lose in another.
         old = meta.get(DELETED)
@@ -174,8 +176,8 @@ def merge(state: RecordState | None, change: Change, effective_hlc: str,
                 meta[DELETED] = {"hlc": max(deleted_meta["hlc"], effective_hlc), "rev": new_rev}
                 changed.append(DELETED)
                 deleted = False
-            else:
-                # The upsert never saw the deletion: keep its values in the tombstone and let a
+            elif change.data:
+                # The edit never saw the deletion: keep its values in the tombstone and let a
                 # supervisor decide whether to restore.
                 conflicts.append(Conflict(DELETED, _side(True, deleted_meta["hlc"]),
                                           _side(False, effective_hlc)))

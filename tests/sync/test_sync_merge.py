@@ -185,12 +185,18 @@ def test_upsert_concurrent_with_delete_merges_into_tombstone_with_conflict():
                                       {"value": False, "hlc": stamp(T + 20, C)})]
 
 
-def test_empty_upsert_restores_when_the_delete_was_seen_else_conflicts():
+def test_empty_upsert_restores_only_when_the_delete_was_seen():
     tomb = apply(created(summary="x"), delete(stamp(T + 10, B), 1)).state
     assert not apply(tomb, up(stamp(T + 20, C), 2)).state.deleted
     unseen = apply(tomb, up(stamp(T + 20, C), 1))
-    assert unseen.status == "conflict" and unseen.state.deleted
-    assert unseen.changed_fields == [] and unseen.state.rev == 3
+    assert (unseen.status, unseen.conflicts, unseen.state) == ("merged", [], tomb)
+
+
+def test_delete_after_an_unseen_empty_restore_does_not_conflict():
+    tomb = apply(created(summary="x"), delete(stamp(T + 10, B), 1)).state
+    restored = apply(tomb, up(stamp(T + 20, C), 2)).state
+    out = apply(restored, delete(stamp(T + 30, A), 2))
+    assert (out.status, out.conflicts, out.state.deleted) == ("merged", [], True)
 
 
 def test_delete_concurrent_with_an_unseen_restore_conflicts():

@@ -282,10 +282,13 @@ def build_merge() -> dict[str, Any]:
     c.step("upsert concurrent with the delete merges into the tombstone with a conflict", tomb,
            _up(stamp(T + 6000, DEV_B), 2, summary="Edited offline", people_count=4),
            stamp(T + 6000, DEV_B))
-    c.step("empty upsert concurrent with the delete still conflicts", tomb,
+    c.step("empty upsert concurrent with the delete: nothing to keep, no conflict", tomb,
            _up(stamp(T + 6000, DEV_B), 2), stamp(T + 6000, DEV_B))
     c.step("delete concurrent with an unseen restore", restored, _del(stamp(T + 7000, DEV_C), 3),
            stamp(T + 7000, DEV_C))
+    c.step("delete concurrent with an unseen empty restore: no conflict", c.step(
+        "empty restore", tomb, _up(stamp(T + 6500, DEV_B), 3), stamp(T + 6500, DEV_B)),
+        _del(stamp(T + 7000, DEV_C), 3), stamp(T + 7000, DEV_C))
     c.step("delete after seeing the restore", restored, _del(stamp(T + 7000, DEV_C), 4),
            stamp(T + 7000, DEV_C))
 
