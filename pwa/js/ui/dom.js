@@ -14,6 +14,7 @@ export function h(tag, attrs = {}, ...children) {
     if (value === undefined || value === null || value === false) continue;
     if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
     else if (key === 'dataset') Object.assign(el.dataset, value);
+    else if (key === 'style') el.style.cssText = String(value); // CSSOM: allowed by the strict CSP
     else if (key === 'value') /** @type {any} */ (el).value = value;
     else if (key === 'checked') /** @type {any} */ (el).checked = Boolean(value);
     else el.setAttribute(key, value === true ? '' : String(value));

@@ -1,0 +1,285 @@
+"""Browser tests of the officers' app: the real Flask server (gunicorn, temp SQLite) and Debian's
+Chromium driven by Playwright.
+
+A seeded database is made once per session through the `beatbook` CLI and copied for each test,
+so every test starts clean. The `server` fixture can stop and restart on the same port and
+database (a phone's server going away mid-sync).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+PASSWORD = "e2e-Password-4711"
+TEAM, OTHER_TEAM = "NPT-A", "NPT-B"
+OFFICERS = {"pc.one": TEAM, "pc.two": TEAM, "pc.bravo": OTHER_TEAM}
+PHONE = {"width": 360, "height": 740}
+
+
+def _cli(env: dict, *args: str, stdin: str | None = None) -> None:
+    beatbook = Path(sys.executable).with_name("beatbook")
+    subprocess.run([str(beatbook), *args], input=stdin, text=True, env=env, cwd=REPO,
+                   check=True, capture_output=True, timeout=60)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def seeded_db(tmp_path_factory) -> Path:
+    """One database with two teams and three officers, made through the CLI."""
+    path = tmp_path_factory.mktemp("seed") / "beatbook.sqlite"
+    env = {**os.environ, "BEATBOOK_DATABASE_URL": f"sqlite:///{path}", "BEATBOOK_SECRET_KEY": "e2e"}
+    _cli(env, "init-db")
+    _cli(env, "team", "add", TEAM, "--name", "Alpha NPT")
+    _cli(env, "team", "add", OTHER_TEAM, "--name", "Bravo NPT")
+    for username, team in OFFICERS.items():
+        _cli(env, "user", "add", username, "--role", "officer", "--team", team,
+             "--name", username.upper(), "--password-stdin", stdin=PASSWORD + "\n")
+    return path
+
+
+class LiveServer:
+    """gunicorn serving create_app() on 127.0.0.1:<port>; stop() and start() keep port and DB."""
+
+    def __init__(self, db_path: Path, pwa_dir: Path, log_path: Path):
+        self.db_path = db_path
+        self.pwa_dir = pwa_dir
+        self.log_path = log_path
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+        self.env = {**os.environ, "BEATBOOK_DATABASE_URL": f"sqlite:///{db_path}",
+                    "BEATBOOK_SECRET_KEY": "e2e", "BEATBOOK_PWA_DIR": str(pwa_dir)}
+
+    def start(self) -> None:
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{self.port}", "-w", "1",
+                 "--threads", "4", "--graceful-timeout", "2", "server:create_app()"],
+                cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self.proc = None
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
+            try:
+                if requests.get(self.url + "/", timeout=5).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("server did not start in 30 s")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@pytest.fixture
+def pwa_dir(tmp_path) -> Path:
+    """A copy of the app, so a test can publish a "new version" of it."""
+    target = tmp_path / "pwa"
+    shutil.copytree(REPO / "pwa", target)
+    return target
+
+
+@pytest.fixture
+def server(seeded_db, tmp_path, pwa_dir):
+    db_path = tmp_path / "beatbook.sqlite"
+    shutil.copy(seeded_db, db_path)
+    live = LiveServer(db_path, pwa_dir, tmp_path / "server.log")
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's Chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update",
+                  "--disable-gpu"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone(browser, server):
+    """A new phone: a fresh browser context at 360x740 on the app. Call it for more phones."""
+    contexts = []
+
+    def make():
+        context = browser.new_context(viewport=PHONE, base_url=server.url, service_workers="allow",
+                                      locale="en-GB", timezone_id="Europe/London")
+        context.set_default_timeout(15000)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+class ApiClient:
+    """The server as another device sees it, through the documented API."""
+
+    def __init__(self, base_url: str, username: str):
+        self.base_url = base_url
+        response = requests.post(f"{base_url}/api/v1/auth/device", timeout=10, json={
+            "username": username, "password": PASSWORD, "device_name": "e2e checker"})
+        assert response.status_code == 201, response.text
+        self.token = response.json()["token"]
+
+    def pull_all(self) -> dict[str, dict]:
+        """Every record the user may see, by id (the latest state of each)."""
+        records: dict[str, dict] = {}
+        cursor = ""
+        for _ in range(100):
+            response = requests.get(f"{self.base_url}/api/v1/sync/pull", timeout=10,
+                                    params={"since": cursor, "limit": 1000},
+                                    headers={"Authorization": f"Bearer {self.token}"})
+            assert response.status_code == 200, response.text
+            body = response.json()
+            for change in body["changes"]:
+                records[change["id"]] = change
+            cursor = body["cursor"]
+            if not body["more"]:
+                return records
+        raise AssertionError("pull never finished")
+
+
+@pytest.fixture
+def api(server):
+    return lambda username="pc.one": ApiClient(server.url, username)
+
+
+def run_axe(page) -> list[dict]:
+    """Serious and critical axe-core violations on the page as it is now."""
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: run `npm ci` in the repository root")
+    page.evaluate(AXE.read_text())
+    result = page.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ['violations']});
+        return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                        nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}));
+    }""")
+    return result
+
+
+def wait_until(page, js_function: str, timeout_s: float = 15.0, arg=None):
+    """Poll a JS function until it returns something truthy. (wait_for_function evaluates
+    strings with eval, which the app's strict CSP rightly forbids.)"""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = page.evaluate(js_function, arg)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {js_function}")
+        time.sleep(0.1)
+
+
+class Ui:
+    """What an officer does with the app, in the words on the screen."""
+
+    @staticmethod
+    def open(context, path: str = "/"):
+        page = context.new_page()
+        page.goto(path)
+        return page
+
+    @staticmethod
+    def wait_controlled(page) -> None:
+        """Wait until the service worker controls the page (the shell is cached for offline)."""
+        wait_until(page, "() => Boolean(navigator.serviceWorker && navigator.serviceWorker.controller)")
+
+    @staticmethod
+    def sign_in(page, username: str = "pc.one", device: str = "Test phone") -> None:
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_label("Device name").fill(device)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", name="My log").wait_for()
+        Ui.wait_controlled(page)
+        Ui.wait_synced(page)
+
+    @staticmethod
+    def new_record(page, summary: str, kind: str = "Face-to-face contact", people: int | None = None):
+        page.get_by_role("button", name="New record").click()
+        page.get_by_role("radiogroup", name="Kind").get_by_role("radio", name=kind, exact=True).check()
+        page.get_by_label("Summary").fill(summary)
+        if people is not None:
+            page.get_by_label("People", exact=True).fill(str(people))
+        page.get_by_role("button", name="Save").click()
+        page.get_by_role("heading", name="My log").wait_for()
+
+    @staticmethod
+    def card(page, text: str):
+        return page.locator("li.card").filter(has_text=text)
+
+    @staticmethod
+    def status(page):
+        return page.locator("#sync-line")
+
+    @staticmethod
+    def sync_now(page) -> None:
+        page.get_by_role("button", name="Sync now").click()
+        wait_until(page, "() => !document.querySelector('.sync-now').disabled")
+
+    @staticmethod
+    def wait_synced(page, timeout_s: float = 20.0) -> None:
+        expect(page.locator("#sync-line")).to_have_text("All changes synced", timeout=timeout_s * 1000)
+
+    @staticmethod
+    def outbox(page) -> list[dict]:
+        """The app's outbox as stored in IndexedDB (read-only look)."""
+        return page.evaluate("""() => new Promise((resolve, reject) => {
+            const open = indexedDB.open('beatbook');
+            open.onsuccess = () => {
+                const db = open.result;
+                const req = db.transaction('outbox').objectStore('outbox').getAll();
+                req.onsuccess = () => { db.close(); resolve(req.result); };
+                req.onerror = () => reject(req.error);
+            };
+            open.onerror = () => reject(open.error);
+        })""")
+
+
+@pytest.fixture
+def ui():
+    return Ui

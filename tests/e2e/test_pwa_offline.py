@@ -1,0 +1,44 @@
+"""An officer records with no signal, reloads offline, and everything syncs when back online."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def test_offline_records_survive_reload_and_sync(phone, ui, api):
+    context = phone()
+    page = ui.open(context)
+    ui.sign_in(page, "pc.one")
+
+    context.set_offline(True)
+    summaries = [f"Offline contact {i}: spoke with shop staff about bike theft" for i in (1, 2, 3)]
+    for i, summary in enumerate(summaries, start=1):
+        ui.new_record(page, summary, people=i)
+    assert ui.status(page).inner_text().startswith("Offline · 3 changes waiting")
+    for summary in summaries:
+        assert ui.card(page, summary).locator(".badge").inner_text() == "Pending"
+
+    page.reload()
+    page.get_by_role("heading", name="My log").wait_for()
+    for summary in summaries:
+        ui.card(page, summary).wait_for()
+    assert len(ui.outbox(page)) == 3
+
+    context.set_offline(False)
+    ui.wait_synced(page)
+    for summary in summaries:
+        assert ui.card(page, summary).locator(".badge").inner_text().startswith("Synced")
+
+    on_server = {r["data"]["summary"]: r for r in api("pc.one").pull_all().values()}
+    assert set(on_server) == set(summaries)
+    for i, summary in enumerate(summaries, start=1):
+        record = on_server[summary]
+        assert record["officer"]["username"] == "pc.one"
+        assert record["team"] == "NPT-A"
+        assert record["data"]["people_count"] == i
+        assert record["data"]["kind"] == "face_to_face"
+        assert record["deleted"] is False
+    # Another team never sees them.
+    assert api("pc.bravo").pull_all() == {}
