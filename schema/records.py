@@ -1,0 +1,136 @@
+"""The engagement record: its marshmallow schema, limits, and upgrades from older app versions.
+
+Records are evidence, not intelligence: no field asks for a member of the public's name. Officer,
+team, rev and review state are the server's and are never read from a payload.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
+
+from schema.vocabularies import Vocabularies
+
+SCHEMA_VERSION = 2
+FUTURE_TOLERANCE = timedelta(minutes=10)
+EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+TEXT_MAX = 4000
+SHORT_MAX = 200
+LABEL_MAX = 120
+
+
+def upgrade(data: dict) -> dict:
+    """Bring a record from an older app version up to SCHEMA_VERSION.
+
+    Version 1 (the first field app) called the people count `people` and the follow-up `notes`.
+    A phone still running yesterday's cached app must sync, so the server renames them.
+    """
+    version = data.get("schema_version", SCHEMA_VERSION)
+    if not isinstance(version, int) or version >= SCHEMA_VERSION or version < 1:
+        return data  # current, or left for validation to reject with a clear message
+    data = dict(data)
+    if version == 1:
+        if "people" in data:
+            data.setdefault("people_count", data.pop("people"))
+        if "notes" in data:
+            data.setdefault("follow_up", data.pop("notes"))
+    data["schema_version"] = SCHEMA_VERSION
+    return data
+
+
+class AwareDateTime(fields.AwareDateTime):
+    """An ISO 8601 time with an offset, stored as UTC ISO text."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        return parsed.astimezone(timezone.utc).isoformat()
+
+
+class LocationSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    lat = fields.Float(required=True, validate=validate.Range(-90, 90), allow_nan=False)
+    lon = fields.Float(required=True, validate=validate.Range(-180, 180), allow_nan=False)
+    accuracy_m = fields.Float(
+        load_default=None, allow_none=True, validate=validate.Range(0, 100_000), allow_nan=False
+    )
+
+
+class EngagementSchema(Schema):
+    """Validates what a device sends for a record: all fields on create, some on edit (partial)."""
+
+    class Meta:
+        unknown = "raise"
+        ordered = True
+
+    schema_version = fields.Integer(
+        validate=validate.Equal(SCHEMA_VERSION, error="Unsupported schema version.")
+    )
+    occurred_at = AwareDateTime(required=True, default_timezone=None)
+    kind = fields.String(required=True)
+    standards = fields.List(fields.String(), load_default=list, validate=validate.Length(max=20))
+    place = fields.String(load_default="", validate=validate.Length(max=SHORT_MAX))
+    location = fields.Nested(LocationSchema, allow_none=True, load_default=None)
+    duration_minutes = fields.Integer(
+        allow_none=True, load_default=None, validate=validate.Range(0, 24 * 60), strict=True
+    )
+    people_count = fields.Integer(
+        allow_none=True, load_default=None, validate=validate.Range(0, 100_000), strict=True
+    )
+    groups = fields.List(fields.String(), load_default=list, validate=validate.Length(max=30))
+    summary = fields.String(required=True, validate=validate.Length(min=1, max=TEXT_MAX))
+    follow_up = fields.String(load_default="", validate=validate.Length(max=TEXT_MAX))
+    publicised_at = AwareDateTime(allow_none=True, load_default=None, default_timezone=None)
+    contact_role = fields.String(load_default="", validate=validate.Length(max=LABEL_MAX))
+    contact_org = fields.String(load_default="", validate=validate.Length(max=LABEL_MAX))
+    public = fields.Boolean(load_default=False, truthy={True}, falsy={False})
+
+    def __init__(self, *, vocabularies: Vocabularies, standard_codes, now: datetime, **kwargs):
+        super().__init__(**kwargs)
+        self.vocabularies = vocabularies
+        self.standard_codes = frozenset(standard_codes)
+        self.now = now
+
+    @pre_load
+    def _upgrade(self, data, **kwargs):
+        return upgrade(data) if isinstance(data, dict) else data
+
+    @validates_schema(skip_on_field_errors=False)
+    def _check_codes_and_times(self, data, **kwargs):
+        errors: dict[str, list[str]] = {}
+        kind = data.get("kind")
+        if kind is not None and kind not in self.vocabularies.kind_codes:
+            errors["kind"] = [f"Unknown kind {kind!r}."]
+        unknown = sorted(set(data.get("standards") or []) - self.standard_codes)
+        if unknown:
+            errors["standards"] = [f"Unknown standards: {', '.join(unknown)}."]
+        unknown = sorted(set(data.get("groups") or []) - self.vocabularies.group_codes)
+        if unknown:
+            errors["groups"] = [f"Unknown groups: {', '.join(unknown)}."]
+        for name in ("occurred_at", "publicised_at"):
+            value = data.get(name)
+            if value is None:
+                continue
+            when = datetime.fromisoformat(value)
+            if when > self.now + FUTURE_TOLERANCE:
+                errors[name] = ["Is in the future: check the phone's date and time."]
+            elif when < EARLIEST:
+                errors[name] = ["Is before the year 2000."]
+        if errors:
+            raise ValidationError(errors)
+
+
+def record_schema_description(schema: EngagementSchema) -> dict:
+    """Describe each field (type, required, limits) so the app can build its form from it."""
+    described = {}
+    for name, field in schema.fields.items():
+        entry = {"type": type(field).__name__.lower(), "required": field.required}
+        for validator in field.validators:
+            if isinstance(validator, validate.Length):
+                entry.update({k: v for k, v in (("min", validator.min), ("max", validator.max)) if v})
+            if isinstance(validator, validate.Range):
+                entry.update({"min": validator.min, "max": validator.max})
+        described[name] = entry
+    return described

@@ -1,0 +1,42 @@
+"""The kinds of engagement and the groups reached, loaded from vocabularies.json."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+VOCABULARIES_FILE = Path(__file__).with_name("vocabularies.json")
+
+
+@dataclass(frozen=True)
+class Vocabularies:
+    version: int
+    kinds: tuple[dict, ...]
+    groups: tuple[dict, ...]
+
+    @property
+    def kind_codes(self) -> frozenset[str]:
+        return frozenset(k["code"] for k in self.kinds)
+
+    @property
+    def group_codes(self) -> frozenset[str]:
+        return frozenset(g["code"] for g in self.groups)
+
+    @property
+    def seldom_heard(self) -> frozenset[str]:
+        return frozenset(g["code"] for g in self.groups if g["seldom_heard"])
+
+    def kind(self, code: str) -> dict | None:
+        return next((k for k in self.kinds if k["code"] == code), None)
+
+    def title(self, code: str) -> str:
+        found = self.kind(code) or next((g for g in self.groups if g["code"] == code), None)
+        return found["title"] if found else code
+
+
+@lru_cache(maxsize=4)
+def load_vocabularies(path: str | None = None) -> Vocabularies:
+    raw = json.loads(Path(path or VOCABULARIES_FILE).read_text(encoding="utf-8"))
+    return Vocabularies(raw["version"], tuple(raw["kinds"]), tuple(raw["groups"]))

@@ -1,0 +1,51 @@
+"""Device sign-in and sign-out."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g
+from sqlalchemy import func, select
+
+from schema.wire import DeviceSignInSchema
+from server.api.body import json_body, load
+from server.auth import check_password, check_rate_limit, device_required, issue_device, record_failure
+from server.errors import ApiError, Code
+from server.extensions import db
+from server.models import User, utcnow
+
+bp = Blueprint("api_auth", __name__, url_prefix="/api/v1/auth")
+
+
+def user_json(user: User) -> dict:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name or user.username,
+        "role": user.role,
+    }
+
+
+@bp.post("/device")
+def sign_in_device():
+    """Sign a device in and return its bearer token."""
+    body = load(DeviceSignInSchema(), json_body())
+    username = body["username"].strip()
+    check_rate_limit(username)
+    user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    if not check_password(user, body["password"]):
+        record_failure(username)
+        raise ApiError(Code.BAD_CREDENTIALS, "Wrong username or password.")
+    if user.role == "panel":
+        raise ApiError(Code.FORBIDDEN, "Panel members use the console, not the officers' app.")
+    device, token = issue_device(user, body["device_name"].strip())
+    db.session.commit()
+    team = {"code": user.team.code, "name": user.team.name} if user.team else None
+    return {"token": token, "device_id": device.id, "user": user_json(user), "team": team}, 201
+
+
+@bp.delete("/device")
+@device_required()
+def sign_out_device():
+    """Revoke the calling device's token."""
+    g.device.revoked_at = utcnow()
+    db.session.commit()
+    return "", 204

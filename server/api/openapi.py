@@ -1,0 +1,134 @@
+"""The OpenAPI document, built from the same marshmallow schemas the endpoints validate with."""
+
+from __future__ import annotations
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Blueprint
+
+from schema.wire import (
+    ChangeSchema,
+    DeviceSignInSchema,
+    ErrorBodySchema,
+    PullQuerySchema,
+    PushRequestSchema,
+)
+
+bp = Blueprint("api_openapi", __name__)
+
+ERRORS = {
+    "400": "malformed_json, validation_failed or bad_cursor",
+    "401": "unauthenticated, token_revoked or bad_credentials: sign in again; never retried",
+    "403": "forbidden: the role or team may not do this",
+    "409": "device_mismatch",
+    "413": "batch_too_large (over 500 changes) or body_too_large (over 4 MB)",
+    "415": "unsupported_media_type",
+    "429": "rate_limited: wait Retry-After seconds",
+}
+# Paths added by other blueprints (assessment, ...) register themselves here at import time.
+EXTRA_PATHS: dict[str, dict] = {}
+
+
+def _errors(*statuses: str) -> dict:
+    return {
+        s: {"description": ERRORS[s], "content": {"application/json": {"schema": "ErrorBody"}}}
+        for s in statuses
+    }
+
+
+def _json(description: str, schema: dict | str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def build_spec() -> dict:
+    spec = APISpec(
+        title="Beatbook API",
+        version="1.0.0",
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={"description": "Sync, schema and assessment API. See docs/sync-protocol.md."},
+    )
+    spec.components.security_scheme("device", {"type": "http", "scheme": "bearer"})
+    for name, schema in (
+        ("DeviceSignIn", DeviceSignInSchema),
+        ("Change", ChangeSchema),
+        ("PushRequest", PushRequestSchema),
+        ("ErrorBody", ErrorBodySchema),
+    ):
+        spec.components.schema(name, schema=schema)
+    result = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "hlc": {"type": "string"},
+            "status": {"type": "string",
+                       "enum": ["applied", "merged", "conflict", "duplicate", "rejected"]},
+            "rev": {"type": "integer", "nullable": True},
+            "errors": {"type": "object"},
+            "conflicts": {"type": "array", "items": {"type": "object"}},
+        },
+    }
+    spec.path(
+        path="/api/v1/auth/device",
+        operations={
+            "post": {
+                "summary": "Sign a device in; returns its bearer token.",
+                "requestBody": {"content": {"application/json": {"schema": "DeviceSignIn"}}},
+                "responses": {"201": _json("Signed in", {"type": "object"}),
+                              **_errors("400", "401", "403", "415", "429")},
+            },
+            "delete": {
+                "summary": "Sign the calling device out (revoke its token).",
+                "security": [{"device": []}],
+                "responses": {"204": {"description": "Signed out"}, **_errors("401")},
+            },
+        },
+    )
+    spec.path(
+        path="/api/v1/schema",
+        operations={"get": {
+            "summary": "Record schema, vocabularies and standards catalogue (ETag).",
+            "responses": {"200": _json("The schema", {"type": "object"}),
+                          "304": {"description": "Not modified"}},
+        }},
+    )
+    spec.path(
+        path="/api/v1/sync/push",
+        operations={"post": {
+            "summary": "Push a batch of changes; one result per change.",
+            "security": [{"device": []}],
+            "requestBody": {"content": {"application/json": {"schema": "PushRequest"}}},
+            "responses": {
+                "200": _json("Results", {"type": "object", "properties": {
+                    "batch_id": {"type": "string"},
+                    "results": {"type": "array", "items": result},
+                    "server_time": {"type": "string", "format": "date-time"},
+                    "server_hlc": {"type": "string"}}}),
+                **_errors("400", "401", "403", "409", "413", "415"),
+            },
+        }},
+    )
+    spec.path(
+        path="/api/v1/sync/pull",
+        operations={"get": {
+            "summary": "Records changed since a cursor, in commit order.",
+            "security": [{"device": []}],
+            "parameters": [{"in": "query", "schema": PullQuerySchema}],
+            "responses": {
+                "200": _json("Changes", {"type": "object", "properties": {
+                    "changes": {"type": "array", "items": {"type": "object"}},
+                    "cursor": {"type": "string"},
+                    "more": {"type": "boolean"}}}),
+                **_errors("400", "401", "403"),
+            },
+        }},
+    )
+    for path, operations in EXTRA_PATHS.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
+
+
+@bp.get("/api/openapi.json")
+def openapi_document():
+    """Serve the OpenAPI document."""
+    return build_spec()

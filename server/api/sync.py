@@ -1,0 +1,44 @@
+"""Push and pull: the endpoints phones sync through (docs/sync-protocol.md)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, request
+
+from schema.wire import PullQuerySchema, PushRequestSchema
+from server.api.body import json_body, load
+from server.auth import device_required
+from server.errors import ApiError, Code
+from server.sync_service import pull, push
+
+bp = Blueprint("api_sync", __name__, url_prefix="/api/v1/sync")
+WRITERS = ("officer", "supervisor", "admin")
+
+
+@bp.post("/push")
+@device_required(*WRITERS)
+def push_changes():
+    """Apply a batch of changes from a device and answer each one."""
+    raw = json_body()
+    if isinstance(raw, dict) and isinstance(raw.get("changes"), list):
+        limit = current_app.config["MAX_CHANGES"]
+        if len(raw["changes"]) > limit:
+            raise ApiError(
+                Code.BATCH_TOO_LARGE,
+                f"A batch may hold at most {limit} changes; this one has {len(raw['changes'])}. "
+                "Split it and send again.",
+            )
+    body = load(PushRequestSchema(), raw)
+    if body["device_id"] != g.device.id:
+        raise ApiError(
+            Code.DEVICE_MISMATCH,
+            "device_id is not the device this token was issued to. Sign in again on this device.",
+        )
+    return push(g.user, g.device, body, address=(request.remote_addr or "")[:64])
+
+
+@bp.get("/pull")
+@device_required(*WRITERS)
+def pull_changes():
+    """Return the current state of records changed since the cursor."""
+    query = load(PullQuerySchema(), request.args.to_dict())
+    return pull(g.user, query["since"], query["limit"])

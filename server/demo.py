@@ -1,0 +1,149 @@
+"""A realistic demo force: four teams, their officers and months of engagement records.
+
+The records go through the same write path as a phone's push (server.sync_service.push), so the
+change log, revisions and conflicts look exactly as they would in service.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from server.auth import token_digest
+from server.extensions import db
+from server.models import Device, utcnow
+from server.people import add_team, add_user
+
+PASSWORD = "beatbook-demo"
+TEAMS = [
+    ("NPT-WEY", "Weymouth Town NPT", "Weymouth town centre, Melcombe Regis and Westham"),
+    ("NPT-BRI", "Bridport and Lyme NPT", "Bridport, Lyme Regis and the Marshwood Vale"),
+    ("NPT-BOC", "Bournemouth Central NPT", "Bournemouth town centre, Boscombe and Springbourne"),
+    ("NPT-SHA", "Shaftesbury and Gillingham NPT", "Shaftesbury, Gillingham and the Blackmore Vale"),
+]
+# (username, display name, role, team index)
+PEOPLE = [
+    ("sgt.patel", "Sgt 2141 Patel", "supervisor", 0),
+    ("pc.okafor", "PC 3310 Okafor", "officer", 0),
+    ("pcso.hughes", "PCSO 7702 Hughes", "officer", 0),
+    ("pcso.wright", "PCSO 7719 Wright", "officer", 0),
+    ("sgt.morgan", "Sgt 2207 Morgan", "supervisor", 1),
+    ("pc.lewis", "PC 3402 Lewis", "officer", 1),
+    ("pcso.ahmed", "PCSO 7731 Ahmed", "officer", 1),
+    ("sgt.clarke", "Sgt 2310 Clarke", "supervisor", 2),
+    ("pc.nowak", "PC 3521 Nowak", "officer", 2),
+    ("pcso.evans", "PCSO 7755 Evans", "officer", 2),
+    ("pcso.begum", "PCSO 7760 Begum", "officer", 2),
+    ("sgt.fox", "Sgt 2355 Fox", "supervisor", 3),
+    ("pc.singh", "PC 3608 Singh", "officer", 3),
+    ("pcso.reid", "PCSO 7790 Reid", "officer", 3),
+]
+DEMO_LOGINS = [
+    ("pc.okafor", PASSWORD, "officer, Weymouth Town NPT (the officers' app at /)"),
+    ("sgt.patel", PASSWORD, "supervisor, Weymouth Town NPT (the console at /console/)"),
+    ("admin", PASSWORD, "admin, the whole force"),
+    ("panel", PASSWORD, "Commissioner's panel, read-only assessment"),
+]
+PLACES = ["High Street", "the market", "Co-op car park", "the library", "St Mary's school gates",
+          "the leisure centre", "Community centre", "Parish hall", "the seafront", "Railway station",
+          "Tesco Express", "the youth club", "the mosque", "Methodist church hall", "Village green"]
+CONTACTS = [("Head teacher", "St Mary's Primary"), ("Chair", "Residents' Association"),
+            ("Imam", "Central Mosque"), ("Manager", "Town Centre BID"), ("Warden", "Sheltered housing"),
+            ("Clerk", "Town Council"), ("Vicar", "St John's Church"), ("Coordinator", "Food bank"),
+            ("Youth worker", "Youth club"), ("Manager", "Homeless shelter")]
+SUMMARIES = {
+    "face_to_face": ["Spoke with shop staff about shoplifting and the new radio scheme.",
+                     "Foot patrol; residents raised speeding on the main road.",
+                     "Chatted with parents at the school gate about parking.",
+                     "Reassurance patrol after a burglary; gave crime prevention advice."],
+    "key_contact": ["Catch-up on antisocial behaviour near the park.",
+                    "Agreed joint patrol times around the evening economy."],
+    "beat_surgery": ["Beat surgery: questions on drug dealing and parking."],
+    "community_meeting": ["PACT meeting: priorities agreed were ASB and speeding."],
+    "school_visit": ["Assembly on online safety for years 5 and 6."],
+    "partner_meeting": ["Problem-solving meeting with housing and the council on a nuisance address."],
+    "social_media_post": ["Posted an appeal and a burglary prevention reminder."],
+    "web_page_update": ["Updated the team page: new PCSO, priorities and surgery dates."],
+    "community_alert": ["Alert sent about catalytic converter thefts."],
+    "feedback": ["You said speeding on the high road; we did six speed checks, 14 drivers stopped."],
+    "priority_review": ["Reviewed priorities with residents; ASB stays, add cycle thefts."],
+    "outreach": ["Drop-in at the youth club; talked about knife crime and reporting."],
+}
+WEIGHTS = {"face_to_face": 40, "key_contact": 6, "beat_surgery": 3, "community_meeting": 2,
+           "school_visit": 3, "partner_meeting": 3, "social_media_post": 8, "web_page_update": 1,
+           "community_alert": 3, "feedback": 2, "priority_review": 1, "outreach": 3}
+
+
+def _record(rng: random.Random, kind: str, when: datetime, catalogue, groups) -> dict:
+    data = {
+        "schema_version": 2,
+        "occurred_at": when.isoformat(),
+        "kind": kind,
+        "standards": catalogue.default_standards(kind),
+        "place": rng.choice(PLACES),
+        "location": None,
+        "duration_minutes": rng.choice([10, 15, 20, 30, 45, 60, 90]),
+        "people_count": rng.randint(1, 6) if kind == "face_to_face" else rng.randint(3, 40),
+        "groups": rng.sample(groups, k=rng.choice([0, 1, 1, 2])),
+        "summary": rng.choice(SUMMARIES[kind]),
+        "follow_up": rng.choice(["", "", "Revisit next week.", "Refer to council ASB team."]),
+        "publicised_at": None,
+        "contact_role": "",
+        "contact_org": "",
+        "public": kind == "feedback",
+    }
+    if kind in ("beat_surgery", "community_meeting", "priority_review"):
+        data["publicised_at"] = (when - timedelta(days=rng.choice([2, 5, 8, 10, 14, 21]))).isoformat()
+    if kind == "key_contact":
+        data["contact_role"], data["contact_org"] = rng.choice(CONTACTS)
+    if rng.random() < 0.3:
+        data["location"] = {"lat": round(50.6 + rng.random() * 0.4, 5),
+                            "lon": round(-2.9 + rng.random() * 1.0, 5),
+                            "accuracy_m": rng.choice([5, 12, 30])}
+    return data
+
+
+def seed_demo(months: int = 6, seed: int = 7, now: datetime | None = None) -> int:
+    """Create the demo force and push its records; returns how many records were made."""
+    from server.catalogues import catalogues, vocabularies
+    from server.sync_service import push
+
+    rng = random.Random(seed)
+    now = now or datetime.now(timezone.utc)
+    teams = [add_team(code, name, area) for code, name, area in TEAMS]
+    add_user("admin", PASSWORD, "admin", None, "Insp 1001 Admin")
+    add_user("panel", PASSWORD, "panel", None, "PCC panel member")
+    catalogue = catalogues().current
+    groups = sorted(vocabularies().group_codes)
+    kinds, weights = zip(*WEIGHTS.items())
+    total = 0
+    for username, display, role, team_index in PEOPLE:
+        user = add_user(username, PASSWORD, role, teams[team_index].code, display)
+        if role != "officer":
+            continue
+        device = Device(id=secrets.token_hex(16), user_id=user.id, name=f"{display} phone",
+                        token_hash=token_digest(secrets.token_urlsafe(32)), last_seen_at=utcnow())
+        db.session.add(device)
+        db.session.commit()
+        changes = []
+        day = now - timedelta(days=30 * months)
+        while day < now - timedelta(hours=2):
+            for _ in range(rng.choice([0, 1, 1, 2, 2, 3])):
+                when = day.replace(hour=rng.randint(7, 21), minute=rng.randint(0, 59), second=0,
+                                   microsecond=0)
+                if when >= now:
+                    continue
+                kind = rng.choices(kinds, weights)[0]
+                stamp = f"{int(when.timestamp() * 1000):015d}-00000-{device.id}"
+                changes.append({"id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                                "op": "upsert", "hlc": stamp, "base_rev": None,
+                                "data": _record(rng, kind, when, catalogue, groups)})
+            day += timedelta(days=1)
+        for start in range(0, len(changes), 500):
+            push(user, device, {"batch_id": uuid.uuid4().hex, "device_now": now,
+                                "pending": 0, "app_version": "demo",
+                                "changes": changes[start:start + 500]})
+        total += len(changes)
+    return total

@@ -1,0 +1,40 @@
+"""Run the app under gunicorn from the `beatbook serve` command."""
+
+from __future__ import annotations
+
+import os
+
+from gunicorn.app.base import BaseApplication
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, options: dict, production: bool):
+        self.options = options
+        self.production = production
+        super().__init__()
+
+    def load_config(self):
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from server import create_app
+
+        return create_app({"ENV": "production"} if self.production else None)
+
+
+def run_gunicorn(host, port, workers, certfile=None, keyfile=None, *, production=True) -> None:
+    from server import create_app
+
+    # Fail before forking, with a clear message, if the configuration is unsafe.
+    create_app({"ENV": "production"} if production else None)
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "accesslog": "-",
+        "timeout": 60,
+        "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+    }
+    if certfile:
+        options.update(certfile=certfile, keyfile=keyfile)
+    _Gunicorn(options, production).run()

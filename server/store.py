@@ -1,0 +1,249 @@
+"""SqlStore: the sync engine's Store protocol on the database, a batch at a time.
+
+One push is one transaction. It starts by taking the sync counter's row lock (`lock()`), so
+writers are serialised: the records a batch loads cannot move under it, and the sequence
+numbers it takes commit in order, which is what lets a pull cursor never skip a change even when
+PostgreSQL commits transactions out of order. Everything is read with one query per table and
+written with bulk statements: no query per change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from sync import BatchWrites, ChangeKey, ChangeResult, Conflict as MergeConflict, RecordState
+from server.models import Change, Conflict, Record, RecordGroup, RecordStandard, SyncCounter
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is writing: the user, their device (None for console actions) and the batch."""
+
+    user_id: int
+    team_id: int | None
+    device_id: str | None
+    batch_id: str | None
+    device_time: str | None
+    # A phone's edit sends a reviewed record back for review; a supervisor's own change does not.
+    resets_review: bool = True
+
+
+@dataclass
+class _Loaded:
+    team_id: int
+    officer_id: int
+    open_conflicts: int
+    review_state: str
+
+
+def naive_utc(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).replace(tzinfo=None)
+
+
+def node_of(stamp: str | None) -> str | None:
+    return stamp.split("-", 2)[2] if stamp and stamp.count("-") >= 2 else None
+
+
+def allocate_seqs(session: Session, count: int) -> int:
+    """Take `count` sequence numbers; returns the first. Holds the counter lock until commit."""
+    last = session.execute(
+        update(SyncCounter)
+        .where(SyncCounter.id == 1)
+        .values(value=SyncCounter.value + count)
+        .returning(SyncCounter.value)
+    ).scalar_one()
+    return last - count + 1
+
+
+def lock_writers(session: Session) -> None:
+    """Take the counter row lock (PostgreSQL) or the database write lock (SQLite) now."""
+    allocate_seqs(session, 0)
+
+
+def record_columns(fields: dict) -> dict:
+    """The searchable, countable columns derived from a record's merged fields."""
+    return {
+        "occurred_at": naive_utc(fields.get("occurred_at")),
+        "kind": fields.get("kind", ""),
+        "summary": fields.get("summary", ""),
+        "follow_up": fields.get("follow_up", "") or "",
+        "place": fields.get("place", "") or "",
+        "people_count": fields.get("people_count"),
+        "duration_minutes": fields.get("duration_minutes"),
+        "publicised_at": naive_utc(fields.get("publicised_at")),
+        "contact_role": fields.get("contact_role", "") or "",
+        "contact_org": fields.get("contact_org", "") or "",
+        "public": bool(fields.get("public", False)),
+    }
+
+
+class SqlStore:
+    """The Store protocol for one push (or one console action) by one actor."""
+
+    def __init__(self, session: Session, actor: Actor):
+        self.session = session
+        self.actor = actor
+        self.loaded: dict[str, _Loaded] = {}
+        self._states: dict[str, RecordState] = {}
+
+    def lock(self) -> None:
+        lock_writers(self.session)
+
+    def seen(self, keys: Collection[ChangeKey]) -> dict[ChangeKey, ChangeResult]:
+        # Rejected changes are not "seen": a change re-sent after a fix is judged afresh.
+        wanted = set(keys)
+        if not wanted:
+            return {}
+        rows = self.session.execute(
+            select(Change.record_id, Change.hlc, Change.status, Change.rev, Change.conflicts)
+            .where(Change.record_id.in_({k[0] for k in wanted}))
+            .where(Change.hlc.in_({k[1] for k in wanted}))
+            .where(Change.status != "rejected")
+            .order_by(Change.id)
+        ).all()
+        found: dict[ChangeKey, ChangeResult] = {}
+        for record_id, hlc, status, rev, conflicts in rows:
+            key = (record_id, hlc)
+            if key in wanted and key not in found:
+                found[key] = ChangeResult(
+                    record_id, hlc, status, rev, None,
+                    [MergeConflict.from_dict(c) for c in conflicts or []],
+                )
+        return found
+
+    def load(self, ids: Collection[str]) -> dict[str, RecordState]:
+        missing = [i for i in ids if i not in self._states]
+        if missing:
+            rows = self.session.execute(
+                select(
+                    Record.id, Record.rev, Record.data, Record.meta, Record.deleted,
+                    Record.team_id, Record.officer_id, Record.open_conflicts, Record.review_state,
+                ).where(Record.id.in_(missing))
+            ).all()
+            for row in rows:
+                self._states[row.id] = RecordState(row.id, row.rev, row.data, row.meta, row.deleted)
+                self.loaded[row.id] = _Loaded(
+                    row.team_id, row.officer_id, row.open_conflicts, row.review_state
+                )
+        return {i: self._states[i] for i in ids if i in self._states}
+
+    def save(self, writes: BatchWrites) -> None:
+        session, actor = self.session, self.actor
+        now = from_ms(writes.changes[0].received_ms) if writes.changes else None
+        first_seq = allocate_seqs(session, len(writes.records)) if writes.records else 0
+        seq_of: dict[str, int] = {}
+        new_conflicts: dict[str, int] = {}
+        for c in writes.conflicts:
+            new_conflicts[c.record_id] = new_conflicts.get(c.record_id, 0) + 1
+
+        inserts, updates = [], []
+        for offset, write in enumerate(writes.records):
+            state = write.state
+            seq_of[state.id] = first_seq + offset
+            row = {
+                "id": state.id,
+                "rev": state.rev,
+                "seq": first_seq + offset,
+                "deleted": state.deleted,
+                "data": state.fields,
+                "meta": state.meta,
+                "updated_at": from_ms(write.changed_ms),
+                **record_columns(state.fields),
+            }
+            if write.created:
+                row.update(
+                    team_id=actor.team_id, officer_id=actor.user_id, device_id=node_of(write.hlc),
+                    created_at=row["updated_at"], review_state="pending", review_comment="",
+                    open_conflicts=new_conflicts.get(state.id, 0),
+                )
+                inserts.append(row)
+            else:
+                if actor.resets_review:
+                    row["review_state"] = "pending"
+                else:
+                    row["review_state"] = self.loaded[state.id].review_state
+                row["open_conflicts"] = self.loaded[state.id].open_conflicts + new_conflicts.get(
+                    state.id, 0
+                )
+                updates.append(row)
+        if inserts:
+            session.execute(insert(Record), inserts)
+        if updates:
+            session.execute(update(Record), updates)
+        self._write_codes(writes)
+
+        if writes.conflicts:
+            session.execute(insert(Conflict), [
+                {
+                    "record_id": c.record_id,
+                    "field": c.conflict.field,
+                    "winner": _side(c.conflict.winner),
+                    "loser": _side(c.conflict.loser),
+                    "status": "open",
+                    "created_at": now,
+                }
+                for c in writes.conflicts
+            ])
+        if not writes.changes:
+            return
+        session.execute(insert(Change), [
+            {
+                "record_id": entry.change.id if isinstance(entry.change.id, str) else "",
+                "op": entry.change.op if entry.change.op in ("upsert", "delete") else "invalid",
+                "status": entry.result.status,
+                "hlc": entry.change.hlc[:90] if isinstance(entry.change.hlc, str) else None,
+                "effective_hlc": entry.effective_hlc,
+                "base_rev": entry.change.base_rev if type(entry.change.base_rev) is int else None,
+                "rev": entry.result.rev,
+                "seq": seq_of.get(entry.change.id) if entry.effective_hlc else None,
+                "data": {"fields": entry.changed_fields,
+                         "values": entry.change.data if isinstance(entry.change.data, dict) else {}},
+                "errors": entry.result.errors,
+                "conflicts": [c.to_dict() for c in entry.result.conflicts] or None,
+                "user_id": actor.user_id,
+                "device_id": actor.device_id,
+                "batch_id": actor.batch_id,
+                "occurred_at": self._occurred(entry.change.id),
+                "device_time": actor.device_time,
+                "received_at": from_ms(entry.received_ms),
+            }
+            for entry in writes.changes
+        ])
+
+    def _occurred(self, record_id) -> datetime | None:
+        state = self._states.get(record_id)
+        return naive_utc(state.fields.get("occurred_at")) if state else None
+
+    def _write_codes(self, writes: BatchWrites) -> None:
+        """Keep record_standard and record_group rows equal to each written record's lists."""
+        touched = [w.state for w in writes.records]
+        for w in writes.records:
+            self._states[w.state.id] = w.state
+        ids = [s.id for s in touched]
+        if not ids:
+            return
+        for model, name in ((RecordStandard, "standards"), (RecordGroup, "groups")):
+            self.session.execute(delete(model).where(model.record_id.in_(ids)))
+            rows = [
+                {"record_id": s.id, "code": code}
+                for s in touched
+                for code in sorted(set(s.fields.get(name) or []))
+            ]
+            if rows:
+                self.session.execute(insert(model), rows)
+
+
+def _side(side: dict) -> dict:
+    """A conflict side with the device that wrote it, read from its stamp."""
+    return {"value": side.get("value"), "hlc": side.get("hlc"), "device_id": node_of(side.get("hlc"))}

@@ -1,0 +1,275 @@
+"""Push, pull and supervisor writes: the one write path into records, over the sync engine."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from schema.wire import ChangeSchema
+from sync import HLC, SERVER_NODE, Change, apply_batch
+from server.errors import ApiError, Code
+from server.extensions import db
+from server.models import Conflict, Device, Record, SyncBatch, Team, User
+from server.records_schema import engagement_schema
+from server.store import Actor, SqlStore, from_ms
+
+REQUIRED_ON_CREATE = ("occurred_at", "kind", "summary")
+UNUSABLE_SKEW_MS = 366 * 24 * 3600 * 1000  # a clock a year out is broken, not merely wrong
+# Network delay makes a measured skew noisy by up to seconds; correcting honest phones by that
+# noise would let the order of arrival decide near-simultaneous edits. Correct only real skew.
+SKEW_TOLERANCE_MS = 60 * 1000
+
+
+def now_ms() -> int:
+    return int(datetime.now(timezone.utc).timestamp() * 1000)
+
+
+def _prepare(raw_changes: list, schema) -> tuple[list[Change], dict[int, dict]]:
+    """Turn the wire changes into engine Changes with normalised data, and note their errors.
+
+    Data is validated as a partial record once here (types, limits, codes, upgrades); whether
+    the required fields are present depends on whether the record exists, which the engine
+    knows when it calls `validate`.
+    """
+    envelope = ChangeSchema()
+    changes, errors = [], {}
+    for raw in raw_changes:
+        if not isinstance(raw, dict):
+            change = Change(id=None, op=None, hlc=None, base_rev=None, data={})
+            changes.append(change)
+            errors[id(change)] = {"_change": ["Each change must be an object."]}
+            continue
+        problems = envelope.validate(raw)
+        data = raw.get("data", {})
+        if raw.get("op") == "upsert" and isinstance(data, dict):
+            try:
+                data = schema.load(data, partial=True)
+            except ValidationError as exc:
+                problems.update(exc.messages)
+            else:
+                if raw.get("base_rev") is None and data.get("kind") and not data.get("standards"):
+                    data["standards"] = _default_standards(data["kind"])
+        change = Change(
+            id=raw.get("id"), op=raw.get("op"), hlc=raw.get("hlc"),
+            base_rev=raw.get("base_rev"), data=data,
+        )
+        changes.append(change)
+        if problems:
+            errors[id(change)] = problems
+    return changes, errors
+
+
+def push(user: User, device: Device, body: dict, address: str = "") -> dict:
+    """Apply one batch from a device in one transaction and return the response body."""
+    session = db.session
+    received = datetime.now(timezone.utc)
+    received_ms = int(received.timestamp() * 1000)
+    skew_ms = int(body["device_now"].timestamp() * 1000) - received_ms
+    if abs(skew_ms) > UNUSABLE_SKEW_MS:
+        raise ApiError(
+            Code.CLOCK_DRIFT,
+            f"The phone's clock is {abs(skew_ms) // 86_400_000} days out. Set the date and time "
+            f"(server time is {received.isoformat()}) and sync again.",
+        )
+    actor = Actor(user.id, user.team_id, device.id, body["batch_id"], body["device_now"].isoformat())
+    store = SqlStore(session, actor)
+    store.lock()
+    replay = session.get(SyncBatch, (device.id, body["batch_id"]))
+    if replay is not None:
+        session.rollback()
+        return replay.response
+
+    schema = engagement_schema(received)
+    changes, errors = _prepare(body["changes"], schema)
+    visible = user.team_ids()
+
+    def validate(change: Change, existing):
+        problems = errors.get(id(change))
+        if problems:
+            return problems
+        if change.op == "upsert" and existing is None:
+            missing = {f: ["Missing data for required field."]
+                       for f in REQUIRED_ON_CREATE if f not in change.data}
+            return missing or None
+        return None
+
+    def authorize(change: Change, existing):
+        if existing is None:
+            return None if user.team_id is not None else "You have no team; ask your supervisor."
+        owner = store.loaded.get(change.id)
+        if owner is None:  # created earlier in this batch by this user
+            return None
+        if owner.officer_id == user.id or visible is None or owner.team_id in visible:
+            return None
+        return "This record belongs to another team."
+
+    merge_skew = skew_ms if abs(skew_ms) > SKEW_TOLERANCE_MS else 0
+    outcome = apply_batch(
+        store, changes, now_ms=received_ms, skew_ms=merge_skew, validate=validate,
+        authorize=authorize,
+    )
+    response = {
+        "batch_id": body["batch_id"],
+        "results": [r.to_dict() for r in outcome.results],
+        "server_time": received.isoformat(),
+        "server_hlc": str(HLC(received_ms, 0, SERVER_NODE)),
+    }
+    session.add(SyncBatch(device_id=device.id, batch_id=body["batch_id"], response=response))
+    device.last_sync_at = from_ms(received_ms)
+    device.last_seen_at = device.last_sync_at
+    device.device_now = actor.device_time
+    device.clock_skew_ms = skew_ms
+    device.pending = body.get("pending")
+    device.app_version = body.get("app_version") or device.app_version
+    if address:
+        device.last_address = address
+    session.commit()
+    return response
+
+
+def _default_standards(kind: str) -> list[str]:
+    from server.catalogues import catalogues
+
+    return catalogues().current.default_standards(kind)
+
+
+def record_json(record: Record, officer: User, team_code: str, conflicts: list[Conflict]) -> dict:
+    """The full current state of a record as phones see it."""
+    return {
+        "id": record.id,
+        "rev": record.rev,
+        "deleted": record.deleted,
+        "data": record.data,
+        "hlc": {name: meta["hlc"] for name, meta in record.meta.items()},
+        "officer": {"id": officer.id, "username": officer.username,
+                    "display_name": officer.display_name},
+        "team": team_code,
+        "review": {
+            "state": record.review_state,
+            "comment": record.review_comment,
+            "at": _iso(record.reviewed_at),
+        },
+        "conflicts": [
+            {"id": c.id, "field": c.field, "winner": c.winner, "loser": c.loser}
+            for c in conflicts
+        ],
+        "created_at": _iso(record.created_at),
+        "updated_at": _iso(record.updated_at),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.replace(tzinfo=timezone.utc).isoformat() if value else None
+
+
+def pull(user: User, since: str, limit: int) -> dict:
+    """Records the user may see whose seq is past the cursor, in seq (commit) order."""
+    if since and not since.isdigit():
+        raise ApiError(Code.BAD_CURSOR, "The cursor is not one this server gave; pull from the start.")
+    after = int(since or 0)
+    query = (
+        select(Record, User, Team.code)
+        .join(User, Record.officer_id == User.id)
+        .join(Team, Record.team_id == Team.id)
+        .where(Record.seq > after)
+        .order_by(Record.seq)
+        .limit(limit + 1)
+    )
+    visible = user.team_ids()
+    if visible is not None:
+        query = query.where((Record.team_id.in_(visible)) | (Record.officer_id == user.id))
+    rows = db.session.execute(query).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    ids = [record.id for record, _, _ in rows]
+    open_conflicts: dict[str, list[Conflict]] = {}
+    if ids:
+        for conflict in db.session.scalars(
+            select(Conflict).where(Conflict.record_id.in_(ids), Conflict.status == "open")
+            .order_by(Conflict.id)
+        ):
+            open_conflicts.setdefault(conflict.record_id, []).append(conflict)
+    changes = [record_json(r, officer, code, open_conflicts.get(r.id, [])) for r, officer, code in rows]
+    cursor = str(rows[-1][0].seq) if rows else str(after)
+    return {"changes": changes, "cursor": cursor, "more": more}
+
+
+class ActionError(ValueError):
+    """A supervisor action that cannot be done as asked (bad state, stale conflict, bad value)."""
+
+
+def review_record(user: User, record_id: str, state: str, comment: str = "") -> Record:
+    """Approve a record or return it to its officer with a comment; phones see it on next pull."""
+    from server.models import Change as ChangeRow
+    from server.store import allocate_seqs
+
+    if state not in ("approved", "returned"):
+        raise ActionError("A review approves or returns a record.")
+    if state == "returned" and not comment.strip():
+        raise ActionError("Say what the officer should fix when returning a record.")
+    session = db.session
+    seq = allocate_seqs(session, 1)  # takes the writers' lock first
+    record = session.get(Record, record_id)
+    if record is None:
+        raise ActionError("No such record.")
+    now = from_ms(now_ms())
+    record.review_state = state
+    record.review_comment = comment.strip()
+    record.reviewed_by_id = user.id
+    record.reviewed_at = now
+    record.seq = seq
+    record.updated_at = now
+    session.add(ChangeRow(
+        record_id=record.id, op="review", status="applied", rev=record.rev, seq=seq,
+        data={"fields": ["review"], "values": {"state": state, "comment": record.review_comment}},
+        user_id=user.id, occurred_at=record.occurred_at, received_at=now,
+    ))
+    session.commit()
+    return record
+
+
+def resolve_conflict(user: User, conflict_id: int, value) -> Conflict:
+    """Write the chosen value as a normal server change, then close the conflict."""
+    session = db.session
+    received_ms = now_ms()
+    conflict = session.get(Conflict, conflict_id)
+    if conflict is None or conflict.status != "open":
+        raise ActionError("This conflict is already resolved or does not exist.")
+    record = conflict.record
+    store = SqlStore(session, Actor(user.id, record.team_id, None, None, None, resets_review=False))
+    store.lock()
+    session.refresh(record)
+    stamp = str(HLC(received_ms, 0, SERVER_NODE))
+    if conflict.field == "_deleted":
+        op, data = ("delete", {}) if value else ("upsert", {})
+    else:
+        op = "upsert"
+        try:
+            data = engagement_schema().load({conflict.field: value}, partial=True)
+        except ValidationError as exc:
+            raise ActionError(f"That value cannot be saved: {exc.messages}") from exc
+        data.pop("schema_version", None)
+    change = Change(id=record.id, op=op, hlc=stamp, base_rev=record.rev, data=data)
+    outcome = apply_batch(store, [change], now_ms=received_ms, skew_ms=0,
+                          validate=lambda c, e: None, authorize=lambda c, e: None)
+    result = outcome.results[0]
+    if result.status == "rejected":
+        session.rollback()
+        raise ActionError(f"That value cannot be saved: {result.errors}")
+    conflict.status = "resolved"
+    conflict.resolved_by_id = user.id
+    conflict.resolved_at = from_ms(received_ms)
+    conflict.resolution = {"value": value, "hlc": stamp, "rev": result.rev}
+    session.flush()
+    record = session.get(Record, record.id)
+    session.refresh(record)
+    record.open_conflicts = max(0, record.open_conflicts - 1)
+    if not outcome.writes.records:
+        # Keeping the current value writes nothing, but phones must still see the conflict close.
+        from server.store import allocate_seqs
+
+        record.seq = allocate_seqs(session, 1)
+    session.commit()
+    return conflict
