@@ -1,7 +1,7 @@
 """Browser tests of the officers' app: the real Flask server (gunicorn, temp SQLite) and Debian's
 Chromium driven by Playwright.
 
-A seeded database is made once per session through the `beatbook` CLI and copied for each test,
+A seeded database is made once per session and copied for each test,
 so every test starts clean. The `server` fixture can stop and restart on the same port and
 database (a phone's server going away mid-sync).
 """
@@ -29,12 +29,6 @@ OFFICERS = {"pc.one": TEAM, "pc.two": TEAM, "pc.bravo": OTHER_TEAM}
 PHONE = {"width": 360, "height": 740}
 
 
-def _cli(env: dict, *args: str, stdin: str | None = None) -> None:
-    beatbook = Path(sys.executable).with_name("beatbook")
-    subprocess.run([str(beatbook), *args], input=stdin, text=True, env=env, cwd=REPO,
-                   check=True, capture_output=True, timeout=60)
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -43,15 +37,22 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def seeded_db(tmp_path_factory) -> Path:
-    """One database with two teams and three officers, made through the CLI."""
+    """One database with two teams and three officers, made with the app's own functions."""
+    from server import create_app
+    from server.database import init_db
+    from server.extensions import db
+    from server.people import add_team, add_user
+
     path = tmp_path_factory.mktemp("seed") / "beatbook.sqlite"
-    env = {**os.environ, "BEATBOOK_DATABASE_URL": f"sqlite:///{path}", "BEATBOOK_SECRET_KEY": "e2e"}
-    _cli(env, "init-db")
-    _cli(env, "team", "add", TEAM, "--name", "Alpha NPT")
-    _cli(env, "team", "add", OTHER_TEAM, "--name", "Bravo NPT")
-    for username, team in OFFICERS.items():
-        _cli(env, "user", "add", username, "--role", "officer", "--team", team,
-             "--name", username.upper(), "--password-stdin", stdin=PASSWORD + "\n")
+    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "e2e", "TESTING": True})
+    with app.app_context():
+        init_db()
+        add_team(TEAM, "Alpha NPT")
+        add_team(OTHER_TEAM, "Bravo NPT")
+        for username, team in OFFICERS.items():
+            add_user(username, PASSWORD, "officer", team, username.upper())
+        db.session.remove()
+        db.engine.dispose()
     return path
 
 

@@ -18,11 +18,13 @@ export function renderDevice(root, ctx) {
     const st = await storageState();
     const share = st.usage !== null && st.quota ? st.usage / st.quota : null;
     mount(storageBox,
+      h('p', { class: 'hint' }, 'With persistent storage the browser keeps your records even when the phone runs low on space.'),
       h('dl', { class: 'facts' },
-        h('dt', {}, 'Kept when the phone is low on space'),
-        h('dd', {}, st.persisted === null ? 'Not supported by this browser' : st.persisted ? h('span', { class: 'ok-text' }, icon('check'), 'Yes, granted') : 'Not granted'),
+        h('dt', {}, 'Persistent storage'),
+        h('dd', {}, st.persisted === null ? 'Not supported here' : st.persisted ? h('span', { class: 'ok-text' }, icon('check'), 'Granted') : 'Not granted'),
         h('dt', {}, 'Space used'),
         h('dd', {}, `${formatBytes(st.usage)} of ${formatBytes(st.quota)}`,
+          share !== null && share >= 0.8 ? h('strong', { class: 'bad-text' }, ' — nearly full') : null,
           share !== null ? h('span', { class: 'meter', role: 'img', 'aria-label': `${Math.round(share * 100)}% used` }, h('span', { style: `width:${Math.max(1, Math.round(share * 100))}%` })) : null)),
       st.persisted === false ? h('button', { type: 'button', class: 'btn secondary', onclick: async () => {
         const granted = await askPersist();

@@ -115,11 +115,19 @@ export function toLocalInput(d) {
 /** ISO 8601 with the phone's offset, from a datetime-local value. @param {string} value */
 export function fromLocalInput(value) {
   const d = new Date(value);
-  if (Number.isNaN(d.getTime())) return null;
+  if (!value || Number.isNaN(d.getTime())) return null;
+  return `${value.length === 16 ? `${value}:00` : value}${offsetOf(d)}`;
+}
+
+/** A moment as local ISO 8601 with the phone's offset, to the second. @param {Date} d */
+export function isoWithOffset(d) {
+  return `${toLocalInput(d)}:${String(d.getSeconds()).padStart(2, '0')}${offsetOf(d)}`;
+}
+
+function offsetOf(d) {
   const off = -d.getTimezoneOffset();
-  const sign = off >= 0 ? '+' : '-';
   const p = (n) => String(Math.abs(n)).padStart(2, '0');
-  return `${value.length === 16 ? `${value}:00` : value}${sign}${p(Math.trunc(off / 60))}:${p(off % 60)}`;
+  return `${off >= 0 ? '+' : '-'}${p(Math.trunc(off / 60))}:${p(off % 60)}`;
 }
 
 /** A modal confirmation using <dialog>. Resolves with the chosen action's value. */

@@ -1,7 +1,7 @@
 // The record form, built from the cached schema. A quick face-to-face contact is: New record,
 // the kind, the summary, Save. Everything typed is kept as a draft on the phone.
 
-import { h, mount, focusHeading, icon, toLocalInput, fromLocalInput } from './dom.js';
+import { h, mount, focusHeading, icon, toLocalInput, fromLocalInput, isoWithOffset } from './dom.js';
 import { fieldLabel } from './labels.js';
 import { kindOf, isKeyContact, isMeeting, maxLength, APP_SCHEMA_VERSION } from '../schema.js';
 import { getRecord } from '../records.js';
@@ -13,6 +13,7 @@ const FUTURE_TOLERANCE_MS = 10 * 60 * 1000;
 /**
  * @typedef {Object} FormValues what the inputs hold (strings as typed)
  * @property {string} occurred_at datetime-local
+ * @property {string} [occurred_exact] the full time the form opened at, used if the officer kept it
  * @property {string} kind
  * @property {string[]} standards
  * @property {boolean} standardsTouched the officer changed the kind's defaults
@@ -32,7 +33,7 @@ const FUTURE_TOLERANCE_MS = 10 * 60 * 1000;
 /** @returns {FormValues} */
 export function blankValues(now = new Date()) {
   return {
-    occurred_at: toLocalInput(now), kind: '', standards: [], standardsTouched: false, place: '',
+    occurred_at: toLocalInput(now), occurred_exact: isoWithOffset(now), kind: '', standards: [], standardsTouched: false, place: '',
     location: null, duration_minutes: '', people_count: '', groups: [], summary: '', follow_up: '',
     publicised_at: '', contact_role: '', contact_org: '', public: false,
   };
@@ -73,7 +74,9 @@ const toInt = (s) => (String(s).trim() === '' ? null : Number(s));
 export function toRecord(v, schema, nowMs = Date.now()) {
   const kind = kindOf(schema, v.kind);
   const errors = {};
-  const occurred = fromLocalInput(v.occurred_at);
+  // Kept at "now": use the seconds too, so records made in one minute keep their order.
+  const exact = v.occurred_exact && toLocalInput(new Date(v.occurred_exact)) === v.occurred_at ? v.occurred_exact : null;
+  const occurred = exact ?? fromLocalInput(v.occurred_at);
   if (!occurred) errors.occurred_at = 'Enter the date and time.';
   else if (Date.parse(occurred) > nowMs + FUTURE_TOLERANCE_MS) errors.occurred_at = 'This is in the future. Check the date and time.';
   if (!kind) errors.kind = 'Choose what kind of engagement this was.';
@@ -156,9 +159,16 @@ export async function renderForm(root, ctx, params) {
   const serverErrors = editing?.receipt.state === 'rejected' ? editing.receipt.errors ?? {} : {};
 
   let draftTimer = null;
-  const keepDraft = () => {
+  const stopDraft = () => {
     clearTimeout(draftTimer);
-    draftTimer = setTimeout(() => void saveDraft(ctx.db, ctx.session.userId, draftKey, v), 250);
+    draftTimer = null;
+  };
+  const keepDraft = () => {
+    stopDraft();
+    draftTimer = setTimeout(() => {
+      draftTimer = null;
+      void saveDraft(ctx.db, ctx.session.userId, draftKey, v);
+    }, 250);
   };
 
   /** Error slots by field, filled by the client check or the server's reasons. */
@@ -323,7 +333,7 @@ export async function renderForm(root, ctx, params) {
     }
     const payload = editing ? changedFields(editing.fields, data) : data;
     save.disabled = true;
-    clearTimeout(draftTimer);
+    stopDraft();
     const unchangedRejected = editing?.receipt.state === 'rejected' && !Object.keys(payload).length;
     if (editing && !Object.keys(payload).length && !unchangedRejected) {
       await dropDraft(ctx.db, ctx.session.userId, draftKey);
@@ -350,7 +360,7 @@ export async function renderForm(root, ctx, params) {
   formError,
   h('div', { class: 'form-actions' },
     h('button', { type: 'button', class: 'btn secondary', onclick: async () => {
-      clearTimeout(draftTimer);
+      stopDraft();
       await dropDraft(ctx.db, ctx.session.userId, draftKey);
       ctx.navigate('#/');
     } }, 'Cancel'),
@@ -372,7 +382,7 @@ export async function renderForm(root, ctx, params) {
   return () => {
     // Leaving the screen mid-typing: keep what was typed.
     if (draftTimer) {
-      clearTimeout(draftTimer);
+      stopDraft();
       void saveDraft(ctx.db, ctx.session.userId, draftKey, v);
     }
   };

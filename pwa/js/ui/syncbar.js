@@ -46,7 +46,7 @@ export function describe(s, online) {
   const lastText = `Last synced ${fmtAgo(s.lastSuccess)}`;
   if (s.state === 'auth') return { text: 'Sign in again to sync', sub: counts || 'Nothing waiting', tone: 'bad', glyph: 'user' };
   if (s.state === 'syncing') return { text: waiting ? `Syncing ${waitText.replace(' waiting', '')}…` : 'Syncing…', sub: lastText, tone: 'busy', glyph: 'sync' };
-  if (!online || s.state === 'offline') return { text: counts ? `Offline · ${counts}` : 'Offline · all saved on this phone', sub: lastText, tone: counts ? 'warn' : 'idle', glyph: 'offline' };
+  if (!online || s.state === 'offline') return { text: counts || 'All saved on this phone', sub: `Offline · synced ${fmtAgo(s.lastSuccess)}`, tone: counts ? 'warn' : 'idle', glyph: 'offline' };
   if (s.state === 'retrying') return { text: counts || 'Could not sync', sub: `Server not reachable · retrying · ${lastText.toLowerCase()}`, tone: 'warn', glyph: 'alert' };
   if (s.state === 'error') return { text: counts || 'Sync problem', sub: s.lastError ?? 'Sync stopped', tone: 'bad', glyph: 'alert' };
   if (s.rejected > 0) return { text: counts, sub: lastText, tone: 'bad', glyph: 'alert' };

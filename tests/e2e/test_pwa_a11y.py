@@ -1,0 +1,57 @@
+"""Accessibility (axe-core: no serious or critical violations) on the sign-in screen, the form
+and My log, with screenshots at 360x740 for docs/screenshots/pwa-*.png."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from conftest import run_axe
+
+pytestmark = pytest.mark.e2e
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    expect(page.locator("#toast")).not_to_have_class(re.compile(r"\bshow\b"), timeout=8000)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.screenshot(path=str(SHOTS / f"pwa-{name}.png"))
+
+
+def test_screens_are_accessible(phone, ui):
+    context = phone()
+    page = ui.open(context)
+    page.get_by_role("heading", name="Sign in").wait_for()
+    assert run_axe(page) == []
+    shot(page, "sign-in")
+
+    ui.sign_in(page, "pc.one", device="Pixel 7 (force)")
+    ui.new_record(page, "Spoke with the manager of the Co-op about shoplifting at school "
+                        "closing time; agreed extra patrols 3-4pm.", people=3)
+    ui.new_record(page, "Beat surgery at the library: parking on Mill Lane raised again.",
+                  kind="Beat surgery", people=12)
+    ui.wait_synced(page)
+    context.set_offline(True)
+    ui.new_record(page, "Chat with two residents at the bus stop about speeding vans.", people=2)
+    expect(ui.status(page)).to_have_text("1 change waiting")
+    assert run_axe(page) == []
+    shot(page, "my-log")
+
+    page.get_by_role("button", name="New record").click()
+    page.get_by_role("radio", name="Key community leader contact").check()
+    page.get_by_label("Summary").fill("Met the head teacher about parents parking on the zig-zags.")
+    expect(page.get_by_label("Contact’s role")).to_be_visible()
+    assert run_axe(page) == []
+    shot(page, "form")
+    page.get_by_role("button", name="Cancel").click()
+
+    page.get_by_role("button", name="This phone").click()
+    page.get_by_role("heading", name="This phone").wait_for()
+    page.get_by_role("heading", name="Storage").wait_for()
+    page.get_by_text("Space used").wait_for()
+    assert run_axe(page) == []
+    shot(page, "sync-status")
