@@ -129,8 +129,9 @@ class _Run:
             # Later changes to this record in the same batch merge on top of this one.
             self.current[change.id] = outcome.state
             self.last_writer[change.id] = change.hlc
-        self.conflicts.extend(ConflictWrite(change.id, outcome.state.rev, change.hlc, c)
-                              for c in outcome.conflicts)
+        for conflict in outcome.conflicts:
+            self.conflicts.append(ConflictWrite(change.id, outcome.state.rev, change.hlc,
+                                                conflict))
         result = ChangeResult(change.id, change.hlc, outcome.status, outcome.state.rev, None,
                               list(outcome.conflicts))
         self._log(change, effective, result, outcome.changed_fields)

@@ -146,8 +146,10 @@ def merge(state: RecordState | None, change: Change, effective_hlc: str,
         return _create(change, effective_hlc, new_rev)
 
     base = change.base_rev or 0
+    # Shallow copies: merge replaces meta entries and never mutates one, so the new state may
+    # share the unchanged entries (and values) with the old one. Treat states as values.
     fields = dict(state.fields)
-    meta = {name: dict(m) for name, m in state.meta.items()}
+    meta = dict(state.meta)
     # Anything written at a rev the device had not seen makes this change concurrent.
     concurrent = any(m["rev"] > base for m in state.meta.values())
     conflicts: list[Conflict] = []

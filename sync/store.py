@@ -88,7 +88,8 @@ class Store(Protocol):
 
 
 class MemoryStore:
-    """The Store protocol on dictionaries. Copies on the way in and out, like a database."""
+    """The Store protocol on dictionaries. Record states are copied on the way in and out, like
+    a database; log entries, conflicts and results are frozen values and kept as given."""
 
     def __init__(self) -> None:
         self.records: dict[str, RecordState] = {}
@@ -101,7 +102,7 @@ class MemoryStore:
         return {key: self._first[key] for key in keys if key in self._first}
 
     def load(self, ids: Collection[str]) -> dict[str, RecordState]:
-        return {i: copy.deepcopy(self.records[i]) for i in ids if i in self.records}
+        return {i: _copy_state(self.records[i]) for i in ids if i in self.records}
 
     def save(self, writes: BatchWrites) -> None:
         # Check everything before changing anything: all or nothing.
@@ -115,11 +116,18 @@ class MemoryStore:
         keys = [entry.key for entry in writes.changes]
         if len(set(keys)) != len(keys) or any(key in self._first for key in keys):
             raise StaleWriteError("change already in the log")
-        writes = copy.deepcopy(writes)
         for write in writes.records:
-            self.records[write.state.id] = write.state
+            self.records[write.state.id] = _copy_state(write.state)
         for entry in writes.changes:
             self.log.append(entry)
             self._first[entry.key] = entry.result
         self.conflicts.extend(writes.conflicts)
-        self.responses.append(writes.results)
+        self.responses.append(list(writes.results))
+
+
+def _copy_state(state: RecordState) -> RecordState:
+    """A copy sharing nothing mutable with `state` (nested values copied only when present)."""
+    fields = {name: copy.deepcopy(value) if isinstance(value, (dict, list)) else value
+              for name, value in state.fields.items()}
+    meta = {name: dict(m) for name, m in state.meta.items()}
+    return RecordState(state.id, state.rev, fields, meta, state.deleted)
