@@ -143,8 +143,10 @@ COMMANDS = [init_db_command, team_group, user_group, demo_command, serve_command
 
 
 def register_commands(app: Flask) -> None:
+    """Make the commands available as `flask --app server ...` too."""
     for command in COMMANDS:
         app.cli.add_command(command)
-    for command in COMMANDS:
-        if command.name not in main.commands:
-            main.add_command(command)
+
+
+for _command in COMMANDS:
+    main.add_command(_command)

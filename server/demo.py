@@ -146,4 +146,50 @@ def seed_demo(months: int = 6, seed: int = 7, now: datetime | None = None) -> in
                                 "pending": 0, "app_version": "demo",
                                 "changes": changes[start:start + 500]})
         total += len(changes)
+    _supervise(rng, now)
     return total
+
+
+RETURN_COMMENTS = [
+    "Please add which groups you reached and how many people came.",
+    "Summary names a member of the public: reword it without the name.",
+]
+
+
+def _supervise(rng: random.Random, now: datetime) -> None:
+    """Sergeants have reviewed some of the older records, returned a few, and one conflict waits."""
+    from sqlalchemy import select
+
+    from server.models import Record, User
+    from server.sync_service import push, review_record
+
+    for sergeant in db.session.scalars(select(User).where(User.role == "supervisor")).all():
+        older = db.session.scalars(
+            select(Record.id).where(Record.team_id == sergeant.team_id,
+                                    Record.occurred_at < (now - timedelta(days=14)).replace(tzinfo=None))
+            .order_by(Record.occurred_at.desc()).limit(30)
+        ).all()
+        for record_id in older[2:]:
+            review_record(sergeant, record_id, "approved")
+        for record_id, comment in zip(older[:2], RETURN_COMMENTS):
+            review_record(sergeant, record_id, "returned", comment)
+
+    # Two phones of one officer changed the same summary while both were out of signal.
+    officer = db.session.scalar(select(User).where(User.username == "pc.okafor"))
+    record = db.session.scalar(select(Record).where(Record.officer_id == officer.id)
+                               .order_by(Record.occurred_at.desc()).limit(1))
+    first = db.session.scalar(select(Device).where(Device.user_id == officer.id))
+    second = Device(id=secrets.token_hex(16), user_id=officer.id, name="PC 3310 Okafor spare phone",
+                    token_hash=token_digest(secrets.token_urlsafe(32)), last_seen_at=utcnow(),
+                    pending=3, last_sync_at=utcnow() - timedelta(days=9))
+    db.session.add(second)
+    db.session.commit()
+    base = int(now.timestamp() * 1000) - 60_000
+    seen_rev, original = record.rev, record.summary
+    for phone, offset, summary in ((first, 0, original + " Shop manager to call back."),
+                                   (second, 5_000, original + " Follow-up visit booked.")):
+        push(officer, phone, {
+            "batch_id": uuid.uuid4().hex, "device_now": now, "pending": 0, "app_version": "demo",
+            "changes": [{"id": record.id, "op": "upsert", "base_rev": seen_rev,
+                         "hlc": f"{base + offset:015d}-00000-{phone.id}",
+                         "data": {"summary": summary}}]})

@@ -1,0 +1,39 @@
+"""GET /api/v1/schema and the OpenAPI document."""
+
+from __future__ import annotations
+
+
+def test_schema_lists_kinds_groups_and_standards(client):
+    response = client.get("/api/v1/schema")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["schema_version"] == 2
+    kinds = {k["code"]: k for k in body["kinds"]}
+    assert kinds["face_to_face"]["standards"] == ["F2F"]
+    assert kinds["community_meeting"]["meeting"] is True
+    assert {g["code"] for g in body["groups"]} >= {"young_people", "rural"}
+    assert [s["code"] for s in body["standards"]["standards"]][:3] == ["F2F", "KCL", "SOCIAL"]
+    assert len(body["standards"]["standards"]) == 10
+    assert body["record"]["summary"] == {"type": "string", "required": True, "min": 1, "max": 4000}
+
+
+def test_schema_etag_gives_304(client):
+    first = client.get("/api/v1/schema")
+    etag = first.headers["ETag"]
+    again = client.get("/api/v1/schema", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+
+
+def test_openapi_documents_every_api_route(app, client):
+    spec = client.get("/api/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    documented = {
+        (path, method.upper()) for path, ops in spec["paths"].items() for method in ops
+    }
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/"):
+            continue
+        path = rule.rule.replace("<", "{").replace(">", "}")
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert (path, method) in documented, f"{method} {rule.rule} is not in the OpenAPI document"
+    assert "ErrorBody" in spec["components"]["schemas"]
