@@ -13,9 +13,14 @@ bp = Blueprint("console", __name__, url_prefix="/console")
 def _install(state) -> None:
     from server.console.csrf import init_csrf
     from server.console.layout import init_layout
+    from server.console.timefmt import init_time_filters
 
     init_csrf(state.app)
     init_layout(state.app)
+    init_time_filters(state.app)
 
 
-from server.console import signin  # noqa: E402,F401  (view modules register routes on bp)
+# View modules register their routes on bp.
+from server.console import (  # noqa: E402,F401
+    access_log, activity, conflicts, export, people_views, record_view, records, review, signin,
+)

@@ -6,6 +6,8 @@ Rows are only ever added; the app has no path that updates or deletes one.
 from __future__ import annotations
 
 from flask import request
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from server.console.session import current_user
 from server.extensions import db
@@ -32,3 +34,17 @@ def log_access(
     )
     db.session.add(row)
     return row
+
+
+class AccessLogImmutable(RuntimeError):
+    """Something tried to change or remove an access log entry."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_access_log_edits(session: Session, _context, _instances) -> None:
+    # A guard for the app's own code: entries are written once and never touched again.
+    for instance in (*session.dirty, *session.deleted):
+        if isinstance(instance, AccessLog) and (
+            instance in session.deleted or session.is_modified(instance)
+        ):
+            raise AccessLogImmutable("Access log entries cannot be changed or deleted.")

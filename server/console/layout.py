@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from flask import Flask, request
@@ -38,7 +39,14 @@ def nav_for(role: str | None) -> list[dict]:
     ]
 
 
+def json_text(value: object) -> str:
+    """JSON for reading on a page; autoescaping then makes it safe HTML."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
 def init_layout(app: Flask) -> None:
+    app.jinja_env.filters["json_text"] = json_text
+
     @app.context_processor
     def _layout() -> dict:
         if not request.path.startswith("/console"):

@@ -1,0 +1,68 @@
+"""The access log page: admins search who viewed, exported or changed what. Read-only."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import render_template, request
+
+from server.console import bp
+from server.console.timefmt import day_end_utc, day_start_utc
+from server.console.session import login_required
+from server.extensions import db
+from server.models import AccessLog, User
+
+PAGE_SIZE = 100
+
+
+def _day(raw: str, errors: list[str]) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors.append(f"{raw} is not a date (use YYYY-MM-DD).")
+        return None
+
+
+def actions() -> list[str]:
+    return list(db.session.scalars(sa.select(AccessLog.action).distinct().order_by(AccessLog.action)))
+
+
+@bp.get("/access-log")
+@login_required("admin")
+def access_log_page():
+    """Newest first; filter by person, action, target and dates; keyset pages on the row id."""
+    args = {k: (request.args.get(k) or "").strip()[:120]
+            for k in ("user", "action", "target", "date_from", "date_to")}
+    errors: list[str] = []
+    query = sa.select(AccessLog, User.username, User.display_name).outerjoin(
+        User, User.id == AccessLog.user_id
+    )
+    if args["user"]:
+        query = query.where(sa.func.lower(User.username) == args["user"].lower())
+    if args["action"]:
+        query = query.where(AccessLog.action == args["action"])
+    if args["target"]:
+        query = query.where(AccessLog.target_id == args["target"])
+    if day := _day(args["date_from"], errors):
+        query = query.where(AccessLog.at >= day_start_utc(day))
+    if day := _day(args["date_to"], errors):
+        query = query.where(AccessLog.at < day_end_utc(day))
+    before = request.args.get("before", type=int)
+    if before:
+        query = query.where(AccessLog.id < before)
+    rows = list(db.session.execute(query.order_by(AccessLog.id.desc()).limit(PAGE_SIZE + 1)))
+    older = rows[PAGE_SIZE - 1][0].id if len(rows) > PAGE_SIZE else None
+    shown = {k: v for k, v in args.items() if v}
+    return render_template(
+        "console/access_log.html",
+        rows=rows[:PAGE_SIZE],
+        args=shown,
+        filters=args,
+        errors=errors,
+        older=older,
+        first_page=not before,
+        actions=actions(),
+    )

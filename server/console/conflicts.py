@@ -1,0 +1,130 @@
+"""The conflict queue: values that lost a concurrent edit, for a supervisor to settle."""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, request, url_for
+
+from server.console import bp
+from server.console.audit import log_access
+from server.console.pages import PageNotFound
+from server.console.record_view import device_names, label
+from server.console.session import current_user, login_required, safe_next, visible_team_ids
+from server.extensions import db
+from server.models import Conflict, Record
+from server.sync_service import ActionError, resolve_conflict
+
+QUEUE_SIZE = 100
+
+
+class ValueFormError(ValueError):
+    """A typed-in value that cannot be read as the field's type."""
+
+
+def parse_value(conflict: Conflict, raw: str) -> object:
+    """Read a typed-in value as the type the field holds (taken from either side's value)."""
+    raw = raw.strip()
+    if conflict.field == "_deleted":
+        return parse_bool(raw)
+    sample = next(
+        (s.get("value") for s in (conflict.winner, conflict.loser) if s.get("value") is not None),
+        "",
+    )
+    if isinstance(sample, bool):
+        return parse_bool(raw)
+    if isinstance(sample, int):
+        if raw == "":
+            return None
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ValueFormError(f"{label(conflict.field)} is a whole number.") from exc
+    if isinstance(sample, list):
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    if isinstance(sample, dict):
+        if raw == "":
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise ValueFormError(f'Write {label(conflict.field)} as JSON, e.g. {{"lat": 50.6, '
+                                 f'"lon": -2.4, "accuracy_m": 10}}.') from exc
+    return raw
+
+
+def parse_bool(raw: str) -> bool:
+    word = raw.lower()
+    if word in ("yes", "true", "y", "1"):
+        return True
+    if word in ("no", "false", "n", "0"):
+        return False
+    raise ValueFormError("Write yes or no.")
+
+
+def _visible(query: sa.Select) -> sa.Select:
+    team_ids = visible_team_ids()
+    if team_ids is not None:
+        query = query.where(Record.team_id.in_(sorted(team_ids)) if team_ids else sa.false())
+    return query
+
+
+@bp.get("/conflicts")
+@login_required("supervisor", "admin")
+def conflicts_page():
+    """Open conflicts of the user's teams, oldest first so nothing waits forever."""
+    after = request.args.get("after", type=int) or 0
+    conflicts = list(db.session.scalars(
+        _visible(sa.select(Conflict).join(Record, Record.id == Conflict.record_id))
+        .where(Conflict.status == "open", Conflict.id > after)
+        .order_by(Conflict.id)
+        .limit(QUEUE_SIZE + 1)
+    ))
+    more = conflicts[QUEUE_SIZE].id if len(conflicts) > QUEUE_SIZE else None
+    conflicts = conflicts[:QUEUE_SIZE]
+    devices = {s.get("device_id") for c in conflicts for s in (c.winner, c.loser) if s.get("device_id")}
+    return render_template(
+        "console/conflicts.html",
+        conflicts=conflicts,
+        next_after=conflicts[-1].id if more else None,
+        conflict_devices=device_names(devices),
+        label=label,
+    )
+
+
+@bp.post("/conflicts/<int:conflict_id>/resolve")
+@login_required("supervisor", "admin")
+def resolve_conflict_action(conflict_id: int):
+    """Keep either value or write a new one; the choice syncs back to phones as a normal change."""
+    conflict = db.session.scalar(
+        _visible(sa.select(Conflict).join(Record, Record.id == Conflict.record_id))
+        .where(Conflict.id == conflict_id)
+    )
+    if conflict is None:
+        raise PageNotFound()
+    back = safe_next(request.form.get("next") or url_for("console.conflicts_page"))
+    choice = request.form.get("choice", "")
+    try:
+        if choice == "winner":
+            value = conflict.winner.get("value")
+        elif choice == "loser":
+            value = conflict.loser.get("value")
+        elif choice == "new":
+            value = parse_value(conflict, request.form.get("value", ""))
+        else:
+            raise ValueFormError("Choose which value to keep.")
+    except ValueFormError as exc:
+        flash(str(exc), "error")
+        return redirect(back)
+    record_id = conflict.record_id
+    log_access("resolve_conflict", "record", record_id,
+               {"conflict": conflict.id, "field": conflict.field, "choice": choice, "value": value})
+    try:
+        resolve_conflict(current_user(), conflict.id, value)
+    except ActionError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        flash(f"Conflict on {label(conflict.field).lower()} resolved.", "ok")
+    return redirect(back)

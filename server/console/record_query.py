@@ -1,0 +1,257 @@
+"""The logs page's query: filters from the URL, team visibility, keyset pagination.
+
+Pages are ordered newest first by (occurred_at, id) and cut with a row-value comparison on that
+pair, so page 2,000 costs what page 1 costs (no OFFSET) and indexes on
+(..., occurred_at, id) serve both the order and the cut.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+from werkzeug.datastructures import MultiDict
+
+from server.catalogues import catalogues, vocabularies
+from server.console.timefmt import day_end_utc, day_start_utc
+from server.extensions import db
+from server.models import REVIEW_STATES, Record, RecordGroup, RecordStandard, Team, User
+from server.search import text_match
+
+PAGE_SIZE = 50
+SHOW = ("live", "deleted", "all")
+
+
+class CursorError(ValueError):
+    """A page cursor that this server did not make."""
+
+
+@dataclass
+class RecordFilter:
+    """What the user asked for, checked; `errors` says what was ignored and why."""
+
+    team: str = ""
+    officer: str = ""
+    date_from: str = ""
+    date_to: str = ""
+    kind: str = ""
+    standard: str = ""
+    group: str = ""
+    review: str = ""
+    conflict: str = ""
+    q: str = ""
+    show: str = "live"
+    errors: list[str] = field(default_factory=list)
+    # Resolved values, filled by from_args.
+    team_id: int | None = None
+    officer_id: int | None = None
+    day_from: date | None = None
+    day_to: date | None = None
+
+    URL_KEYS = ("q", "team", "officer", "date_from", "date_to", "kind", "standard", "group",
+                "review", "conflict", "show")
+
+    @classmethod
+    def from_args(cls, args: MultiDict, team_ids: set[int] | None) -> RecordFilter:
+        found = cls(**{k: (args.get(k) or "").strip()[:200] for k in cls.URL_KEYS})
+        found.show = found.show or "live"
+        found._check(team_ids)
+        return found
+
+    def _check(self, team_ids: set[int] | None) -> None:
+        if self.team:
+            team = db.session.scalar(sa.select(Team).where(Team.code == self.team.upper()))
+            if team is None or (team_ids is not None and team.id not in team_ids):
+                self._drop("team", f"No team {self.team} among the teams you supervise.")
+            else:
+                self.team, self.team_id = team.code, team.id
+        if self.officer:
+            if self.officer.isdigit():
+                self.officer_id = int(self.officer)
+            else:
+                self._drop("officer", "Choose an officer from the list.")
+        self.day_from = self._day("date_from")
+        self.day_to = self._day("date_to")
+        if self.day_from and self.day_to and self.day_from > self.day_to:
+            self.errors.append("The 'from' date is after the 'to' date, so nothing can match.")
+        vocab = vocabularies()
+        if self.kind and self.kind not in vocab.kind_codes:
+            self._drop("kind", f"Unknown kind {self.kind}.")
+        if self.standard and self.standard not in standard_codes():
+            self._drop("standard", f"Unknown standard {self.standard}.")
+        if self.group and self.group not in vocab.group_codes:
+            self._drop("group", f"Unknown group {self.group}.")
+        if self.review and self.review not in REVIEW_STATES:
+            self._drop("review", f"Unknown review state {self.review}.")
+        if self.conflict not in ("", "yes"):
+            self._drop("conflict", "Conflict filter is 'yes' or nothing.")
+        if self.show not in SHOW:
+            self.errors.append(f"Unknown choice {self.show}; showing live records.")
+            self.show = "live"
+
+    def _drop(self, key: str, message: str) -> None:
+        setattr(self, key, "")
+        self.errors.append(message)
+
+    def _day(self, key: str) -> date | None:
+        raw = getattr(self, key)
+        if not raw:
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            self._drop(key, f"{raw} is not a date (use YYYY-MM-DD).")
+            return None
+
+    def to_args(self) -> dict[str, str]:
+        """The filter as URL parameters (empty ones left out), for links and the export."""
+        args = {k: getattr(self, k) for k in self.URL_KEYS if getattr(self, k)}
+        if args.get("show") == "live":
+            del args["show"]
+        return args
+
+    @property
+    def active(self) -> bool:
+        return bool(self.to_args())
+
+    def conditions(self, team_ids: set[int] | None) -> list[ColumnElement]:
+        where: list[ColumnElement] = []
+        if team_ids is not None:
+            where.append(Record.team_id.in_(sorted(team_ids)) if team_ids else sa.false())
+        if self.team_id is not None:
+            where.append(Record.team_id == self.team_id)
+        if self.officer_id is not None:
+            where.append(Record.officer_id == self.officer_id)
+        if self.day_from:
+            where.append(Record.occurred_at >= day_start_utc(self.day_from))
+        if self.day_to:
+            where.append(Record.occurred_at < day_end_utc(self.day_to))
+        if self.kind:
+            where.append(Record.kind == self.kind)
+        if self.standard:
+            where.append(Record.id.in_(
+                sa.select(RecordStandard.record_id).where(RecordStandard.code == self.standard)
+            ))
+        if self.group:
+            where.append(Record.id.in_(
+                sa.select(RecordGroup.record_id).where(RecordGroup.code == self.group)
+            ))
+        if self.review:
+            where.append(Record.review_state == self.review)
+        if self.conflict == "yes":
+            # The exact term the partial index ix_record_conflicted is defined with.
+            where.append(Record.open_conflicts > 0)
+        if self.q:
+            match = text_match(self.q)
+            if match is not None:
+                where.append(match)
+        if self.show == "live":
+            where.append(Record.deleted.is_(False))
+        elif self.show == "deleted":
+            where.append(Record.deleted.is_(True))
+        return where
+
+
+def standard_codes() -> list[str]:
+    codes: list[str] = []
+    for catalogue in catalogues().versions:
+        codes.extend(c for c in catalogue.codes if c not in codes)
+    return codes
+
+
+def encode_cursor(occurred_at: datetime, record_id: str) -> str:
+    return f"{occurred_at:%Y%m%dT%H%M%S.%f}~{record_id}"
+
+
+def decode_cursor(raw: str) -> tuple[datetime, str]:
+    when, _, record_id = raw.partition("~")
+    try:
+        occurred = datetime.strptime(when, "%Y%m%dT%H%M%S.%f")
+    except ValueError as exc:
+        raise CursorError("That page link is not valid; showing the newest records.") from exc
+    if not record_id or len(record_id) > 36:
+        raise CursorError("That page link is not valid; showing the newest records.")
+    return occurred, record_id
+
+
+@dataclass
+class Page:
+    rows: list
+    newer: str | None  # cursor for the page before (newer records)
+    older: str | None  # cursor for the page after (older records)
+
+
+_KEY = sa.tuple_(Record.occurred_at, Record.id)
+
+
+def _key_value(cursor: tuple[datetime, str]):
+    return sa.tuple_(sa.literal(cursor[0], Record.occurred_at.type), sa.literal(cursor[1]))
+
+
+def list_columns() -> list:
+    return [
+        Record.id, Record.occurred_at, Record.kind, Record.summary, Record.place,
+        Record.review_state, Record.open_conflicts, Record.deleted,
+        Team.code.label("team_code"), User.display_name.label("officer_name"),
+    ]
+
+
+def fetch_page(
+    where: list[ColumnElement],
+    *,
+    after: tuple[datetime, str] | None = None,
+    before: tuple[datetime, str] | None = None,
+    size: int = PAGE_SIZE,
+) -> Page:
+    """One page newest first; `after` a cursor for older records, `before` for newer ones."""
+    query = (
+        sa.select(*list_columns())
+        .join(Team, Team.id == Record.team_id)
+        .join(User, User.id == Record.officer_id)
+        .where(*where)
+    )
+    if before is not None:
+        # Walk forwards in time from the cursor, then turn the page the right way round.
+        query = query.where(_KEY > _key_value(before))
+        query = query.order_by(Record.occurred_at.asc(), Record.id.asc()).limit(size + 1)
+        rows = list(db.session.execute(query))
+        has_newer = len(rows) > size
+        rows = list(reversed(rows[:size]))
+        newer = encode_cursor(rows[0].occurred_at, rows[0].id) if has_newer and rows else None
+        older = encode_cursor(rows[-1].occurred_at, rows[-1].id) if rows else None
+        return Page(rows, newer, older)
+    if after is not None:
+        query = query.where(_KEY < _key_value(after))
+    query = query.order_by(Record.occurred_at.desc(), Record.id.desc()).limit(size + 1)
+    rows = list(db.session.execute(query))
+    has_older = len(rows) > size
+    rows = rows[:size]
+    older = encode_cursor(rows[-1].occurred_at, rows[-1].id) if has_older else None
+    newer = encode_cursor(rows[0].occurred_at, rows[0].id) if after is not None and rows else None
+    return Page(rows, newer, older)
+
+
+def iter_records(where: list[ColumnElement], batch: int = 1000) -> Iterator[sa.Row]:
+    """Every matching record newest first as plain rows (every column plus team code and officer
+    name), fetched in keyset batches so an export of a million rows holds one batch in memory."""
+    columns = [*Record.__table__.c, Team.code.label("team_code"),
+               User.display_name.label("officer_name"), User.username.label("officer_username")]
+    cursor: tuple[datetime, str] | None = None
+    while True:
+        query = (
+            sa.select(*columns)
+            .join(Team, Team.id == Record.team_id)
+            .join(User, User.id == Record.officer_id)
+            .where(*where)
+        )
+        if cursor is not None:
+            query = query.where(_KEY < _key_value(cursor))
+        query = query.order_by(Record.occurred_at.desc(), Record.id.desc()).limit(batch)
+        rows = list(db.session.execute(query))
+        yield from rows
+        if len(rows) < batch:
+            return
+        cursor = (rows[-1].occurred_at, rows[-1].id)

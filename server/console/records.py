@@ -1,0 +1,44 @@
+"""The logs page: every record the user may see, newest first, filtered from the URL."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+
+from server.console import bp
+from server.console import options
+from server.console.record_query import (
+    SHOW, CursorError, RecordFilter, decode_cursor, fetch_page,
+)
+from server.console.session import login_required, visible_team_ids
+
+
+@bp.get("/records")
+@login_required("supervisor", "admin")
+def records_page():
+    """Records newest first; filters combine; pages are cut by keyset cursors."""
+    team_ids = visible_team_ids()
+    filters = RecordFilter.from_args(request.args, team_ids)
+    after = before = None
+    try:
+        if request.args.get("after"):
+            after = decode_cursor(request.args["after"])
+        elif request.args.get("before"):
+            before = decode_cursor(request.args["before"])
+    except CursorError as exc:
+        filters.errors.append(str(exc))
+    page = fetch_page(filters.conditions(team_ids), after=after, before=before)
+    return render_template(
+        "console/records.html",
+        filters=filters,
+        page=page,
+        args=filters.to_args(),
+        first_page=after is None and before is None,
+        teams=options.visible_teams(team_ids),
+        officers=options.visible_officers(team_ids, filters.team_id),
+        kinds=options.kind_choices(),
+        standards=options.standard_choices(),
+        groups=options.group_choices(),
+        reviews=options.review_choices(),
+        show_choices=SHOW,
+        titles=options.titles(),
+    )

@@ -1,0 +1,37 @@
+"""Reviewing a record: approve it, or return it to the officer with a comment."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+
+from server.console import bp
+from server.console.audit import log_access
+from server.console.record_view import visible_record
+from server.console.session import current_user, login_required
+from server.extensions import db
+from server.sync_service import ActionError, review_record
+
+MAX_COMMENT = 2000
+
+
+@bp.post("/records/<record_id>/review")
+@login_required("supervisor", "admin")
+def review_record_action(record_id: str):
+    """Approve or return; the officer's app shows the state and comment after its next pull."""
+    record = visible_record(record_id)
+    state = request.form.get("state", "")
+    comment = request.form.get("comment", "").strip()[:MAX_COMMENT]
+    if record.deleted:
+        flash("A deleted record cannot be reviewed.", "error")
+        return redirect(url_for("console.record_page", record_id=record.id))
+    # Logged in the action's own transaction: both are written or neither.
+    log_access("review", "record", record.id, {"state": state, "comment": comment})
+    try:
+        review_record(current_user(), record.id, state, comment)
+    except ActionError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        done = "approved" if state == "approved" else "returned to the officer"
+        flash(f"Record {done}.", "ok")
+    return redirect(url_for("console.record_page", record_id=record.id))
