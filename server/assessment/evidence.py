@@ -1,0 +1,229 @@
+"""The exact records behind each figure, with a note saying how each one counted.
+
+Each measure type lists the records its aggregate read, using the same conditions (sql.py), so
+the evidence and the figure cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from server.assessment.measures import DAY, contact_key, known_contacts, renewal_window, seconds
+from server.assessment.ratings import number
+from server.assessment.sql import Scope, seconds_between, where_selected
+from server.catalogues import vocabularies
+from server.extensions import db
+from server.models import Record, RecordGroup, User
+
+
+@dataclass
+class Item:
+    record_id: str
+    occurred_at: datetime  # naive UTC
+    kind: str
+    summary: str
+    officer_id: int
+    officer: str
+    people_count: int | None
+    duration_minutes: int | None
+    review_state: str
+    note: str = ""
+    counts: bool = True
+    groups: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Evidence:
+    items: list[Item]
+    total: int
+    lines: list[str] = field(default_factory=list)  # what the list shows, in a sentence or two
+    breakdown: list[tuple[str, int]] = field(default_factory=list)  # per officer or per group
+
+
+def _base(*columns):
+    return (
+        sa.select(Record, sa.func.coalesce(User.display_name, User.username), *columns)
+        .join(User, User.id == Record.officer_id)
+    )
+
+
+def _items(rows) -> list[Item]:
+    items = []
+    for row in rows:
+        record, officer = row[0], row[1]
+        items.append(Item(record.id, record.occurred_at, record.kind, record.summary,
+                          record.officer_id, officer, record.people_count,
+                          record.duration_minutes, record.review_state))
+    return items
+
+
+def _attach_groups(items: list[Item]) -> None:
+    ids = [i.record_id for i in items]
+    if not ids:
+        return
+    found: dict[str, list[str]] = {}
+    for record_id, code in db.session.execute(
+        sa.select(RecordGroup.record_id, RecordGroup.code)
+        .where(RecordGroup.record_id.in_(ids)).order_by(RecordGroup.code)
+    ):
+        found.setdefault(record_id, []).append(code)
+    for item in items:
+        item.groups = found.get(item.record_id, [])
+
+
+def _page(query, limit: int, offset: int):
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    return total, db.session.execute(query.limit(limit).offset(offset)).all()
+
+
+def _in_period(scope: Scope, measure: dict, team_id: int) -> list:
+    return [*scope.counted(), *scope.in_period(), *where_selected(measure), Record.team_id == team_id]
+
+
+def _count(scope, measure, team_id, limit, offset) -> Evidence:
+    conditions = _in_period(scope, measure, team_id)
+    total, rows = _page(_base().where(*conditions).order_by(Record.occurred_at, Record.id),
+                        limit, offset)
+    evidence = Evidence(_items(rows), total, [f"{total} records counted in {scope.period.title}."])
+    if measure.get("per") == "officer":
+        per_officer = db.session.execute(
+            sa.select(sa.func.coalesce(User.display_name, User.username), sa.func.count())
+            .join(User, User.id == Record.officer_id).where(*conditions)
+            .group_by(User.id, User.display_name, User.username).order_by(sa.func.count().desc())
+        ).all()
+        evidence.breakdown = [(name, count) for name, count in per_officer]
+    return evidence
+
+
+def _share_publicised(scope, measure, team_id, limit, offset) -> Evidence:
+    notice = seconds_between(Record.occurred_at, Record.publicised_at)
+    query = _base(notice).where(*_in_period(scope, measure, team_id))
+    total, rows = _page(query.order_by(Record.occurred_at, Record.id), limit, offset)
+    items = _items(rows)
+    wanted = measure["min_days"]
+    for item, row in zip(items, rows):
+        ahead = row[2]
+        if ahead is None:
+            item.note, item.counts = "Not publicised", False
+        else:
+            item.counts = ahead >= wanted * DAY
+            item.note = f"Publicised {number(ahead / DAY)} days ahead" + (
+                "" if item.counts else f": under {wanted}")
+    return Evidence(items, total, [f"Meetings held; publicised {wanted} or more days ahead count."])
+
+
+def _mean_people(scope, measure, team_id, limit, offset) -> Evidence:
+    query = _base().where(*_in_period(scope, measure, team_id))
+    total, rows = _page(query.order_by(Record.occurred_at, Record.id), limit, offset)
+    items = _items(rows)
+    for item in items:
+        item.counts = item.people_count is not None
+        item.note = f"{item.people_count} people" if item.counts else "Attendance not recorded"
+    return Evidence(items, total, ["Meetings held and how many came."])
+
+
+def _distinct_groups(scope, measure, team_id, limit, offset) -> Evidence:
+    wanted = RecordGroup.code.in_(sorted(scope.seldom_heard)) if measure.get("seldom_heard_only") \
+        else sa.true()
+    reached = sa.exists().where(RecordGroup.record_id == Record.id, wanted)
+    query = _base().where(*_in_period(scope, measure, team_id), reached)
+    total, rows = _page(query.order_by(Record.occurred_at, Record.id), limit, offset)
+    items = _items(rows)
+    _attach_groups(items)
+    titles = vocabularies().title
+    only = scope.seldom_heard if measure.get("seldom_heard_only") else None
+    for item in items:
+        item.groups = [g for g in item.groups if only is None or g in only]
+        item.note = "Reached: " + ", ".join(titles(g) for g in item.groups)
+    per_group = db.session.execute(
+        sa.select(RecordGroup.code, sa.func.count())
+        .join(Record, Record.id == RecordGroup.record_id)
+        .where(*_in_period(scope, measure, team_id), wanted)
+        .group_by(RecordGroup.code).order_by(RecordGroup.code)
+    ).all()
+    kind = "seldom-heard groups" if only is not None else "groups"
+    return Evidence(items, total, [f"{len(per_group)} {kind} reached."],
+                    [(titles(code), count) for code, count in per_group])
+
+
+def _longest_gap(scope, measure, team_id, limit, offset) -> Evidence:
+    query = _base().where(*_in_period(scope, measure, team_id), Record.occurred_at < scope.as_of)
+    total, rows = _page(query.order_by(Record.occurred_at, Record.id), limit, offset)
+    items = _items(rows)
+    previous = None
+    if offset and rows:
+        previous = db.session.scalar(
+            sa.select(sa.func.max(Record.occurred_at))
+            .where(*_in_period(scope, measure, team_id), Record.occurred_at < items[0].occurred_at)
+        )
+    for item in items:
+        since = previous or scope.period.start_utc
+        what = "after the previous one" if previous else "after the period began"
+        item.note = f"{number(seconds(item.occurred_at, since) / DAY)} days {what}"
+        previous = item.occurred_at
+    return Evidence(items, total, ["Every record in the period, with the gap before each."])
+
+
+def _days_since_last(scope, measure, team_id, limit, offset) -> Evidence:
+    query = _base().where(*scope.counted(), *where_selected(measure), Record.team_id == team_id,
+                          Record.occurred_at < scope.as_of)
+    total, rows = _page(query.order_by(Record.occurred_at.desc(), Record.id), limit, offset)
+    items = _items(rows)
+    for position, item in enumerate(items):
+        item.counts = position == 0 and offset == 0
+        item.note = f"{number(seconds(scope.as_of, item.occurred_at) / DAY)} days before " \
+                    f"{'now' if scope.as_of < scope.period.end_utc else 'the period ended'}"
+        if item.counts:
+            item.note = "Latest: " + item.note
+    return Evidence(items, total, ["The latest record decides the figure; earlier ones follow."])
+
+
+def _share_renewed(scope, measure, team_id, limit, offset) -> Evidence:
+    """The latest contact with each key contact known in the lookback window."""
+    _, renewed_since = renewal_window(scope, measure)
+    role, org = contact_key()
+    ranked = (
+        sa.select(
+            Record.id.label("id"),
+            sa.func.row_number().over(
+                partition_by=(role, org), order_by=(Record.occurred_at.desc(), Record.id)
+            ).label("rank"),
+        )
+        .where(*known_contacts(scope, measure), Record.team_id == team_id)
+        .subquery()
+    )
+    latest = sa.select(ranked.c.id).where(ranked.c.rank == 1)
+    query = _base().where(Record.id.in_(latest))
+    total, rows = _page(query.order_by(Record.occurred_at.desc(), Record.id), limit, offset)
+    items = _items(rows)
+    for item, row in zip(items, rows):
+        record = row[0]
+        who = ", ".join(p for p in (record.contact_role, record.contact_org) if p)
+        days = number(seconds(scope.as_of, item.occurred_at) / DAY)
+        item.counts = item.occurred_at >= renewed_since
+        item.note = f"{who}: " + (f"renewed {days} days before" if item.counts
+                                  else f"not renewed; last contact {days} days before")
+    return Evidence(items, total, [
+        f"Each key contact (by role and organisation) met in the last {measure['lookback_days']} "
+        f"days, with the latest contact; renewed means within {measure['within_days']} days."
+    ])
+
+
+_BY_TYPE = {
+    "count": _count,
+    "share_publicised": _share_publicised,
+    "mean_people": _mean_people,
+    "distinct_groups": _distinct_groups,
+    "longest_gap_days": _longest_gap,
+    "days_since_last": _days_since_last,
+    "share_renewed": _share_renewed,
+}
+
+
+def evidence(scope: Scope, measure: dict, team_id: int, limit: int = 100, offset: int = 0) -> Evidence:
+    """The records behind one team's figure for one measure, a page at a time."""
+    return _BY_TYPE[measure["type"]](scope, measure, team_id, limit, offset)
+
