@@ -1,0 +1,93 @@
+"""Standards catalogues: the Dorset file, what validation refuses, and version selection."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from schema import load_vocabularies
+from schema.catalogue import CatalogueError, CatalogueSet, load_catalogues, parse_catalogue
+
+DORSET = Path(__file__).resolve().parents[2] / "schema" / "standards" / "dorset-2019-04-01.json"
+KINDS = load_vocabularies().kind_codes
+STABLE_CODES = ["F2F", "KCL", "SOCIAL", "WEB", "MEET", "ALERT", "FEEDBACK", "PARTNER", "SELDOM", "PRIORITY"]
+
+
+@pytest.fixture
+def raw() -> dict:
+    return json.loads(DORSET.read_text(encoding="utf-8"))
+
+
+def test_dorset_loads_with_its_stable_codes():
+    dorset = load_catalogues("dorset", kind_codes=KINDS)
+    assert dorset.current.codes == STABLE_CODES
+    assert dorset.for_date(date(2019, 4, 1)).effective_from == date(2019, 4, 1)
+    assert dorset.current.time_zone == "Europe/London"
+    assert dorset.current.returned_records_count is False
+    assert dorset.current.default_standards("school_visit") == ["F2F", "SELDOM"]
+
+
+def measure(raw: dict, code: str, index: int = 0) -> dict:
+    return next(s for s in raw["standards"] if s["code"] == code)["measures"][index]
+
+
+BREAKAGES = [
+    (lambda r: measure(r, "F2F").update(type="average"), "unknown measure type 'average'"),
+    (lambda r: measure(r, "F2F").pop("label"), "needs a label"),
+    (lambda r: measure(r, "F2F").update(thresholds={"met": 20}), "thresholds met and partly_met"),
+    (lambda r: measure(r, "F2F").update(thresholds={"met": 5, "partly_met": 10}), "met must be >= partly_met"),
+    (lambda r: measure(r, "SOCIAL").update(thresholds={"met": 14, "partly_met": 7}), "met must be <= partly_met"),
+    (lambda r: measure(r, "KCL").update(thresholds={"met": 80, "partly_met": 50}), "fractions between 0 and 1"),
+    (lambda r: measure(r, "ALERT").pop("kinds"), "must name the records it counts"),
+    (lambda r: measure(r, "ALERT").update(kinds=["carrier_pigeon"]), "unknown kinds"),
+    (lambda r: measure(r, "F2F").update(standards=["NOPE"]), "unknown standards"),
+    (lambda r: measure(r, "F2F").update(per="sergeant"), "per is team or officer"),
+    (lambda r: measure(r, "SELDOM").update(per_month=True), "unknown keys"),
+    (lambda r: measure(r, "MEET", 1).pop("min_days"), "needs min_days"),
+    (lambda r: measure(r, "KCL").update(lookback_days=30), "lookback_days must be at least within_days"),
+    (lambda r: measure(r, "SELDOM").update(seldom_heard_only="yes"), "is true or false"),
+    (lambda r: r["standards"][0].update(measures=[]), "has no measures"),
+    (lambda r: r["standards"][1].update(code="F2F"), "unique"),
+    (lambda r: r["grades"][-1].update(max_not_met=3), "must catch every team"),
+    (lambda r: r["grades"][0].pop("min_met"), "needs min_met and max_not_met"),
+    (lambda r: r.update(returned_records_count="no"), "returned_records_count"),
+    (lambda r: r.update(time_zone="Europe/Wessex"), "unknown time zone"),
+    (lambda r: r["kind_standards"].update(face_to_face=["NOPE"]), "unknown standards"),
+    (lambda r: r.pop("grades"), "missing 'grades'"),
+]
+
+
+@pytest.mark.parametrize("breakage, message", BREAKAGES)
+def test_validation_says_what_is_wrong(raw, breakage, message):
+    broken = copy.deepcopy(raw)
+    breakage(broken)
+    with pytest.raises(CatalogueError, match=message):
+        parse_catalogue(broken, "dorset.json", KINDS)
+
+
+def test_versions_are_chosen_by_the_date_they_take_effect(raw):
+    later = copy.deepcopy(raw)
+    later.update(version="2026-04-01", effective_from="2026-04-01")
+    versions = CatalogueSet([parse_catalogue(later, "b", KINDS), parse_catalogue(raw, "a", KINDS)])
+    assert versions.for_date(date(2026, 3, 31)).version == "2019-04-01"
+    assert versions.for_date(date(2026, 4, 1)).version == "2026-04-01"
+    with pytest.raises(CatalogueError, match="no catalogue is in force"):
+        versions.for_date(date(2019, 3, 31))
+
+
+def test_another_folder_and_name_load_without_code_changes(tmp_path, raw):
+    other = copy.deepcopy(raw)
+    other.update(catalogue="wessex", version="1", effective_from="2024-01-01")
+    other["standards"] = [s for s in other["standards"] if s["code"] in ("ALERT", "SOCIAL")]
+    other["kind_standards"] = {"community_alert": ["ALERT"]}
+    other["grades"][-1]["max_not_met"] = 2
+    (tmp_path / "wessex-1.json").write_text(json.dumps(other), encoding="utf-8")
+    (tmp_path / "notes.json").write_text(json.dumps({"catalogue": "elsewhere"}), encoding="utf-8")
+    wessex = load_catalogues("wessex", tmp_path, KINDS)
+    assert wessex.current.codes == ["SOCIAL", "ALERT"]
+    with pytest.raises(CatalogueError, match="no catalogue named 'dorset'"):
+        load_catalogues("dorset", tmp_path, KINDS)
