@@ -45,7 +45,7 @@ class HLC:
 
     @classmethod
     def parse(cls, text: object) -> HLC:
-        """Parse the canonical string form; anything else (spaces, upper case, short fields) fails."""
+        """Parse the canonical string form; anything else (spaces, upper case...) fails."""
         if not isinstance(text, str):
             raise HLCFormatError(f"stamp must be a string, got {type(text).__name__}")
         # fullmatch with an explicit character class: `\d` would accept non-ASCII digits.
