@@ -165,6 +165,9 @@ async function registerServiceWorker() {
   navigator.serviceWorker.addEventListener('message', (event) => {
     if (event.data?.type !== 'sync') return;
     const reply = () => event.ports[0]?.postMessage({ done: true, waiting: ctx.engine.status.waiting });
+    // The engine's own backoff stands: a sync event never turns into a retry loop.
+    const s = ctx.engine.status;
+    if (s.state === 'retrying' || s.state === 'error' || s.state === 'auth') return reply();
     ctx.engine.sync().then(reply, reply);
   });
 }
@@ -219,7 +222,7 @@ async function boot() {
       await engine.refresh();
       emitData();
       toast(navigator.onLine ? 'Saved.' : 'Saved on this phone. It will sync when there is a signal.');
-      requestBackgroundSync();
+      if (!navigator.onLine) requestBackgroundSync();
       void engine.sync();
     },
     deleteRecord: async (id) => {
@@ -228,7 +231,7 @@ async function boot() {
       await engine.refresh();
       emitData();
       toast('Record deleted.');
-      requestBackgroundSync();
+      if (!navigator.onLine) requestBackgroundSync();
       void engine.sync();
     },
     syncNow: async () => {
@@ -280,11 +283,12 @@ async function boot() {
     checkForUpdate,
   });
 
-  let wasSyncing = false;
+  let previous = engine.status.state;
   engine.subscribe((s) => {
-    if (wasSyncing && s.state !== 'syncing') emitData();
-    wasSyncing = s.state === 'syncing';
-    if (s.state === 'offline' || s.state === 'retrying') requestBackgroundSync();
+    if (previous === 'syncing' && s.state !== 'syncing') emitData();
+    // Offline with changes waiting: let the browser wake us when the signal is back.
+    if (s.state === 'offline' && previous !== 'offline' && s.waiting > 0) requestBackgroundSync();
+    previous = s.state;
   });
   document.getElementById('device-btn').addEventListener('click', () => ctx.navigate('#/device'));
   window.addEventListener('hashchange', () => void route());

@@ -250,6 +250,17 @@ class Ui:
         page.get_by_role("heading", name="My log").wait_for()
 
     @staticmethod
+    def edit_record(page, card_text: str, summary: str | None = None, people: int | None = None):
+        Ui.card(page, card_text).get_by_role("button", name="Edit").click()
+        page.get_by_role("heading", name="Edit record").wait_for()
+        if summary is not None:
+            page.get_by_label("Summary").fill(summary)
+        if people is not None:
+            page.get_by_label("People", exact=True).fill(str(people))
+        page.get_by_role("button", name="Save").click()
+        page.get_by_role("heading", name="My log").wait_for()
+
+    @staticmethod
     def card(page, text: str):
         return page.locator("li.card").filter(has_text=text)
 

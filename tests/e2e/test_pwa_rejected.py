@@ -1,0 +1,85 @@
+"""The server rejects one change of a batch: the others sync, the rejected one stays on the phone
+with the server's reason next to the field until the officer fixes it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+# A clock error the form cannot produce but a phone can (a stale outbox, a tampered store): the
+# server refuses records more than 10 minutes in the future.
+TAMPER = """(summary) => new Promise((resolve, reject) => {
+    const open = indexedDB.open('beatbook');
+    open.onsuccess = () => {
+        const db = open.result;
+        const tx = db.transaction(['outbox', 'records'], 'readwrite');
+        const future = '2099-01-01T10:00:00+00:00';
+        tx.objectStore('outbox').openCursor().onsuccess = (e) => {
+            const cursor = e.target.result;
+            if (!cursor) return;
+            if (cursor.value.data.summary === summary) {
+                cursor.update({...cursor.value, data: {...cursor.value.data, occurred_at: future}});
+                const records = tx.objectStore('records');
+                records.get([cursor.value.user, cursor.value.recordId]).onsuccess = (g) => {
+                    const doc = g.target.result;
+                    records.put({...doc, occurred_at: future, fields: {...doc.fields, occurred_at: future}});
+                };
+            }
+            cursor.continue();
+        };
+        tx.oncomplete = () => { db.close(); resolve(true); };
+        tx.onerror = () => reject(tx.error);
+    };
+    open.onerror = () => reject(open.error);
+})"""
+
+
+def test_one_rejected_change_waits_for_a_fix(phone, ui, api):
+    context = phone()
+    page = ui.open(context)
+    ui.sign_in(page, "pc.one")
+
+    context.set_offline(True)
+    ui.new_record(page, "Good one: school gate chat")
+    ui.new_record(page, "Rejected one: clock was wrong")
+    ui.new_record(page, "Good two: shop visit")
+    assert page.evaluate(TAMPER, "Rejected one: clock was wrong")
+    page.reload()
+    page.get_by_role("heading", name="My log").wait_for()
+
+    context.set_offline(False)
+    bad = ui.card(page, "Rejected one")
+    expect(bad.locator(".badge")).to_have_text("Needs attention")
+    expect(bad.locator(".errors")).to_contain_text("When:")
+    expect(bad.locator(".errors")).to_contain_text("future")
+    expect(ui.status(page)).to_have_text("1 needs attention")
+    for good in ("Good one", "Good two"):
+        expect(ui.card(page, good).locator(".badge")).to_contain_text("Synced")
+    on_server = {r["data"]["summary"] for r in api("pc.one").pull_all().values()}
+    assert on_server == {"Good one: school gate chat", "Good two: shop visit"}
+
+    # A retry without a fix does not resend it; the record stays visible and counted.
+    ui.sync_now(page)
+    expect(bad.locator(".badge")).to_have_text("Needs attention")
+
+    bad.get_by_role("button", name="Edit").click()
+    when = page.get_by_label("When")
+    expect(page.locator("#err-occurred_at")).to_contain_text("Server:")
+    expect(when).to_have_attribute("aria-invalid", "true")
+    fixed = datetime.now(ZoneInfo("Europe/London")) - timedelta(hours=1)
+    when.fill(fixed.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("heading", name="My log").wait_for()
+    ui.wait_synced(page)
+    expect(ui.card(page, "Rejected one").locator(".badge")).to_contain_text("Synced")
+
+    records = {r["data"]["summary"]: r for r in api("pc.one").pull_all().values()}
+    assert set(records) == {"Good one: school gate chat", "Good two: shop visit", "Rejected one: clock was wrong"}
+    occurred = datetime.fromisoformat(records["Rejected one: clock was wrong"]["data"]["occurred_at"])
+    assert abs(occurred - fixed.replace(second=0, microsecond=0)) < timedelta(minutes=1)
+    assert ui.outbox(page) == []
