@@ -258,3 +258,19 @@ sa.Index(
 sa.Index("ix_access_log_action_at", AccessLog.action, AccessLog.at)
 sa.Index("ix_access_log_target", AccessLog.target_type, AccessLog.target_id)
 sa.Index("ix_device_last_sync", Device.last_sync_at)
+
+
+# --- Assessment (server/assessment): meetings a team has announced, for the "coming up" list on
+# its public page. Records cannot be in the future, so what is planned lives here; `title` is
+# written for the public and is the only free text the public page shows besides public feedback.
+class PlannedMeeting(db.Model):
+    __tablename__ = "planned_meeting"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(sa.ForeignKey("team.id"))
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    starts_at: Mapped[datetime]  # naive UTC
+    title: Mapped[str] = mapped_column(sa.String(200))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    cancelled: Mapped[bool] = mapped_column(default=False)
+    __table_args__ = (sa.Index("ix_planned_meeting_team_start", "team_id", "starts_at"),)

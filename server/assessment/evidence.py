@@ -40,7 +40,8 @@ class Evidence:
     items: list[Item]
     total: int
     lines: list[str] = field(default_factory=list)  # what the list shows, in a sentence or two
-    breakdown: list[tuple[str, int]] = field(default_factory=list)  # per officer or per group
+    breakdown: list[tuple[str, int]] = field(default_factory=list)
+    breakdown_of: str = ""  # "officer" or "group": what the breakdown's labels name
 
 
 def _base(*columns):
@@ -91,10 +92,11 @@ def _count(scope, measure, team_id, limit, offset) -> Evidence:
     if measure.get("per") == "officer":
         per_officer = db.session.execute(
             sa.select(sa.func.coalesce(User.display_name, User.username), sa.func.count())
-            .join(User, User.id == Record.officer_id).where(*conditions)
+            .select_from(Record).join(User, User.id == Record.officer_id).where(*conditions)
             .group_by(User.id, User.display_name, User.username).order_by(sa.func.count().desc())
         ).all()
         evidence.breakdown = [(name, count) for name, count in per_officer]
+        evidence.breakdown_of = "officer"
     return evidence
 
 
@@ -146,7 +148,7 @@ def _distinct_groups(scope, measure, team_id, limit, offset) -> Evidence:
     ).all()
     kind = "seldom-heard groups" if only is not None else "groups"
     return Evidence(items, total, [f"{len(per_group)} {kind} reached."],
-                    [(titles(code), count) for code, count in per_group])
+                    [(titles(code), count) for code, count in per_group], "group")
 
 
 def _longest_gap(scope, measure, team_id, limit, offset) -> Evidence:

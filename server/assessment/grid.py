@@ -195,20 +195,9 @@ def assess(period: Period, teams: list[Team], now: datetime | None = None,
     return Assessment(period, catalogue, scope.as_of, results)
 
 
-def assess_with_previous(period: Period, teams: list[Team], now: datetime | None = None,
-                         every_team: bool = False) -> Assessment:
-    """The period's assessment with each rating and grade compared with the period before.
-
-    The previous period is judged by its own catalogue version; standards it did not have show
-    no change.
-    """
-    current = assess(period, teams, now, every_team)
-    before = period.previous()
-    try:
-        earlier = assess(before, teams, now, every_team)
-    except AssessmentError:  # before the first catalogue took effect
-        return current
-    current.previous_period, current.previous_catalogue = before, earlier.catalogue
+def compare(current: Assessment, earlier: Assessment) -> Assessment:
+    """Note on `current` each team's rating and grade in `earlier` (the same teams, in order)."""
+    current.previous_period, current.previous_catalogue = earlier.period, earlier.catalogue
     for now_team, then_team in zip(current.teams, earlier.teams):
         then = {s.code: s.rating for s in then_team.standards}
         for standard in now_team.standards:
@@ -220,6 +209,21 @@ def assess_with_previous(period: Period, teams: list[Team], now: datetime | None
     return current
 
 
+def assess_with_previous(period: Period, teams: list[Team], now: datetime | None = None,
+                         every_team: bool = False) -> Assessment:
+    """The period's assessment with each rating and grade compared with the period before.
+
+    The previous period is judged by its own catalogue version; standards it did not have show
+    no change.
+    """
+    current = assess(period, teams, now, every_team)
+    try:
+        earlier = assess(period.previous(), teams, now, every_team)
+    except AssessmentError:  # before the first catalogue took effect
+        return current
+    return compare(current, earlier)
+
+
 def trend(team: Team, period: Period, count: int = 12, now: datetime | None = None) -> list[Assessment]:
     """One team's assessments for the `count` periods ending with `period` (those that can be
     judged: periods before the first catalogue are left out), oldest first."""
@@ -229,4 +233,6 @@ def trend(team: Team, period: Period, count: int = 12, now: datetime | None = No
             found.append(assess(each, [team], now))
         except AssessmentError:
             continue
+    if len(found) > 1 and found[-2].period == period.previous():
+        compare(found[-1], found[-2])
     return found

@@ -1,0 +1,101 @@
+"""What works: per kind of engagement, per team and force-wide, what it reached for the time given.
+
+Two grouped queries over the period's counted records: one by (team, kind) for engagements,
+people and officer time; one by (team, kind, group) for the groups reached. People per
+officer-hour uses only records that give both a people count and a duration, so a missing
+duration never inflates it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from server.assessment.sql import Scope
+from server.catalogues import vocabularies
+from server.extensions import db
+from server.models import Record, RecordGroup
+
+
+@dataclass
+class Row:
+    kind: str
+    engagements: int = 0
+    people: int = 0
+    timed_people: int = 0  # people on records that also give a duration
+    minutes: int = 0  # officer minutes on those records
+    groups: dict[str, int] = field(default_factory=dict)  # group -> engagements reaching it
+    seldom_people: dict[str, int] = field(default_factory=dict)  # seldom group -> people
+
+    @property
+    def people_per_hour(self) -> float | None:
+        return self.timed_people / (self.minutes / 60) if self.minutes else None
+
+    def add(self, other: Row) -> None:
+        self.engagements += other.engagements
+        self.people += other.people
+        self.timed_people += other.timed_people
+        self.minutes += other.minutes
+        for code, n in other.groups.items():
+            self.groups[code] = self.groups.get(code, 0) + n
+        for code, n in other.seldom_people.items():
+            self.seldom_people[code] = self.seldom_people.get(code, 0) + n
+
+
+@dataclass
+class WhatWorks:
+    by_team: dict[int, dict[str, Row]]  # team -> kind -> row
+    force: dict[str, Row]  # kind -> row, over every team in scope
+
+    def seldom(self, rows: dict[str, Row]) -> dict[str, dict]:
+        """Seldom-heard groups broken out: engagements and people per group, and by which kinds."""
+        seldom = vocabularies().seldom_heard
+        out: dict[str, dict] = {}
+        for kind, row in rows.items():
+            for code, n in row.groups.items():
+                if code not in seldom:
+                    continue
+                entry = out.setdefault(code, {"engagements": 0, "people": 0, "kinds": {}})
+                entry["engagements"] += n
+                entry["people"] += row.seldom_people.get(code, 0)
+                entry["kinds"][kind] = entry["kinds"].get(kind, 0) + n
+        return dict(sorted(out.items(), key=lambda item: -item[1]["engagements"]))
+
+
+def what_works(scope: Scope) -> WhatWorks:
+    timed = sa.and_(Record.people_count.is_not(None), Record.duration_minutes > 0)
+    query = (
+        sa.select(
+            Record.team_id, Record.kind, sa.func.count(),
+            sa.func.coalesce(sa.func.sum(Record.people_count), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((timed, Record.people_count), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((timed, Record.duration_minutes), else_=0)), 0),
+        )
+        .where(*scope.counted(), *scope.in_period())
+        .group_by(Record.team_id, Record.kind)
+    )
+    by_team: dict[int, dict[str, Row]] = defaultdict(dict)
+    for team_id, kind, count, people, timed_people, minutes in db.session.execute(query):
+        by_team[team_id][kind] = Row(kind, count, int(people), int(timed_people), int(minutes))
+    groups = (
+        sa.select(Record.team_id, Record.kind, RecordGroup.code, sa.func.count(),
+                  sa.func.coalesce(sa.func.sum(Record.people_count), 0))
+        .join(RecordGroup, RecordGroup.record_id == Record.id)
+        .where(*scope.counted(), *scope.in_period())
+        .group_by(Record.team_id, Record.kind, RecordGroup.code)
+    )
+    seldom = scope.seldom_heard
+    for team_id, kind, code, count, people in db.session.execute(groups):
+        row = by_team[team_id][kind]
+        row.groups[code] = count
+        if code in seldom:
+            row.seldom_people[code] = int(people)
+    wanted = set(scope.teams)
+    by_team = {team: rows for team, rows in by_team.items() if team in wanted}
+    force: dict[str, Row] = {}
+    for rows in by_team.values():
+        for kind, row in rows.items():
+            force.setdefault(kind, Row(kind)).add(row)
+    return WhatWorks(by_team, force)
