@@ -58,6 +58,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(pwa_bp)
     from server.console import bp as console_bp  # noqa: E402  (console pages under /console)
     app.register_blueprint(console_bp)
+    from server.assessment import bp as assessment_bp  # noqa: E402  (API, /console/assessment, /teams)
+    app.register_blueprint(assessment_bp)
 
 
 def database_url(url: str) -> str:
