@@ -90,11 +90,13 @@ async function route() {
   who.textContent = s ? (s.team?.code ?? s.username) : '';
   document.getElementById('device-btn').hidden = !s;
   let cleanup;
+  if (s && hash !== '#/signin') authBanner();
   if (!s) {
     showBar(false);
     cleanup = await renderSignIn(main, ctx, {});
   } else if (hash === '#/signin') {
     showBar(false);
+    banner('auth', ''); // the screen itself says it
     cleanup = await renderSignIn(main, ctx, { expired: s, waiting: ctx.engine.status.waiting });
   } else if (hash === '#/new' || hash.startsWith('#/edit/')) {
     showBar(false);
@@ -127,7 +129,7 @@ function showBar(visible) {
 function authBanner() {
   const s = ctx.session;
   banner('auth', s?.needsSignIn ? 'Your sign-in has ended. Records are kept on this phone; sign in again to sync them.' : '',
-    { label: 'Sign in', run: () => ctx.navigate('#/signin') });
+    { label: 'Renew sign-in', run: () => ctx.navigate('#/signin') });
 }
 
 async function storageNudges() {
@@ -245,6 +247,7 @@ async function boot() {
     signedIn: async (session) => {
       ctx.session = session;
       authBanner();
+      engine.stop();
       void askPersist();
       try {
         ctx.schema = await refreshSchema(db, api);
