@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
+from conftest import run_axe
+
 pytestmark = pytest.mark.e2e
 
 # A clock error the form cannot produce but a phone can (a stale outbox, a tampered store): the
@@ -58,6 +60,7 @@ def test_one_rejected_change_waits_for_a_fix(phone, ui, api):
     expect(bad.locator(".errors")).to_contain_text("When:")
     expect(bad.locator(".errors")).to_contain_text("future")
     expect(ui.status(page)).to_have_text("1 needs attention")
+    assert run_axe(page) == []
     for good in ("Good one", "Good two"):
         expect(ui.card(page, good).locator(".badge")).to_contain_text("Synced")
     on_server = {r["data"]["summary"] for r in api("pc.one").pull_all().values()}
@@ -71,6 +74,7 @@ def test_one_rejected_change_waits_for_a_fix(phone, ui, api):
     when = page.get_by_label("When")
     expect(page.locator("#err-occurred_at")).to_contain_text("Server:")
     expect(when).to_have_attribute("aria-invalid", "true")
+    assert run_axe(page) == []
     fixed = datetime.now(ZoneInfo("Europe/London")) - timedelta(hours=1)
     when.fill(fixed.strftime("%Y-%m-%dT%H:%M"))
     page.get_by_role("button", name="Save").click()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from conftest import run_axe
+
 pytestmark = pytest.mark.e2e
 
 
@@ -55,6 +57,7 @@ def test_concurrent_edits_merge_or_conflict_and_nothing_is_lost(phone, ui, api):
         expect(card.locator(".badge")).to_have_text("Conflict")
         for value in values:
             expect(card.locator(".conflicts")).to_contain_text(value)
+    assert run_axe(a) == []
     [record] = api("pc.one").pull_all().values()
     [conflict] = record["conflicts"]
     assert conflict["field"] == "summary"
