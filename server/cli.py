@@ -139,7 +139,9 @@ def serve_command(host, port, workers, certfile, keyfile, dev):
         raise click.ClickException(str(exc)) from exc
 
 
-COMMANDS = [init_db_command, team_group, user_group, demo_command, serve_command]
+from server.assessment.cli import COMMANDS as ASSESSMENT_COMMANDS  # noqa: E402  (assess, export)
+
+COMMANDS = [init_db_command, team_group, user_group, demo_command, serve_command, *ASSESSMENT_COMMANDS]
 
 
 def register_commands(app: Flask) -> None:

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from server.assessment.ratings import COLOURS, TITLES, number, percent
 
 WIDTH, HEIGHT = 640, 230
-LEFT, RIGHT, TOP, BOTTOM = 52, 92, 18, 44
+LEFT, RIGHT, TOP, BOTTOM = 52, 104, 18, 44
 FILL = {"green": "#1b7a3d", "amber": "#b35c00", "red": "#b3261e"}
 MARK = {"met": "●", "partly_met": "◆", "not_met": "✕"}
 
@@ -28,15 +28,14 @@ class Point:
     rating: str | None  # None: the period could not be judged
 
 
-def _nice_top(value: float) -> float:
-    """A round number at or above value for the top of the axis."""
+def _axis(value: float) -> tuple[float, float]:
+    """(top, step): round tick steps (1, 2 or 5 times a power of ten), 2-5 of them to the top."""
     if value <= 0:
-        return 1.0
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
-        if step * power >= value:
-            return step * power
-    return 10 * power
+        return 1.0, 0.25
+    rough = value / 4
+    power = 10 ** math.floor(math.log10(rough))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= rough)
+    return math.ceil(value / step - 1e-9) * step, step
 
 
 def line_chart(
@@ -51,12 +50,13 @@ def line_chart(
     """An accessible SVG chart; thresholds may be None when they changed across periods."""
     show = percent if share else number
     values = [p.value for p in points if p.value is not None]
-    top = 1.0 if share else _nice_top(max(values + [met or 0, partly or 0, 1]) * 1.1)
+    top, tick_step = (1.0, 0.25) if share else _axis(max(values + [met or 0, partly or 0, 1]) * 1.05)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    step = plot_w / max(len(points) - 1, 1)
+    inset = 16  # keeps the first and last points' labels clear of the axes
+    step = (plot_w - 2 * inset) / max(len(points) - 1, 1)
 
     def x(i: int) -> float:
-        return LEFT + (i * step if len(points) > 1 else plot_w / 2)
+        return LEFT + inset + (i * step if len(points) > 1 else plot_w / 2 - inset)
 
     def y(v: float) -> float:
         return TOP + plot_h - (min(v, top) / top) * plot_h
@@ -72,20 +72,25 @@ def line_chart(
         f'<title id="{chart_id}-t">{escape(title)} ({better})</title>',
         f'<desc id="{chart_id}-d">{escape(summary)}</desc>',
     ]
-    for tick in range(5):  # gridlines and y labels
-        value = top * tick / 4
+    for tick in range(round(top / tick_step) + 1):  # gridlines and y labels
+        value = tick * tick_step
         ty = y(value)
         out.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{ty:.1f}" y2="{ty:.1f}" '
                    'stroke="#d0d4da" stroke-width="1"/>')
         out.append(f'<text x="{LEFT - 6}" y="{ty + 4:.1f}" text-anchor="end" font-size="12" '
                    f'fill="#333">{escape(show(value))}</text>')
-    for limit, name, colour in ((met, "met", FILL["green"]), (partly, "partly met", FILL["amber"])):
+    label_at: list[float] = []
+    for limit, name, colour in ((met, "met", FILL["green"]), (partly, "partly", FILL["amber"])):
         if limit is None:
             continue
         ly = y(limit)
         out.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{ly:.1f}" y2="{ly:.1f}" '
                    f'stroke="{colour}" stroke-width="2" stroke-dasharray="6 4"/>')
-        out.append(f'<text x="{WIDTH - RIGHT + 6}" y="{ly + 4:.1f}" font-size="12" '
+        text_y = ly + 4
+        if label_at and abs(text_y - label_at[0]) < 13:  # two close thresholds: part the labels
+            text_y = label_at[0] + (13 if text_y >= label_at[0] else -13)
+        label_at.append(text_y)
+        out.append(f'<text x="{WIDTH - RIGHT + 6}" y="{text_y:.1f}" font-size="12" '
                    f'fill="{colour}">{name} {escape(show(limit))}</text>')
     segment: list[str] = []
     paths = []

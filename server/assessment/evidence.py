@@ -75,6 +75,10 @@ def _attach_groups(items: list[Item]) -> None:
         item.groups = found.get(item.record_id, [])
 
 
+def _as_of_words(scope: Scope) -> str:
+    return "now" if scope.as_of < scope.period.end_utc else "the period ended"
+
+
 def _page(query, limit: int, offset: int):
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
     return total, db.session.execute(query.limit(limit).offset(offset)).all()
@@ -177,7 +181,7 @@ def _days_since_last(scope, measure, team_id, limit, offset) -> Evidence:
     for position, item in enumerate(items):
         item.counts = position == 0 and offset == 0
         item.note = f"{number(seconds(scope.as_of, item.occurred_at) / DAY)} days before " \
-                    f"{'now' if scope.as_of < scope.period.end_utc else 'the period ended'}"
+                    f"{_as_of_words(scope)}"
         if item.counts:
             item.note = "Latest: " + item.note
     return Evidence(items, total, ["The latest record decides the figure; earlier ones follow."])
@@ -206,8 +210,8 @@ def _share_renewed(scope, measure, team_id, limit, offset) -> Evidence:
         who = ", ".join(p for p in (record.contact_role, record.contact_org) if p)
         days = number(seconds(scope.as_of, item.occurred_at) / DAY)
         item.counts = item.occurred_at >= renewed_since
-        item.note = f"{who}: " + (f"renewed {days} days before" if item.counts
-                                  else f"not renewed; last contact {days} days before")
+        item.note = f"{who}: last met {days} days before {_as_of_words(scope)}; " + (
+            "renewed" if item.counts else f"not renewed (over {measure['within_days']} days)")
     return Evidence(items, total, [
         f"Each key contact (by role and organisation) met in the last {measure['lookback_days']} "
         f"days, with the latest contact; renewed means within {measure['within_days']} days."
