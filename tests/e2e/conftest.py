@@ -26,6 +26,7 @@ AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 PASSWORD = "e2e-Password-4711"
 TEAM, OTHER_TEAM = "NPT-A", "NPT-B"
 OFFICERS = {"pc.one": TEAM, "pc.two": TEAM, "pc.bravo": OTHER_TEAM}
+SUPERVISOR = "sgt.alpha"
 PHONE = {"width": 360, "height": 740}
 
 
@@ -51,6 +52,7 @@ def seeded_db(tmp_path_factory) -> Path:
         add_team(OTHER_TEAM, "Bravo NPT")
         for username, team in OFFICERS.items():
             add_user(username, PASSWORD, "officer", team, username.upper())
+        add_user(SUPERVISOR, PASSWORD, "supervisor", TEAM, "Sgt Alpha")
         db.session.remove()
         db.engine.dispose()
     return path
@@ -143,9 +145,9 @@ def phone(browser, server):
     """A new phone: a fresh browser context at 360x740 on the app. Call it for more phones."""
     contexts = []
 
-    def make():
+    def make(**options):
         context = browser.new_context(viewport=PHONE, base_url=server.url, service_workers="allow",
-                                      locale="en-GB", timezone_id="Europe/London")
+                                      locale="en-GB", timezone_id="Europe/London", **options)
         context.set_default_timeout(15000)
         contexts.append(context)
         return context
@@ -184,8 +186,44 @@ class ApiClient:
 
 
 @pytest.fixture
+def server_app(server):
+    """Run a function in an app context on the live server's database (supervisor actions)."""
+    from server import create_app
+    from server.extensions import db
+
+    app = create_app({"DATABASE_URL": f"sqlite:///{server.db_path}", "SECRET_KEY": "e2e",
+                      "TESTING": True})
+
+    def run(fn):
+        with app.app_context():
+            try:
+                result = fn(db)
+                db.session.commit()
+                return result
+            finally:
+                db.session.remove()
+
+    yield run
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
 def api(server):
     return lambda username="pc.one": ApiClient(server.url, username)
+
+
+SHOTS = REPO / "docs" / "screenshots"
+
+
+def screenshot(page, name: str) -> None:
+    """Save docs/screenshots/pwa-<name>.png once the toast has gone, from the top of the page."""
+    import re
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    expect(page.locator("#toast")).not_to_have_class(re.compile(r"\bshow\b"), timeout=8000)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.screenshot(path=str(SHOTS / f"pwa-{name}.png"))
 
 
 def run_axe(page) -> list[dict]:

@@ -3,23 +3,23 @@ and My log, with screenshots at 360x740 for docs/screenshots/pwa-*.png."""
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
-from conftest import run_axe
+from conftest import run_axe, screenshot as shot
 
 pytestmark = pytest.mark.e2e
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    expect(page.locator("#toast")).not_to_have_class(re.compile(r"\bshow\b"), timeout=8000)
-    page.evaluate("() => window.scrollTo(0, 0)")
-    page.screenshot(path=str(SHOTS / f"pwa-{name}.png"))
+PAINT_AND_SHIFT = """() => new Promise((resolve) => {
+    let cls = 0;
+    new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) if (!e.hadRecentInput) cls += e.value;
+    }).observe({type: 'layout-shift', buffered: true});
+    setTimeout(() => {
+        const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+        resolve({cls, fcp: fcp ? fcp.startTime : null});
+    }, 1000);
+})"""
 
 
 def test_screens_are_accessible(phone, ui):
@@ -35,6 +35,16 @@ def test_screens_are_accessible(phone, ui):
     ui.new_record(page, "Beat surgery at the library: parking on Mill Lane raised again.",
                   kind="Beat surgery", people=12)
     ui.wait_synced(page)
+
+    # Opening the app from its cache: quick first paint and no layout shift.
+    page.reload()
+    page.get_by_role("heading", name="My log").wait_for()
+    ui.card(page, "Beat surgery").wait_for()
+    paint = page.evaluate(PAINT_AND_SHIFT)
+    print("first paint and layout shift", paint)
+    assert paint["cls"] < 0.1, paint
+    assert paint["fcp"] is not None and paint["fcp"] < 2000, paint
+
     context.set_offline(True)
     ui.new_record(page, "Chat with two residents at the bus stop about speeding vans.", people=2)
     expect(ui.status(page)).to_have_text("1 change waiting")
@@ -54,4 +64,4 @@ def test_screens_are_accessible(phone, ui):
     page.get_by_role("heading", name="Storage").wait_for()
     page.get_by_text("Space used").wait_for()
     assert run_axe(page) == []
-    shot(page, "sync-status")
+    shot(page, "this-phone")

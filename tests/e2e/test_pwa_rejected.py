@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from conftest import run_axe
+from conftest import run_axe, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -61,6 +61,7 @@ def test_one_rejected_change_waits_for_a_fix(phone, ui, api):
     expect(bad.locator(".errors")).to_contain_text("future")
     expect(ui.status(page)).to_have_text("1 needs attention")
     assert run_axe(page) == []
+    screenshot(page, "sync-status")
     for good in ("Good one", "Good two"):
         expect(ui.card(page, good).locator(".badge")).to_contain_text("Synced")
     on_server = {r["data"]["summary"] for r in api("pc.one").pull_all().values()}

@@ -1,0 +1,122 @@
+"""The record form and My log as an officer uses them: five taps for a quick contact, location on
+request, drafts kept as typed, kind-specific fields, filters, delete with confirmation, and a
+record a supervisor returned."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+pytestmark = pytest.mark.e2e
+
+
+def test_quick_contact_takes_four_taps_plus_the_summary(phone, ui, api):
+    page = ui.open(phone())
+    ui.sign_in(page)
+    taps = 0
+    for locator in (page.get_by_role("button", name="New record"),
+                    page.get_by_role("radio", name="Face-to-face contact"),
+                    page.get_by_label("Summary")):
+        locator.click()
+        taps += 1
+    page.keyboard.type("Quick word with a dog walker about a broken street light.")
+    page.get_by_role("button", name="Save").click()
+    taps += 1
+    assert taps <= 5
+    ui.wait_synced(page)
+    [record] = api().pull_all().values()
+    assert record["data"]["kind"] == "face_to_face"
+    assert record["data"]["standards"] == ["F2F"], "defaulted from the kind"
+    assert record["data"]["location"] is None, "no location unless asked for"
+
+
+def test_location_draft_kind_fields_filter_and_delete(phone, ui, api):
+    context = phone(geolocation={"latitude": 50.6144, "longitude": -2.4573, "accuracy": 12},
+                    permissions=["geolocation"])
+    page = ui.open(context)
+    ui.sign_in(page)
+
+    page.get_by_role("button", name="New record").click()
+    page.get_by_role("radio", name="Key community leader contact").check()
+    expect(page.locator(".standards summary")).to_have_text("Standards evidenced (2)")
+    page.get_by_label("Contact’s role").fill("Head teacher")
+    page.get_by_label("Organisation").fill("St Mary's Primary")
+    expect(page.get_by_label("Publicised on")).to_be_hidden()
+    page.get_by_label("Summary").fill("Parking on the zig-zags at pick-up time")
+    page.get_by_role("button", name="Plus one").click()
+    page.get_by_role("button", name="Plus one").click()
+    page.get_by_role("button", name="Add my location").click()
+    expect(page.locator(".loc-status")).to_have_text("Location added, accurate to ±12 m.")
+    page.get_by_role("checkbox", name="Young people").check(force=True)
+    page.wait_for_timeout(400)  # the draft is written a moment after typing stops
+    page.reload()  # the phone locked and the app was killed mid-record: it reopens the form
+    page.get_by_role("heading", name="New record").wait_for()
+    expect(page.get_by_text("Your unsaved draft is back")).to_be_visible()
+    expect(page.get_by_label("Summary")).to_have_value("Parking on the zig-zags at pick-up time")
+    expect(page.get_by_label("People", exact=True)).to_have_value("2")
+    expect(page.get_by_role("radio", name="Key community leader contact")).to_be_checked()
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("heading", name="My log").wait_for()
+
+    page.get_by_role("button", name="New record").click()
+    page.get_by_role("radio", name="Beat surgery").check()
+    expect(page.get_by_label("Publicised on")).to_be_visible()
+    page.get_by_label("Publicised on").fill("2026-11-20")
+    page.get_by_label("Summary").fill("Surgery at the library")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("heading", name="My log").wait_for()
+    ui.wait_synced(page)
+
+    records = {r["data"]["kind"]: r["data"] for r in api().pull_all().values()}
+    contact = records["key_contact"]
+    assert contact["contact_role"] == "Head teacher" and contact["contact_org"] == "St Mary's Primary"
+    assert contact["people_count"] == 2 and contact["groups"] == ["young_people"]
+    assert contact["location"] == {"lat": 50.6144, "lon": -2.4573, "accuracy_m": 12}
+    assert sorted(contact["standards"]) == ["F2F", "KCL"]
+    assert records["beat_surgery"]["publicised_at"].startswith("2026-11-20")
+
+    page.locator(".filters summary").click()
+    page.get_by_label("Filter by kind").select_option(label="Beat surgery")
+    expect(page.locator("li.card")).to_have_count(1)
+    expect(page.locator(".count-note")).to_have_text("1 record matches")
+    page.get_by_role("button", name="Clear filter").click()
+    expect(page.locator("li.card")).to_have_count(2)
+
+    ui.card(page, "Surgery at the library").get_by_role("button", name="Delete").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Delete this record?")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(page.locator("li.card")).to_have_count(2)
+    ui.card(page, "Surgery at the library").get_by_role("button", name="Delete").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(page.locator("li.card")).to_have_count(1)
+    ui.wait_synced(page)
+    deleted = [r for r in api().pull_all().values() if r["data"]["kind"] == "beat_surgery"]
+    assert [r["deleted"] for r in deleted] == [True], "a tombstone, not a vanished row"
+
+
+def test_returned_record_shows_the_comment_and_goes_back_when_edited(phone, ui, api, server_app):
+    from server.models import User
+    from server.sync_service import review_record
+
+    page = ui.open(phone())
+    ui.sign_in(page)
+    ui.new_record(page, "Talked with residents about the fly-tipping")
+    ui.wait_synced(page)
+    [record_id] = api().pull_all().keys()
+
+    def send_back(db):
+        sergeant = db.session.scalar(select(User).where(User.username == "sgt.alpha"))
+        review_record(sergeant, record_id, "returned", "Say which street and what was agreed.")
+
+    server_app(send_back)
+    ui.sync_now(page)
+    card = ui.card(page, "fly-tipping")
+    expect(card.locator(".notice.review")).to_contain_text("Say which street and what was agreed.")
+    ui.edit_record(page, "fly-tipping", summary="Talked with residents of Mill Lane about the "
+                                                 "fly-tipping; council to clear it Friday")
+    ui.wait_synced(page)
+    expect(ui.card(page, "Mill Lane").locator(".notice.review")).to_have_count(0)
+    [record] = api().pull_all().values()
+    assert record["review"]["state"] == "pending", "an edited returned record goes back for review"
