@@ -64,19 +64,21 @@ self.addEventListener('message', (event) => {
   if (event.data && event.data.type === 'SKIP_WAITING') self.skipWaiting();
 });
 
+const SHELL_PATHS = new Set(SHELL);
+
 self.addEventListener('fetch', (event) => {
   const request = event.request;
   if (request.method !== 'GET') return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  if (url.pathname.startsWith('/api/') || url.pathname === '/api') return; // network only
-  if (request.mode === 'navigate') {
-    // Any app URL opens the shell; the app routes by hash.
-    event.respondWith(caches.open(CACHE).then((cache) => cache.match('/')).then((hit) => hit || fetch(request)));
-    return;
-  }
+  // Only the app's own files: /api stays network-only, and the console and public pages that
+  // share this origin are never answered with the app.
+  if (url.pathname.startsWith('/api/')) return;
+  if (!SHELL_PATHS.has(url.pathname)) return;
   event.respondWith(
-    caches.open(CACHE).then((cache) => cache.match(request, { ignoreSearch: true })).then((hit) => hit || fetch(request)),
+    caches.open(CACHE)
+      .then((cache) => cache.match(url.pathname === '/' ? '/' : request, { ignoreSearch: true }))
+      .then((hit) => hit || fetch(request)),
   );
 });
 

@@ -288,7 +288,11 @@ async function boot() {
 
   let previous = engine.status.state;
   engine.subscribe((s) => {
-    if (previous === 'syncing' && s.state !== 'syncing') emitData();
+    if (previous === 'syncing' && s.state !== 'syncing') {
+      emitData();
+      // Signed in while the schema could not be fetched: get it now the server answers.
+      if (s.state === 'idle' && !ctx.schema) refreshSchema(db, api).then((schema) => { ctx.schema = schema; }, () => {});
+    }
     // Offline with changes waiting: let the browser wake us when the signal is back.
     if (s.state === 'offline' && previous !== 'offline' && s.waiting > 0) requestBackgroundSync();
     previous = s.state;
@@ -299,7 +303,9 @@ async function boot() {
   window.addEventListener('offline', () => void engine.refresh());
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible' && ctx.session) {
-      void engine.sync();
+      // Back in the app: sync, unless a retry is already scheduled (keep the backoff).
+      const st = engine.status;
+      if (!(st.state === 'retrying' || st.state === 'error') || (st.nextRetryAt ?? 0) <= Date.now()) void engine.sync();
       void registration?.update().catch(() => {});
     }
   });

@@ -46,3 +46,9 @@ def test_offline_records_survive_reload_and_sync(phone, ui, api):
         assert record["deleted"] is False
     # Another team never sees them.
     assert api("pc.bravo").pull_all() == {}
+
+    # The worker answers only the app's own files: the console on the same origin is untouched.
+    app_page = page.goto("/")
+    assert app_page is not None and app_page.from_service_worker
+    console = page.goto("/console/")
+    assert console is not None and not console.from_service_worker
