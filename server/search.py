@@ -87,9 +87,17 @@ def text_match(query: str) -> ColumnElement | None:
         return _pg_document().op("@@")(
             sa.func.to_tsquery(sa.literal_column(f"'{PG_CONFIG}'::regconfig"), tsquery)
         )
-    # Each word quoted, so FTS5 operators typed into the box (NEAR, OR, -, :) are just text.
-    fts_query = " ".join(f'"{w}"*' for w in words)
-    matches = sa.select(sa.literal_column("rowid")).select_from(sa.table(FTS_TABLE)).where(
-        sa.literal_column(FTS_TABLE).op("MATCH")(fts_query)
+    return Record.seq.in_(matching_seqs(query))
+
+
+def fts_query(query: str) -> str:
+    """The SQLite FTS5 query for a search box's text: every word quoted (so NEAR, OR, -, : typed
+    into the box are just text) and matched as a prefix."""
+    return " ".join(f'"{w}"*' for w in terms(query))
+
+
+def matching_seqs(query: str) -> sa.Select:
+    """SQLite: the `seq` of every record matching `query` (the FTS rowids)."""
+    return sa.select(sa.literal_column("rowid")).select_from(sa.table(FTS_TABLE)).where(
+        sa.literal_column(FTS_TABLE).op("MATCH")(fts_query(query))
     )
-    return Record.seq.in_(matches)

@@ -19,7 +19,7 @@ from server.catalogues import catalogues, vocabularies
 from server.console.timefmt import day_end_utc, day_start_utc
 from server.extensions import db
 from server.models import REVIEW_STATES, Record, RecordGroup, RecordStandard, Team, User
-from server.search import text_match
+from server.console.query_plan import SetFilter, link_filter, plan, text_filter
 
 PAGE_SIZE = 50
 SHOW = ("live", "deleted", "all")
@@ -131,23 +131,23 @@ class RecordFilter:
             where.append(Record.occurred_at < day_end_utc(self.day_to))
         if self.kind:
             where.append(Record.kind == self.kind)
-        if self.standard:
-            where.append(Record.id.in_(
-                sa.select(RecordStandard.record_id).where(RecordStandard.code == self.standard)
-            ))
-        if self.group:
-            where.append(Record.id.in_(
-                sa.select(RecordGroup.record_id).where(RecordGroup.code == self.group)
-            ))
         if self.review:
             where.append(Record.review_state == self.review)
         if self.conflict == "yes":
             # The exact term the partial index ix_record_conflicted is defined with.
             where.append(Record.open_conflicts > 0)
+        sets: list[SetFilter] = []
+        if self.standard:
+            sets.append(link_filter(RecordStandard, self.standard))
+        if self.group:
+            sets.append(link_filter(RecordGroup, self.group))
         if self.q:
-            match = text_match(self.q)
-            if match is not None:
+            match = text_filter(self.q)
+            if isinstance(match, SetFilter):
+                sets.append(match)
+            elif match is not None:
                 where.append(match)
+        where.extend(plan(sets))
         if self.show == "live":
             where.append(Record.deleted.is_(False))
         elif self.show == "deleted":

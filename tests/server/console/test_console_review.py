@@ -1,0 +1,109 @@
+"""Review: approve, return with a comment, the officer's pull sees it, edits put it back."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from console_helpers import access_log, edit_record, push_record, record_row
+from server.extensions import db
+from server.models import Change
+
+
+def _pulled(device, record_id: str) -> dict:
+    body = device.pull().get_json()
+    return next(c for c in body["changes"] if c["id"] == record_id)
+
+
+def test_approve(app, console, officer):
+    record_id = push_record(officer)
+    person = console("supervisor")
+    response = person.post(f"/console/records/{record_id}/review", {"state": "approved"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/console/records/{record_id}"
+    record = record_row(app, record_id)
+    assert record.review_state == "approved" and record.reviewed_by_id is not None
+    assert "Record approved." in person.text(f"/console/records/{record_id}")
+    assert _pulled(officer, record_id)["review"]["state"] == "approved"
+
+
+def test_return_with_comment_reaches_the_officer_and_their_edit_makes_it_pending(
+        app, console, officer):
+    record_id = push_record(officer, summary="Spoke to people")
+    person = console("supervisor")
+    person.post(f"/console/records/{record_id}/review",
+                {"state": "returned", "comment": "Who did you speak to? Add the group."})
+    review = _pulled(officer, record_id)["review"]
+    assert review == {"state": "returned", "comment": "Who did you speak to? Add the group.",
+                      "at": review["at"]} and review["at"]
+    result = edit_record(officer, record_id, 1, groups=["businesses"])
+    assert result["status"] == "applied"
+    assert record_row(app, record_id).review_state == "pending"
+    assert _pulled(officer, record_id)["review"]["state"] == "pending"
+    html = person.text("/console/records?review=pending")
+    assert record_id in html
+
+
+def test_returning_needs_a_comment(app, console, officer):
+    record_id = push_record(officer)
+    person = console("supervisor")
+    person.post(f"/console/records/{record_id}/review", {"state": "returned", "comment": "  "})
+    assert record_row(app, record_id).review_state == "pending"
+    assert "Say what the officer should fix" in person.text(f"/console/records/{record_id}")
+    assert access_log(app, "review") == []  # nothing happened, so nothing is logged
+
+
+def test_unknown_state_is_refused(app, console, officer):
+    record_id = push_record(officer)
+    person = console("supervisor")
+    person.post(f"/console/records/{record_id}/review", {"state": "deleted"})
+    assert record_row(app, record_id).review_state == "pending"
+    assert "A review approves or returns a record." in person.text(f"/console/records/{record_id}")
+
+
+def test_approved_record_edited_later_needs_review_again(app, console, officer):
+    record_id = push_record(officer)
+    person = console("supervisor")
+    person.post(f"/console/records/{record_id}/review", {"state": "approved"})
+    edit_record(officer, record_id, 1, people_count=12)
+    assert record_row(app, record_id).review_state == "pending"
+
+
+def test_review_goes_into_the_change_log_and_the_access_log(app, console, officer):
+    record_id = push_record(officer)
+    person = console("supervisor")
+    person.post(f"/console/records/{record_id}/review", {"state": "returned", "comment": "Fix"})
+    with app.app_context():
+        change = db.session.scalar(
+            sa.select(Change).where(Change.record_id == record_id, Change.op == "review"))
+        assert change.data["values"] == {"state": "returned", "comment": "Fix"}
+        assert change.user.username == person.username
+    logged = access_log(app, "review")
+    assert [(r.target_id, r.detail) for r in logged] == [
+        (record_id, {"state": "returned", "comment": "Fix"})]
+    history = person.text(f"/console/records/{record_id}")
+    assert "review</span> applied" in history
+
+
+def test_other_teams_record_cannot_be_reviewed(app, console, other_officer):
+    theirs = push_record(other_officer)
+    response = console("supervisor").post(f"/console/records/{theirs}/review",
+                                          {"state": "approved"})
+    assert response.status_code == 404
+    assert record_row(app, theirs).review_state == "pending"
+
+
+def test_deleted_record_cannot_be_reviewed(app, console, officer):
+    record_id = push_record(officer)
+    officer.push([{"id": record_id, "op": "delete", "hlc": officer.stamp(), "base_rev": 1,
+                   "data": {}}])
+    person = console("supervisor")
+    person.post(f"/console/records/{record_id}/review", {"state": "approved"})
+    assert record_row(app, record_id).review_state == "pending"
+
+
+def test_panel_cannot_review(app, console, officer):
+    record_id = push_record(officer)
+    response = console("panel", None).post(f"/console/records/{record_id}/review",
+                                           {"state": "approved"})
+    assert response.status_code == 403
+    assert record_row(app, record_id).review_state == "pending"
