@@ -51,15 +51,15 @@ def create_app(config: dict | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from server.api import auth, openapi, schema, sync
+    from server.assessment import bp as assessment_bp
+    from server.console import bp as console_bp
     from server.pwa import bp as pwa_bp
 
     for module in (auth, schema, sync, openapi):
         app.register_blueprint(module.bp)
-    app.register_blueprint(pwa_bp)
-    from server.console import bp as console_bp  # noqa: E402  (console pages under /console)
-    app.register_blueprint(console_bp)
-    from server.assessment import bp as assessment_bp  # noqa: E402  (API, /console/assessment, /teams)
-    app.register_blueprint(assessment_bp)
+    app.register_blueprint(pwa_bp)  # the officers' app at /
+    app.register_blueprint(console_bp)  # supervisors' pages under /console
+    app.register_blueprint(assessment_bp)  # assessment API, /console/assessment, public /teams
 
 
 def database_url(url: str) -> str:
