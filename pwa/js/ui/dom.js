@@ -93,7 +93,8 @@ export function fmtDay(iso, nowMs = Date.now()) {
   const diff = Math.round((day(new Date(nowMs)) - day(t)) / 86400000);
   if (diff === 0) return 'Today';
   if (diff === 1) return 'Yesterday';
-  return dayFmt.format(t);
+  const text = dayFmt.format(t);
+  return t.getFullYear() === new Date(nowMs).getFullYear() ? text : `${text} ${t.getFullYear()}`;
 }
 
 /** A time relative to now for "last synced". @param {string|null} iso */

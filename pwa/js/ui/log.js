@@ -7,6 +7,7 @@ import { listRecords } from '../records.js';
 
 /** @type {{kind: string, from: string, to: string}} kept while the app runs */
 const filter = { kind: '', from: '', to: '' };
+const PAGE = 50; // cards drawn at once: a team's year of records stays quick on a phone
 
 /**
  * @param {HTMLElement} root
@@ -18,7 +19,7 @@ export function renderLog(root, ctx) {
   const countNote = h('p', { class: 'count-note', 'aria-live': 'polite' });
   const kinds = ctx.schema?.kinds ?? [];
 
-  const kindSelect = h('select', { id: 'f-kind', onchange: () => { filter.kind = kindSelect.value; void draw(); } },
+  const kindSelect = h('select', { id: 'f-kind', onchange: () => { filter.kind = kindSelect.value; shown = PAGE; void draw(); } },
     h('option', { value: '' }, 'All kinds'),
     kinds.map((k) => h('option', { value: k.code }, k.title)));
   kindSelect.value = filter.kind;
@@ -33,7 +34,7 @@ export function renderLog(root, ctx) {
       h('div', { class: 'field' }, h('label', { for: 'f-to' }, 'To'), to),
       h('div', { class: 'field wide' }, h('label', { for: 'f-kind' }, 'Filter by kind'), kindSelect),
       h('button', { type: 'button', class: 'btn secondary', onclick: () => {
-        filter.kind = ''; filter.from = ''; filter.to = '';
+        filter.kind = ''; filter.from = ''; filter.to = ''; shown = PAGE;
         kindSelect.value = ''; from.value = ''; to.value = '';
         void draw();
       } }, 'Clear filter')));
@@ -47,6 +48,7 @@ export function renderLog(root, ctx) {
       countNote,
       list));
 
+  let shown = PAGE;
   let drawing = Promise.resolve();
   async function draw() {
     drawing = drawing.then(async () => {
@@ -61,7 +63,7 @@ export function renderLog(root, ctx) {
       }
       const groups = [];
       let day = null;
-      for (const r of rows) {
+      for (const r of rows.slice(0, shown)) {
         const label = fmtDay(r.occurred_at);
         if (label !== day) {
           day = label;
@@ -69,6 +71,10 @@ export function renderLog(root, ctx) {
           groups.push(h('ol', { class: 'cards' }));
         }
         groups[groups.length - 1].append(card(r, ctx));
+      }
+      if (rows.length > shown) {
+        groups.push(h('button', { type: 'button', class: 'btn secondary block', onclick: () => { shown += PAGE; void draw(); } },
+          `Show older records (${rows.length - shown} more)`));
       }
       mount(list, groups);
     });
