@@ -379,11 +379,19 @@ export async function renderForm(root, ctx, params) {
       h('p', {}, 'The server did not accept this record. Its reasons are shown next to the fields. Fix them and save.')) : null,
     form));
   focusHeading(root);
-  return () => {
-    // Leaving the screen mid-typing: keep what was typed.
+  // Leaving mid-typing (another screen, a reload for an update, the phone locking): keep it.
+  const flush = () => {
     if (draftTimer) {
       stopDraft();
       void saveDraft(ctx.db, ctx.session.userId, draftKey, v);
     }
+  };
+  const onHide = () => flush();
+  window.addEventListener('pagehide', onHide);
+  document.addEventListener('visibilitychange', onHide);
+  return () => {
+    window.removeEventListener('pagehide', onHide);
+    document.removeEventListener('visibilitychange', onHide);
+    flush();
   };
 }
