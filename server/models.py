@@ -274,3 +274,18 @@ class PlannedMeeting(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     cancelled: Mapped[bool] = mapped_column(default=False)
     __table_args__ = (sa.Index("ix_planned_meeting_team_start", "team_id", "starts_at"),)
+
+
+# Assessment indexes: each covers every column its queries read, so a quarter's grid reads
+# index entries only, never the wide record rows (data and meta JSON).
+# The period scan: counts, meetings publicised, attendance, groups and standards by record id.
+sa.Index(
+    "ix_record_assess", Record.team_id, Record.occurred_at, Record.officer_id, Record.kind,
+    Record.deleted, Record.review_state, Record.people_count, Record.duration_minutes,
+    Record.publicised_at, Record.id,
+)
+# Series of one kind: days since the last, longest gap, key contacts renewed (role, organisation).
+sa.Index(
+    "ix_record_assess_kind", Record.team_id, Record.kind, Record.occurred_at, Record.deleted,
+    Record.review_state, Record.contact_role, Record.contact_org,
+)

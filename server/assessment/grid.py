@@ -17,7 +17,7 @@ from schema.catalogue import Catalogue, CatalogueError
 from server.assessment import ratings
 from server.assessment.measures import Figure, compute
 from server.assessment.periods import KINDS, Period, PeriodError, containing_moment, parse
-from server.assessment.sql import Scope
+from server.assessment.sql import Scope, tune_for_scans
 from server.catalogues import catalogues, vocabularies
 from server.extensions import db
 from server.models import Team, User
@@ -160,6 +160,7 @@ def officer_roster(team_ids: list[int]) -> dict[int, frozenset[int]]:
 def scope_for(period: Period, teams: list[Team], now: datetime | None = None,
               every_team: bool = False) -> Scope:
     ids = tuple(t.id for t in teams)
+    tune_for_scans()
     return Scope(
         period=period,
         as_of=period.as_of(now or utc_now()),

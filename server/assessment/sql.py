@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
+from server.extensions import db
+
 from schema.catalogue import Catalogue
 from server.assessment.periods import Period
 from server.models import Record, RecordStandard
@@ -42,6 +44,18 @@ def _seconds_postgresql(element, compiler, **kw) -> str:
 @compiles(seconds_between)
 def _seconds_other(element, compiler, **kw) -> str:
     raise NotImplementedError(f"seconds_between has no SQL for {compiler.dialect.name}")
+
+
+def tune_for_scans() -> None:
+    """On SQLite, give this connection a bigger page cache and memory-mapped reads.
+
+    A grid probes record_standard and record_group once per record of the period; with
+    SQLite's default 2 MB cache most probes are a system call. Harmless to repeat; better still
+    set once per connection where the app sets its other pragmas.
+    """
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(sa.text("PRAGMA cache_size=-65536"))  # 64 MB
+        db.session.execute(sa.text("PRAGMA mmap_size=1073741824"))  # 1 GB
 
 
 @dataclass(frozen=True, eq=False)
