@@ -207,3 +207,42 @@ test('two devices edit the same field: a conflict keeps both values', async () =
     assert.deepEqual(values, ['A says', 'B says']);
   }
 });
+
+test('a sync asked for during a sync runs once more afterwards, not in parallel', async () => {
+  const server = new FakeServer();
+  const d = await device(server);
+  await d.write(1, 'upsert', recordData());
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const realFetch = server.fetch;
+  server.fetch = async (...args) => {
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    await new Promise((r) => setTimeout(r, 5));
+    try { return await realFetch(...args); } finally { inFlight -= 1; }
+  };
+  const api = createApi({ fetch: server.fetch, baseUrl: 'http://test', getToken: () => 't', isOnline: () => true });
+  d.engine.api = api;
+  const first = d.engine.sync();
+  await new Promise((r) => setTimeout(r, 1));
+  await d.write(2, 'upsert', recordData());
+  const second = d.engine.sync();
+  assert.equal(first, second, 'one shared run');
+  await second;
+  assert.equal(maxInFlight, 1);
+  assert.equal(server.records.size, 2, 'the change made mid-sync was sent by the extra run');
+  assert.equal(d.engine.status.waiting, 0);
+});
+
+test('a pulled team record is read-only here and keeps its officer', async () => {
+  const server = new FakeServer({ officer: { id: 99, username: 'pc.other', display_name: 'PC Other' } });
+  const d = await device(server);
+  server.records.set(id(5), { id: id(5), rev: 3, data: recordData({ summary: 'team' }), meta: {}, deleted: false, seq: 1 });
+  server.seq = 1;
+  await d.engine.sync();
+  const r = await getRecord(d.db, U, id(5));
+  assert.equal(r.mine, false);
+  assert.equal(r.server.officer.display_name, 'PC Other');
+  assert.equal(r.rev, 3);
+  assert.equal(r.receipt.state, 'synced');
+});
