@@ -90,11 +90,11 @@ async function route() {
   who.textContent = s ? (s.team?.code ?? s.username) : '';
   document.getElementById('device-btn').hidden = !s;
   let cleanup;
-  if (s && hash !== '#/signin') authBanner();
+  if (s && !(hash === '#/signin' && s.needsSignIn)) authBanner();
   if (!s) {
     showBar(false);
     cleanup = await renderSignIn(main, ctx, {});
-  } else if (hash === '#/signin') {
+  } else if (hash === '#/signin' && s.needsSignIn) {
     showBar(false);
     banner('auth', ''); // the screen itself says it
     cleanup = await renderSignIn(main, ctx, { expired: s, waiting: ctx.engine.status.waiting });
