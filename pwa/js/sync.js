@@ -57,6 +57,8 @@ export class SyncEngine {
    * @param {() => boolean} [o.isOnline]
    * @param {number} [o.periodMs] how often to sync while online
    * @param {{set: typeof setTimeout, clear: typeof clearTimeout}} [o.timers]
+   * @param {(name: string, fn: () => Promise<void>) => Promise<void>} [o.lock] one sync at a time
+   *   across tabs (Web Locks where the browser has them)
    */
   constructor(o) {
     this.db = o.db;
@@ -69,6 +71,8 @@ export class SyncEngine {
     this.isOnline = o.isOnline ?? (() => globalThis.navigator?.onLine ?? true);
     this.periodMs = o.periodMs ?? 3 * 60 * 1000;
     this.timers = o.timers ?? { set: (fn, ms) => setTimeout(fn, ms), clear: (id) => clearTimeout(id) };
+    const locks = globalThis.navigator?.locks;
+    this.lock = o.lock ?? (locks ? (name, fn) => locks.request(name, fn) : (_name, fn) => fn());
     /** @type {SyncStatus} */
     this.status = { state: 'idle', waiting: 0, rejected: 0, lastSuccess: null, lastError: null, nextRetryAt: null, failures: 0 };
     /** @type {Set<(s: SyncStatus) => void>} */
@@ -121,7 +125,8 @@ export class SyncEngine {
       try {
         do {
           this.again = false;
-          await this.#run();
+          const s = this.session();
+          await this.lock(`beatbook-sync-${s?.userId ?? ''}`, () => this.#run());
         } while (this.again && this.status.state === 'idle');
       } finally {
         this.running = null;
