@@ -226,6 +226,7 @@ def screenshot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     expect(page.locator("#toast")).not_to_have_class(re.compile(r"\bshow\b"), timeout=8000)
     page.evaluate("() => window.scrollTo(0, 0)")
+    page.wait_for_timeout(300)  # the toast's fade-out
     page.screenshot(path=str(SHOTS / f"pwa-{name}.png"))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from conftest import run_axe
+from conftest import run_axe, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -58,6 +58,7 @@ def test_concurrent_edits_merge_or_conflict_and_nothing_is_lost(phone, ui, api):
         for value in values:
             expect(card.locator(".conflicts")).to_contain_text(value)
     assert run_axe(a) == []
+    screenshot(a, "conflict")
     [record] = api("pc.one").pull_all().values()
     [conflict] = record["conflicts"]
     assert conflict["field"] == "summary"
