@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -70,7 +71,7 @@ def export_command(target: Path, since):
     day: date | None = since.date() if since else None
     total = count_rows(since)
     with click.progressbar(length=total, label="Exporting records and changes",
-                           show_pos=True, file=click.get_text_stream("stderr")) as bar:
+                           show_pos=True, file=sys.stderr) as bar:
         counts = export_sqlite(target, day, progress=bar.update)
     _log("export.sqlite", {"file": target.name, "since": day.isoformat() if day else None, **counts})
     click.echo(f"Wrote {target}: {counts['records']} records, {counts['changes']} changes, "

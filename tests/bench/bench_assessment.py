@@ -1,0 +1,189 @@
+"""Assessment benchmark: the force's grid for a quarter and a year, and one team's page, over
+1,000,000 seeded records, beside the floor of one bare GROUP BY over the same rows.
+
+    .venv/bin/python tests/bench/bench_assessment.py                       # SQLite only
+    .venv/bin/python tests/bench/bench_assessment.py \\
+        --postgres postgresql://postgres@127.0.0.1:5432/test                # and PostgreSQL
+
+The SQLite file is seeded once and kept (--sqlite PATH; reseeded when the schema changed);
+PostgreSQL gets a database of its own, seeded each run and dropped at the end. Prints the
+median of --runs timings for each step and its ratio to the floor of the same period.
+
+The floors, per period:
+  floor        SELECT team_id, count(*) FROM record WHERE occurred_at in the period GROUP BY team_id
+  floor+codes  the same joined to record_standard, then to record_group: the per-record probes
+               the grid cannot avoid with the normalised schema (shown to explain the ratio)
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import statistics
+import sys
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[2]
+for path in (ROOT, ROOT / "tests"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+from bench.seed import seed  # noqa: E402
+from server import create_app  # noqa: E402
+from server.extensions import db  # noqa: E402
+from server.models import Record, RecordGroup, RecordStandard, User  # noqa: E402
+
+# A fixed end keeps the seeded file reusable and the periods the same from run to run.
+END = datetime(2026, 10, 20, 12, 0)
+QUARTER, YEAR = "2026-Q3", "2025"
+
+
+def schema_hash() -> str:
+    ddl = "".join(str(sa.schema.CreateTable(t)) + "".join(sorted(i.name for i in t.indexes))
+                  for t in db.metadata.sorted_tables)
+    return hashlib.sha256(ddl.encode()).hexdigest()[:10]
+
+
+def timed(fn, runs: int) -> float:
+    fn()  # warm: the first run reads pages from disk, which is not what a busy server does
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def floors(period) -> dict:
+    in_period = (Record.occurred_at >= period.start_utc, Record.occurred_at < period.end_utc)
+    bare = sa.select(Record.team_id, sa.func.count()).where(*in_period).group_by(Record.team_id)
+    standards = (sa.select(Record.team_id, sa.func.count())
+                 .join(RecordStandard, RecordStandard.record_id == Record.id)
+                 .where(*in_period).group_by(Record.team_id))
+    groups = (sa.select(Record.team_id, sa.func.count())
+              .join(RecordGroup, RecordGroup.record_id == Record.id)
+              .where(*in_period).group_by(Record.team_id))
+
+    def codes():
+        db.session.execute(standards).all()
+        db.session.execute(groups).all()
+
+    return {"floor": lambda: db.session.execute(bare).all(), "floor+codes": codes}
+
+
+def measure(url: str, runs: int, label: str) -> list[tuple]:
+    from server.assessment.grid import (
+        assess, assess_with_previous, resolve_period, trend, visible_teams,
+    )
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True})
+    rows = []
+    with app.app_context():
+        now = END
+        teams = visible_teams(None)
+        rows_in = lambda p: db.session.scalar(  # noqa: E731
+            sa.select(sa.func.count()).where(Record.occurred_at >= p.start_utc,
+                                             Record.occurred_at < p.end_utc))
+        for name in (QUARTER, YEAR):
+            period = resolve_period(name, now)
+            base = floors(period)
+            floor = timed(base["floor"], runs)
+            rows.append((label, f"{name} ({rows_in(period):,} rows)", "floor", floor, 1.0))
+            t = timed(base["floor+codes"], runs)
+            rows.append((label, name, "floor+codes", t, t / floor))
+            t = timed(lambda: assess(period, teams, now, every_team=True), runs)
+            rows.append((label, name, f"grid, {len(teams)} teams", t, t / floor))
+            t = timed(lambda: assess_with_previous(period, teams, now, every_team=True), runs)
+            rows.append((label, name, "grid + change from last period", t, t / floor))
+        period = resolve_period(QUARTER, now)
+        team = teams[0]
+        floor = timed(floors(period)["floor"], runs)
+        t = timed(lambda: trend(team, period, 12, now), runs)
+        rows.append((label, QUARTER, f"one team's page (12 quarters, {team.code})", t, t / floor))
+        client = app.test_client()
+        admin = db.session.scalar(sa.select(User).where(User.role == "admin"))
+        with client.session_transaction() as session:
+            session.update(console_user_id=admin.id, console_started=int(time.time()), csrf="x")
+        page = f"/console/assessment/teams/{team.code}?period={QUARTER}"
+        grid = f"/console/assessment?period={QUARTER}"
+        for what, path in (("team page over HTTP (render included)", page),
+                           ("grid page over HTTP (render included)", grid)):
+            assert client.get(path).status_code == 200
+            t = timed(lambda: client.get(path), runs)
+            rows.append((label, QUARTER, what, t, t / floor))
+        db.session.remove()
+        db.engine.dispose()
+    return rows
+
+
+def sqlite_file(path: Path, records: int, teams: int) -> str:
+    url = f"sqlite:///{path}"
+    marker = path.with_suffix(".schema")
+    app = create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": "bench"})
+    with app.app_context():
+        wanted = f"{schema_hash()}-{records}-{teams}-{END.isoformat()}"
+    if path.exists() and marker.exists() and marker.read_text() == wanted:
+        print(f"Reusing {path}", file=sys.stderr)
+        return url
+    for stale in path.parent.glob(path.name + "*"):
+        stale.unlink()
+    print(f"Seeding {records:,} records into {path} (once; kept for later runs)", file=sys.stderr)
+    print(seed(url, records=records, teams=teams, seed=1, end=END, progress=True), file=sys.stderr)
+    marker.write_text(wanted)
+    return url
+
+
+def report(rows: list[tuple]) -> None:
+    print(f"\n{'database':<11} {'period':<22} {'what':<42} {'median s':>9} {'x floor':>8}")
+    for label, period, what, seconds, ratio in rows:
+        print(f"{label:<11} {period:<22} {what:<42} {seconds:>9.3f} {ratio:>8.1f}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--teams", type=int, default=40)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--sqlite", type=Path, default=Path("/tmp/beatbook-bench-assessment.sqlite"))
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--postgres", help="a PostgreSQL server URL; a database is made and dropped")
+    parser.add_argument("--postgres-db", help="measure this already seeded database instead (kept)")
+    args = parser.parse_args(argv)
+    rows: list[tuple] = []
+    if not args.no_sqlite:
+        rows += measure(sqlite_file(args.sqlite, args.records, args.teams), args.runs, "SQLite")
+        report(rows)
+    if args.postgres and args.postgres_db:
+        from server import database_url
+
+        url = sa.make_url(database_url(args.postgres)).set(database=args.postgres_db)
+        rows += measure(url.render_as_string(hide_password=False), args.runs, "PostgreSQL")
+    elif args.postgres:
+        from server import database_url
+
+        admin = sa.create_engine(database_url(args.postgres), isolation_level="AUTOCOMMIT")
+        name = f"beatbook_bench_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        url = admin.url.set(database=name).render_as_string(hide_password=False)
+        try:
+            print(f"Seeding {args.records:,} records into PostgreSQL database {name}", file=sys.stderr)
+            print(seed(url, records=args.records, teams=args.teams, seed=1, end=END, progress=True),
+                  file=sys.stderr)
+            rows += measure(url, args.runs, "PostgreSQL")
+        finally:
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+    report(rows)
+    print(f"\n{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC: medians of {args.runs} runs after a "
+          f"warm-up; {args.records:,} records over 3 years to {END:%Y-%m-%d}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

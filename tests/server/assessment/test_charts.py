@@ -1,0 +1,43 @@
+"""The SVG charts: accessible, labelled without colour, and CSP-safe."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from server.assessment.charts import Point, line_chart
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def chart(points, **kwargs):
+    return ET.fromstring(str(line_chart("Alerts sent", points, 6, 3, chart_id="c1", **kwargs)))
+
+
+def test_chart_is_titled_described_and_labelled():
+    points = [Point("Q1 26", 2, "not_met"), Point("Q2 26", None, None), Point("Q3 26", 7, "met")]
+    svg = chart(points)
+    assert svg.get("role") == "img" and svg.get("aria-labelledby") == "c1-t c1-d"
+    assert svg.find(f"{SVG}title").text == "Alerts sent (higher is better)"
+    assert svg.find(f"{SVG}desc").text == "Q1 26: 2, not met; Q2 26: none; Q3 26: 7, met"
+    texts = [t.text for t in svg.iter(f"{SVG}text")]
+    for label in ("Q1 26", "Q2 26", "Q3 26", "met 6", "partly 3", "none", "2", "7", "✕", "●"):
+        assert label in texts, label
+    # The missing period breaks the line: two one-point segments, so no polyline is drawn.
+    assert svg.find(f"{SVG}polyline") is None
+    assert len([line for line in svg.iter(f"{SVG}line") if line.get("stroke-dasharray")]) == 2
+
+
+def test_axis_is_round_and_shares_are_percentages():
+    svg = chart([Point("a", 45, "met"), Point("b", 61, "met")])
+    ticks = [t.text for t in svg.iter(f"{SVG}text") if t.get("text-anchor") == "end"]
+    assert ticks == ["0", "20", "40", "60", "80"]
+    share = ET.fromstring(str(line_chart("Share", [Point("a", 0.5, "partly_met")], 0.8, 0.5, share=True)))
+    assert [t.text for t in share.iter(f"{SVG}text") if t.get("text-anchor") == "end"] == [
+        "0%", "25%", "50%", "75%", "100%"]
+
+
+def test_no_inline_style_and_text_is_escaped():
+    markup = str(line_chart("<b>&", [Point("<x>", 1, "met"), Point("y", 2, "met")], 1, 0))
+    assert "style=" not in markup and "<b>" not in markup and "&lt;x&gt;" in markup
+    assert re.search(r'<polyline points="[\d. ,]+"', markup)
