@@ -7,8 +7,10 @@ One blueprint, `assessment`, holds three: the JSON API (/api/v1/assessment), the
 
 from flask import Blueprint
 
-from server.assessment import api, pages, public
+from server.assessment import api, openapi_paths, pages, public
 from server.assessment import meetings  # noqa: F401  (registers its routes on pages.bp)
+
+openapi_paths.register()
 
 bp = Blueprint("assessment", __name__)
 bp.register_blueprint(api.bp)

@@ -183,3 +183,14 @@ def test_pages_render_for_each_role(client, world):
         client.post("/console/sign-out")
     console(client, "panel.member")
     assert client.get("/console/assessment/teams/NPT-A/meetings").status_code == 403
+
+
+def test_openapi_documents_the_assessment_api(client):
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    grid = paths["/api/v1/assessment"]["get"]
+    assert {p["name"] for p in grid["parameters"]} == {"period", "kind", "team"}
+    assert "404" in grid["responses"] and "/api/v1/assessment/teams/{code}/pack" in paths
+    evidence = paths["/api/v1/assessment/teams/{code}/standards/{standard}"]["get"]
+    record = evidence["responses"]["200"]["content"]["application/json"]["schema"]["properties"][
+        "evidence"]["items"]["properties"]["records"]["items"]["properties"]
+    assert record["officer"]["nullable"] is True
