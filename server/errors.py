@@ -80,13 +80,18 @@ _BY_STATUS = {400: Code.MALFORMED_JSON, 401: Code.UNAUTHENTICATED, 403: Code.FOR
 
 
 class ApiError(Exception):
-    def __init__(self, code: Code, message: str, fields: dict | None = None, headers=None):
+    """An error the client is told about; `extra` adds keys such as `server_time` to the body."""
+
+    def __init__(self, code: Code, message: str, fields: dict | None = None, headers=None,
+                 extra: dict | None = None):
         super().__init__(message)
-        self.code, self.message, self.fields, self.headers = code, message, fields, headers or {}
+        self.code, self.message, self.fields = code, message, fields
+        self.headers, self.extra = headers or {}, extra or {}
 
 
-def error_response(code: Code, message: str, fields: dict | None = None, headers=None):
-    body = {"code": code.value, "message": message}
+def error_response(code: Code, message: str, fields: dict | None = None, headers=None,
+                   extra: dict | None = None):
+    body = {"code": code.value, "message": message, **(extra or {})}
     if fields:
         body["fields"] = fields
     response = jsonify({"error": body})
@@ -102,7 +107,7 @@ def wants_json() -> bool:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
-        return error_response(exc.code, exc.message, exc.fields, exc.headers)
+        return error_response(exc.code, exc.message, exc.fields, exc.headers, exc.extra)
 
     @app.errorhandler(ValidationError)
     def _validation_error(exc: ValidationError):
