@@ -117,6 +117,11 @@ class RecordFilter:
     def active(self) -> bool:
         return bool(self.to_args())
 
+    @property
+    def narrowing(self) -> int:
+        """How many filters besides the search box are on (to say so on a folded form)."""
+        return sum(1 for key in self.to_args() if key != "q")
+
     def conditions(self, team_ids: set[int] | None) -> list[ColumnElement]:
         where: list[ColumnElement] = []
         if team_ids is not None:

@@ -51,7 +51,8 @@ def test_return_fix_and_approve(phone, desk, ui, api):
     expect(rows).to_contain_text("market traders")
     assert "q=shoplift" in sergeant.url
     rows.get_by_role("link", name=re.compile("market traders")).click()
-    expect(sergeant.get_by_text("Spoke with market traders about a spate of shoplifting")).to_be_visible()
+    expect(sergeant.locator("#record-fields")).to_contain_text(
+        "Spoke with market traders about a spate of shoplifting")
 
     sergeant.get_by_label("Comment for the officer").fill("Which market? Add the place, please.")
     sergeant.get_by_role("button", name="Return to officer").click()
@@ -73,7 +74,7 @@ def test_return_fix_and_approve(phone, desk, ui, api):
 
     sergeant.reload()
     expect(sergeant.locator(".page-head .badge-pending")).to_have_text("Waiting")
-    expect(sergeant.locator("dl.fields")).to_contain_text("Weymouth Saturday market")
+    expect(sergeant.locator("#record-fields")).to_contain_text("Weymouth Saturday market")
     history = sergeant.locator("section.history")
     expect(history).to_contain_text("Officer's phone")
     expect(history).to_contain_text("Weymouth Saturday market")
@@ -101,5 +102,5 @@ def test_text_is_shown_as_text_in_the_console(phone, desk, ui):
     expect(row).to_contain_text("<script>document.title='owned'</script> <b>not bold</b>")
     assert sergeant.title() != "owned"
     row.get_by_role("link", name=re.compile("not bold")).click()
-    expect(sergeant.locator("dl.fields")).to_contain_text("<b>not bold</b>")
+    expect(sergeant.locator("#record-fields")).to_contain_text("<b>not bold</b>")
     assert sergeant.locator("dl.fields b").count() == 0

@@ -1,0 +1,6 @@
+// Progressive touches for the console; every page works without this file.
+// Filters start open on wide screens; on phones they fold away so the results come first.
+const wide = window.matchMedia('(min-width: 721px)');
+for (const details of document.querySelectorAll('details[data-open-wide]')) {
+  if (wide.matches) details.open = true;
+}
