@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import orjson
 from flask import Flask
 from sqlalchemy import event
 
@@ -71,9 +73,36 @@ def database_url(url: str) -> str:
 
 
 def engine_options(url: str) -> dict:
+    # JSON columns (record data and meta, the change log, stored responses) are most of what a
+    # push writes and a pull reads: orjson does them several times faster than json.
+    codec = {"json_serializer": json_dumps, "json_deserializer": json_loads}
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
+        return {"connect_args": {"timeout": 30}, **codec}
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10, **codec}
+
+
+def json_dumps(value) -> str:
+    """Compact JSON text. What orjson refuses (non-string keys such as marshmallow's list-index
+    errors, integers past 64 bits, lone surrogates) goes to json, which writes it as before.
+
+    NaN and infinities, which only a rejected change's raw data can hold, are written as null
+    (json would write NaN, which is not JSON and which PostgreSQL refuses).
+    """
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(value, separators=(",", ":"))
+
+
+def json_loads(text: str | bytes):
+    """orjson's reader, falling back to json for what only json reads (NaN, Infinity).
+
+    Integers past 64 bits, which only a rejected change's raw data can hold, read as floats.
+    """
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
