@@ -47,6 +47,13 @@ def json_text(value: object) -> str:
 def init_layout(app: Flask) -> None:
     app.jinja_env.filters["json_text"] = json_text
 
+    @app.after_request
+    def _no_store(response):
+        # Console pages show personal data: never keep them in a shared or back-button cache.
+        if request.path.startswith("/console") and not request.path.startswith("/console/static"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
     @app.context_processor
     def _layout() -> dict:
         if not request.path.startswith("/console"):

@@ -73,3 +73,9 @@ def test_base_layout_offers_blocks_and_nav_for_other_pages(app, console):
     assert "<title>Grid · Beatbook</title>" in html and '<p id="body">Hello</p>' in html
     assert '<a href="/console/assessment" aria-current="page">Assessment</a>' in html
     assert "Records" not in html  # panel: no page with free text
+
+
+def test_console_pages_are_never_cached(app, console):
+    person = console("supervisor")
+    for page in ("/console/records", "/console/teams", "/console/sign-in"):
+        assert person.get(page).headers["Cache-Control"] == "no-store"
