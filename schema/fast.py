@@ -111,6 +111,8 @@ def _typed(field: fields.Field, partial: bool, custom: Custom) -> Convert:
     if kind is fields.Dict and field.key_field is None and field.value_field is None:
         return _dict
     if kind is fields.List:
+        if _plain_string(field.inner):  # the common list of codes: one pass, no call per item
+            return _strings
         inner = _field(field.inner, partial, custom)
         return lambda value: [inner(v) for v in value] if type(value) is list else _unsure()
     if kind is fields.Nested and not field.many:
@@ -121,6 +123,17 @@ def _typed(field: fields.Field, partial: bool, custom: Custom) -> Convert:
 
 
 def _unsure() -> Any:
+    raise Unsure
+
+
+def _plain_string(field: fields.Field) -> bool:
+    return (type(field) is fields.String and not field.validators and not field.allow_none
+            and not getattr(field, "pre_load", None) and not getattr(field, "post_load", None))
+
+
+def _strings(value: Any) -> list[str]:
+    if type(value) is list and all(type(item) is str for item in value):
+        return list(value)
     raise Unsure
 
 
