@@ -205,6 +205,7 @@ export class SyncEngine {
       const batch = await nextBatch(this.db, s.userId, limit);
       if (!batch.length) return;
       await markSent(this.db, batch);
+      // `pending` is what stays queued once this batch is taken, so a sync's last batch says 0.
       const { waiting } = await countPending(this.db, s.userId);
       const offset = await withTx(this.db, [STORES.meta], 'readonly', (tx) => getMeta(tx, s.userId, 'offset'));
       const sentAt = this.now();
@@ -212,7 +213,7 @@ export class SyncEngine {
         device_id: s.deviceId,
         batch_id: uuid(),
         device_now: new Date(sentAt + (offset ?? 0)).toISOString(),
-        pending: waiting,
+        pending: Math.max(0, waiting - batch.length),
         app_version: this.appVersion,
         changes: batch.map((e) => ({ id: e.recordId, op: e.op, hlc: e.hlc, base_rev: e.baseRev, data: e.data })),
       };

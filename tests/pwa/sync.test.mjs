@@ -68,7 +68,8 @@ test('batches hold at most 500 changes and pull runs until more is false', async
   for (let i = 1; i <= 1203; i += 1) await d.write(i, 'upsert', recordData());
   await d.engine.sync();
   assert.deepEqual(server.pushes.map((p) => p.changes.length), [500, 500, 203]);
-  assert.equal(server.pushes[0].pending, 1203);
+  // `pending` is what stays queued after each batch is taken: the last batch says 0.
+  assert.deepEqual(server.pushes.map((p) => p.pending), [703, 203, 0]);
   assert.equal(server.pulls, 3, '1203 changes at 500 a page');
   assert.equal((await listRecords(d.db, U)).length, 1203);
   assert.deepEqual(await countPending(d.db, U), { waiting: 0, rejected: 0 });
@@ -245,4 +246,19 @@ test('a pulled team record is read-only here and keeps its officer', async () =>
   assert.equal(r.server.officer.display_name, 'PC Other');
   assert.equal(r.rev, 3);
   assert.equal(r.receipt.state, 'synced');
+});
+
+test('pending counts what stays queued after the batch: refused changes still count, a clean sync ends at 0', async () => {
+  const server = new FakeServer();
+  const d = await device(server);
+  server.validate = (c) => (c.id === id(1) ? { summary: ['Too long.'] } : null);
+  await d.write(1, 'upsert', recordData());
+  await d.write(2, 'upsert', recordData());
+  await d.engine.sync();
+  assert.deepEqual(server.pushes.map((p) => p.pending), [0], 'nothing else was queued when it went');
+  await d.write(3, 'upsert', recordData());
+  await d.engine.sync();
+  // Record 1 was refused: it stays on the phone, held back for the officer, and is reported.
+  assert.deepEqual(server.pushes.at(-1).changes.map((c) => c.id), [id(3)]);
+  assert.equal(server.pushes.at(-1).pending, 1);
 });
