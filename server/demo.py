@@ -169,10 +169,22 @@ def _supervise(rng: random.Random, now: datetime) -> None:
                                     Record.occurred_at < (now - timedelta(days=14)).replace(tzinfo=None))
             .order_by(Record.occurred_at.desc()).limit(30)
         ).all()
-        for record_id in older[2:]:
+        for record_id in older:
             review_record(sergeant, record_id, "approved")
-        for record_id, comment in zip(older[:2], RETURN_COMMENTS):
-            review_record(sergeant, record_id, "returned", comment)
+        # "You said, we did" feedback reaches the public page only once a sergeant approved it.
+        for record_id in db.session.scalars(
+            select(Record.id).where(Record.team_id == sergeant.team_id, Record.kind == "feedback")
+        ).all():
+            review_record(sergeant, record_id, "approved")
+        # Each officer has a recent record sent back, so the demo shows the whole round trip.
+        for officer in db.session.scalars(
+            select(User).where(User.team_id == sergeant.team_id, User.role == "officer")
+        ).all():
+            recent = db.session.scalar(
+                select(Record.id).where(Record.officer_id == officer.id, Record.kind != "feedback")
+                .order_by(Record.occurred_at.desc()).offset(3).limit(1))
+            if recent:
+                review_record(sergeant, recent, "returned", rng.choice(RETURN_COMMENTS))
 
     # Two phones of one officer changed the same summary while both were out of signal.
     officer = db.session.scalar(select(User).where(User.username == "pc.okafor"))

@@ -39,3 +39,11 @@ def manifest():
 def asset(folder: str, filename: str):
     """Serve the app's modules, styles and icons."""
     return _send(f"{folder}/{filename}", no_cache=True)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Serve the app icon where browsers look for a favicon (console and public pages too)."""
+    response = _send("icons/icon-192.png")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response

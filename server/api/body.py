@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import request
+import json
+
+from flask import current_app, request
 from marshmallow import Schema, ValidationError
 
 from server.errors import ApiError, Code
@@ -13,10 +15,18 @@ def json_body() -> object:
         raise ApiError(
             Code.UNSUPPORTED_MEDIA_TYPE, "Send the body as JSON with Content-Type: application/json."
         )
-    body = request.get_json(silent=True)
-    if body is None:
-        raise ApiError(Code.MALFORMED_JSON, "The body is not valid JSON.")
-    return body
+    # Reading the raw body first lets an oversized chunked body (no Content-Length) fail as 413
+    # body_too_large, not as malformed JSON; and `null` is valid JSON, refused later as not an object.
+    raw = request.get_data(cache=True)
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is None and len(raw) >= limit:
+        # Werkzeug stops reading a chunked body at the limit rather than failing.
+        raise ApiError(Code.BODY_TOO_LARGE,
+                       f"The body is over the limit of {limit} bytes: send smaller batches.")
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise ApiError(Code.MALFORMED_JSON, f"The body is not valid JSON ({exc}).") from exc
 
 
 def load(schema: Schema, data: object) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import sqlalchemy as sa
 import pytest
 
@@ -163,3 +165,20 @@ def test_panel_cannot_sign_in_a_device(client, make_user):
 def test_sign_out_revokes_the_token(client, device):
     assert client.delete("/api/v1/auth/device", headers=device.headers).status_code == 204
     _error(device.pull(), 401, "token_revoked")
+
+
+def test_json_null_body_is_not_an_object(client, device):
+    response = client.post("/api/v1/sync/push", data="null", headers={
+        **device.headers, "Content-Type": "application/json"})
+    error = _error(response, 400, "validation_failed")
+    assert "object" in error["message"]
+
+
+def test_oversized_chunked_body_is_413_not_malformed(app, client, device):
+    body = b'{"device_id": "' + device.device_id.encode() + b'", "changes": ["'
+    body += b"x" * (5 * 1024 * 1024) + b'"]}'
+    response = client.post("/api/v1/sync/push", input_stream=io.BytesIO(body), headers={
+        **device.headers, "Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True})  # what gunicorn sets for chunked
+    _error(response, 413, "body_too_large")
+    _nothing_written(app)

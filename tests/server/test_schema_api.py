@@ -37,3 +37,12 @@ def test_openapi_documents_every_api_route(app, client):
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (path, method) in documented, f"{method} {rule.rule} is not in the OpenAPI document"
     assert "ErrorBody" in spec["components"]["schemas"]
+
+
+def test_app_shell_worker_and_favicon_are_served(client):
+    assert client.get("/").status_code == 200
+    worker = client.get("/sw.js")
+    assert worker.status_code == 200 and worker.headers["Service-Worker-Allowed"] == "/"
+    assert worker.headers["Cache-Control"] == "no-cache"
+    assert client.get("/favicon.ico").mimetype == "image/png"
+    assert client.get("/manifest.webmanifest").mimetype == "application/manifest+json"
