@@ -40,9 +40,12 @@ def test_openapi_documents_every_api_route(app, client):
 
 
 def test_app_shell_worker_and_favicon_are_served(client):
-    assert client.get("/").status_code == 200
-    worker = client.get("/sw.js")
-    assert worker.status_code == 200 and worker.headers["Service-Worker-Allowed"] == "/"
-    assert worker.headers["Cache-Control"] == "no-cache"
-    assert client.get("/favicon.ico").mimetype == "image/png"
-    assert client.get("/manifest.webmanifest").mimetype == "application/manifest+json"
+    with client.get("/") as shell:
+        assert shell.status_code == 200
+    with client.get("/sw.js") as worker:
+        assert worker.status_code == 200 and worker.headers["Service-Worker-Allowed"] == "/"
+        assert worker.headers["Cache-Control"] == "no-cache"
+    with client.get("/favicon.ico") as icon:
+        assert icon.mimetype == "image/png"
+    with client.get("/manifest.webmanifest") as manifest:
+        assert manifest.mimetype == "application/manifest+json"
