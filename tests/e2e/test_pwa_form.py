@@ -120,3 +120,87 @@ def test_returned_record_shows_the_comment_and_goes_back_when_edited(phone, ui, 
     expect(ui.card(page, "Mill Lane").locator(".notice.review")).to_have_count(0)
     [record] = api().pull_all().values()
     assert record["review"]["state"] == "pending", "an edited returned record goes back for review"
+
+
+# Where an element is on screen, and whether anything (the fixed Cancel/Save bar, the app bar)
+# covers its middle.
+ON_SCREEN = """(el) => {
+    const r = el.getBoundingClientRect();
+    const bar = document.querySelector('.form-actions').getBoundingClientRect();
+    const appbar = document.querySelector('.appbar').getBoundingClientRect();
+    const hit = document.elementFromPoint(r.left + Math.min(r.width, 60) / 2, r.top + r.height / 2);
+    return {top: r.top, bottom: r.bottom, barTop: bar.top, appbarBottom: appbar.bottom,
+            uncovered: Boolean(hit) && (el === hit || el.contains(hit) || hit.contains(el))};
+}"""
+
+
+def assert_in_view(locator, what: str) -> None:
+    box = locator.evaluate(ON_SCREEN)
+    assert box["top"] >= box["appbarBottom"] and box["bottom"] <= box["barTop"], (what, box)
+    assert box["uncovered"], (what, box)
+
+
+def test_every_validation_error_is_in_view_above_the_save_bar_and_announced(phone, ui):
+    page = ui.open(phone())
+    ui.sign_in(page)
+    page.get_by_role("button", name="New record").click()
+    save = page.get_by_role("button", name="Save")
+    alert = page.locator("form .form-error[role=alert]")
+
+    save.click()  # nothing chosen: the kind is the first problem on the screen
+    kind_error = page.locator("#err-kind")
+    expect(kind_error).to_have_text("Choose what kind of engagement this was.")
+    assert_in_view(kind_error, "kind error")
+    assert page.evaluate("() => document.activeElement.name") == "kind"
+    assert_in_view(page.locator(":focus"), "focused kind radio")
+    expect(alert).to_contain_text("Choose what kind of engagement this was.")
+    expect(alert).to_contain_text("2 things to fix")
+    shot_dir = screenshot_dir()
+    page.screenshot(path=str(shot_dir / "pwa-form-kind-error.png"))
+
+    page.get_by_role("radio", name="Face-to-face contact").check()
+    save.click()
+    summary_error = page.locator("#err-summary")
+    expect(summary_error).to_contain_text("Write what happened")
+    assert_in_view(summary_error, "summary error")
+    assert page.evaluate("() => document.activeElement.id") == "f-summary"
+    expect(alert).to_have_text("Write what happened (no names of members of the public).")
+
+    page.get_by_label("Summary").fill("Chat at the bus stop")
+    page.get_by_label("People", exact=True).fill("-4")
+    page.get_by_label("Duration (minutes)").fill("2000")
+    page.evaluate("() => window.scrollTo(0, 0)")
+    save.click()
+    people_error = page.locator("#err-people_count")
+    expect(people_error).to_have_text("A whole number from 0 to 100,000.")
+    assert_in_view(people_error, "people error")
+    expect(alert).to_contain_text("2 things to fix")
+
+    # The last field of the form sits right above the bar.
+    page.get_by_label("People", exact=True).fill("4")
+    page.evaluate("() => window.scrollTo(0, 0)")
+    save.click()
+    duration_error = page.locator("#err-duration_minutes")
+    expect(duration_error).to_have_text("Minutes, from 0 to 1,440.")
+    assert_in_view(duration_error, "duration error")
+    assert_in_view(page.locator("#f-duration_minutes"), "duration field")
+    page.screenshot(path=str(shot_dir / "pwa-form-duration-error.png"))
+    # Saving again with the same mistake says it again (the region is emptied and refilled).
+    page.evaluate("() => window.scrollTo(0, 0)")
+    save.click()
+    expect(alert).to_have_text("Minutes, from 0 to 1,440.")
+    assert_in_view(duration_error, "duration error, second time")
+
+    page.get_by_label("Duration (minutes)").fill("20")
+    save.click()
+    page.get_by_role("heading", name="My log").wait_for()
+    ui.wait_synced(page)
+
+
+def screenshot_dir():
+    import os
+    from pathlib import Path
+
+    path = Path(os.environ.get("TMPDIR", "/tmp")) / "beatbook-screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

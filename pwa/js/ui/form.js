@@ -318,17 +318,39 @@ export async function renderForm(root, ctx, params) {
 
   const save = h('button', { type: 'submit', class: 'btn primary' }, 'Save');
   const formError = h('p', { class: 'form-error', role: 'alert' });
+  /** Say it even when it is the same words as last time (a live region ignores no change). */
+  const announce = (message) => {
+    formError.textContent = '';
+    requestAnimationFrame(() => { formError.textContent = message; });
+  };
+  /**
+   * Focus the field and bring its error into view: scroll-padding keeps both clear of the app bar
+   * and the fixed Cancel/Save bar, which a plain focus() would leave the message hidden under.
+   * @param {string} name
+   */
+  const showError = (name) => {
+    const slot = slots[name];
+    const control = /** @type {HTMLElement|null} */ (form.querySelector(`[name="${name}"]`) ?? form.querySelector(`#f-${name}`));
+    const details = slot?.closest('details');
+    if (details) details.open = true;
+    control?.focus({ preventScroll: true });
+    slot?.closest('.field, fieldset, details')?.scrollIntoView({ block: 'nearest' });
+    slot?.scrollIntoView({ block: 'nearest' });
+  };
   const form = h('form', { class: 'record-form', novalidate: true, onsubmit: async (event) => {
     event.preventDefault();
     const { data, errors } = toRecord(v, schema);
     for (const [name, slot] of Object.entries(slots)) slot.textContent = errors[name] ?? '';
     for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
-    const names = Object.keys(errors);
+    // In screen order, so "first" is the one nearest the top.
+    const names = Object.keys(errors).sort((a, b) =>
+      slots[a] && slots[b] && slots[a].compareDocumentPosition(slots[b]) & Node.DOCUMENT_POSITION_PRECEDING ? 1 : -1);
     if (names.length) {
-      formError.textContent = `Check ${names.map((n) => fieldLabel(n).toLowerCase()).join(', ')}.`;
-      const first = form.querySelector(`[name="${names[0]}"]`) ?? form.querySelector(`#f-${names[0]}`);
       for (const n of names) form.querySelector(`[name="${n}"]`)?.setAttribute('aria-invalid', 'true');
-      /** @type {HTMLElement|null} */ (first)?.focus();
+      announce(names.length === 1
+        ? errors[names[0]]
+        : `${names.length} things to fix. ${names.map((n) => `${fieldLabel(n)}: ${errors[n]}`).join(' ')}`);
+      showError(names[0]);
       return;
     }
     const payload = editing ? changedFields(editing.fields, data) : data;
