@@ -106,7 +106,7 @@ async function route() {
     cleanup = renderDevice(main, ctx);
   } else {
     showBar(true);
-    cleanup = renderLog(main, ctx);
+    cleanup = await renderLog(main, ctx);
   }
   if (token !== renderToken) {
     if (typeof cleanup === 'function') cleanup();

@@ -128,10 +128,62 @@ export async function applyPulled(tx, user, change) {
 }
 
 /**
- * The log: this officer's visible records, newest first, optionally filtered.
+ * What a record's card says about it, most urgent first: refused by the server, waiting to sync,
+ * returned by a supervisor (until an edit is queued, which sends it back for review), conflict,
+ * synced.
+ * @param {LocalRecord} r
+ * @returns {'rejected'|'pending'|'returned'|'conflict'|'synced'}
+ */
+export function displayState(r) {
+  const s = r.receipt.state;
+  if (s === 'rejected' || s === 'pending') return s;
+  if (r.server?.review?.state === 'returned') return 'returned';
+  return s;
+}
+
+/** The officer's own record waits for the officer: returned by a supervisor or refused. */
+export function needsAttention(/** @type {LocalRecord} */ r) {
+  if (!r.mine) return false;
+  const s = displayState(r);
+  return s === 'rejected' || s === 'returned';
+}
+
+/**
+ * @typedef {Object} LogFilter
+ * @property {string} [kind]
+ * @property {string} [from] YYYY-MM-DD (local day)
+ * @property {string} [to] YYYY-MM-DD (local day)
+ * @property {'mine'|'team'} [scope] "mine": only the officer's own records (default: all)
+ * @property {boolean} [attention] only the officer's records that need attention
+ */
+
+/**
+ * Filter and order records for the log, newest first.
+ * @param {LocalRecord[]} rows
+ * @param {LogFilter} [filter]
+ */
+export function filterRecords(rows, filter = {}) {
+  const fromMs = filter.from ? new Date(`${filter.from}T00:00:00`).getTime() : -Infinity;
+  const toMs = filter.to ? new Date(`${filter.to}T23:59:59.999`).getTime() : Infinity;
+  return rows
+    // A deleted record leaves the log at once; its tombstone waits in the outbox. One whose
+    // deletion the server refused stays visible so it is never silently lost.
+    .filter((r) => !r.deleted || r.receipt.state === 'rejected')
+    .filter((r) => filter.scope !== 'mine' || r.mine)
+    .filter((r) => !filter.attention || needsAttention(r))
+    .filter((r) => !filter.kind || r.kind === filter.kind)
+    .filter((r) => {
+      const t = Date.parse(r.occurred_at);
+      return Number.isNaN(t) || (t >= fromMs && t <= toMs);
+    })
+    .sort((a, b) => Date.parse(b.occurred_at) - Date.parse(a.occurred_at) || (a.id < b.id ? -1 : 1));
+}
+
+/**
+ * The log: this officer's visible records (own and team), newest first, optionally filtered.
  * @param {IDBDatabase} db
  * @param {string} user
- * @param {{kind?: string, from?: string, to?: string}} [filter] from/to are YYYY-MM-DD (local days)
+ * @param {LogFilter} [filter]
  * @returns {Promise<LocalRecord[]>}
  */
 export async function listRecords(db, user, filter = {}) {
@@ -139,18 +191,7 @@ export async function listRecords(db, user, filter = {}) {
   const rows = /** @type {LocalRecord[]} */ (
     await getAllByPrefix(tx.objectStore(STORES.records), 'by_user_time', [user])
   );
-  const fromMs = filter.from ? new Date(`${filter.from}T00:00:00`).getTime() : -Infinity;
-  const toMs = filter.to ? new Date(`${filter.to}T23:59:59.999`).getTime() : Infinity;
-  return rows
-    // A deleted record leaves the log at once; its tombstone waits in the outbox. One whose
-    // deletion the server refused stays visible so it is never silently lost.
-    .filter((r) => !r.deleted || r.receipt.state === 'rejected')
-    .filter((r) => !filter.kind || r.kind === filter.kind)
-    .filter((r) => {
-      const t = Date.parse(r.occurred_at);
-      return Number.isNaN(t) || (t >= fromMs && t <= toMs);
-    })
-    .sort((a, b) => Date.parse(b.occurred_at) - Date.parse(a.occurred_at) || (a.id < b.id ? -1 : 1));
+  return filterRecords(rows, filter);
 }
 
 /** @param {IDBDatabase} db @param {string} user @param {string} id */

@@ -166,6 +166,27 @@ class ApiClient:
             "username": username, "password": PASSWORD, "device_name": "e2e checker"})
         assert response.status_code == 201, response.text
         self.token = response.json()["token"]
+        self.device_id = response.json()["device_id"]
+
+    def create_record(self, summary: str, kind: str = "face_to_face", standards=("F2F",)) -> str:
+        """Make a record from this user's device through push (another officer's phone)."""
+        import uuid
+        from datetime import datetime, timedelta, timezone
+
+        now = datetime.now(timezone.utc)
+        record_id = str(uuid.uuid4())
+        data = {"schema_version": 2, "occurred_at": (now - timedelta(minutes=30)).isoformat(),
+                "kind": kind, "standards": list(standards), "summary": summary}
+        response = requests.post(f"{self.base_url}/api/v1/sync/push", timeout=10, json={
+            "device_id": self.device_id, "batch_id": str(uuid.uuid4()), "device_now": now.isoformat(),
+            "pending": 0, "app_version": "e2e", "changes": [{
+                "id": record_id, "op": "upsert", "base_rev": None, "data": data,
+                "hlc": f"{int(now.timestamp() * 1000):015d}-00000-{self.device_id}"}]},
+            headers={"Authorization": f"Bearer {self.token}"})
+        assert response.status_code == 200, response.text
+        [result] = response.json()["results"]
+        assert result["status"] == "applied", result
+        return record_id
 
     def pull_all(self) -> dict[str, dict]:
         """Every record the user may see, by id (the latest state of each)."""

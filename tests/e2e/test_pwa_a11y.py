@@ -3,8 +3,11 @@ and My log, with screenshots at 360x740 for docs/screenshots/pwa-*.png."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from conftest import run_axe, screenshot as shot
 
@@ -22,7 +25,16 @@ PAINT_AND_SHIFT = """() => new Promise((resolve) => {
 })"""
 
 
-def test_screens_are_accessible(phone, ui):
+def return_to_officer(server_app, record_id: str, comment: str) -> None:
+    from server.models import User
+    from server.sync_service import review_record
+
+    server_app(lambda db: review_record(
+        db.session.scalar(select(User).where(User.username == "sgt.alpha")), record_id, "returned",
+        comment))
+
+
+def test_screens_are_accessible(phone, ui, api, server_app):
     context = phone()
     page = ui.open(context)
     page.get_by_role("heading", name="Sign in").wait_for()
@@ -35,11 +47,18 @@ def test_screens_are_accessible(phone, ui):
     ui.new_record(page, "Beat surgery at the library: parking on Mill Lane raised again.",
                   kind="Beat surgery", people=12)
     ui.wait_synced(page)
+    # The sergeant returns one: My log then shows it to fix, with a banner at the top.
+    [coop] = [r["id"] for r in api("pc.one").pull_all().values() if "Co-op" in r["data"]["summary"]]
+    return_to_officer(server_app, coop, "Which Co-op? Add the street, please.")
+    ui.sync_now(page)
+    expect(page.get_by_role("button", name=re.compile("1 record needs your attention"))).to_be_visible()
 
-    # Opening the app from its cache: quick first paint and no layout shift.
+    # Opening the app from its cache: quick first paint and no layout shift (the banner is drawn
+    # with the first records, not after them).
     page.reload()
     page.get_by_role("heading", name="My log").wait_for()
     ui.card(page, "Beat surgery").wait_for()
+    expect(ui.card(page, "Co-op").locator(".badge")).to_have_text("Returned — needs your fix")
     paint = page.evaluate(PAINT_AND_SHIFT)
     print("first paint and layout shift", paint)
     assert paint["cls"] < 0.1, paint

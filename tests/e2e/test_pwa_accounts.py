@@ -82,8 +82,10 @@ def test_shared_phone_keeps_queues_apart(phone, ui, api):
     page.get_by_role("button", name="Switch officer").click()
     ui.sign_in(page, "pc.one", device="Shared phone")
     # PC One is back with the queued record, which now syncs; PC Two's record (same team) is
-    # pulled as a team record, read-only.
+    # pulled as a team record, read-only, shown under "Whole team" (My log is PC One's own).
     expect(ui.card(page, "PC One's queued contact").locator(".badge")).to_contain_text("Synced")
+    expect(ui.card(page, "PC Two's contact")).to_have_count(0)
+    page.get_by_text("Whole team", exact=True).click()
     team_card = ui.card(page, "PC Two's contact")
     expect(team_card).to_contain_text("PC.TWO")
     expect(team_card.get_by_role("button", name="Edit")).to_have_count(0)

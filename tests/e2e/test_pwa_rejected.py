@@ -3,6 +3,7 @@ with the server's reason next to the field until the officer fixes it."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -60,6 +61,7 @@ def test_one_rejected_change_waits_for_a_fix(phone, ui, api):
     expect(bad.locator(".errors")).to_contain_text("When:")
     expect(bad.locator(".errors")).to_contain_text("future")
     expect(ui.status(page)).to_have_text("1 needs attention")
+    expect(page.get_by_role("button", name=re.compile("1 record needs your attention"))).to_be_visible()
     assert run_axe(page) == []
     screenshot(page, "sync-status")
     for good in ("Good one", "Good two"):

@@ -57,6 +57,7 @@ const ICONS = {
   edit: '<path d="M4 20h4L19 9l-4-4L4 16z" stroke="currentColor" stroke-width="2.1" stroke-linejoin="round" fill="none"/>',
   trash: '<path d="M4 7h16M9 7V4h6v3M6.5 7l1 13h9l1-13" stroke="currentColor" stroke-width="2.1" stroke-linejoin="round" fill="none"/>',
   back: '<path d="M15 5l-7 7 7 7" stroke="currentColor" stroke-width="2.5" stroke-linecap="round" stroke-linejoin="round" fill="none"/>',
+  comment: '<path d="M4 5.5h16v10.5H10l-4.5 4v-4H4z" stroke="currentColor" stroke-width="2.1" stroke-linejoin="round" fill="none"/><path d="M8 9.5h8M8 12.5h5" stroke="currentColor" stroke-width="2" stroke-linecap="round"/>',
   user: '<circle cx="12" cy="8.5" r="4" stroke="currentColor" stroke-width="2.2" fill="none"/><path d="M4.5 20a7.5 7.5 0 0 1 15 0" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" fill="none"/>',
 };
 

@@ -395,8 +395,8 @@ export async function renderForm(root, ctx, params) {
       h('button', { type: 'button', class: 'btn icon-only', 'aria-label': 'Back to My log', onclick: () => ctx.navigate('#/') }, icon('back')),
       h('h1', {}, editing ? 'Edit record' : 'New record')),
     draft ? h('p', { class: 'notice info' }, 'Your unsaved draft is back, as you left it.') : null,
-    review?.state === 'returned' ? h('div', { class: 'notice review' }, icon('back'), h('div', {},
-      h('strong', {}, 'Returned by your supervisor'), review.comment ? h('p', { class: 'quote' }, `“${review.comment}”`) : null)) : null,
+    review?.state === 'returned' ? h('div', { class: 'notice review' }, icon('comment'), h('div', {},
+      h('strong', {}, 'Returned by your supervisor'), review.comment ? h('blockquote', { class: 'review-comment' }, review.comment) : null)) : null,
     Object.keys(serverErrors).length ? h('div', { class: 'notice bad' }, icon('alert'),
       h('p', {}, 'The server did not accept this record. Its reasons are shown next to the fields. Fix them and save.')) : null,
     form));
