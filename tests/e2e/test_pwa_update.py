@@ -5,6 +5,7 @@ sync."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -12,7 +13,9 @@ from playwright.sync_api import expect
 from conftest import wait_until
 
 pytestmark = pytest.mark.e2e
-NEW_VERSION = "1.0.1-e2e"
+REPO = Path(__file__).resolve().parents[2]
+OLD_VERSION = re.search(r"APP_VERSION = '([^']+)'", (REPO / "pwa/js/version.js").read_text())[1]
+NEW_VERSION = f"{OLD_VERSION}-e2e-next"
 
 # The new version also changes the database's shape: one more upgrade step (a new index).
 NEW_STEP = """  (db, tx) => {
@@ -38,7 +41,7 @@ def test_shell_update_keeps_queued_changes(phone, ui, api, pwa_dir):
     context = phone()
     page = ui.open(context)
     ui.sign_in(page, "pc.one")
-    assert page.evaluate("() => document.documentElement.dataset.version") == "1.0.0"
+    assert page.evaluate("() => document.documentElement.dataset.version") == OLD_VERSION
 
     # The server is overloaded: pushes fail, so changes wait in the outbox.
     context.route("**/api/v1/sync/push", lambda route: route.fulfill(
@@ -54,7 +57,7 @@ def test_shell_update_keeps_queued_changes(phone, ui, api, pwa_dir):
     banner = page.locator(".banner-update")
     expect(banner).to_contain_text("A new version of Beatbook is ready", timeout=15000)
     # Still the old version until the officer chooses to reload.
-    assert page.evaluate("() => document.documentElement.dataset.version") == "1.0.0"
+    assert page.evaluate("() => document.documentElement.dataset.version") == OLD_VERSION
     expect(ui.status(page)).to_have_text("2 changes waiting")
 
     with page.expect_event("load"):
