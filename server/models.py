@@ -276,16 +276,60 @@ class PlannedMeeting(db.Model):
     __table_args__ = (sa.Index("ix_planned_meeting_team_start", "team_id", "starts_at"),)
 
 
-# Assessment indexes: each covers every column its queries read, so a quarter's grid reads
-# index entries only, never the wide record rows (data and meta JSON).
-# The period scan: counts, meetings publicised, attendance, groups and standards by record id.
-sa.Index(
-    "ix_record_assess", Record.team_id, Record.occurred_at, Record.officer_id, Record.kind,
-    Record.deleted, Record.review_state, Record.people_count, Record.duration_minutes,
-    Record.publicised_at, Record.id,
-)
-# Series of one kind: days since the last, longest gap, key contacts renewed (role, organisation).
-sa.Index(
-    "ix_record_assess_kind", Record.team_id, Record.kind, Record.occurred_at, Record.deleted,
-    Record.review_state, Record.contact_role, Record.contact_org,
-)
+class AssessmentFact(db.Model):
+    """Each record's countable columns, narrow, with its standards and groups as bit masks.
+
+    Assessment reads these instead of record + record_standard + record_group: a quarter's grid
+    is then a range scan of narrow rows, not a join probe per record. server/assessment/facts.py
+    keeps the table current from record.seq (every write to a record takes a new seq) before
+    each assessment; nothing else writes it. On SQLite the table is clustered by team and time.
+    """
+
+    __tablename__ = "assessment_fact"
+    team_id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(primary_key=True)
+    record_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("record.id", ondelete="CASCADE"), primary_key=True
+    )
+    officer_id: Mapped[int]
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    deleted: Mapped[bool]
+    review_state: Mapped[str] = mapped_column(sa.String(12))
+    people_count: Mapped[int | None]
+    duration_minutes: Mapped[int | None]
+    notice_seconds: Mapped[int | None] = mapped_column(sa.BigInteger)  # occurred - publicised
+    std_mask: Mapped[int] = mapped_column(sa.BigInteger)
+    group_mask: Mapped[int] = mapped_column(sa.BigInteger)
+    contact_role: Mapped[str] = mapped_column(sa.String(120))
+    contact_org: Mapped[str] = mapped_column(sa.String(120))
+    seq: Mapped[int] = mapped_column(sa.BigInteger)
+
+    __table_args__ = (
+        sa.Index("ix_assessment_fact_record", "record_id", unique=True),
+        sa.Index("ix_assessment_fact_kind", "team_id", "kind", "occurred_at", "deleted",
+                 "review_state", "contact_role", "contact_org"),
+        # PostgreSQL keeps rows in a heap: this lets the period scan read the index alone.
+        sa.Index(
+            "ix_assessment_fact_scan", "team_id", "occurred_at",
+            postgresql_include=["officer_id", "kind", "deleted", "review_state", "people_count",
+                                "duration_minutes", "notice_seconds", "std_mask", "group_mask"],
+        ).ddl_if(dialect="postgresql"),
+        {"sqlite_with_rowid": False},
+    )
+
+
+class AssessmentCode(db.Model):
+    """The bit each standard or group code has in AssessmentFact's masks (never reassigned)."""
+
+    __tablename__ = "assessment_code"
+    family: Mapped[str] = mapped_column(sa.String(10), primary_key=True)  # standard | group
+    code: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    bit: Mapped[int]
+
+
+class AssessmentState(db.Model):
+    """How far AssessmentFact has caught up: the highest record.seq it reflects."""
+
+    __tablename__ = "assessment_state"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)

@@ -1,7 +1,8 @@
 """The exact records behind each figure, with a note saying how each one counted.
 
-Each measure type lists the records its aggregate read, using the same conditions (sql.py), so
-the evidence and the figure cannot drift apart.
+Each measure type lists the records its aggregate read, filtering assessment_fact with the same
+conditions (sql.py, measures.py) and joining the record only for what a person reads, so the
+evidence and the figure cannot drift apart.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from server.assessment.measures import DAY, contact_key, known_contacts, renewal_window, seconds
+from server.assessment.measures import (
+    DAY, contact_key, known_contacts, renewal_window, seconds, series,
+)
 from server.assessment.ratings import number
-from server.assessment.sql import Scope, seconds_between, where_selected
+from server.assessment.sql import Scope, has_bits, where_selected
 from server.catalogues import vocabularies
 from server.extensions import db
-from server.models import Record, RecordGroup, User
+from server.models import AssessmentFact as Fact, Record, User
 
 
 @dataclass
@@ -47,6 +50,8 @@ class Evidence:
 def _base(*columns):
     return (
         sa.select(Record, sa.func.coalesce(User.display_name, User.username), *columns)
+        .select_from(Fact)
+        .join(Record, Record.id == Fact.record_id)
         .join(User, User.id == Record.officer_id)
     )
 
@@ -61,20 +66,6 @@ def _items(rows) -> list[Item]:
     return items
 
 
-def _attach_groups(items: list[Item]) -> None:
-    ids = [i.record_id for i in items]
-    if not ids:
-        return
-    found: dict[str, list[str]] = {}
-    for record_id, code in db.session.execute(
-        sa.select(RecordGroup.record_id, RecordGroup.code)
-        .where(RecordGroup.record_id.in_(ids)).order_by(RecordGroup.code)
-    ):
-        found.setdefault(record_id, []).append(code)
-    for item in items:
-        item.groups = found.get(item.record_id, [])
-
-
 def _as_of_words(scope: Scope) -> str:
     return "now" if scope.as_of < scope.period.end_utc else "the period ended"
 
@@ -85,19 +76,24 @@ def _page(query, limit: int, offset: int):
 
 
 def _in_period(scope: Scope, measure: dict, team_id: int) -> list:
-    return [*scope.counted(), *scope.in_period(), *where_selected(measure), Record.team_id == team_id]
+    return [*scope.counted(), *scope.in_period(), *where_selected(measure, scope),
+            Fact.team_id == team_id]
+
+
+OLDEST_FIRST = (Fact.occurred_at, Fact.record_id)
+NEWEST_FIRST = (Fact.occurred_at.desc(), Fact.record_id)
 
 
 def _count(scope, measure, team_id, limit, offset) -> Evidence:
     conditions = _in_period(scope, measure, team_id)
-    total, rows = _page(_base().where(*conditions).order_by(Record.occurred_at, Record.id),
-                        limit, offset)
+    total, rows = _page(_base().where(*conditions).order_by(*OLDEST_FIRST), limit, offset)
     evidence = Evidence(_items(rows), total, [f"{total} records counted in {scope.period.title}."])
     if measure.get("per") == "officer":
         per_officer = db.session.execute(
             sa.select(sa.func.coalesce(User.display_name, User.username), sa.func.count())
-            .select_from(Record).join(User, User.id == Record.officer_id).where(*conditions)
-            .group_by(User.id, User.display_name, User.username).order_by(sa.func.count().desc())
+            .select_from(Fact).join(User, User.id == Fact.officer_id).where(*conditions)
+            .group_by(User.id, User.display_name, User.username)
+            .order_by(sa.func.count().desc(), User.display_name, User.id)
         ).all()
         evidence.breakdown = [(name, count) for name, count in per_officer]
         evidence.breakdown_of = "officer"
@@ -105,9 +101,8 @@ def _count(scope, measure, team_id, limit, offset) -> Evidence:
 
 
 def _share_publicised(scope, measure, team_id, limit, offset) -> Evidence:
-    notice = seconds_between(Record.occurred_at, Record.publicised_at)
-    query = _base(notice).where(*_in_period(scope, measure, team_id))
-    total, rows = _page(query.order_by(Record.occurred_at, Record.id), limit, offset)
+    query = _base(Fact.notice_seconds).where(*_in_period(scope, measure, team_id))
+    total, rows = _page(query.order_by(*OLDEST_FIRST), limit, offset)
     items = _items(rows)
     wanted = measure["min_days"]
     for item, row in zip(items, rows):
@@ -123,7 +118,7 @@ def _share_publicised(scope, measure, team_id, limit, offset) -> Evidence:
 
 def _mean_people(scope, measure, team_id, limit, offset) -> Evidence:
     query = _base().where(*_in_period(scope, measure, team_id))
-    total, rows = _page(query.order_by(Record.occurred_at, Record.id), limit, offset)
+    total, rows = _page(query.order_by(*OLDEST_FIRST), limit, offset)
     items = _items(rows)
     for item in items:
         item.counts = item.people_count is not None
@@ -132,38 +127,38 @@ def _mean_people(scope, measure, team_id, limit, offset) -> Evidence:
 
 
 def _distinct_groups(scope, measure, team_id, limit, offset) -> Evidence:
-    wanted = RecordGroup.code.in_(sorted(scope.seldom_heard)) if measure.get("seldom_heard_only") \
-        else sa.true()
-    reached = sa.exists().where(RecordGroup.record_id == Record.id, wanted)
-    query = _base().where(*_in_period(scope, measure, team_id), reached)
-    total, rows = _page(query.order_by(Record.occurred_at, Record.id), limit, offset)
-    items = _items(rows)
-    _attach_groups(items)
-    titles = vocabularies().title
     only = scope.seldom_heard if measure.get("seldom_heard_only") else None
-    for item in items:
-        item.groups = [g for g in item.groups if only is None or g in only]
+    wanted = scope.group_mask(only) if only is not None else -1  # -1: every bit
+    reached = has_bits(Fact.group_mask, wanted)
+    query = _base(Fact.group_mask).where(*_in_period(scope, measure, team_id), reached)
+    total, rows = _page(query.order_by(*OLDEST_FIRST), limit, offset)
+    items = _items(rows)
+    titles = vocabularies().title
+    for item, row in zip(items, rows):
+        item.groups = [g for g in scope.groups_in(row[2]) if only is None or g in only]
         item.note = "Reached: " + ", ".join(titles(g) for g in item.groups)
-    per_group = db.session.execute(
-        sa.select(RecordGroup.code, sa.func.count())
-        .join(Record, Record.id == RecordGroup.record_id)
-        .where(*_in_period(scope, measure, team_id), wanted)
-        .group_by(RecordGroup.code).order_by(RecordGroup.code)
-    ).all()
+    per_group: dict[str, int] = {}
+    for groups, count in db.session.execute(
+        sa.select(Fact.group_mask, sa.func.count())
+        .where(*_in_period(scope, measure, team_id), reached).group_by(Fact.group_mask)
+    ):
+        for code in scope.groups_in(groups):
+            if only is None or code in only:
+                per_group[code] = per_group.get(code, 0) + count
     kind = "seldom-heard groups" if only is not None else "groups"
     return Evidence(items, total, [f"{len(per_group)} {kind} reached."],
-                    [(titles(code), count) for code, count in per_group], "group")
+                    [(titles(code), per_group[code]) for code in sorted(per_group)], "group")
 
 
 def _longest_gap(scope, measure, team_id, limit, offset) -> Evidence:
-    query = _base().where(*_in_period(scope, measure, team_id), Record.occurred_at < scope.as_of)
-    total, rows = _page(query.order_by(Record.occurred_at, Record.id), limit, offset)
+    conditions = [*series(scope, measure), *scope.in_period(), Fact.team_id == team_id]
+    total, rows = _page(_base().where(*conditions).order_by(*OLDEST_FIRST), limit, offset)
     items = _items(rows)
     previous = None
     if offset and rows:
         previous = db.session.scalar(
-            sa.select(sa.func.max(Record.occurred_at))
-            .where(*_in_period(scope, measure, team_id), Record.occurred_at < items[0].occurred_at)
+            sa.select(sa.func.max(Fact.occurred_at))
+            .where(*conditions, Fact.occurred_at < items[0].occurred_at)
         )
     for item in items:
         since = previous or scope.period.start_utc
@@ -174,9 +169,8 @@ def _longest_gap(scope, measure, team_id, limit, offset) -> Evidence:
 
 
 def _days_since_last(scope, measure, team_id, limit, offset) -> Evidence:
-    query = _base().where(*scope.counted(), *where_selected(measure), Record.team_id == team_id,
-                          Record.occurred_at < scope.as_of)
-    total, rows = _page(query.order_by(Record.occurred_at.desc(), Record.id), limit, offset)
+    query = _base().where(*series(scope, measure), Fact.team_id == team_id)
+    total, rows = _page(query.order_by(*NEWEST_FIRST), limit, offset)
     items = _items(rows)
     for position, item in enumerate(items):
         item.counts = position == 0 and offset == 0
@@ -193,17 +187,15 @@ def _share_renewed(scope, measure, team_id, limit, offset) -> Evidence:
     role, org = contact_key()
     ranked = (
         sa.select(
-            Record.id.label("id"),
-            sa.func.row_number().over(
-                partition_by=(role, org), order_by=(Record.occurred_at.desc(), Record.id)
-            ).label("rank"),
+            Fact.record_id.label("id"),
+            sa.func.row_number().over(partition_by=(role, org), order_by=NEWEST_FIRST).label("rank"),
         )
-        .where(*known_contacts(scope, measure), Record.team_id == team_id)
+        .where(*known_contacts(scope, measure), Fact.team_id == team_id)
         .subquery()
     )
     latest = sa.select(ranked.c.id).where(ranked.c.rank == 1)
-    query = _base().where(Record.id.in_(latest))
-    total, rows = _page(query.order_by(Record.occurred_at.desc(), Record.id), limit, offset)
+    query = _base().where(Fact.record_id.in_(latest))
+    total, rows = _page(query.order_by(*NEWEST_FIRST), limit, offset)
     items = _items(rows)
     for item, row in zip(items, rows):
         record = row[0]

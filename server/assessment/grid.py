@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 
 from schema.catalogue import Catalogue, CatalogueError
-from server.assessment import ratings
+from server.assessment import facts, ratings
 from server.assessment.measures import Figure, compute
 from server.assessment.periods import KINDS, Period, PeriodError, containing_moment, parse
 from server.assessment.sql import Scope, tune_for_scans
@@ -160,15 +160,19 @@ def officer_roster(team_ids: list[int]) -> dict[int, frozenset[int]]:
 def scope_for(period: Period, teams: list[Team], now: datetime | None = None,
               every_team: bool = False) -> Scope:
     ids = tuple(t.id for t in teams)
+    catalogue = catalogue_for(period)
+    facts.refresh()
     tune_for_scans()
     return Scope(
         period=period,
         as_of=period.as_of(now or utc_now()),
-        catalogue=catalogue_for(period),
+        catalogue=catalogue,
         teams=ids,
         seldom_heard=vocabularies().seldom_heard,
         officers=officer_roster(list(ids)),
         every_team=every_team,
+        standard_bits=facts.bits("standard"),
+        group_bits=facts.bits("group"),
     )
 
 

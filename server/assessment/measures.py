@@ -1,23 +1,24 @@
 """The measure types, each implemented once as SQL aggregates over every team in one go.
 
-`compute(scope, measures)` returns, for each measure, {team_id: Figure}. Counts, shares of
-meetings publicised and mean attendance come from ONE grouped scan of the period's records
-(each measure a SUM(CASE ...) column); the other types need a query each, over few rows and
-indexed columns. Every figure's `value` is what the thresholds judge; numerator/denominator
-and detail say how it was made.
+`compute(scope, measures)` returns, for each measure, {team_id: Figure}. Everything reads
+assessment_fact (facts.py). Counts, shares of meetings publicised and mean attendance come from
+ONE grouped scan of the period: SQL sums per (team, officer, kind, standards) and each measure
+adds up the groups it selects. Distinct groups take one more grouped scan; days since the last,
+longest gap and key contacts read one kind's series through an index. Every figure's `value` is
+what the thresholds judge; numerator/denominator and detail say how it was made.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from server.assessment.sql import Scope, case_sum, seconds_between, selects, where_selected
+from server.assessment.sql import Scope, seconds_between, selects, where_selected
 from server.extensions import db
-from server.models import Record, RecordGroup
+from server.models import AssessmentFact as Fact
 
 DAY = 86_400
 SCANNED = ("count", "share_publicised", "mean_people")
@@ -35,93 +36,82 @@ def seconds(later: datetime, earlier: datetime) -> int:
     return round((later - earlier).total_seconds())
 
 
-def _publicised_in_time(measure: dict):
-    return sa.and_(
-        Record.publicised_at.is_not(None),
-        seconds_between(Record.occurred_at, Record.publicised_at) >= measure["min_days"] * DAY,
-    )
-
-
-def _scan_columns(measure: dict) -> list:
-    """The SUM(CASE ...) columns one measure needs from the shared scan."""
-    chosen = selects(measure)
-    kind = measure["type"]
-    if kind == "count":
-        return [case_sum(chosen)]
-    if kind == "share_publicised":
-        good = _publicised_in_time(measure)
-        return [case_sum(chosen), case_sum(good if chosen is None else sa.and_(chosen, good))]
-    has_people = Record.people_count.is_not(None)
-    return [
-        case_sum(has_people if chosen is None else sa.and_(chosen, has_people)),
-        case_sum(chosen, Record.people_count),
-    ]
-
-
-def _scan_figure(measure: dict, sums: list[int], officers: int) -> Figure:
-    kind = measure["type"]
-    if kind == "count":
-        (counted,) = sums
-        if measure.get("per") == "officer":
-            value = counted / officers if officers else None
-            return Figure(value, counted, officers)
-        return Figure(counted, counted)
-    if kind == "share_publicised":
-        meetings, publicised = sums
-        return Figure(publicised / meetings if meetings else None, publicised, meetings)
-    with_people, people = sums
-    return Figure(people / with_people if with_people else None, people, with_people)
+def notice_column(min_days: float):
+    """1 for a meeting publicised at least min_days ahead (to the second), else 0."""
+    return sa.func.coalesce(
+        sa.func.sum(sa.case((Fact.notice_seconds >= round(min_days * DAY), 1), else_=0)), 0)
 
 
 def _scan(scope: Scope, items: list[tuple[int, dict]]) -> dict[int, dict[int, Figure]]:
-    """One grouped scan of the period's counted records for every scanned measure."""
-    columns, spans = [], []
-    for _, measure in items:
-        made = _scan_columns(measure)
-        spans.append((len(columns), len(columns) + len(made)))
-        columns.extend(made)
+    """One grouped scan of the period for every count, share-publicised and mean-people measure."""
+    notices = sorted({m["min_days"] for _, m in items if m["type"] == "share_publicised"})
     query = (
-        sa.select(Record.team_id, Record.officer_id, *columns)
+        sa.select(
+            Fact.team_id, Fact.officer_id, Fact.kind, Fact.std_mask, sa.func.count(),
+            sa.func.coalesce(sa.func.sum(Fact.people_count), 0), sa.func.count(Fact.people_count),
+            *[notice_column(days) for days in notices],
+        )
         .where(*scope.counted(), *scope.in_period())
-        .group_by(Record.team_id, Record.officer_id)
+        .group_by(Fact.team_id, Fact.officer_id, Fact.kind, Fact.std_mask)
     )
-    totals: dict[int, list[int]] = defaultdict(lambda: [0] * len(columns))
+    # totals[team][measure index] = [records, people, records with people, publicised]
+    totals: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0, 0]))
     officers: dict[int, set[int]] = defaultdict(set)
-    for team_id, officer_id, *sums in db.session.execute(query):
-        row = totals[team_id]
-        for i, value in enumerate(sums):
-            row[i] += int(value or 0)
-        officers[team_id].add(officer_id)
+    chosen: dict[tuple[str, int], list[tuple[int, dict]]] = {}
+    for team, officer, kind, standards, records, people, counted, *publicised in db.session.execute(query):
+        officers[team].add(officer)
+        key = (kind, standards)
+        if key not in chosen:
+            chosen[key] = [(i, m) for i, m in items if scope.matches(m, kind, standards)]
+        for index, measure in chosen[key]:
+            row = totals[team][index]
+            row[0] += records
+            row[1] += int(people)
+            row[2] += counted
+            if measure["type"] == "share_publicised":
+                row[3] += int(publicised[notices.index(measure["min_days"])])
     results: dict[int, dict[int, Figure]] = {}
-    for (index, measure), (a, b) in zip(items, spans):
-        results[index] = {
-            team: _scan_figure(
-                measure, totals[team][a:b] if team in totals else [0] * (b - a),
-                len(officers.get(team, set()) | scope.officers.get(team, set())),
-            )
-            for team in scope.teams
-        }
+    for index, measure in items:
+        results[index] = {}
+        for team in scope.teams:
+            records, people, counted, publicised = totals.get(team, {}).get(index, [0, 0, 0, 0])
+            if measure["type"] == "count" and measure.get("per") == "officer":
+                staff = len(officers.get(team, set()) | scope.officers.get(team, set()))
+                figure = Figure(records / staff if staff else None, records, staff)
+            elif measure["type"] == "count":
+                figure = Figure(records, records)
+            elif measure["type"] == "share_publicised":
+                figure = Figure(publicised / records if records else None, publicised, records)
+            else:
+                figure = Figure(people / counted if counted else None, people, counted)
+            results[index][team] = figure
     return results
 
 
 def _distinct_groups(scope: Scope, measure: dict) -> dict[int, Figure]:
-    # Every group is fetched and the seldom-heard ones kept here: a code IN (...) filter in SQL
-    # makes SQLite probe record_group once per code for every record instead of once.
+    """Groups reached: one row per team and combination of groups, ORed together here."""
+    keys = [Fact.team_id, Fact.group_mask]
     query = (
-        sa.select(Record.team_id, RecordGroup.code, sa.func.count())
-        .join(RecordGroup, RecordGroup.record_id == Record.id)
-        .where(*scope.counted(), *scope.in_period(), *where_selected(measure))
-        .group_by(Record.team_id, RecordGroup.code)
+        sa.select(*keys, sa.func.count())
+        .where(*scope.counted(), *scope.in_period(), *where_selected(measure, scope),
+               Fact.group_mask != 0)
+        .group_by(*keys)
     )
     wanted = scope.seldom_heard if measure.get("seldom_heard_only") else None
     reached: dict[int, dict[str, int]] = defaultdict(dict)
-    for team_id, code, records in db.session.execute(query):
-        if wanted is None or code in wanted:
-            reached[team_id][code] = records
+    for team, groups, records in db.session.execute(query):
+        for code in scope.groups_in(groups):
+            if wanted is None or code in wanted:
+                reached[team][code] = reached[team].get(code, 0) + records
     return {
         team: Figure(len(reached[team]), detail={"groups": dict(sorted(reached[team].items()))})
         for team in scope.teams
     }
+
+
+def series(scope: Scope, measure: dict) -> list:
+    """The measure's records of one kind (or standard) counted and up to the as-of time."""
+    return [*scope.counted(), *where_selected(measure, scope), Fact.occurred_at < scope.as_of]
 
 
 def _longest_gap(scope: Scope, measure: dict) -> dict[int, Figure]:
@@ -129,14 +119,13 @@ def _longest_gap(scope: Scope, measure: dict) -> dict[int, Figure]:
     to the first, between records, and the last to the period's end."""
     points = (
         sa.select(
-            Record.team_id.label("team_id"),
-            Record.occurred_at.label("t"),
-            sa.func.lag(Record.occurred_at)
-            .over(partition_by=Record.team_id, order_by=Record.occurred_at)
+            Fact.team_id.label("team_id"),
+            Fact.occurred_at.label("t"),
+            sa.func.lag(Fact.occurred_at)
+            .over(partition_by=Fact.team_id, order_by=Fact.occurred_at)
             .label("prev"),
         )
-        .where(*scope.counted(), *scope.in_period(), *where_selected(measure))
-        .where(Record.occurred_at < scope.as_of)
+        .where(*series(scope, measure), *scope.in_period())
         .subquery()
     )
     query = sa.select(
@@ -161,22 +150,20 @@ def _longest_gap(scope: Scope, measure: dict) -> dict[int, Figure]:
             (seconds(scope.as_of, last), last, scope.as_of),
         ]
         gap, gap_from, gap_to = max(edges, key=lambda e: e[0])
-        results[team] = Figure(
-            gap / DAY, detail={"records": count, "from": gap_from, "to": gap_to}
-        )
+        results[team] = Figure(gap / DAY, detail={"records": count, "from": gap_from, "to": gap_to})
     return results
 
 
 def _days_since_last(scope: Scope, items: list[tuple[int, dict]]) -> dict[int, dict[int, Figure]]:
     """One query for every days-since measure: the latest record of each, up to the as-of time."""
-    chosen = [selects(measure) for _, measure in items]
+    chosen = [selects(measure, scope) for _, measure in items]
     query = (
         sa.select(
-            Record.team_id,
-            *[sa.func.max(sa.case((c, Record.occurred_at), else_=None)) for c in chosen],
+            Fact.team_id,
+            *[sa.func.max(sa.case((c, Fact.occurred_at), else_=None)) for c in chosen],
         )
-        .where(*scope.counted(), Record.occurred_at < scope.as_of, sa.or_(*chosen))
-        .group_by(Record.team_id)
+        .where(*scope.counted(), Fact.occurred_at < scope.as_of, sa.or_(*chosen))
+        .group_by(Fact.team_id)
     )
     latest = {row[0]: row[1:] for row in db.session.execute(query)}
     results = {}
@@ -184,8 +171,6 @@ def _days_since_last(scope: Scope, items: list[tuple[int, dict]]) -> dict[int, d
         results[index] = {}
         for team in scope.teams:
             last = latest.get(team, [None] * len(items))[position]
-            if isinstance(last, str):  # SQLite hands back MAX(CASE ...) untyped
-                last = datetime.fromisoformat(last)
             value = seconds(scope.as_of, last) / DAY if last else None
             results[index][team] = Figure(value, detail={"last": last})
     return results
@@ -194,14 +179,12 @@ def _days_since_last(scope: Scope, items: list[tuple[int, dict]]) -> dict[int, d
 def contact_key():
     """A key contact is known by role and organisation, compared without case or edge spaces."""
     return (
-        sa.func.lower(sa.func.trim(Record.contact_role)),
-        sa.func.lower(sa.func.trim(Record.contact_org)),
+        sa.func.lower(sa.func.trim(Fact.contact_role)),
+        sa.func.lower(sa.func.trim(Fact.contact_org)),
     )
 
 
 def renewal_window(scope: Scope, measure: dict) -> tuple[datetime, datetime]:
-    from datetime import timedelta
-
     known_since = scope.as_of - timedelta(days=measure["lookback_days"])
     renewed_since = scope.as_of - timedelta(days=measure["within_days"])
     return known_since, renewed_since
@@ -210,11 +193,9 @@ def renewal_window(scope: Scope, measure: dict) -> tuple[datetime, datetime]:
 def known_contacts(scope: Scope, measure: dict) -> list:
     known_since, _ = renewal_window(scope, measure)
     return [
-        *scope.counted(),
-        *where_selected(measure),
-        Record.occurred_at >= known_since,
-        Record.occurred_at < scope.as_of,
-        sa.or_(sa.func.trim(Record.contact_role) != "", sa.func.trim(Record.contact_org) != ""),
+        *series(scope, measure),
+        Fact.occurred_at >= known_since,
+        sa.or_(sa.func.trim(Fact.contact_role) != "", sa.func.trim(Fact.contact_org) != ""),
     ]
 
 
@@ -223,9 +204,9 @@ def _share_renewed(scope: Scope, measure: dict) -> dict[int, Figure]:
     _, renewed_since = renewal_window(scope, measure)
     role, org = contact_key()
     contacts = (
-        sa.select(Record.team_id.label("team_id"), sa.func.max(Record.occurred_at).label("last"))
+        sa.select(Fact.team_id.label("team_id"), sa.func.max(Fact.occurred_at).label("last"))
         .where(*known_contacts(scope, measure))
-        .group_by(Record.team_id, role, org)
+        .group_by(Fact.team_id, role, org)
         .subquery()
     )
     renewed = sa.case((contacts.c.last >= renewed_since, 1), else_=0)

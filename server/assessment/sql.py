@@ -14,11 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
-from server.extensions import db
-
 from schema.catalogue import Catalogue
 from server.assessment.periods import Period
-from server.models import Record, RecordStandard
+from server.extensions import db
+from server.models import AssessmentFact as Fact
 
 
 class seconds_between(FunctionElement):
@@ -60,7 +59,11 @@ def tune_for_scans() -> None:
 
 @dataclass(frozen=True, eq=False)
 class Scope:
-    """What one assessment counts: a period judged as of an instant, under one catalogue."""
+    """What one assessment counts: a period judged as of an instant, under one catalogue.
+
+    Queries read AssessmentFact (see facts.py): a record's countable columns with its standards
+    and groups as bit masks; `standard_bits` and `group_bits` say which bit is which code.
+    """
 
     period: Period
     as_of: datetime  # naive UTC: the period's end, or now while it runs
@@ -69,45 +72,56 @@ class Scope:
     seldom_heard: frozenset[str]
     officers: Mapping[int, frozenset[int]] = field(default_factory=dict)  # active roster per team
     every_team: bool = False  # the teams are the whole force: no team filter needed in SQL
+    standard_bits: Mapping[str, int] = field(default_factory=dict)
+    group_bits: Mapping[str, int] = field(default_factory=dict)
 
     def counted(self) -> list[ColumnElement[bool]]:
         """Records that count: never deleted ones; returned ones only if the catalogue says so."""
-        conditions = [Record.deleted == sa.false()]
+        conditions = [Fact.deleted == sa.false()]
         if not self.catalogue.returned_records_count:
-            conditions.append(Record.review_state != "returned")
+            conditions.append(Fact.review_state != "returned")
         if not self.every_team:
-            conditions.append(Record.team_id.in_(self.teams))
+            conditions.append(Fact.team_id.in_(self.teams))
         return conditions
 
     def in_period(self) -> list[ColumnElement[bool]]:
-        return [Record.occurred_at >= self.period.start_utc, Record.occurred_at < self.period.end_utc]
+        return [Fact.occurred_at >= self.period.start_utc, Fact.occurred_at < self.period.end_utc]
+
+    def standard_mask(self, codes) -> int:
+        return sum(1 << self.standard_bits[c] for c in set(codes or []) if c in self.standard_bits)
+
+    def group_mask(self, codes) -> int:
+        return sum(1 << self.group_bits[c] for c in set(codes or []) if c in self.group_bits)
+
+    def groups_in(self, group_mask: int) -> list[str]:
+        return sorted(code for code, bit in self.group_bits.items() if group_mask >> bit & 1)
+
+    def matches(self, measure: dict, kind: str, standard_mask: int) -> bool:
+        """The Python twin of selects(), for rows already grouped by kind and standards."""
+        if measure.get("kinds") and kind not in measure["kinds"]:
+            return False
+        if measure.get("standards") and not standard_mask & self.standard_mask(measure["standards"]):
+            return False
+        return True
 
 
-def selects(measure: dict) -> ColumnElement[bool] | None:
+def has_bits(column, mask: int) -> ColumnElement[bool]:
+    """column & mask != 0; false outright when no record has used any of the codes yet."""
+    return column.op("&")(mask) != 0 if mask else sa.false()
+
+
+def selects(measure: dict, scope: Scope) -> ColumnElement[bool] | None:
     """The records a measure looks at: of its kinds, evidencing its standards (both when given)."""
     conditions: list[ColumnElement[bool]] = []
     if measure.get("kinds"):
-        conditions.append(Record.kind.in_(measure["kinds"]))
+        conditions.append(Fact.kind.in_(measure["kinds"]))
     if measure.get("standards"):
-        conditions.append(
-            sa.exists()
-            .where(RecordStandard.record_id == Record.id)
-            .where(RecordStandard.code.in_(measure["standards"]))
-        )
+        conditions.append(has_bits(Fact.std_mask, scope.standard_mask(measure["standards"])))
     if not conditions:
         return None
     return sa.and_(*conditions) if len(conditions) > 1 else conditions[0]
 
 
-def where_selected(measure: dict) -> list[ColumnElement[bool]]:
-    condition = selects(measure)
+def where_selected(measure: dict, scope: Scope) -> list[ColumnElement[bool]]:
+    condition = selects(measure, scope)
     return [] if condition is None else [condition]
-
-
-def case_sum(condition: ColumnElement[bool] | None, value=None):
-    """SUM(CASE WHEN condition THEN value ELSE 0 END): a filtered sum (or count, when value is
-    None) computed inside a scan that other measures share."""
-    if condition is None:
-        return sa.func.count() if value is None else sa.func.coalesce(sa.func.sum(value), 0)
-    then = sa.literal(1) if value is None else value
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, then), else_=0)), 0)

@@ -1,7 +1,7 @@
 """What works: per kind of engagement, per team and force-wide, what it reached for the time given.
 
-Two grouped queries over the period's counted records: one by (team, kind) for engagements,
-people and officer time; one by (team, kind, group) for the groups reached. People per
+Two grouped queries over the period's counted facts (facts.py): one by (team, kind) for
+engagements, people and officer time; one by (team, kind, groups mask) for the groups reached. People per
 officer-hour uses only records that give both a people count and a duration, so a missing
 duration never inflates it.
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from server.assessment.sql import Scope
 from server.catalogues import vocabularies
 from server.extensions import db
-from server.models import Record, RecordGroup
+from server.models import AssessmentFact as Fact
 
 
 @dataclass
@@ -65,33 +65,33 @@ class WhatWorks:
 
 
 def what_works(scope: Scope) -> WhatWorks:
-    timed = sa.and_(Record.people_count.is_not(None), Record.duration_minutes > 0)
+    timed = sa.and_(Fact.people_count.is_not(None), Fact.duration_minutes > 0)
     query = (
         sa.select(
-            Record.team_id, Record.kind, sa.func.count(),
-            sa.func.coalesce(sa.func.sum(Record.people_count), 0),
-            sa.func.coalesce(sa.func.sum(sa.case((timed, Record.people_count), else_=0)), 0),
-            sa.func.coalesce(sa.func.sum(sa.case((timed, Record.duration_minutes), else_=0)), 0),
+            Fact.team_id, Fact.kind, sa.func.count(),
+            sa.func.coalesce(sa.func.sum(Fact.people_count), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((timed, Fact.people_count), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((timed, Fact.duration_minutes), else_=0)), 0),
         )
         .where(*scope.counted(), *scope.in_period())
-        .group_by(Record.team_id, Record.kind)
+        .group_by(Fact.team_id, Fact.kind)
     )
     by_team: dict[int, dict[str, Row]] = defaultdict(dict)
     for team_id, kind, count, people, timed_people, minutes in db.session.execute(query):
         by_team[team_id][kind] = Row(kind, count, int(people), int(timed_people), int(minutes))
     groups = (
-        sa.select(Record.team_id, Record.kind, RecordGroup.code, sa.func.count(),
-                  sa.func.coalesce(sa.func.sum(Record.people_count), 0))
-        .join(RecordGroup, RecordGroup.record_id == Record.id)
-        .where(*scope.counted(), *scope.in_period())
-        .group_by(Record.team_id, Record.kind, RecordGroup.code)
+        sa.select(Fact.team_id, Fact.kind, Fact.group_mask, sa.func.count(),
+                  sa.func.coalesce(sa.func.sum(Fact.people_count), 0))
+        .where(*scope.counted(), *scope.in_period(), Fact.group_mask != 0)
+        .group_by(Fact.team_id, Fact.kind, Fact.group_mask)
     )
     seldom = scope.seldom_heard
-    for team_id, kind, code, count, people in db.session.execute(groups):
+    for team_id, kind, mask, count, people in db.session.execute(groups):
         row = by_team[team_id][kind]
-        row.groups[code] = count
-        if code in seldom:
-            row.seldom_people[code] = int(people)
+        for code in scope.groups_in(mask):
+            row.groups[code] = row.groups.get(code, 0) + count
+            if code in seldom:
+                row.seldom_people[code] = row.seldom_people.get(code, 0) + int(people)
     wanted = set(scope.teams)
     by_team = {team: rows for team, rows in by_team.items() if team in wanted}
     force: dict[str, Row] = {}

@@ -294,6 +294,15 @@ def seed(
     naive UTC). With change_log, one "upsert" change per record is written too.
     """
     engine = _engine(engine_or_url)
+    try:
+        return _seed(engine, records, teams, seed, years, end, change_log, progress)
+    finally:
+        if engine is not engine_or_url:  # made here from a URL: close its connections
+            engine.dispose()
+
+
+def _seed(engine: sa.Engine, records: int, teams: int, seed: int, years: float,
+          end: datetime | None, change_log: bool, progress: bool) -> dict:
     dialect = engine.dialect.name
     db.metadata.create_all(engine)
     rng = random.Random(seed)

@@ -1,0 +1,142 @@
+"""Keeping assessment_fact current: a narrow row per record with its codes as bit masks.
+
+Every write to a record gives it a new, higher `seq` (the sync protocol's pull cursor depends on
+it), so catching up is "rows with seq above the high-water mark": usually a handful, read with
+their standards and groups and written back as facts in one short transaction. Writers commit in
+seq order (the sync counter lock), so nothing below the mark can appear later. A mark above the
+highest seq (a restored backup) rebuilds the table.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import sqlalchemy as sa
+
+from server.extensions import db
+from server.models import (
+    AssessmentCode, AssessmentFact, AssessmentState, Record, RecordGroup, RecordStandard,
+)
+
+BATCH = 5000
+MAX_BITS = 62  # signed 64-bit masks
+FAMILIES = {"standard": RecordStandard, "group": RecordGroup}
+
+
+class FactsError(RuntimeError):
+    """More codes than a mask can hold."""
+
+
+def bits(family: str) -> dict[str, int]:
+    """code -> bit for one family ("standard" or "group")."""
+    rows = db.session.execute(
+        sa.select(AssessmentCode.code, AssessmentCode.bit).where(AssessmentCode.family == family)
+    )
+    return dict(rows.all())
+
+
+def mask(family: str, codes) -> int:
+    """The mask with the bits of `codes`; codes no record has used yet have no bit (0)."""
+    known = bits(family)
+    return sum(1 << known[c] for c in set(codes or []) if c in known)
+
+
+def _assign(family: str, codes: set[str], known: dict[str, int]) -> None:
+    new = sorted(codes - known.keys())
+    if not new:
+        return
+    start = max(known.values(), default=-1) + 1
+    if start + len(new) > MAX_BITS:
+        raise FactsError(f"More than {MAX_BITS} {family} codes: assessment masks cannot hold them.")
+    for offset, code in enumerate(new):
+        known[code] = start + offset
+    db.session.execute(sa.insert(AssessmentCode), [
+        {"family": family, "code": code, "bit": known[code]} for code in new
+    ])
+
+
+def _state() -> AssessmentState:
+    state = db.session.execute(
+        sa.select(AssessmentState).where(AssessmentState.id == 1).with_for_update()
+    ).scalar_one_or_none()
+    if state is None:
+        state = AssessmentState(id=1, seq=0)
+        db.session.add(state)
+        db.session.flush()
+    return state
+
+
+def _seconds(later, earlier) -> int | None:
+    if later is None or earlier is None:
+        return None
+    return round((later - earlier).total_seconds())
+
+
+def _catch_up(state: AssessmentState, top: int) -> int:
+    """Facts for one batch of records above the mark; returns how many."""
+    records = db.session.execute(
+        sa.select(
+            Record.id, Record.team_id, Record.officer_id, Record.occurred_at, Record.kind,
+            Record.deleted, Record.review_state, Record.people_count, Record.duration_minutes,
+            Record.publicised_at, Record.contact_role, Record.contact_org, Record.seq,
+        ).where(Record.seq > state.seq, Record.seq <= top).order_by(Record.seq).limit(BATCH)
+    ).all()
+    if not records:
+        return 0
+    ids = [r.id for r in records]
+    masks: dict[str, dict[str, int]] = {}
+    for family, model in FAMILIES.items():
+        codes: dict[str, set[str]] = defaultdict(set)
+        for record_id, code in db.session.execute(
+            sa.select(model.record_id, model.code).where(model.record_id.in_(ids))
+        ):
+            codes[record_id].add(code)
+        known = bits(family)
+        _assign(family, set().union(*codes.values()) if codes else set(), known)
+        masks[family] = {rid: sum(1 << known[c] for c in found) for rid, found in codes.items()}
+    db.session.execute(sa.delete(AssessmentFact).where(AssessmentFact.record_id.in_(ids)))
+    db.session.execute(sa.insert(AssessmentFact), [
+        {
+            "team_id": r.team_id, "occurred_at": r.occurred_at, "record_id": r.id,
+            "officer_id": r.officer_id, "kind": r.kind, "deleted": r.deleted,
+            "review_state": r.review_state, "people_count": r.people_count,
+            "duration_minutes": r.duration_minutes,
+            "notice_seconds": _seconds(r.occurred_at, r.publicised_at),
+            "std_mask": masks["standard"].get(r.id, 0), "group_mask": masks["group"].get(r.id, 0),
+            "contact_role": r.contact_role or "", "contact_org": r.contact_org or "", "seq": r.seq,
+        }
+        for r in records
+    ])
+    state.seq = records[-1].seq
+    return len(records)
+
+
+def refresh() -> int:
+    """Bring assessment_fact up to date with the records; returns how many facts were written.
+
+    Cheap when nothing changed (two indexed lookups). Concurrent callers serialise on the state
+    row (PostgreSQL) or the database write lock (SQLite); a repeated batch rewrites the same rows.
+    """
+    top = db.session.scalar(sa.select(sa.func.max(Record.seq))) or 0
+    mark = db.session.scalar(sa.select(AssessmentState.seq).where(AssessmentState.id == 1))
+    if mark == top:
+        return 0
+    written = 0
+    try:
+        state = _state()
+        if state.seq > top:  # the records went back in time (a restore): start again
+            db.session.execute(sa.delete(AssessmentFact))
+            state.seq = 0
+        while state.seq < top:
+            done = _catch_up(state, top)
+            if not done:
+                state.seq = top  # seqs above the mark with no record left (none expected)
+                break
+            written += done
+            db.session.commit()
+            state = _state()
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return written
