@@ -299,7 +299,7 @@ async function boot() {
   });
   document.getElementById('device-btn').addEventListener('click', () => ctx.navigate('#/device'));
   window.addEventListener('hashchange', () => void route());
-  window.addEventListener('online', () => void engine.sync());
+  window.addEventListener('online', () => void engine.sync({ resume: true }));
   window.addEventListener('offline', () => void engine.refresh());
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible' && ctx.session) {

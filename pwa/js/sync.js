@@ -81,6 +81,7 @@ export class SyncEngine {
     this.running = null;
     this.timer = null;
     this.again = false;
+    this.resume = false;
   }
 
   /** @param {(s: SyncStatus) => void} fn */
@@ -113,21 +114,26 @@ export class SyncEngine {
 
   /**
    * Sync now. Concurrent calls share one run; a call during a run asks for one more run after it,
-   * so a change made mid-sync is not left waiting for the timer.
+   * so a change made mid-sync is not left waiting for the timer. With `resume` (the browser came
+   * back online) that extra run happens even if the current run fails.
+   * @param {{resume?: boolean}} [options]
    * @returns {Promise<void>}
    */
-  sync() {
+  sync({ resume = false } = {}) {
     if (this.running) {
       this.again = true;
+      // The network came back while a run was failing: run again at once, not after the backoff.
+      this.resume ||= resume;
       return this.running;
     }
     this.running = (async () => {
       try {
         do {
           this.again = false;
+          this.resume = false;
           const s = this.session();
           await this.lock(`beatbook-sync-${s?.userId ?? ''}`, () => this.#run());
-        } while (this.again && this.status.state === 'idle');
+        } while (this.again && (this.status.state === 'idle' || this.resume));
       } finally {
         this.running = null;
       }

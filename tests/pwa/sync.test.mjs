@@ -235,6 +235,31 @@ test('a sync asked for during a sync runs once more afterwards, not in parallel'
   assert.equal(d.engine.status.waiting, 0);
 });
 
+test('coming back online during a failing sync runs again at once, not after the backoff', async () => {
+  const server = new FakeServer();
+  const d = await device(server);
+  await d.write(1, 'upsert', recordData());
+  const realFetch = server.fetch;
+  let calls = 0;
+  server.fetch = async (...args) => {
+    calls += 1;
+    if (calls === 1) {
+      await new Promise((r) => setTimeout(r, 5));
+      throw new TypeError('Failed to fetch'); // the signal dropped mid-request
+    }
+    return realFetch(...args);
+  };
+  d.engine.api = createApi({ fetch: server.fetch, baseUrl: 'http://test', getToken: () => 't', isOnline: () => true });
+  const failing = d.engine.sync();
+  await new Promise((r) => setTimeout(r, 1));
+  const resumed = d.engine.sync({ resume: true }); // the browser's 'online' event
+  assert.equal(failing, resumed, 'one shared run');
+  await resumed;
+  assert.equal(server.records.size, 1, 'the queued change went in the run after the failure');
+  assert.equal(d.engine.status.state, 'idle');
+  assert.equal(d.engine.status.waiting, 0);
+});
+
 test('a pulled team record is read-only here and keeps its officer', async () => {
   const server = new FakeServer({ officer: { id: 99, username: 'pc.other', display_name: 'PC Other' } });
   const d = await device(server);
