@@ -103,18 +103,59 @@ def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
                                    tuple(v for row in chunk for v in row))
 
 
+def update_rows(session: Session, table: Table, rows: list[dict]) -> None:
+    """Update rows of `table` by primary key `id`; `rows` are dicts with the same keys.
+
+    SQLite gets one `UPDATE ... FROM (VALUES ...)`, for the reason `insert_rows` gives (the
+    search index's update trigger fires for every write, since every write moves `seq`).
+    PostgreSQL gets SQLAlchemy's executemany, which psycopg pipelines.
+    """
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    if dialect.name != "sqlite":
+        renamed = [{_KEY if name == "id" else name: value for name, value in row.items()}
+                   for row in rows]
+        session.execute(update(table).where(table.c.id == bindparam(_KEY)), renamed)
+        return
+    names = tuple(rows[0])
+    marks, columns = _values_plan(table, names, dialect)
+    quote = dialect.identifier_preparer.quote
+    target = quote(table.name)
+    sets = ", ".join(f"{quote(name)} = v.column{i}" for i, name in enumerate(names, 1)
+                     if name != "id")
+    key = f"v.column{names.index('id') + 1}"
+    per_statement = max(1, dialect.insertmanyvalues_max_parameters // len(columns))
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start:start + per_statement]
+        values = [row[name] if convert is None else convert(row[name])
+                  for row in chunk for name, convert in columns]
+        connection.exec_driver_sql(
+            f"UPDATE {target} SET {sets} FROM (VALUES {', '.join([marks] * len(chunk))}) AS v "
+            f"WHERE {target}.{quote('id')} = {key}",
+            tuple(values),
+        )
+
+
 @lru_cache(maxsize=64)
 def _insert_plan(table: Table, names: tuple[str, ...], dialect: Dialect):
     missing = [c.name for c in table.c if c.name not in names and c.default is not None]
     if missing:
         raise ValueError(f"insert_rows into {table.name} must give {', '.join(missing)}")
     quote = dialect.identifier_preparer.quote
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
     head = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES ")
+    return (head, *_values_plan(table, names, dialect))
+
+
+@lru_cache(maxsize=64)
+def _values_plan(table: Table, names: tuple[str, ...], dialect: Dialect):
+    """A row's placeholders, and each column's name and its type's conversion for `dialect`."""
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
     marks = "(" + ", ".join([mark] * len(names)) + ")"
     columns = tuple((n, table.c[n].type.dialect_impl(dialect).bind_processor(dialect))
                     for n in names)
-    return head, marks, columns
+    return marks, columns
 
 
 def lock_writers(session: Session) -> None:
@@ -229,10 +270,7 @@ class SqlStore:
                 )
                 updates.append(row)
         insert_rows(session, RECORD, inserts)
-        if updates:
-            for row in updates:
-                row[_KEY] = row.pop("id")
-            session.execute(update(RECORD).where(RECORD.c.id == bindparam(_KEY)), updates)
+        update_rows(session, RECORD, updates)
         self._write_codes(writes)
 
         if writes.conflicts:

@@ -2,11 +2,13 @@
 
     .venv/bin/python -m tests.bench.run                      # everything, default sizes
     .venv/bin/python -m tests.bench.run --only sync          # just the sync bench
-    BENCH_SYNC_RECORDS=5000 BENCH_SYNC_ROUNDS=1 BENCH_RECORDS=100000 .venv/bin/python -m tests.bench.run
+    BENCH_SYNC_RECORDS=5000 BENCH_SYNC_ROUNDS=1 BENCH_RECORDS=1000000 \
+        .venv/bin/python -m tests.bench.run
 
 The sync bench runs in this process (its flags come from BENCH_SYNC_* variables). The others
 (`bench_console.py`, `bench_assessment.py`, when present) run as `python -m tests.bench.<name>`
-with this environment, so their own variables (e.g. BENCH_RECORDS) reach them; their standard
+with `--records $BENCH_RECORDS` (100,000 unless set: their own default, a million, takes long
+to seed) and any further flags in BENCH_CONSOLE_ARGS / BENCH_ASSESSMENT_ARGS. Their standard
 output, which is their report, is shown as it comes and repeated in the summary.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -25,6 +28,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 OTHERS = ("console", "assessment")  # tests/bench/bench_<name>.py, run in this order if present
+DEFAULT_RECORDS = 100_000
 
 
 @dataclass
@@ -52,8 +56,11 @@ def run_module(name: str) -> Outcome:
     started = time.perf_counter()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}
+    args = ["--records", os.environ.get("BENCH_RECORDS", str(DEFAULT_RECORDS)),
+            *shlex.split(os.environ.get(f"BENCH_{name.upper()}_ARGS", ""))]
+    print(f"   python -m tests.bench.bench_{name} {shlex.join(args)}", file=sys.stderr, flush=True)
     process = subprocess.Popen(
-        [sys.executable, "-m", f"tests.bench.bench_{name}"], cwd=ROOT, env=env,
+        [sys.executable, "-m", f"tests.bench.bench_{name}", *args], cwd=ROOT, env=env,
         stdout=subprocess.PIPE, text=True,
     )
     lines = []
@@ -72,11 +79,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated benches to run, e.g. sync,console")
     args = parser.parse_args(argv)
     wanted = {n.strip() for n in args.only.split(",")} if args.only else None
-    available = ["sync"] + [n for n in OTHERS if (ROOT / "tests" / "bench" / f"bench_{n}.py").exists()]
+    here = ROOT / "tests" / "bench"
+    available = ["sync"] + [n for n in OTHERS if (here / f"bench_{n}.py").exists()]
     if wanted is not None:
         unknown = wanted - set(available)
         if unknown:
-            parser.error(f"no such bench: {', '.join(sorted(unknown))} (have {', '.join(available)})")
+            parser.error(f"no such bench: {', '.join(sorted(unknown))} "
+                         f"(have {', '.join(available)})")
         available = [n for n in available if n in wanted]
 
     outcomes = []

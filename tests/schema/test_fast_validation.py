@@ -50,7 +50,8 @@ def outcome(load, data) -> tuple[str, object]:
 junk = st.one_of(
     st.none(), st.booleans(), st.integers(-10**20, 10**20),
     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=6),
-    st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
 )
 offsets = st.builds(lambda minutes: timezone(timedelta(minutes=minutes)),
                     st.integers(-23 * 60 - 59, 23 * 60 + 59))
@@ -105,7 +106,8 @@ def codes(known: list[str], most: int) -> st.SearchStrategy:
 def number(low: float, high: float) -> st.SearchStrategy:
     return st.one_of(st.floats(low - 1, high + 1), st.integers(int(low) - 1, int(high) + 1),
                      st.sampled_from([low, high, float("nan"), float("inf")]),
-                     st.builds(str, st.floats(low, high)), st.booleans(), st.integers(10**300, 10**310))
+                     st.builds(str, st.floats(low, high)), st.booleans(),
+                     st.integers(10**300, 10**310))
 
 
 locations = st.one_of(
@@ -152,8 +154,10 @@ def record_data(draw) -> dict:
     return {name: draw(FIELDS[name]) for name in draw(st.permutations(sorted(keys)))}
 
 
-recent = st.builds(lambda minutes, tz: (NOW - timedelta(minutes=minutes)).astimezone(tz).isoformat(),
-                   st.integers(0, 60 * 24 * 400), offsets)
+recent = st.builds(
+    lambda minutes, tz: (NOW - timedelta(minutes=minutes)).astimezone(tz).isoformat(),
+    st.integers(0, 60 * 24 * 400), offsets,
+)
 VALID = {
     "schema_version": st.just(2),
     "occurred_at": recent,
