@@ -1,9 +1,9 @@
 """Full-text search over records' summary and follow-up.
 
 SQLite: an external-content FTS5 table keyed by the record's `seq` (unique, and changed by every
-write), kept in step by triggers, so no application code has to remember it. PostgreSQL: a GIN
-index on the tsvector expression, which the planner uses when a query repeats the expression.
-Both dialects search word prefixes, every word required ("shop lift" finds "shoplifting").
+write), kept in step by triggers, so no application code has to remember it. PostgreSQL: a stored
+generated tsvector column with a GIN index. Both dialects search word prefixes with English
+stemming, every word required ("shop lift" finds "shoplifting").
 """
 
 from __future__ import annotations
@@ -43,17 +43,26 @@ _SQLITE_DDL = [
 ]
 
 
-def _pg_document() -> ColumnElement:
-    # Must match the index expression exactly, or PostgreSQL will not use the index.
-    text = sa.func.coalesce(Record.summary, "") + " " + sa.func.coalesce(Record.follow_up, "")
-    return sa.func.to_tsvector(sa.literal_column(f"'{PG_CONFIG}'::regconfig"), text)
-
-
+# PostgreSQL keeps each record's tsvector in a stored generated column: the GIN index finds the
+# records a query matches, and a per-row test (walking the time index newest first) reads the
+# stored vector instead of parsing the text again (25 us a row: 25 s for a million).
+PG_COLUMN = "search_doc"
 _PG_DDL = [
-    f"""CREATE INDEX IF NOT EXISTS ix_record_fulltext ON record USING gin (
-        to_tsvector('{PG_CONFIG}'::regconfig,
-                    coalesce(summary, '') || ' ' || coalesce(follow_up, '')))""",
+    f"""ALTER TABLE record ADD COLUMN IF NOT EXISTS {PG_COLUMN} tsvector
+        GENERATED ALWAYS AS (to_tsvector('{PG_CONFIG}'::regconfig,
+            coalesce(summary, '') || ' ' || coalesce(follow_up, ''))) STORED""",
+    f"CREATE INDEX IF NOT EXISTS ix_record_search_doc ON record USING gin ({PG_COLUMN})",
+    "DROP INDEX IF EXISTS ix_record_fulltext",  # the expression index of the first version
 ]
+
+
+def _pg_document() -> ColumnElement:
+    return sa.literal_column(f"record.{PG_COLUMN}")
+
+
+def _pg_query(words: list[str]) -> ColumnElement:
+    tsquery = " & ".join(f"{w}:*" for w in words)
+    return sa.func.to_tsquery(sa.literal_column(f"'{PG_CONFIG}'::regconfig"), tsquery)
 
 
 def install_search() -> None:
@@ -78,16 +87,29 @@ def terms(query: str) -> list[str]:
 
 
 def text_match(query: str) -> ColumnElement | None:
-    """A WHERE clause on Record matching every word of `query` as a prefix; None for no words."""
+    """A WHERE clause on Record matching every word of `query` as a prefix (in the form an index
+    can serve); None when the query has no words."""
     words = terms(query)
     if not words:
         return None
+    key, candidates = text_candidates(query)
+    return key.in_(candidates)
+
+
+def text_candidates(query: str) -> tuple[ColumnElement, sa.Select]:
+    """(Record column, a select of that column for every matching record), found by the index."""
     if db.engine.dialect.name == "postgresql":
-        tsquery = " & ".join(f"{w}:*" for w in words)
-        return _pg_document().op("@@")(
-            sa.func.to_tsquery(sa.literal_column(f"'{PG_CONFIG}'::regconfig"), tsquery)
-        )
-    return Record.seq.in_(matching_seqs(query))
+        return Record.id, sa.select(Record.id).where(
+            _pg_document().op("@@")(_pg_query(terms(query))))
+    return Record.seq, matching_seqs(query)
+
+
+def text_probe(query: str) -> ColumnElement:
+    """The same test per record, in a form no index can serve, for walking the time index."""
+    if db.engine.dialect.name == "postgresql":
+        return sa.func.ts_match_vq(_pg_document(), _pg_query(terms(query)))
+    # `seq + 0` keeps the test off the seq index; SQLite builds the match set once.
+    return (Record.seq + 0).in_(matching_seqs(query))
 
 
 def fts_query(query: str) -> str:

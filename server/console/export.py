@@ -11,7 +11,8 @@ from flask import Response, request, stream_with_context
 
 from server.console import bp
 from server.console.audit import log_access
-from server.console.record_query import RecordFilter, iter_records
+from server.console.paging import iter_records
+from server.console.record_query import RecordFilter
 from server.console.session import login_required, visible_team_ids
 from server.extensions import db
 
@@ -69,7 +70,7 @@ def export_csv():
     """The records the logs page shows for the same filters, every page of them, as CSV."""
     team_ids = visible_team_ids()
     filters = RecordFilter.from_args(request.args, team_ids)
-    where = filters.conditions(team_ids)
+    where = filters.conditions(team_ids).resolved()
     log_access("export", "records", "", {"filters": filters.to_args(), "format": "csv"})
     db.session.commit()
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")

@@ -1,15 +1,16 @@
-"""Choosing how the logs query finds rows when filters live in other tables (search, standard,
-group).
+"""Choosing how the logs query finds rows when filters live outside the record's own columns
+(full-text search, standard, group reached).
 
-Two plans answer "newest 50 records matching X":
-- drive from X's matching rows, then sort them: cheap when X matches few records;
-- walk the (occurred_at, id) index newest first and check X per row: cheap when X matches many,
+Two plans answer "the newest 50 records matching X":
+- drive from X's matches, then sort them: cheap when X matches few records;
+- walk the (occurred_at, id) index newest first and test X per row: cheap when X matches many,
   because 50 matches turn up quickly.
-SQLite's planner cannot tell the two cases apart (it has no statistics for FTS matches or for a
-code's share of the link tables) and always drives from the subquery, which at a million records
-means sorting hundreds of thousands of rows. So the console counts each set's matches up to a
-small bound (cheap: it stops at the bound) and picks. PostgreSQL's planner has statistics for both
-and is given the plain semi-joins.
+Neither database can tell the cases apart: SQLite has no statistics for FTS matches or for a
+code's share of the link tables and always drives from the subquery (sorting hundreds of
+thousands of rows for a common word); PostgreSQL guesses 2% for any prefix search and walks all
+million rows for a word nobody wrote. So the console asks each filter for its matches, stopping
+just past a bound: a set within the bound drives the query as a literal list of keys, and
+anything bigger is tested per row, in a form no index can take.
 """
 
 from __future__ import annotations
@@ -21,25 +22,26 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from server.extensions import db
 from server.models import Record, RecordGroup, RecordStandard
-from server.search import matching_seqs, text_match
+from server.search import terms, text_candidates, text_probe
 
 DRIVE_LIMIT = 3000  # at most this many matches: drive from them; more: walk the time index
 
 
 @dataclass
 class SetFilter:
-    """A filter whose matches are a set of keys from another table."""
+    """A filter whose matches are a set of keys found through another index."""
 
     key: ColumnElement  # the Record column the candidates name
     candidates: sa.Select  # selects that column's values for every matching record
     probe: ColumnElement  # the same test per record, in a form no index can drive
+    # Listing even a bounded number of matches costs as much as all of them (a PostgreSQL GIN
+    # bitmap for a prefix search), so first try walking the newest records and testing each.
+    walk_first: bool = False
 
-    def size_upto(self, bound: int) -> int:
-        limited = self.candidates.limit(bound + 1).subquery()
-        return db.session.scalar(sa.select(sa.func.count()).select_from(limited))
-
-    def driving(self) -> ColumnElement:
-        return self.key.in_(self.candidates)
+    def keys_upto(self, bound: int) -> list | None:
+        """The matching keys if there are at most `bound` of them, else None."""
+        keys = list(db.session.scalars(self.candidates.limit(bound + 1)))
+        return keys if len(keys) <= bound else None
 
 
 def link_filter(model: type[RecordStandard] | type[RecordGroup], code: str) -> SetFilter:
@@ -50,27 +52,43 @@ def link_filter(model: type[RecordStandard] | type[RecordGroup], code: str) -> S
     )
 
 
-def text_filter(query: str) -> SetFilter | ColumnElement | None:
-    """Full-text search as a SetFilter on SQLite; a plain clause on PostgreSQL (its planner knows
-    how selective a tsquery is)."""
-    if db.engine.dialect.name != "sqlite":
-        return text_match(query)
-    if text_match(query) is None:
+def text_filter(query: str) -> SetFilter | None:
+    if not terms(query):
         return None
-    seqs = matching_seqs(query)
-    # `seq + 0` keeps the per-row test off the seq index, so the time index drives the scan.
-    return SetFilter(key=Record.seq, candidates=seqs, probe=(Record.seq + 0).in_(seqs))
+    key, candidates = text_candidates(query)
+    return SetFilter(key=key, candidates=candidates, probe=text_probe(query),
+                     walk_first=db.engine.dialect.name == "postgresql")
+
+
+@dataclass
+class Conditions:
+    """A filter as SQL: tests on the record's own columns, and the set filters still to plan."""
+
+    fixed: list[ColumnElement]
+    sets: list[SetFilter]
+
+    def resolved(self) -> list[ColumnElement]:
+        return [*self.fixed, *plan(self.sets)]
+
+    def probed(self) -> list[ColumnElement]:
+        return [*self.fixed, *(s.probe for s in self.sets)]
+
+    @property
+    def walk_first(self) -> bool:
+        return any(s.walk_first for s in self.sets)
 
 
 def plan(filters: list[SetFilter]) -> list[ColumnElement]:
-    """The clauses for these set filters: drive from the smallest if it is small, else probe all."""
-    if not filters:
-        return []
-    if db.engine.dialect.name != "sqlite":
-        return [f.driving() for f in filters]
-    sized = sorted(((f.size_upto(DRIVE_LIMIT), n, f) for n, f in enumerate(filters)),
-                   key=lambda item: item[:2])
-    smallest, _, first = sized[0]
-    if smallest <= DRIVE_LIMIT:
-        return [first.driving(), *(f.probe for _, _, f in sized[1:])]
-    return [f.probe for _, _, f in sized]
+    """Clauses for these filters: the smallest drives if it is small, the rest are probes."""
+    best: tuple[int, list] | None = None
+    for index, found in enumerate(f.keys_upto(DRIVE_LIMIT) for f in filters):
+        if found is not None and (best is None or len(found) < len(best[1])):
+            best = (index, found)
+    clauses = []
+    for index, set_filter in enumerate(filters):
+        if best is not None and index == best[0]:
+            # An empty list still gives a valid query that matches nothing.
+            clauses.append(set_filter.key.in_(best[1]))
+        else:
+            clauses.append(set_filter.probe)
+    return clauses

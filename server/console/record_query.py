@@ -1,15 +1,9 @@
-"""The logs page's query: filters from the URL, team visibility, keyset pagination.
-
-Pages are ordered newest first by (occurred_at, id) and cut with a row-value comparison on that
-pair, so page 2,000 costs what page 1 costs (no OFFSET) and indexes on
-(..., occurred_at, id) serve both the order and the cut.
-"""
+"""The logs page's filters: read from the URL, checked, and turned into SQL conditions."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Iterator
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
@@ -17,16 +11,11 @@ from werkzeug.datastructures import MultiDict
 
 from server.catalogues import catalogues, vocabularies
 from server.console.timefmt import day_end_utc, day_start_utc
+from server.console.query_plan import Conditions, SetFilter, link_filter, text_filter
 from server.extensions import db
-from server.models import REVIEW_STATES, Record, RecordGroup, RecordStandard, Team, User
-from server.console.query_plan import SetFilter, link_filter, plan, text_filter
+from server.models import REVIEW_STATES, Record, RecordGroup, RecordStandard, Team
 
-PAGE_SIZE = 50
 SHOW = ("live", "deleted", "all")
-
-
-class CursorError(ValueError):
-    """A page cursor that this server did not make."""
 
 
 @dataclass
@@ -122,7 +111,8 @@ class RecordFilter:
         """How many filters besides the search box are on (to say so on a folded form)."""
         return sum(1 for key in self.to_args() if key != "q")
 
-    def conditions(self, team_ids: set[int] | None) -> list[ColumnElement]:
+    def conditions(self, team_ids: set[int] | None) -> Conditions:
+        """The record's own column tests, and the filters that live in other indexes."""
         where: list[ColumnElement] = []
         if team_ids is not None:
             where.append(Record.team_id.in_(sorted(team_ids)) if team_ids else sa.false())
@@ -146,18 +136,13 @@ class RecordFilter:
             sets.append(link_filter(RecordStandard, self.standard))
         if self.group:
             sets.append(link_filter(RecordGroup, self.group))
-        if self.q:
-            match = text_filter(self.q)
-            if isinstance(match, SetFilter):
-                sets.append(match)
-            elif match is not None:
-                where.append(match)
-        where.extend(plan(sets))
+        if self.q and (match := text_filter(self.q)) is not None:
+            sets.append(match)
         if self.show == "live":
             where.append(Record.deleted.is_(False))
         elif self.show == "deleted":
             where.append(Record.deleted.is_(True))
-        return where
+        return Conditions(where, sets)
 
 
 def standard_codes() -> list[str]:
@@ -167,96 +152,3 @@ def standard_codes() -> list[str]:
     return codes
 
 
-def encode_cursor(occurred_at: datetime, record_id: str) -> str:
-    return f"{occurred_at:%Y%m%dT%H%M%S.%f}~{record_id}"
-
-
-def decode_cursor(raw: str) -> tuple[datetime, str]:
-    when, _, record_id = raw.partition("~")
-    try:
-        occurred = datetime.strptime(when, "%Y%m%dT%H%M%S.%f")
-    except ValueError as exc:
-        raise CursorError("That page link is not valid; showing the newest records.") from exc
-    if not record_id or len(record_id) > 36:
-        raise CursorError("That page link is not valid; showing the newest records.")
-    return occurred, record_id
-
-
-@dataclass
-class Page:
-    rows: list
-    newer: str | None  # cursor for the page before (newer records)
-    older: str | None  # cursor for the page after (older records)
-
-
-_KEY = sa.tuple_(Record.occurred_at, Record.id)
-
-
-def _key_value(cursor: tuple[datetime, str]):
-    return sa.tuple_(sa.literal(cursor[0], Record.occurred_at.type), sa.literal(cursor[1]))
-
-
-def list_columns() -> list:
-    return [
-        Record.id, Record.occurred_at, Record.kind, Record.summary, Record.place,
-        Record.review_state, Record.open_conflicts, Record.deleted,
-        Team.code.label("team_code"), User.display_name.label("officer_name"),
-    ]
-
-
-def fetch_page(
-    where: list[ColumnElement],
-    *,
-    after: tuple[datetime, str] | None = None,
-    before: tuple[datetime, str] | None = None,
-    size: int = PAGE_SIZE,
-) -> Page:
-    """One page newest first; `after` a cursor for older records, `before` for newer ones."""
-    query = (
-        sa.select(*list_columns())
-        .join(Team, Team.id == Record.team_id)
-        .join(User, User.id == Record.officer_id)
-        .where(*where)
-    )
-    if before is not None:
-        # Walk forwards in time from the cursor, then turn the page the right way round.
-        query = query.where(_KEY > _key_value(before))
-        query = query.order_by(Record.occurred_at.asc(), Record.id.asc()).limit(size + 1)
-        rows = list(db.session.execute(query))
-        has_newer = len(rows) > size
-        rows = list(reversed(rows[:size]))
-        newer = encode_cursor(rows[0].occurred_at, rows[0].id) if has_newer and rows else None
-        older = encode_cursor(rows[-1].occurred_at, rows[-1].id) if rows else None
-        return Page(rows, newer, older)
-    if after is not None:
-        query = query.where(_KEY < _key_value(after))
-    query = query.order_by(Record.occurred_at.desc(), Record.id.desc()).limit(size + 1)
-    rows = list(db.session.execute(query))
-    has_older = len(rows) > size
-    rows = rows[:size]
-    older = encode_cursor(rows[-1].occurred_at, rows[-1].id) if has_older else None
-    newer = encode_cursor(rows[0].occurred_at, rows[0].id) if after is not None and rows else None
-    return Page(rows, newer, older)
-
-
-def iter_records(where: list[ColumnElement], batch: int = 1000) -> Iterator[sa.Row]:
-    """Every matching record newest first as plain rows (every column plus team code and officer
-    name), fetched in keyset batches so an export of a million rows holds one batch in memory."""
-    columns = [*Record.__table__.c, Team.code.label("team_code"),
-               User.display_name.label("officer_name"), User.username.label("officer_username")]
-    cursor: tuple[datetime, str] | None = None
-    while True:
-        query = (
-            sa.select(*columns)
-            .join(Team, Team.id == Record.team_id)
-            .join(User, User.id == Record.officer_id)
-            .where(*where)
-        )
-        if cursor is not None:
-            query = query.where(_KEY < _key_value(cursor))
-        query = query.order_by(Record.occurred_at.desc(), Record.id.desc()).limit(batch)
-        rows = list(db.session.execute(query))
-        yield from rows
-        if len(rows) < batch:
-            return
-        cursor = (rows[-1].occurred_at, rows[-1].id)

@@ -6,9 +6,8 @@ from flask import render_template, request
 
 from server.console import bp
 from server.console import options
-from server.console.record_query import (
-    SHOW, CursorError, RecordFilter, decode_cursor, fetch_page,
-)
+from server.console.paging import CursorError, decode_cursor, fetch_page
+from server.console.record_query import SHOW, RecordFilter
 from server.console.session import login_required, visible_team_ids
 
 

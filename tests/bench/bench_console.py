@@ -58,7 +58,8 @@ def prepare(url: str, records: int) -> None:
             analyse(engine)
             print(f"search index built in {time.perf_counter() - started:.0f} s")
         else:
-            init_db()
+            init_db()  # brings an older database's search index up to date
+            analyse(engine)
             count = db.session.scalar(sa.select(sa.func.count()).select_from(Record))
             print(f"reusing {count:,} records")
         db.session.remove()

@@ -7,7 +7,7 @@ import io
 
 from console_helpers import access_log, push_record
 from server.console.export import COLUMNS, safe_cell
-from server.console.record_query import iter_records
+from server.console.paging import iter_records
 
 
 def _rows(response) -> list[dict]:
@@ -64,7 +64,7 @@ def test_export_reads_in_keyset_batches(app, console, officer):
         from server.console.record_query import RecordFilter
         from werkzeug.datastructures import MultiDict
 
-        where = RecordFilter.from_args(MultiDict(), None).conditions(None)
+        where = RecordFilter.from_args(MultiDict(), None).conditions(None).resolved()
         ids = [row.id for row in iter_records(where, batch=7)]
     assert len(ids) == 25 and len(set(ids)) == 25
     rows = _rows(console("supervisor").get("/console/records/export.csv"))

@@ -12,7 +12,7 @@ from console_helpers import (
     OTHER, TEAM, edit_record, make_conflict, push_record, record_links, user_id,
 )
 from helpers import DeviceClient, create_change
-from server.console.record_query import PAGE_SIZE, decode_cursor, encode_cursor
+from server.console.paging import PAGE_SIZE, decode_cursor, encode_cursor
 from server.extensions import db
 from server.models import Record
 

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from console_helpers import edit_record, push_record
-from server.console.query_plan import DRIVE_LIMIT, plan
+from server.console.query_plan import plan
 from server.extensions import db
 from server.models import Record
 from server.search import fts_query, install_search, terms, text_match
@@ -72,27 +72,63 @@ def test_odd_query_text_never_errors(app, officer, console, query):
     assert response.status_code == 200
 
 
-def test_plan_drives_from_small_sets_and_walks_the_index_for_big_ones(app, officer):
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        pytest.skip("PostgreSQL plans with its own statistics")
+def test_plan_drives_from_small_sets_and_walks_the_index_for_big_ones(app, officer, monkeypatch):
+    from server.console import query_plan
     from server.console.query_plan import text_filter
 
-    push_record(officer, summary="A rare word: zeppelin")
+    rare = push_record(officer, summary="A rare word: zeppelin, and a common one: patrol")
+    common = [push_record(officer, summary=f"Foot patrol {n}") for n in range(4)]
     with app.app_context():
-        small = text_filter("zeppelin")
-        clauses = plan([small])
-        assert clauses[0].compare(small.driving())
+        small, big = text_filter("zeppelin"), text_filter("patrol")
+        monkeypatch.setattr(query_plan, "DRIVE_LIMIT", 3)
+        assert small.keys_upto(3) is not None and big.keys_upto(3) is None
+        # the small set drives as a literal list of keys; the big one is tested per row
+        clauses = plan([big, small])
+        assert clauses[0] is big.probe
+        assert "IN (__[POSTCOMPILE" in str(clauses[1])
+        # with only big sets every clause is a probe
+        assert plan([big]) == [big.probe]
+        # every form finds the same records
+        def ids(clause):
+            return set(db.session.scalars(sa.select(Record.id).where(clause)))
 
-        class Big:  # a set reported larger than the bound
-            def __init__(self, inner):
-                self.inner = inner
-                self.probe = inner.probe
+        assert ids(small.probe) == ids(plan([small])[0]) == {rare}
+        assert ids(big.probe) == ids(big.key.in_(big.candidates)) == {rare, *common}
+        assert ids(plan([text_filter("nothingmatches")])[0]) == set()
 
-            def size_upto(self, bound):
-                return DRIVE_LIMIT + 1
 
-        clauses = plan([Big(small)])
-        assert clauses[0] is small.probe
-        # both plans find the same records
-        for clause in (small.driving(), small.probe):
-            assert len(db.session.scalars(sa.select(Record.id).where(clause)).all()) == 1
+@pytest.mark.parametrize("cap", [2, 5, 1000])
+def test_walk_first_pages_equal_the_planned_pages(app, officer, monkeypatch, cap):
+    """Walking the newest records first (PostgreSQL's search path) gives exactly the pages the
+    planned query gives, whether the walk finds a full page or falls back."""
+    from datetime import datetime, timedelta, timezone
+
+    from werkzeug.datastructures import MultiDict
+
+    from helpers import create_change
+    from server.console import paging
+    from server.console.record_query import RecordFilter
+
+    now = datetime.now(timezone.utc)
+    changes = [create_change(officer, occurred_at=(now - timedelta(hours=n)).isoformat(),
+                             summary=("Speeding on the high road" if n % 3 == 0 else "Litter"))
+               for n in range(40)]
+    officer.push(changes)
+    monkeypatch.setattr(paging, "WALK_CAP", cap)
+
+    def pages(walk_first: bool) -> list[list[str]]:
+        with app.test_request_context():
+            conditions = RecordFilter.from_args(MultiDict({"q": "speeding"}), None).conditions(None)
+            for set_filter in conditions.sets:
+                set_filter.walk_first = walk_first
+            found, after = [], None
+            while True:
+                page = paging.fetch_page(conditions, after=after, size=4)
+                found.append([row.id for row in page.rows])
+                if not page.older:
+                    return found
+                after = paging.decode_cursor(page.older)
+
+    expected = [[c["id"] for c in changes if "Speeding" in c["data"]["summary"]][i:i + 4]
+                for i in range(0, 14, 4)]
+    assert pages(True) == pages(False) == expected

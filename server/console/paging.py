@@ -1,0 +1,135 @@
+"""Keyset pages of records, newest first, and batches for the export.
+
+Pages are ordered by (occurred_at, id) and cut with a row-value comparison on that pair, so page
+2,000 costs what page 1 costs (no OFFSET) and indexes on (..., occurred_at, id) serve both the
+order and the cut.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from server.console.query_plan import Conditions
+from server.extensions import db
+from server.models import Record, Team, User
+
+PAGE_SIZE = 50
+WALK_CAP = 5000  # walk-first: the newest records tested before listing the matches instead
+
+Cursor = tuple[datetime, str]
+
+
+class CursorError(ValueError):
+    """A page cursor that this server did not make."""
+
+
+def encode_cursor(occurred_at: datetime, record_id: str) -> str:
+    return f"{occurred_at:%Y%m%dT%H%M%S.%f}~{record_id}"
+
+
+def decode_cursor(raw: str) -> Cursor:
+    when, _, record_id = raw.partition("~")
+    try:
+        occurred = datetime.strptime(when, "%Y%m%dT%H%M%S.%f")
+    except ValueError as exc:
+        raise CursorError("That page link is not valid; showing the newest records.") from exc
+    if not record_id or len(record_id) > 36:
+        raise CursorError("That page link is not valid; showing the newest records.")
+    return occurred, record_id
+
+
+@dataclass
+class Page:
+    rows: list
+    newer: str | None  # cursor for the page before (newer records)
+    older: str | None  # cursor for the page after (older records)
+
+
+_KEY = sa.tuple_(Record.occurred_at, Record.id)
+
+
+def _key_value(cursor: Cursor):
+    return sa.tuple_(sa.literal(cursor[0], Record.occurred_at.type), sa.literal(cursor[1]))
+
+
+def list_columns() -> list:
+    return [
+        Record.id, Record.occurred_at, Record.kind, Record.summary, Record.place,
+        Record.review_state, Record.open_conflicts, Record.deleted,
+        Team.code.label("team_code"), User.display_name.label("officer_name"),
+    ]
+
+
+def _rows(where: list[ColumnElement], probes: list[ColumnElement], *, after: Cursor | None,
+          before: Cursor | None, limit: int, cap: int | None = None) -> list:
+    """Up to `limit` rows past the cursor in page order (oldest first when going to newer
+    pages). With `cap`, only the first `cap` records that pass `where` are tested with `probes`."""
+    forward = before is not None
+    order = ((Record.occurred_at.asc(), Record.id.asc()) if forward
+             else (Record.occurred_at.desc(), Record.id.desc()))
+    cut = [_KEY > _key_value(before)] if forward else [_KEY < _key_value(after)] if after else []
+    if cap is None:
+        query = sa.select(*list_columns()).where(*where, *cut, *probes)
+    else:
+        newest = (sa.select(Record.id, Record.occurred_at).where(*where, *cut).order_by(*order)
+                  .limit(cap).subquery())
+        query = sa.select(*list_columns()).select_from(newest).join(
+            Record, Record.id == newest.c.id).where(*probes)
+        # Ordered by the walk's own columns, the join keeps its order and stops at `limit`
+        # instead of testing all `cap` records and sorting them.
+        order = ((newest.c.occurred_at.asc(), newest.c.id.asc()) if forward
+                 else (newest.c.occurred_at.desc(), newest.c.id.desc()))
+    query = (query.join(Team, Team.id == Record.team_id).join(User, User.id == Record.officer_id)
+             .order_by(*order).limit(limit))
+    return list(db.session.execute(query))
+
+
+def fetch_page(conditions: Conditions, *, after: Cursor | None = None,
+               before: Cursor | None = None, size: int = PAGE_SIZE) -> Page:
+    """One page newest first; `after` a cursor for older records, `before` for newer ones."""
+    rows = None
+    if conditions.walk_first:
+        # If the newest WALK_CAP records hold a full page of matches, that is the page.
+        found = _rows(conditions.fixed, [s.probe for s in conditions.sets], after=after,
+                      before=before, limit=size + 1, cap=WALK_CAP)
+        rows = found if len(found) > size else None
+    if rows is None:
+        rows = _rows(conditions.resolved(), [], after=after, before=before, limit=size + 1)
+    more = len(rows) > size
+    rows = rows[:size]
+    if before is not None:
+        rows.reverse()
+        newer = encode_cursor(rows[0].occurred_at, rows[0].id) if more and rows else None
+        older = encode_cursor(rows[-1].occurred_at, rows[-1].id) if rows else None
+        return Page(rows, newer, older)
+    older = encode_cursor(rows[-1].occurred_at, rows[-1].id) if more else None
+    newer = encode_cursor(rows[0].occurred_at, rows[0].id) if after is not None and rows else None
+    return Page(rows, newer, older)
+
+
+def iter_records(where: list[ColumnElement], batch: int = 1000) -> Iterator[sa.Row]:
+    """Every matching record newest first as plain rows (every column plus team code and officer
+    name), fetched in keyset batches so an export of a million rows holds one batch in memory."""
+    columns = [*Record.__table__.c, Team.code.label("team_code"),
+               User.display_name.label("officer_name"), User.username.label("officer_username")]
+    cursor: Cursor | None = None
+    while True:
+        query = (
+            sa.select(*columns)
+            .join(Team, Team.id == Record.team_id)
+            .join(User, User.id == Record.officer_id)
+            .where(*where)
+        )
+        if cursor is not None:
+            query = query.where(_KEY < _key_value(cursor))
+        query = query.order_by(Record.occurred_at.desc(), Record.id.desc()).limit(batch)
+        rows = list(db.session.execute(query))
+        yield from rows
+        if len(rows) < batch:
+            return
+        cursor = (rows[-1].occurred_at, rows[-1].id)
