@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -158,7 +159,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", help="database URL instead of --db (e.g. your own PostgreSQL db)")
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args(argv)
-    url = args.url or f"sqlite:///{args.db or Path(tempfile.mkdtemp()) / 'bench.sqlite'}"
+    scratch = None if args.url or args.db else Path(tempfile.mkdtemp(prefix="console-bench-"))
+    url = args.url or f"sqlite:///{args.db or scratch / 'bench.sqlite'}"
+    try:
+        return run(url, args)
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run(url: str, args: argparse.Namespace) -> int:
     prepare(url, args.records)
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True})
@@ -176,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         flag = "" if median <= BUDGET_MS else "  OVER BUDGET"
         print(f"{who[:14]:<14} {label:<32} {median:>10.1f} {worst:>9.1f} {rows:>5}{flag}")
     print(f"\n{over} of {len(all_cases)} over the {BUDGET_MS} ms budget (median).")
+    with app.app_context():
+        db.engine.dispose()
     return 1 if over else 0
 
 
