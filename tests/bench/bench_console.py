@@ -178,10 +178,10 @@ def run(url: str, args: argparse.Namespace) -> int:
     all_cases = cases(app)
     deep = with_deep_page(signed_in(app, "bench.admin"), "/console/records?kind=face_to_face")
     all_cases.append(("bench.admin", "kind, 20 pages deep", deep))
-    for who, label, url in all_cases:
+    for who, label, page_url in all_cases:
         client = clients.get(who) or clients.setdefault(who, signed_in(app, who))
-        client.get(url)  # warm: the first request of a filter pays for the page cache
-        median, worst, rows = time_page(client, url, args.repeat)
+        client.get(page_url)  # warm: the first request of a filter pays for the page cache
+        median, worst, rows = time_page(client, page_url, args.repeat)
         over += median > BUDGET_MS
         flag = "" if median <= BUDGET_MS else "  OVER BUDGET"
         print(f"{who[:14]:<14} {label:<32} {median:>10.1f} {worst:>9.1f} {rows:>5}{flag}")
