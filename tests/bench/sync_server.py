@@ -131,8 +131,10 @@ def running_server(database_url: str, workdir: Path, workers: int = 2) -> Iterat
     cli = _beatbook()
 
     def command(*args: str, stdin: str | None = None) -> None:
-        subprocess.run([cli, *args], env=env, input=stdin, text=True, check=True,
-                       capture_output=True, cwd=ROOT)
+        done = subprocess.run([cli, *args], env=env, input=stdin, text=True,
+                              capture_output=True, cwd=ROOT)
+        if done.returncode:
+            raise RuntimeError(f"beatbook {' '.join(args)} failed:\n{done.stderr[-2000:]}")
 
     command("init-db")
     command("team", "add", "NPT-BENCH", "--name", "Bench Town NPT")
