@@ -116,7 +116,9 @@ def _typed(field: fields.Field, partial: bool, custom: Custom) -> Convert:
         inner = _field(field.inner, partial, custom)
         return lambda value: [inner(v) for v in value] if type(value) is list else _unsure()
     if kind is fields.Nested and not field.many:
-        nested = compile_loader(field.schema, partial=partial, custom=custom,
+        # An edit may leave out whole fields, but a location it sends is complete: partial
+        # applies to the top level only (marshmallow's `partial=<top-level names>`).
+        nested = compile_loader(field.schema, partial=False, custom=custom,
                                 unknown=field.unknown)
         return nested
     raise TypeError(f"no fast path for {kind.__name__} ({field.name})")

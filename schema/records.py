@@ -119,8 +119,13 @@ class EngagementSchema(Schema):
         self.now = now
         self._fast: Loader | None = None
 
+    @property
+    def edit_fields(self) -> tuple[str, ...]:
+        """The fields an edit may leave out: top-level ones only, so a sent location is whole."""
+        return tuple(self.fields)
+
     def load_partial(self, data: dict) -> dict:
-        """`self.load(data, partial=True)`: a change's fields, by the fast path when it can.
+        """`self.load(data, partial=self.edit_fields)`: a change's fields, fast path when it can.
 
         The fast path (schema/fast.py) is derived from these fields; it decides only input it
         can decide exactly and leaves the rest, and every error message, to marshmallow.
@@ -128,7 +133,7 @@ class EngagementSchema(Schema):
         try:
             return self._load_fast(data)
         except Unsure:
-            return self.load(data, partial=True)
+            return self.load(data, partial=self.edit_fields)
 
     def _load_fast(self, data: dict) -> dict:
         if self._fast is None:

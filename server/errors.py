@@ -89,6 +89,33 @@ class ApiError(Exception):
         self.headers, self.extra = headers or {}, extra or {}
 
 
+def flat_messages(messages) -> dict[str, list[str]]:
+    """Marshmallow's nested errors as field -> sentences a person can read.
+
+    {"standards": {0: ["Not a valid string."]}} becomes {"standards": ["Item 1: Not a valid string."]}
+    and {"location": {"lat": [...]}} becomes {"location": ["lat: ..."]}.
+    """
+    if not isinstance(messages, dict):
+        return {"_schema": _sentences(messages)}
+    return {str(name): _sentences(value) for name, value in messages.items()}
+
+
+def _sentences(value, prefix: str = "") -> list[str]:
+    if isinstance(value, dict):
+        out = []
+        for key, inner in value.items():
+            label = f"Item {key + 1}" if isinstance(key, int) else str(key)
+            out.extend(_sentences(inner, f"{prefix}{label}: "))
+        return out
+    if isinstance(value, (list, tuple)):
+        out = []
+        for item in value:
+            out.extend(_sentences(item, prefix) if isinstance(item, (dict, list)) else
+                       [f"{prefix}{item}"])
+        return out
+    return [f"{prefix}{value}"]
+
+
 def error_response(code: Code, message: str, fields: dict | None = None, headers=None,
                    extra: dict | None = None):
     body = {"code": code.value, "message": message, **(extra or {})}

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from schema.fast import Unsure, compile_loader
 from schema.wire import ChangeSchema
 from sync import HLC, SERVER_NODE, Change, apply_batch
-from server.errors import ApiError, Code
+from server.errors import ApiError, Code, flat_messages
 from server.extensions import db
-from server.models import Conflict, Device, Record, SyncBatch, Team, User
+from server.models import Conflict, Device, Record, SyncBatch, SyncCounter, Team, User
 from server.records_schema import engagement_schema
 from server.store import Actor, SqlStore, from_ms
 
@@ -49,7 +49,7 @@ def _prepare(raw_changes: list, schema) -> tuple[list[Change], dict[int, dict]]:
             try:
                 data = schema.load_partial(data)
             except ValidationError as exc:
-                problems.update(exc.messages)
+                problems.update(flat_messages(exc.messages))
             else:
                 if raw.get("base_rev") is None and data.get("kind") and not data.get("standards"):
                     data["standards"] = _default_standards(data["kind"])
@@ -83,6 +83,7 @@ def push(user: User, device: Device, body: dict, address: str = "") -> dict:
             Code.CLOCK_DRIFT,
             f"The phone's clock is {abs(skew_ms) // 86_400_000} days out. Set the date and time "
             f"(server time is {received.isoformat()}) and sync again.",
+            extra={"server_time": received.isoformat()},
         )
     actor = Actor(user.id, user.team_id, device.id, body["batch_id"], body["device_now"].isoformat())
     store = SqlStore(session, actor)
@@ -181,11 +182,24 @@ def _iso(value: datetime | None) -> str | None:
     return value.replace(tzinfo=timezone.utc).isoformat() if value else None
 
 
+def _cursor(since: str) -> int:
+    """The sequence number a cursor stands for; one the server never gave is refused.
+
+    A cursor past the counter (a phone that synced with a database since restored from backup)
+    would otherwise silently get nothing; bad_cursor tells it to pull from the start.
+    """
+    if not since:
+        return 0
+    if since.isdigit() and len(since) <= 18:
+        after = int(since)
+        if after <= db.session.scalar(select(SyncCounter.value).where(SyncCounter.id == 1)):
+            return after
+    raise ApiError(Code.BAD_CURSOR, "The cursor is not one this server gave; pull from the start.")
+
+
 def pull(user: User, since: str, limit: int) -> dict:
     """Records the user may see whose seq is past the cursor, in seq (commit) order."""
-    if since and not since.isdigit():
-        raise ApiError(Code.BAD_CURSOR, "The cursor is not one this server gave; pull from the start.")
-    after = int(since or 0)
+    after = _cursor(since)
     query = (
         select(*PULL_COLUMNS)
         .join(User, Record.officer_id == User.id)
@@ -265,9 +279,10 @@ def resolve_conflict(user: User, conflict_id: int, value) -> Conflict:
     else:
         op = "upsert"
         try:
-            data = engagement_schema().load({conflict.field: value}, partial=True)
+            data = engagement_schema().load_partial({conflict.field: value})
         except ValidationError as exc:
-            raise ActionError(f"That value cannot be saved: {exc.messages}") from exc
+            reasons = " ".join(m for ms in flat_messages(exc.messages).values() for m in ms)
+            raise ActionError(f"That value cannot be saved: {reasons}") from exc
         data.pop("schema_version", None)
     change = Change(id=record.id, op=op, hlc=stamp, base_rev=record.rev, data=data)
     outcome = apply_batch(store, [change], now_ms=received_ms, skew_ms=0,
@@ -275,7 +290,8 @@ def resolve_conflict(user: User, conflict_id: int, value) -> Conflict:
     result = outcome.results[0]
     if result.status == "rejected":
         session.rollback()
-        raise ActionError(f"That value cannot be saved: {result.errors}")
+        reasons = " ".join(m for ms in (result.errors or {}).values() for m in ms)
+        raise ActionError(f"That value cannot be saved: {reasons}")
     conflict.status = "resolved"
     conflict.resolved_by_id = user.id
     conflict.resolved_at = from_ms(received_ms)

@@ -182,3 +182,20 @@ def test_oversized_chunked_body_is_413_not_malformed(app, client, device):
         environ_overrides={"wsgi.input_terminated": True})  # what gunicorn sets for chunked
     _error(response, 413, "body_too_large")
     _nothing_written(app)
+
+
+@pytest.mark.parametrize("since", ["9223372036854775808", "99999999999999999999999", "500"])
+def test_cursor_the_server_never_gave_is_bad_cursor(device, since):
+    _error(device.pull(since=since), 400, "bad_cursor")
+
+
+def test_nested_field_errors_are_sentences(device):
+    change = create_change(device, standards=[7], location={"lon": 1})
+    errors = device.push([change]).get_json()["results"][0]["errors"]
+    assert errors["standards"] == ["Item 1: Not a valid string."]
+    assert errors["location"] == ["lat: Missing data for required field."]
+
+
+def test_clock_drift_error_carries_server_time(device):
+    error = _error(device.push([], device_now="1970-01-01T00:00:00+00:00"), 422, "clock_drift")
+    assert "server_time" in error
