@@ -71,7 +71,10 @@ def history(record: Record) -> list[HistoryEntry]:
     for change, display_name, username in rows:
         data = change.data or {}
         values = data.get("values") if isinstance(data.get("values"), dict) else None
-        if values is not None:
+        if change.op == "review" and values is not None:
+            # A review writes no record field: show its decision and comment.
+            fields = [("review", values.get("state")), ("comment", values.get("comment") or "")]
+        elif values is not None:
             written = data.get("fields") or list(values)
             fields = [(name, values.get(name)) for name in written]
         else:

@@ -107,3 +107,13 @@ def test_panel_cannot_review(app, console, officer):
                                            {"state": "approved"})
     assert response.status_code == 403
     assert record_row(app, record_id).review_state == "pending"
+
+
+def test_history_shows_the_review_decision_and_comment(app, console, officer):
+    record_id = push_record(officer)
+    person = console("supervisor")
+    person.post(f"/console/records/{record_id}/review",
+                {"state": "returned", "comment": "Add the groups you reached."})
+    html = person.text(f"/console/records/{record_id}")
+    history = html[html.index("istory"):]
+    assert "returned" in history and "Add the groups you reached." in history
