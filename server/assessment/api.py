@@ -54,7 +54,7 @@ def _grid():
     period = _period()
     code = request.args.get("team")
     teams = _teams(code)
-    return assess_with_previous(period, teams, every_team=g.user.team_ids() is None and not code)
+    return assess_with_previous(period, teams)
 
 
 @bp.get("")
@@ -151,6 +151,6 @@ def what_works_view():
     period = _period()
     code = request.args.get("team")
     teams = _teams(code)
-    scope = scope_for(period, teams, every_team=g.user.team_ids() is None and not code)
+    scope = scope_for(period, teams)
     return {"period": serialize.period_json(period),
             **serialize.what_works_json(what_works(scope), teams)}

@@ -43,7 +43,7 @@ def assess_command(team_code: str | None, period: str | None, fmt: str):
         raise click.ClickException(str(exc)) from exc
     if not teams:
         raise click.ClickException("There are no active teams.")
-    result = assess_with_previous(chosen, teams, every_team=not team_code)
+    result = assess_with_previous(chosen, teams)
     if fmt == "json":
         click.echo(json.dumps(assessment_json(result), indent=2))
     elif fmt == "csv":

@@ -157,8 +157,7 @@ def officer_roster(team_ids: list[int]) -> dict[int, frozenset[int]]:
     return {team: frozenset(ids) for team, ids in roster.items()}
 
 
-def scope_for(period: Period, teams: list[Team], now: datetime | None = None,
-              every_team: bool = False) -> Scope:
+def scope_for(period: Period, teams: list[Team], now: datetime | None = None) -> Scope:
     ids = tuple(t.id for t in teams)
     catalogue = catalogue_for(period)
     facts.refresh()
@@ -170,16 +169,14 @@ def scope_for(period: Period, teams: list[Team], now: datetime | None = None,
         teams=ids,
         seldom_heard=vocabularies().seldom_heard,
         officers=officer_roster(list(ids)),
-        every_team=every_team,
         standard_bits=facts.bits("standard"),
         group_bits=facts.bits("group"),
     )
 
 
-def assess(period: Period, teams: list[Team], now: datetime | None = None,
-           every_team: bool = False) -> Assessment:
+def assess(period: Period, teams: list[Team], now: datetime | None = None) -> Assessment:
     """Every standard of the period's catalogue, rated for each team."""
-    scope = scope_for(period, teams, now, every_team)
+    scope = scope_for(period, teams, now)
     catalogue = scope.catalogue
     measures = [m for s in catalogue.standards for m in s["measures"]]
     figures = compute(scope, measures) if teams else []
@@ -214,16 +211,17 @@ def compare(current: Assessment, earlier: Assessment) -> Assessment:
     return current
 
 
-def assess_with_previous(period: Period, teams: list[Team], now: datetime | None = None,
-                         every_team: bool = False) -> Assessment:
+def assess_with_previous(
+    period: Period, teams: list[Team], now: datetime | None = None
+) -> Assessment:
     """The period's assessment with each rating and grade compared with the period before.
 
     The previous period is judged by its own catalogue version; standards it did not have show
     no change.
     """
-    current = assess(period, teams, now, every_team)
+    current = assess(period, teams, now)
     try:
-        earlier = assess(period.previous(), teams, now, every_team)
+        earlier = assess(period.previous(), teams, now)
     except AssessmentError:  # before the first catalogue took effect
         return current
     return compare(current, earlier)

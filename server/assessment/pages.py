@@ -80,7 +80,7 @@ def grid():
     period = _period()
     user = current_user()
     teams = visible_teams(user)
-    result = assess_with_previous(period, teams, every_team=user.team_ids() is None)
+    result = assess_with_previous(period, teams)
     return render_template("assessment/grid.html", result=result, nav=period_nav(period))
 
 
@@ -89,7 +89,7 @@ def grid():
 def grid_as_csv():
     period = _period()
     user = current_user()
-    result = assess_with_previous(period, visible_teams(user), every_team=user.team_ids() is None)
+    result = assess_with_previous(period, visible_teams(user))
     audit(user, "assessment.export_csv", "*", period=period.label)
     return Response(grid_csv(result), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="assessment-{period.label}.csv"'})
@@ -184,7 +184,7 @@ def what_works_page():
     chosen = [t for t in teams if t.code == code] if code else teams
     if code and not chosen:
         raise PageNotFound()
-    scope = scope_for(period, chosen, every_team=user.team_ids() is None and not code)
+    scope = scope_for(period, chosen)
     result = what_works(scope)
     return render_template("assessment/what_works.html", result=result, teams=teams, chosen=chosen,
                            code=code, period=period, nav=period_nav(period),

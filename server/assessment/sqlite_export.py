@@ -112,7 +112,7 @@ def _assessment_rows(periods: list[Period], teams: list[Team], now: datetime):
     standards, measures, grades = [], [], []
     for period in periods:
         try:
-            result = assess(period, teams, now, every_team=True)
+            result = assess(period, teams, now)
         except AssessmentError:
             continue
         for team in result.teams:

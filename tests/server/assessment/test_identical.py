@@ -41,9 +41,9 @@ def everything(url: str) -> dict:
         teams = visible_teams(None)
         for label in PERIODS:
             period = resolve_period(label, NOW)
-            result = assess_with_previous(period, teams, NOW, every_team=True)
+            result = assess_with_previous(period, teams, NOW)
             found[label] = serialize.assessment_json(result)
-            scope = scope_for(period, teams, NOW, every_team=True)
+            scope = scope_for(period, teams, NOW)
             found[label + " works"] = serialize.what_works_json(what_works(scope), teams)
             for measure in (m for s in result.catalogue.standards for m in s["measures"]):
                 ev = evidence(scope, measure, teams[0].id, limit=500)
