@@ -39,6 +39,18 @@ def database_server():
     admin.dispose()
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """Argon2 at production cost takes up to a second a hash on a busy CI box; tests make
+    dozens of users. Hashes carry their own parameters, so verification is unchanged."""
+    from argon2 import PasswordHasher
+
+    import server.auth
+
+    monkeypatch.setattr(server.auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
+                                                               parallelism=1))
+
+
 @pytest.fixture
 def app(tmp_path, database_server):
     url = database_server or f"sqlite:///{tmp_path / 'beatbook.sqlite'}"

@@ -9,17 +9,6 @@ from helpers import DeviceClient
 
 
 @pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    """Argon2 at production cost takes ~1 s a hash here; tests make dozens of users."""
-    from argon2 import PasswordHasher
-
-    import server.auth
-
-    monkeypatch.setattr(server.auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
-                                                               parallelism=1))
-
-
-@pytest.fixture(autouse=True)
 def csrf_on(app):
     """The shared conftest turns form CSRF off; the console's own tests keep it on."""
     app.config["WTF_CSRF_ENABLED"] = True
