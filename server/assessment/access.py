@@ -1,7 +1,8 @@
 """Who may see assessments: supervisors (their teams), admins and the panel (the whole force).
 
 The JSON API takes a device bearer token or a console session; pages take the console session.
-The panel sees figures and record summaries but never officer names. Viewing evidence (record
+The panel sees figures and the summaries of records a supervisor has approved (checked for
+members of the public's names), never officer names. Viewing evidence (record
 summaries) and exporting are written to the access log.
 """
 
@@ -44,8 +45,16 @@ def signed_in(view):
     return wrapper
 
 
+WITHHELD = "Summary withheld until a supervisor has approved the record."
+
+
 def anonymise(user: User) -> bool:
     return user.role == "panel"
+
+
+def panel_summary(summary: str, review_state: str) -> str:
+    """What the panel may read of a record's free text: only what a supervisor approved."""
+    return summary if review_state == "approved" else WITHHELD
 
 
 def audit(user: User, action: str, team_code: str, **detail) -> None:

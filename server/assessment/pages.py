@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request
 
 from server.assessment import ratings
-from server.assessment.access import anonymise, audit
+from server.assessment.access import WITHHELD, anonymise, audit
 from server.assessment.charts import Point, line_chart
 from server.assessment.evidence import evidence
 from server.assessment.exports import grid_csv
@@ -30,6 +30,9 @@ bp = Blueprint("pages", __name__, url_prefix="/console/assessment", template_fol
                static_folder="static", static_url_path="/static")
 PAGE = 50
 CHANGE_WORDS = {"better": "▲ better", "worse": "▼ worse", "same": "= same"}
+
+
+bp.add_app_template_global(WITHHELD, "WITHHELD")
 
 
 @bp.app_template_filter("rating_title")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from server.assessment import ratings
+from server.assessment.access import panel_summary
 from server.assessment.evidence import Evidence
 from server.assessment.grid import Assessment, MeasureResult, StandardResult, TeamAssessment
 from server.assessment.periods import Period, to_local
@@ -161,7 +162,8 @@ def evidence_json(ev: Evidence, tz, anonymise: bool) -> dict:
                 "occurred_local": to_local(item.occurred_at, tz).isoformat(),
                 "kind": item.kind,
                 "kind_title": kinds(item.kind),
-                "summary": item.summary,
+                "summary": panel_summary(item.summary, item.review_state) if anonymise
+                else item.summary,
                 "officer": None if anonymise else item.officer,
                 "people_count": item.people_count,
                 "duration_minutes": item.duration_minutes,

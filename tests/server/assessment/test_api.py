@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from server.extensions import db
 from server.models import AccessLog
+from server.assessment.access import WITHHELD
 
 from assessment_force import PASSWORD
 
@@ -131,7 +132,7 @@ def test_panel_never_sees_officer_names(client, world):
     assert body["evidence"][0]["breakdown"] == [{"label": "Officer 1", "count": 2},
                                                 {"label": "Officer 2", "count": 1}]
     assert all(r["officer"] is None for r in body["evidence"][0]["records"])
-    assert body["evidence"][0]["records"][0]["summary"]  # summaries stay
+    assert body["evidence"][0]["records"][0]["summary"]  # a summary, or that it is withheld
 
 
 def test_team_trend_and_pack(client, world):
@@ -194,3 +195,21 @@ def test_openapi_documents_the_assessment_api(client):
     record = evidence["responses"]["200"]["content"]["application/json"]["schema"]["properties"][
         "evidence"]["items"]["properties"]["records"]["items"]["properties"]
     assert record["officer"]["nullable"] is True
+
+
+def test_panel_reads_only_approved_summaries(app, client, world):
+    from server.models import Record
+
+    console(client, "panel.member")
+    path = f"/api/v1/assessment/teams/NPT-A/standards/F2F?period={JULY}"
+    records = client.get(path).get_json()["evidence"][0]["records"]
+    assert records and all(r["summary"] == WITHHELD for r in records if r["review_state"] != "approved")
+    approved_id = records[0]["id"]
+    with app.app_context():
+        db.session.get(Record, approved_id).review_state = "approved"
+        db.session.commit()
+        summary = db.session.get(Record, approved_id).summary
+    shown = {r["id"]: r["summary"] for r in client.get(path).get_json()["evidence"][0]["records"]}
+    assert shown[approved_id] == summary != WITHHELD
+    page = client.get(f"/console/assessment/teams/NPT-A/standards/F2F?period={JULY}")
+    assert WITHHELD in page.get_data(as_text=True)
