@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 from gunicorn.app.base import BaseApplication
@@ -20,7 +21,13 @@ class _Gunicorn(BaseApplication):
     def load(self):
         from server import create_app
 
-        return create_app({"ENV": "production"} if self.production else None)
+        app = create_app({"ENV": "production"} if self.production else None)
+        # The app's own objects (routes, schemas, catalogues) live as long as the worker: move
+        # them out of the collector's sight, so the collections a push's allocations trigger
+        # walk only the request's objects (a third of the collector's time per push).
+        gc.collect()
+        gc.freeze()
+        return app
 
 
 def run_gunicorn(host, port, workers, certfile=None, keyfile=None, *, production=True) -> None:

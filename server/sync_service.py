@@ -14,7 +14,7 @@ from server.errors import ApiError, Code, flat_messages
 from server.extensions import db
 from server.models import Conflict, Device, Record, SyncBatch, SyncCounter, Team, User
 from server.records_schema import engagement_schema
-from server.store import Actor, SqlStore, from_ms
+from server.store import Actor, SqlStore, field_stamps, from_ms
 
 REQUIRED_ON_CREATE = ("occurred_at", "kind", "summary")
 UNUSABLE_SKEW_MS = 366 * 24 * 3600 * 1000  # a clock a year out is broken, not merely wrong
@@ -163,7 +163,7 @@ def record_json(row, conflicts: list[dict]) -> dict:
         "rev": row.rev,
         "deleted": row.deleted,
         "data": row.data,
-        "hlc": {name: meta["hlc"] for name, meta in row.meta.items()},
+        "hlc": field_stamps(row.meta),
         "officer": {"id": row.officer_id, "username": row.username,
                     "display_name": row.display_name},
         "team": row.team_code,

@@ -203,11 +203,12 @@ def _create(change: Change, effective_hlc: str, new_rev: int) -> MergeOutcome:
                                                                "rev": new_rev}}, True)
         return MergeOutcome(state, "applied", [], [DELETED])
     names = sorted(change.data)
+    stamp = {"hlc": effective_hlc, "rev": new_rev}  # shared: meta entries are never mutated
     state = RecordState(
         change.id,
         new_rev,
         {name: change.data[name] for name in names},
-        {name: {"hlc": effective_hlc, "rev": new_rev} for name in names},
+        dict.fromkeys(names, stamp),
         False,
     )
     return MergeOutcome(state, "applied", [], names)

@@ -219,9 +219,9 @@ def _row(rng, n, when, kind, team, officer, standards, reached) -> dict:
     stamp = _stamp(created, device)
     deleted = rng.random() < 0.01
     # Written as text: the same JSON SqlStore stores, without a json.dumps per record.
-    entry = f'{{"hlc":"{stamp}","rev":1}}'
-    meta = "{" + ",".join(f'"{name}":{entry}' for name in data)
-    meta += f',"_deleted":{{"hlc":"{stamp}","rev":{2 if deleted else 1}}}}}'
+    names = ",".join(f'"{name}"' for name in data)
+    meta = (f'[["{stamp}",2,["_deleted"]],["{stamp}",1,[{names}]]]' if deleted
+            else f'[["{stamp}",1,[{names},"_deleted"]]]')
 
     age = rng.random()
     state = "approved" if age < 0.6 else ("returned" if age < 0.63 else "pending")

@@ -106,9 +106,12 @@ def test_edits_of_different_fields_from_two_devices_both_survive(app, make_user,
 def _concurrent_summary_edits(make_user, new_device, order):
     username = make_user("officer", "NPT-ONE", username=f"pc-{uuid.uuid4().hex[:6]}")
     phone_a, phone_b = new_device(username, "A"), new_device(username, "B")
+    # Stamps in the past: the server caps a stamp at its own clock, and two edits capped to the
+    # same millisecond would be ordered by their counters, not by the 5 ms between them.
+    base = int(time.time() * 1000) - 30_000
     change = create_change(phone_a)
+    change["hlc"] = phone_a.stamp(base - 30_000)
     phone_a.push([change])
-    base = int(time.time() * 1000)
     edits = {
         "a": (phone_a, {"id": change["id"], "op": "upsert", "hlc": phone_a.stamp(base),
                         "base_rev": 1, "data": {"summary": "From A"}}),
