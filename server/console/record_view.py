@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import render_template
 
 from server.console import bp, options
+from sync import HLC, HLCFormatError
 from server.console.audit import log_access
 from server.console.pages import PageNotFound
 from server.console.session import current_user, login_required, visible_team_ids
@@ -56,6 +57,17 @@ class HistoryEntry:
     who: str
     device: str
     fields: list[tuple[str, object]]
+
+    @property
+    def made_ms(self) -> int | None:
+        """When the phone says the change was made: its stamp's clock, which may be hours
+        before the upload (`device_time` is the phone's clock when it sent the batch)."""
+        if not self.change.device_id or not self.change.hlc:
+            return None
+        try:
+            return HLC.parse(self.change.hlc).millis
+        except HLCFormatError:
+            return None
 
 
 def history(record: Record) -> list[HistoryEntry]:

@@ -7,7 +7,7 @@ import pytest
 from console_helpers import (
     Console, access_log, edit_record, make_conflict, push_record,
 )
-from helpers import DeviceClient
+from helpers import DeviceClient, create_change
 
 
 def test_every_field_officer_device_and_coordinates(app, console, officer):
@@ -41,6 +41,23 @@ def test_history_lists_every_change_with_who_when_and_device(app, client, consol
     assert "Pixel of pc.one" in history and "Old iPhone" in history
     assert "People engaged:</strong> 9" in history
     assert "phone clock" in history and "rev 2" in history
+
+
+def test_history_shows_when_a_change_was_made_on_the_phone_not_only_when_it_arrived(
+        app, console, officer):
+    import time
+
+    from server.console.timefmt import format_ms
+
+    made = int(time.time() * 1000) - 3 * 3600 * 1000  # recorded offline three hours ago
+    change = create_change(officer, summary="Logged with no signal")
+    change["hlc"] = officer.stamp(made)
+    assert officer.push([change]).get_json()["results"][0]["status"] == "applied"
+    html = console("supervisor").text(f"/console/records/{change['id']}")
+    history = html[html.index("<h2>History</h2>"):]
+    with app.app_context():
+        assert f"made on the phone {format_ms(made)}" in history
+    assert "phone clock at sync" in history
 
 
 def test_open_conflict_shows_both_values_side_by_side(app, client, console, officer):
