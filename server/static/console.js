@@ -4,3 +4,10 @@ const wide = window.matchMedia('(min-width: 721px)');
 for (const details of document.querySelectorAll('details[data-open-wide]')) {
   if (wide.matches) details.open = true;
 }
+
+// Destructive buttons ask first (revoking a phone cannot be undone from here).
+for (const form of document.querySelectorAll('form[data-confirm]')) {
+  form.addEventListener('submit', (event) => {
+    if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+  });
+}

@@ -118,3 +118,32 @@ def test_panel_sees_only_assessment_in_the_menu(browser, demo_server):
         expect(nav.get_by_role("link")).to_have_text(["Assessment"])
     finally:
         context.close()
+
+
+def test_revoking_a_phone_asks_first_and_says_what_it_holds(browser, demo_server):
+    """Revoking cannot be undone from the console: the button asks, naming the unsynced changes
+    the phone holds; cancelling leaves the phone in use. Runs last: it revokes the spare."""
+    context = browser.new_context(viewport=SIZES["phone"], base_url=demo_server.url)
+    page = context.new_page()
+    try:
+        _sign_in(page, "admin")
+        page.goto("/console/teams")
+        page.get_by_role("link", name="PC 3310 Okafor").click()
+        spare = page.get_by_role("row").filter(has_text="spare phone")
+        messages: list[str] = []
+
+        def answer(dialog, accept: bool) -> None:
+            messages.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+
+        page.once("dialog", lambda d: answer(d, False))
+        spare.get_by_role("button", name="Revoke").click()
+        expect(spare).to_contain_text("In use")
+        assert "3 unsynced changes, which stay on the phone" in messages[0]
+
+        page.once("dialog", lambda d: answer(d, True))
+        spare.get_by_role("button", name="Revoke").click()
+        expect(page.get_by_role("row").filter(has_text="spare phone")).to_contain_text("Revoked")
+        assert len(messages) == 2
+    finally:
+        context.close()

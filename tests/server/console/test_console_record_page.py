@@ -56,7 +56,7 @@ def test_history_shows_when_a_change_was_made_on_the_phone_not_only_when_it_arri
     html = console("supervisor").text(f"/console/records/{change['id']}")
     history = html[html.index("<h2>History</h2>"):]
     with app.app_context():
-        assert f"made on the phone {format_ms(made)}" in history
+        assert f"made on the phone <span class=\"nowrap\">{format_ms(made)}</span>" in history
     assert "phone clock at sync" in history
 
 
