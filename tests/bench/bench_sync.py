@@ -140,12 +140,16 @@ def floor_rows(records: Records) -> list[tuple]:
 # --- the raw floors -------------------------------------------------------------------------
 
 
-def sqlite_floor(records: Records, directory: Path) -> Run:
+def sqlite_floor(records: Records, directory: Path, *, logged: bool = False) -> Run:
     """sqlite3 executemany of the same records into a plain table, WAL, one transaction per 500.
 
     Encoding each record's data as JSON is inside the timing: a server cannot skip it either.
+    `logged` adds what the issue requires besides the record: a change-log row per change (who,
+    stamp, status, the values it set) with the (record, stamp) index replays are checked against.
+    Still raw sqlite3 with nothing validated or merged: the least any conforming server writes.
     """
-    conn = sqlite3.connect(directory / "floor.sqlite", isolation_level=None)
+    conn = sqlite3.connect(directory / f"floor{'-logged' if logged else ''}.sqlite",
+                           isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute(
@@ -153,51 +157,24 @@ def sqlite_floor(records: Records, directory: Path) -> Run:
         "follow_up TEXT, place TEXT, people_count INTEGER, duration_minutes INTEGER, "
         "publicised_at TEXT, contact_role TEXT, contact_org TEXT, public INTEGER, data TEXT)"
     )
-    sql = (f"INSERT INTO record ({', '.join(FLOOR_COLUMNS)}) "
-           f"VALUES ({', '.join('?' * len(FLOOR_COLUMNS))})")
-
-    def batch(chunk: Records) -> int:
-        conn.execute("BEGIN")
-        conn.executemany(sql, floor_rows(chunk))
-        conn.execute("COMMIT")
-        return len(chunk)
-
-    run = Run()
-    for start in range(0, len(records), BATCH):
-        run.timed(lambda: batch(records[start:start + BATCH]), time.process_time)
-    conn.close()
-    return run
-
-
-def sqlite_logged_floor(records: Records, directory: Path) -> Run:
-    """The floor plus what the issue requires besides the record: a change-log row per change
-    (who, stamp, status, the values it set) with the (record, stamp) index replays are checked
-    against. Raw sqlite3 again, no validation or merge: the least any conforming server writes.
-    """
-    conn = sqlite3.connect(directory / "logged-floor.sqlite", isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute(
-        "CREATE TABLE record (id TEXT PRIMARY KEY, occurred_at TEXT, kind TEXT, summary TEXT, "
-        "follow_up TEXT, place TEXT, people_count INTEGER, duration_minutes INTEGER, "
-        "publicised_at TEXT, contact_role TEXT, contact_org TEXT, public INTEGER, data TEXT)"
-    )
-    conn.execute("CREATE TABLE change (id INTEGER PRIMARY KEY, record_id TEXT, hlc TEXT, "
-                 "status TEXT, user_id INTEGER, received_at TEXT, data TEXT)")
-    conn.execute("CREATE INDEX change_record_hlc ON change (record_id, hlc)")
+    if logged:
+        conn.execute("CREATE TABLE change (id INTEGER PRIMARY KEY, record_id TEXT, hlc TEXT, "
+                     "status TEXT, user_id INTEGER, received_at TEXT, data TEXT)")
+        conn.execute("CREATE INDEX change_record_hlc ON change (record_id, hlc)")
     records_sql = (f"INSERT INTO record ({', '.join(FLOOR_COLUMNS)}) "
                    f"VALUES ({', '.join('?' * len(FLOOR_COLUMNS))})")
     changes_sql = ("INSERT INTO change (record_id, hlc, status, user_id, received_at, data) "
                    "VALUES (?, ?, 'applied', 1, ?, ?)")
 
     def batch(chunk: Records) -> int:
-        received = datetime.now(timezone.utc).isoformat()
         conn.execute("BEGIN")
         conn.executemany(records_sql, floor_rows(chunk))
-        conn.executemany(changes_sql, [
-            (record_id, f"{int(when.timestamp() * 1000):015d}-00000-bench", received,
-             json.dumps({"fields": sorted(data), "values": data}))
-            for record_id, when, data in chunk])
+        if logged:
+            received = datetime.now(timezone.utc).isoformat()
+            conn.executemany(changes_sql, [
+                (record_id, f"{int(when.timestamp() * 1000):015d}-00000-bench", received,
+                 json.dumps({"fields": sorted(data), "values": data}))
+                for record_id, when, data in chunk])
         conn.execute("COMMIT")
         return len(chunk)
 
@@ -320,7 +297,7 @@ def bench_database(kind: str, records: Records, rounds: int, workdir: Path) -> d
         directory.mkdir()
         if kind == "sqlite":
             floors.append(sqlite_floor(records, directory))
-            logged.append(sqlite_logged_floor(records, directory))
+            logged.append(sqlite_floor(records, directory, logged=True))
             pushed, pulled = server_round(f"sqlite:///{directory / 'beatbook.sqlite'}", records,
                                           directory)
         else:
