@@ -341,6 +341,33 @@ class Ui:
         expect(page.locator("#sync-line")).to_have_text("All changes synced", timeout=timeout_s * 1000)
 
     @staticmethod
+    def two_phones_with_one_record(phone, summary: str, people: int):
+        """pc.one signed in on Phone A and Phone B; A records `summary`, B has pulled it.
+        Returns (context A, context B, page A, page B)."""
+        ctx_a, ctx_b = phone(), phone()
+        a, b = Ui.open(ctx_a), Ui.open(ctx_b)
+        Ui.sign_in(a, "pc.one", device="Phone A")
+        Ui.sign_in(b, "pc.one", device="Phone B")
+        Ui.new_record(a, summary, people=people)
+        Ui.wait_synced(a)
+        Ui.sync_now(b)
+        Ui.card(b, summary).wait_for()
+        return ctx_a, ctx_b, a, b
+
+    @staticmethod
+    def edit_offline_on_both(contexts, pages, card_text: str, edits) -> None:
+        """Both phones lose signal, each makes its edit of the same record, then A comes back
+        and syncs, then B, and A pulls what B sent."""
+        for context in contexts:
+            context.set_offline(True)
+        for page, edit in zip(pages, edits):
+            Ui.edit_record(page, card_text, **edit)
+        for context, page in zip(contexts, pages):
+            context.set_offline(False)
+            Ui.wait_synced(page)
+        Ui.sync_now(pages[0])
+
+    @staticmethod
     def outbox(page) -> list[dict]:
         """The app's outbox as stored in IndexedDB (read-only look)."""
         return page.evaluate("""() => new Promise((resolve, reject) => {

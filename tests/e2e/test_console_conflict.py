@@ -20,24 +20,12 @@ def desk(browser, server):
 
 
 def test_conflict_resolved_in_the_console_reaches_both_phones(phone, desk, ui, api):
-    ctx_a, ctx_b = phone(), phone()
-    a, b = ui.open(ctx_a), ui.open(ctx_b)
-    ui.sign_in(a, "pc.one", device="Phone A")
-    ui.sign_in(b, "pc.one", device="Phone B")
-    ui.new_record(a, "Bus station: youths gathering after school", people=5)
-    ui.wait_synced(a)
-    ui.sync_now(b)
-    ui.card(b, "Bus station").wait_for()
-
-    ctx_a.set_offline(True)
-    ctx_b.set_offline(True)
-    ui.edit_record(a, "Bus station", summary="Bus station: talked to the youths, all calm (A)")
-    ui.edit_record(b, "Bus station", summary="Bus station: shop reported thefts (B)")
-    ctx_a.set_offline(False)
-    ui.wait_synced(a)
-    ctx_b.set_offline(False)
-    ui.wait_synced(b)
-    ui.sync_now(a)
+    ctx_a, ctx_b, a, b = ui.two_phones_with_one_record(
+        phone, "Bus station: youths gathering after school", people=5)
+    ui.edit_offline_on_both((ctx_a, ctx_b), (a, b), "Bus station", (
+        {"summary": "Bus station: talked to the youths, all calm (A)"},
+        {"summary": "Bus station: shop reported thefts (B)"},
+    ))
     for page in (a, b):
         expect(page.locator("li.card .badge")).to_have_text("Conflict")
 

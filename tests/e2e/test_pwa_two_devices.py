@@ -11,26 +11,14 @@ pytestmark = pytest.mark.e2e
 
 
 def test_concurrent_edits_merge_or_conflict_and_nothing_is_lost(phone, ui, api):
-    ctx_a, ctx_b = phone(), phone()
-    a, b = ui.open(ctx_a), ui.open(ctx_b)
-    ui.sign_in(a, "pc.one", device="Phone A")
-    ui.sign_in(b, "pc.one", device="Phone B")
-
-    ui.new_record(a, "Patrol of the park: youths by the skate ramp", people=4)
-    ui.wait_synced(a)
-    ui.sync_now(b)
-    ui.card(b, "Patrol of the park").wait_for()
+    ctx_a, ctx_b, a, b = ui.two_phones_with_one_record(
+        phone, "Patrol of the park: youths by the skate ramp", people=4)
 
     # Different fields, offline on both phones: both edits survive.
-    ctx_a.set_offline(True)
-    ctx_b.set_offline(True)
-    ui.edit_record(a, "Patrol of the park", summary="Patrol of the park: spoke with six youths at the skate ramp")
-    ui.edit_record(b, "Patrol of the park", people=6)
-    ctx_a.set_offline(False)
-    ui.wait_synced(a)
-    ctx_b.set_offline(False)
-    ui.wait_synced(b)
-    ui.sync_now(a)
+    ui.edit_offline_on_both((ctx_a, ctx_b), (a, b), "Patrol of the park", (
+        {"summary": "Patrol of the park: spoke with six youths at the skate ramp"},
+        {"people": 6},
+    ))
     for page in (a, b):
         card = ui.card(page, "spoke with six youths")
         expect(card.locator(".card-meta")).to_contain_text("6 people")
@@ -41,15 +29,10 @@ def test_concurrent_edits_merge_or_conflict_and_nothing_is_lost(phone, ui, api):
     assert record["conflicts"] == []
 
     # The same field on both phones: a conflict that keeps both values, shown on both.
-    ctx_a.set_offline(True)
-    ctx_b.set_offline(True)
-    ui.edit_record(a, "six youths", summary="Skate ramp: agreed a youth club referral (A)")
-    ui.edit_record(b, "six youths", summary="Skate ramp: litter and noise complaints (B)")
-    ctx_a.set_offline(False)
-    ui.wait_synced(a)
-    ctx_b.set_offline(False)
-    ui.wait_synced(b)
-    ui.sync_now(a)
+    ui.edit_offline_on_both((ctx_a, ctx_b), (a, b), "six youths", (
+        {"summary": "Skate ramp: agreed a youth club referral (A)"},
+        {"summary": "Skate ramp: litter and noise complaints (B)"},
+    ))
     values = {"Skate ramp: agreed a youth club referral (A)", "Skate ramp: litter and noise complaints (B)"}
     for page in (a, b):
         card = page.locator("li.card")
