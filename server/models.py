@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from server.extensions import db
 
@@ -130,29 +130,33 @@ class Record(db.Model):
     )
 
 
-class RecordStandard(db.Model):
-    """One row per standard a record evidences, so assessments are SQL aggregates."""
+class _RecordCodes:
+    """One row per code of a record's list field, so filters and aggregates are SQL."""
+
+    record_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("record.id", ondelete="CASCADE"), primary_key=True
+    )
+
+    @declared_attr.directive
+    def __table_args__(cls):
+        # Without a rowid the primary key is the table: two B-trees to write per row, not three.
+        return (sa.PrimaryKeyConstraint("record_id", "code"),
+                sa.Index(f"ix_{cls.__tablename__}_code", "code", "record_id"),
+                {"sqlite_with_rowid": False})
+
+
+class RecordStandard(_RecordCodes, db.Model):
+    """The standards a record evidences."""
 
     __tablename__ = "record_standard"
-    record_id: Mapped[str] = mapped_column(
-        sa.ForeignKey("record.id", ondelete="CASCADE"), primary_key=True
-    )
     code: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
-    # Without a rowid the primary key is the table: two B-trees to write per row, not three.
-    __table_args__ = (sa.Index("ix_record_standard_code", "code", "record_id"),
-                      {"sqlite_with_rowid": False})
 
 
-class RecordGroup(db.Model):
-    """One row per group a record reached."""
+class RecordGroup(_RecordCodes, db.Model):
+    """The groups a record reached."""
 
     __tablename__ = "record_group"
-    record_id: Mapped[str] = mapped_column(
-        sa.ForeignKey("record.id", ondelete="CASCADE"), primary_key=True
-    )
     code: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
-    __table_args__ = (sa.Index("ix_record_group_code", "code", "record_id"),
-                      {"sqlite_with_rowid": False})
 
 
 class Change(db.Model):
