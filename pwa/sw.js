@@ -123,6 +123,9 @@ function openExisting() {
   });
 }
 
+// Picks the batch as js/outbox.js nextBatch() does (first entry per record, rejected held back).
+// Written again here because a classic worker cannot import the app's ES modules, and module
+// service workers are not yet in every browser officers carry.
 async function sendQueued() {
   const db = await openExisting();
   if (!db) return;
