@@ -14,7 +14,9 @@ from collections import defaultdict
 
 import sqlalchemy as sa
 
+from server.assessment import rollup
 from server.assessment.sql import seconds_between
+from server.catalogues import catalogues
 from server.extensions import db
 from server.models import (
     AssessmentCode, AssessmentFact, AssessmentState, Record, RecordGroup, RecordStandard,
@@ -113,8 +115,9 @@ def bulk_build(state: AssessmentState, top: int) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(AssessmentFact))
 
 
-def _catch_up(state: AssessmentState, top: int) -> int:
-    """Facts for one batch of records above the mark; returns how many."""
+def _catch_up(state: AssessmentState, top: int, zone=None) -> int:
+    """Facts for one batch of records above the mark; returns how many. With `zone`, the
+    rollups of every (team, month) the batch moved records out of or into are rebuilt too."""
     records = db.session.execute(
         sa.select(
             Record.id, Record.team_id, Record.officer_id, Record.occurred_at, Record.kind,
@@ -135,6 +138,11 @@ def _catch_up(state: AssessmentState, top: int) -> int:
         known = bits(family)
         _assign(family, set().union(*codes.values()) if codes else set(), known)
         masks[family] = {rid: sum(1 << known[c] for c in found) for rid, found in codes.items()}
+    if zone is not None:
+        old = db.session.execute(sa.select(AssessmentFact.team_id, AssessmentFact.occurred_at)
+                                 .where(AssessmentFact.record_id.in_(ids))).all()
+        touched = {(team, rollup.month_of(when, zone)) for team, when in [*old, *(
+            (r.team_id, r.occurred_at) for r in records)]}
     db.session.execute(sa.delete(AssessmentFact).where(AssessmentFact.record_id.in_(ids)))
     db.session.execute(sa.insert(AssessmentFact), [
         {
@@ -148,6 +156,8 @@ def _catch_up(state: AssessmentState, top: int) -> int:
         }
         for r in records
     ])
+    if zone is not None:
+        rollup.rebuild(touched, zone)
     state.seq = records[-1].seq
     return len(records)
 
@@ -160,7 +170,9 @@ def refresh() -> int:
     """
     top = db.session.scalar(sa.select(sa.func.max(Record.seq))) or 0
     mark = db.session.scalar(sa.select(AssessmentState.seq).where(AssessmentState.id == 1))
-    if mark == top:
+    zone = catalogues().current.tz
+    built = rollup.built_for()
+    if mark == top and built == zone.key:
         return 0
     written = 0
     try:
@@ -168,16 +180,22 @@ def refresh() -> int:
         if state.seq > top:  # the records went back in time (a restore): start again
             db.session.execute(sa.delete(AssessmentFact))
             state.seq = 0
+        # Rebuilding every month is cheaper than following a first build batch by batch.
+        whole = state.seq == 0 or built != zone.key
+        if whole and built is not None:
+            rollup.forget()  # committed with the first batch: a crash midway rebuilds them all
         if state.seq == 0 and top > BULK_FROM:
             written = bulk_build(state, top)
         while state.seq < top:
-            done = _catch_up(state, top)
+            done = _catch_up(state, top, None if whole else zone)
             if not done:
                 state.seq = top  # seqs above the mark with no record left (none expected)
                 break
             written += done
             db.session.commit()
             state = _state()
+        if whole:
+            rollup.rebuild_all(zone)
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 
 from schema.catalogue import Catalogue, CatalogueError
-from server.assessment import facts, ratings
+from server.assessment import facts, ratings, rollup
 from server.assessment.measures import Figure, compute
 from server.assessment.periods import KINDS, Period, PeriodError, containing_moment, parse
 from server.assessment.sql import Scope, tune_for_scans
@@ -171,6 +171,8 @@ def scope_for(period: Period, teams: list[Team], now: datetime | None = None) ->
         officers=officer_roster(list(ids)),
         standard_bits=facts.bits("standard"),
         group_bits=facts.bits("group"),
+        # refresh() leaves the rollups built for the current catalogue's zone
+        rollups=rollup.covers(period, force_tz().key),
     )
 
 

@@ -15,10 +15,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.sql.expression import ColumnElement
 
-from server.assessment.sql import Scope, seconds_between, selects, where_selected
+from server.assessment.rollup import MonthContact, MonthGroup, MonthOfficer, MonthSeries as Series
+from server.assessment.rollup import MonthTotal as Month
+from server.assessment.periods import _add_months
+from server.assessment.rollup import month_bounds, month_of
+from server.assessment.sql import Scope, has_bits, seconds_between, selects, where_selected
 from server.extensions import db
-from server.models import AssessmentFact as Fact
+from server.models import AssessmentFact as Fact, Team
 
 DAY = 86_400
 SCANNED = ("count", "share_publicised", "mean_people")
@@ -42,9 +47,13 @@ def notice_column(min_days: float):
         sa.func.sum(sa.case((Fact.notice_seconds >= round(min_days * DAY), 1), else_=0)), 0)
 
 
+def _notice_days(items: list[tuple[int, dict]]) -> list[float]:
+    return sorted({m["min_days"] for _, m in items if m["type"] == "share_publicised"})
+
+
 def _scan(scope: Scope, items: list[tuple[int, dict]]) -> dict[int, dict[int, Figure]]:
     """One grouped scan of the period for every count, share-publicised and mean-people measure."""
-    notices = sorted({m["min_days"] for _, m in items if m["type"] == "share_publicised"})
+    notices = _notice_days(items)
     query = (
         sa.select(
             Fact.team_id, Fact.officer_id, Fact.kind, Fact.std_mask, sa.func.count(),
@@ -54,12 +63,64 @@ def _scan(scope: Scope, items: list[tuple[int, dict]]) -> dict[int, dict[int, Fi
         .where(*scope.counted(), *scope.in_period())
         .group_by(Fact.team_id, Fact.officer_id, Fact.kind, Fact.std_mask)
     )
+    officers: dict[int, set[int]] = defaultdict(set)
+    rows = []
+    for team, officer, *row in db.session.execute(query):
+        officers[team].add(officer)
+        rows.append((team, *row))
+    return _add_up(scope, items, notices, rows, officers)
+
+
+def _whole_days(notices: list[float]) -> list[int] | None:
+    """Thresholds as whole days (what the monthly rollup's notice_day can answer), else None."""
+    seconds = [round(days * DAY) for days in notices]
+    if any(s < 0 or s % DAY for s in seconds):
+        return None
+    return [s // DAY for s in seconds]
+
+
+def _scan_rollup(scope: Scope, items: list[tuple[int, dict]]) -> dict[int, dict[int, Figure]] | None:
+    """_scan from assessment_month: the same sums, pre-added per team and month."""
+    notices = _notice_days(items)
+    days = _whole_days(notices)
+    if days is None:
+        return None
+    query = (
+        sa.select(Month.team_id, Month.kind, Month.std_mask, Month.notice_day,
+                  sa.func.sum(Month.records), sa.func.sum(Month.people_sum),
+                  sa.func.sum(Month.people_n))
+        .where(*_months(Month, scope))
+        .group_by(Month.team_id, Month.kind, Month.std_mask, Month.notice_day)
+    )
+    rows = [
+        (team, kind, standards, records, people, counted,
+         *[records if notice >= d else 0 for d in days])
+        for team, kind, standards, notice, records, people, counted in db.session.execute(query)
+    ]
+    officers: dict[int, set[int]] = defaultdict(set)
+    for team, officer in db.session.execute(
+        sa.select(MonthOfficer.team_id, MonthOfficer.officer_id).where(*_months(MonthOfficer, scope))
+    ):
+        officers[team].add(officer)
+    return _add_up(scope, items, notices, rows, officers)
+
+
+def _months(model, scope: Scope) -> list:
+    """A rollup's rows that count, for the scope's teams and the period's months."""
+    conditions = [model.team_id.in_(scope.teams), model.month >= scope.period.start,
+                  model.month < scope.period.end]
+    if not scope.catalogue.returned_records_count:
+        conditions.append(model.returned == sa.false())
+    return conditions
+
+
+def _add_up(scope, items, notices, rows, officers) -> dict[int, dict[int, Figure]]:
+    """Figures from rows of (team, kind, standards, records, people, records with people,
+    publicised for each of `notices`...), any number of rows per (team, kind, standards)."""
     # totals[team][measure index] = [records, people, records with people, publicised]
     totals: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0, 0]))
-    officers: dict[int, set[int]] = defaultdict(set)
     chosen: dict[tuple[str, int], list[tuple[int, dict]]] = {}
-    for team, officer, kind, standards, records, people, counted, *publicised in db.session.execute(query):
-        officers[team].add(officer)
+    for team, kind, standards, records, people, counted, *publicised in rows:
         key = (kind, standards)
         if key not in chosen:
             chosen[key] = [(i, m) for i, m in items if scope.matches(m, kind, standards)]
@@ -109,6 +170,27 @@ def _distinct_groups(scope: Scope, measure: dict) -> dict[int, Figure]:
     }
 
 
+def _distinct_groups_rollup(scope: Scope, measure: dict) -> dict[int, Figure] | None:
+    """_distinct_groups from assessment_month_group, which has no kinds or standards."""
+    if measure.get("kinds") or measure.get("standards"):
+        return None
+    code_of = {bit: code for code, bit in scope.group_bits.items()}
+    wanted = scope.seldom_heard if measure.get("seldom_heard_only") else None
+    query = (
+        sa.select(MonthGroup.team_id, MonthGroup.bit, sa.func.sum(MonthGroup.records))
+        .where(*_months(MonthGroup, scope)).group_by(MonthGroup.team_id, MonthGroup.bit)
+    )
+    reached: dict[int, dict[str, int]] = defaultdict(dict)
+    for team, bit, records in db.session.execute(query):
+        code = code_of.get(bit)
+        if code is not None and (wanted is None or code in wanted):
+            reached[team][code] = int(records)
+    return {
+        team: Figure(len(reached[team]), detail={"groups": dict(sorted(reached[team].items()))})
+        for team in scope.teams
+    }
+
+
 def series(scope: Scope, measure: dict) -> list:
     """The measure's records of one kind (or standard) counted and up to the as-of time."""
     return [*scope.counted(), *where_selected(measure, scope), Fact.occurred_at < scope.as_of]
@@ -117,25 +199,7 @@ def series(scope: Scope, measure: dict) -> list:
 def _longest_gap(scope: Scope, measure: dict) -> dict[int, Figure]:
     """The longest stretch of the period (to now, while it runs) without a record: period start
     to the first, between records, and the last to the period's end."""
-    points = (
-        sa.select(
-            Fact.team_id.label("team_id"),
-            Fact.occurred_at.label("t"),
-            sa.func.lag(Fact.occurred_at)
-            .over(partition_by=Fact.team_id, order_by=Fact.occurred_at)
-            .label("prev"),
-        )
-        .where(*series(scope, measure), *scope.in_period())
-        .subquery()
-    )
-    query = sa.select(
-        points.c.team_id,
-        sa.func.max(seconds_between(points.c.t, points.c.prev)),
-        sa.func.min(points.c.t),
-        sa.func.max(points.c.t),
-        sa.func.count(),
-    ).group_by(points.c.team_id)
-    found = {row[0]: row[1:] for row in db.session.execute(query)}
+    found = (scope.rollups and _gaps_rollup(scope, measure)) or _gaps(scope, measure)
     start = scope.period.start_utc
     results = {}
     for team in scope.teams:
@@ -154,23 +218,93 @@ def _longest_gap(scope: Scope, measure: dict) -> dict[int, Figure]:
     return results
 
 
-def _days_since_last(scope: Scope, items: list[tuple[int, dict]]) -> dict[int, dict[int, Figure]]:
-    """One query for every days-since measure: the latest record of each, up to the as-of time."""
-    chosen = [selects(measure, scope) for _, measure in items]
-    query = (
+def _gaps(scope: Scope, measure: dict) -> dict[int, tuple]:
+    """team -> (longest gap between two records in seconds, first, last, records), from facts."""
+    points = (
         sa.select(
-            Fact.team_id,
-            *[sa.func.max(sa.case((c, Fact.occurred_at), else_=None)) for c in chosen],
+            Fact.team_id.label("team_id"),
+            Fact.occurred_at.label("t"),
+            sa.func.lag(Fact.occurred_at)
+            .over(partition_by=Fact.team_id, order_by=Fact.occurred_at)
+            .label("prev"),
         )
-        .where(*scope.counted(), Fact.occurred_at < scope.as_of, sa.or_(*chosen))
-        .group_by(Fact.team_id)
+        .where(*series(scope, measure), *scope.in_period())
+        .subquery()
     )
-    latest = {row[0]: row[1:] for row in db.session.execute(query)}
+    query = sa.select(
+        points.c.team_id,
+        sa.func.max(seconds_between(points.c.t, points.c.prev)),
+        sa.func.min(points.c.t),
+        sa.func.max(points.c.t),
+        sa.func.count(),
+    ).group_by(points.c.team_id)
+    return {row[0]: row[1:] for row in db.session.execute(query)}
+
+
+def _gaps_rollup(scope: Scope, measure: dict) -> dict[int, tuple] | None:
+    """_gaps from assessment_month_series: the longest gap inside a month, or from one month's
+    last record to the next month's first. One kind, no standards, and no record after the
+    as-of time (a running period may have some), or None."""
+    kinds = measure.get("kinds") or []
+    if len(kinds) != 1 or measure.get("standards"):
+        return None
+    rows = (
+        sa.select(
+            Series.team_id.label("team_id"), Series.records.label("records"),
+            Series.first_at.label("first_at"), Series.last_at.label("last_at"),
+            Series.inner_gap.label("inner_gap"),
+            sa.func.lag(Series.last_at)
+            .over(partition_by=Series.team_id, order_by=Series.month).label("prev"),
+        )
+        .where(Series.team_id.in_(scope.teams), Series.month >= scope.period.start,
+               Series.month < scope.period.end, Series.kind == kinds[0],
+               Series.with_returned == bool(scope.catalogue.returned_records_count))
+        .subquery()
+    )
+    query = sa.select(
+        rows.c.team_id, sa.func.max(rows.c.inner_gap),
+        sa.func.max(seconds_between(rows.c.first_at, rows.c.prev)),
+        sa.func.min(rows.c.first_at), sa.func.max(rows.c.last_at), sa.func.sum(rows.c.records),
+    ).group_by(rows.c.team_id)
+    found = {}
+    for team, inner, across, first, last, records in db.session.execute(query):
+        if last >= scope.as_of:
+            return None
+        gaps = [g for g in (inner, across) if g is not None]
+        found[team] = (max(gaps) if gaps else None, first, last, int(records))
+    return found
+
+
+def _latest(scope: Scope, measure: dict) -> dict[int, datetime]:
+    """Each team's latest record of the measure up to the as-of time: one backwards index walk
+    per team and kind (team, kind, occurred_at), not a scan of every such record ever made."""
+    kinds = measure.get("kinds") or [None]
+    latest = []
+    for kind in kinds:
+        where = [*scope.counted(), Fact.team_id == Team.id, Fact.occurred_at < scope.as_of]
+        if kind is not None:
+            where.append(Fact.kind == kind)
+        if measure.get("standards"):
+            where.append(has_bits(Fact.std_mask, scope.standard_mask(measure["standards"])))
+        latest.append(sa.select(Fact.occurred_at).where(*where)
+                      .order_by(Fact.occurred_at.desc()).limit(1).scalar_subquery())
+    found: dict[int, datetime] = {}
+    for team_id, *times in db.session.execute(
+            sa.select(Team.id, *latest).where(Team.id.in_(scope.teams))):
+        times = [t for t in times if t is not None]
+        if times:
+            found[team_id] = max(times)
+    return found
+
+
+def _days_since_last(scope: Scope, items: list[tuple[int, dict]]) -> dict[int, dict[int, Figure]]:
+    """Days from each measure's latest record (up to the as-of time) to the as-of time."""
     results = {}
-    for position, (index, _) in enumerate(items):
+    for index, measure in items:
+        latest = _latest(scope, measure)
         results[index] = {}
         for team in scope.teams:
-            last = latest.get(team, [None] * len(items))[position]
+            last = latest.get(team)
             value = seconds(scope.as_of, last) / DAY if last else None
             results[index][team] = Figure(value, detail={"last": last})
     return results
@@ -221,12 +355,65 @@ def _share_renewed(scope: Scope, measure: dict) -> dict[int, Figure]:
     return results
 
 
+def _in_window(since: datetime, until: datetime, tz) -> ColumnElement[bool] | None:
+    """Rollup rows (team, month, contact...) holding a record in [since, until), judged from the
+    rows' first and last times: exact unless both edges fall inside one month (then None)."""
+    if since >= until:
+        return sa.false()
+    whole, edges = [], []
+    month = month_of(since, tz)
+    while True:
+        start, end = month_bounds(month, tz)
+        if start >= until:
+            break
+        if start >= since and end <= until:
+            whole.append(month)
+        elif end <= until:  # the month holds `since`: all its records are before `until`
+            edges.append(sa.and_(MonthContact.month == month, MonthContact.last_at >= since))
+        elif start >= since:  # the month holds `until`: all its records are after `since`
+            edges.append(sa.and_(MonthContact.month == month, MonthContact.first_at < until))
+        else:
+            return None
+        month = _add_months(month, 1)
+    return sa.or_(MonthContact.month.in_(whole), *edges)
+
+
+def _share_renewed_rollup(scope: Scope, measure: dict) -> dict[int, Figure] | None:
+    """_share_renewed from assessment_month_contact: a contact is known when a month row shows a
+    meeting in the lookback window, renewed when one shows a meeting in the last N days."""
+    known_since, renewed_since = renewal_window(scope, measure)
+    tz = scope.period.tz
+    known = _in_window(known_since, scope.as_of, tz)
+    renewed = _in_window(max(known_since, renewed_since), scope.as_of, tz)
+    if known is None or renewed is None:
+        return None
+    query = (
+        sa.select(MonthContact.team_id, sa.func.max(sa.case((renewed, 1), else_=0)))
+        .where(MonthContact.team_id.in_(scope.teams),
+               MonthContact.month >= month_of(known_since, tz),
+               MonthContact.month <= month_of(scope.as_of, tz),
+               *where_selected(measure, scope, MonthContact), known)
+        .group_by(MonthContact.team_id, MonthContact.role_key, MonthContact.org_key)
+    )
+    if not scope.catalogue.returned_records_count:
+        query = query.where(MonthContact.returned == sa.false())
+    found: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for team, done in db.session.execute(query):
+        found[team][0] += 1
+        found[team][1] += int(done)
+    results = {}
+    for team in scope.teams:
+        known_count, done = found.get(team, (0, 0))
+        results[team] = Figure(done / known_count if known_count else None, done, known_count)
+    return results
+
+
 def compute(scope: Scope, measures: list[dict]) -> list[dict[int, Figure]]:
     """Each measure's figure for every team in scope, in the order given."""
     results: dict[int, dict[int, Figure]] = {}
     scanned = [(i, m) for i, m in enumerate(measures) if m["type"] in SCANNED]
     if scanned:
-        results.update(_scan(scope, scanned))
+        results.update((scope.rollups and _scan_rollup(scope, scanned)) or _scan(scope, scanned))
     latest = [(i, m) for i, m in enumerate(measures) if m["type"] == "days_since_last"]
     if latest:
         results.update(_days_since_last(scope, latest))
@@ -235,7 +422,10 @@ def compute(scope: Scope, measures: list[dict]) -> list[dict[int, Figure]]:
         "longest_gap_days": _longest_gap,
         "share_renewed": _share_renewed,
     }
+    rolled = {"distinct_groups": _distinct_groups_rollup, "share_renewed": _share_renewed_rollup}
     for index, measure in enumerate(measures):
         if measure["type"] in single:
-            results[index] = single[measure["type"]](scope, measure)
+            fast = rolled.get(measure["type"]) if scope.rollups else None
+            figures = fast(scope, measure) if fast else None
+            results[index] = figures if figures is not None else single[measure["type"]](scope, measure)
     return [results[i] for i in range(len(measures))]

@@ -73,6 +73,7 @@ class Scope:
     officers: Mapping[int, frozenset[int]] = field(default_factory=dict)  # active roster per team
     standard_bits: Mapping[str, int] = field(default_factory=dict)
     group_bits: Mapping[str, int] = field(default_factory=dict)
+    rollups: bool = False  # the period is whole months of the zone rollup.py is built for
 
     def counted(self) -> list[ColumnElement[bool]]:
         """Records that count: never deleted ones; returned ones only if the catalogue says so."""
@@ -110,18 +111,19 @@ def has_bits(column, mask: int) -> ColumnElement[bool]:
     return column.op("&")(mask) != 0 if mask else sa.false()
 
 
-def selects(measure: dict, scope: Scope) -> ColumnElement[bool] | None:
-    """The records a measure looks at: of its kinds, evidencing its standards (both when given)."""
+def selects(measure: dict, scope: Scope, table=Fact) -> ColumnElement[bool] | None:
+    """The records a measure looks at: of its kinds, evidencing its standards (both when given).
+    `table` is anything with kind and std_mask columns (the facts, or a rollup)."""
     conditions: list[ColumnElement[bool]] = []
     if measure.get("kinds"):
-        conditions.append(Fact.kind.in_(measure["kinds"]))
+        conditions.append(table.kind.in_(measure["kinds"]))
     if measure.get("standards"):
-        conditions.append(has_bits(Fact.std_mask, scope.standard_mask(measure["standards"])))
+        conditions.append(has_bits(table.std_mask, scope.standard_mask(measure["standards"])))
     if not conditions:
         return None
     return sa.and_(*conditions) if len(conditions) > 1 else conditions[0]
 
 
-def where_selected(measure: dict, scope: Scope) -> list[ColumnElement[bool]]:
-    condition = selects(measure, scope)
+def where_selected(measure: dict, scope: Scope, table=Fact) -> list[ColumnElement[bool]]:
+    condition = selects(measure, scope, table)
     return [] if condition is None else [condition]

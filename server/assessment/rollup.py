@@ -1,0 +1,257 @@
+"""Monthly rollups of assessment_fact: what a grid of whole local months needs, pre-added.
+
+A quarter's grid over a million records reads ~80,000 facts per quarter; the same figures come
+from a few thousand rows per quarter here, one per (team, local month, and the few columns the
+measures select on). Five tables, each keyed by team and the month's first local day:
+
+  assessment_month          records, people by kind, standards, returned?, whole days of notice
+  assessment_month_officer  which officers recorded for the team
+  assessment_month_group    records per group bit (for distinct_groups without kinds/standards)
+  assessment_month_contact  first and last time each key contact was met, by kind and standards
+  assessment_month_series   each kind's first and last record and longest gap inside the month
+
+Deleted facts are left out (they never count); returned ones are kept apart so the catalogue's
+`returned_records_count` still decides. Months are local months in the catalogue time zone the
+rollups were built for (stored in assessment_rollup_state); periods in another zone, or not made
+of whole months (weeks), read the facts instead, as do measures a rollup cannot answer exactly.
+
+Maintenance is by rebuilding: facts.refresh() rebuilds every (team, month) a batch of facts
+touched, old months and new, from the facts themselves (INSERT ... SELECT ... GROUP BY), in the
+same transaction. So a rollup row is always exactly the facts' aggregate, by construction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.assessment.periods import _add_months, local_midnight_utc, to_local
+from server.assessment.sql import seconds_between
+from server.extensions import db
+from server.models import AssessmentCode, AssessmentFact as Fact
+
+DAY = 86_400
+NO_NOTICE, LATE_NOTICE = -2, -1  # notice_day for "never publicised" and "publicised after"
+
+
+class MonthTotal(db.Model):
+    __tablename__ = "assessment_month"
+    team_id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)  # first local day
+    kind: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    std_mask: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    returned: Mapped[bool] = mapped_column(primary_key=True)
+    notice_day: Mapped[int] = mapped_column(primary_key=True)  # whole days ahead, or the above
+    records: Mapped[int]
+    people_sum: Mapped[int] = mapped_column(sa.BigInteger)
+    people_n: Mapped[int]
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class MonthOfficer(db.Model):
+    __tablename__ = "assessment_month_officer"
+    team_id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)
+    officer_id: Mapped[int] = mapped_column(primary_key=True)
+    returned: Mapped[bool] = mapped_column(primary_key=True)
+    records: Mapped[int]
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class MonthGroup(db.Model):
+    __tablename__ = "assessment_month_group"
+    team_id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)
+    bit: Mapped[int] = mapped_column(primary_key=True)
+    returned: Mapped[bool] = mapped_column(primary_key=True)
+    records: Mapped[int]
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class MonthContact(db.Model):
+    __tablename__ = "assessment_month_contact"
+    team_id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    std_mask: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    returned: Mapped[bool] = mapped_column(primary_key=True)
+    role_key: Mapped[str] = mapped_column(sa.String(120), primary_key=True)  # lower(trim(role))
+    org_key: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
+    first_at: Mapped[datetime]
+    last_at: Mapped[datetime]
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class MonthSeries(db.Model):
+    """One kind's records in a month: first, last and the longest gap between two of them
+    (longest_gap_days), counting returned records (with_returned) or not."""
+
+    __tablename__ = "assessment_month_series"
+    team_id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    with_returned: Mapped[bool] = mapped_column(primary_key=True)
+    records: Mapped[int]
+    first_at: Mapped[datetime]
+    last_at: Mapped[datetime]
+    inner_gap: Mapped[int | None] = mapped_column(sa.BigInteger)  # seconds; None for one record
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class RollupState(db.Model):
+    """The time zone the rollups' months are in (empty: not built)."""
+
+    __tablename__ = "assessment_rollup_state"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tz: Mapped[str] = mapped_column(sa.String(64), default="")
+
+
+TABLES = (MonthTotal, MonthOfficer, MonthGroup, MonthContact, MonthSeries)
+
+
+def month_of(moment: datetime, tz: ZoneInfo) -> date:
+    return to_local(moment, tz).date().replace(day=1)
+
+
+def month_bounds(month: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    return local_midnight_utc(month, tz), local_midnight_utc(_add_months(month, 1), tz)
+
+
+def _selects(month: date, tz: ZoneInfo, teams: list[int] | None) -> list[tuple]:
+    """(model, columns, INSERT ... SELECT body) for one month's rollup rows of `teams` (None: all)."""
+    start, end = month_bounds(month, tz)
+    m = sa.literal(month, sa.Date)
+    where = [Fact.deleted == sa.false(), Fact.occurred_at >= start, Fact.occurred_at < end]
+    if teams is not None:
+        where.append(Fact.team_id.in_(teams))
+    returned = Fact.review_state == "returned"
+    notice = sa.case(
+        (Fact.notice_seconds.is_(None), NO_NOTICE), (Fact.notice_seconds < 0, LATE_NOTICE),
+        else_=Fact.notice_seconds // DAY,
+    )
+    role = sa.func.lower(sa.func.trim(Fact.contact_role))
+    org = sa.func.lower(sa.func.trim(Fact.contact_org))
+    bit_set = Fact.group_mask.op(">>")(AssessmentCode.bit).op("&")(1) == 1
+    made = [
+        (MonthTotal,
+         ["team_id", "month", "kind", "std_mask", "returned", "notice_day", "records",
+          "people_sum", "people_n"],
+         sa.select(Fact.team_id, m, Fact.kind, Fact.std_mask, returned, notice, sa.func.count(),
+                   sa.func.coalesce(sa.func.sum(Fact.people_count), 0),
+                   sa.func.count(Fact.people_count))
+         .where(*where).group_by(Fact.team_id, Fact.kind, Fact.std_mask, returned, notice)),
+        (MonthOfficer,
+         ["team_id", "month", "officer_id", "returned", "records"],
+         sa.select(Fact.team_id, m, Fact.officer_id, returned, sa.func.count())
+         .where(*where).group_by(Fact.team_id, Fact.officer_id, returned)),
+        (MonthGroup,
+         ["team_id", "month", "bit", "returned", "records"],
+         sa.select(Fact.team_id, m, AssessmentCode.bit, returned, sa.func.count())
+         .join(AssessmentCode, sa.and_(AssessmentCode.family == "group", bit_set))
+         .where(*where, Fact.group_mask != 0)
+         .group_by(Fact.team_id, AssessmentCode.bit, returned)),
+        (MonthContact,
+         ["team_id", "month", "kind", "std_mask", "returned", "role_key", "org_key",
+          "first_at", "last_at"],
+         sa.select(Fact.team_id, m, Fact.kind, Fact.std_mask, returned, role, org,
+                   sa.func.min(Fact.occurred_at), sa.func.max(Fact.occurred_at))
+         .where(*where, sa.or_(sa.func.trim(Fact.contact_role) != "",
+                               sa.func.trim(Fact.contact_org) != ""))
+         .group_by(Fact.team_id, Fact.kind, Fact.std_mask, returned, role, org)),
+    ]
+    for with_returned in (False, True):
+        points = (
+            sa.select(Fact.team_id.label("team_id"), Fact.kind.label("kind"),
+                      Fact.occurred_at.label("t"),
+                      sa.func.lag(Fact.occurred_at).over(
+                          partition_by=(Fact.team_id, Fact.kind), order_by=Fact.occurred_at
+                      ).label("prev"))
+            .where(*where, *([] if with_returned else [sa.not_(returned)]))
+            .subquery()
+        )
+        made.append((
+            MonthSeries,
+            ["team_id", "month", "kind", "with_returned", "records", "first_at", "last_at",
+             "inner_gap"],
+            sa.select(points.c.team_id, m, points.c.kind, sa.literal(with_returned),
+                      sa.func.count(), sa.func.min(points.c.t), sa.func.max(points.c.t),
+                      sa.func.max(seconds_between(points.c.t, points.c.prev)))
+            .group_by(points.c.team_id, points.c.kind),
+        ))
+    return made
+
+
+def _rebuild_month(month: date, teams: list[int] | None, tz: ZoneInfo) -> None:
+    for model in TABLES:
+        where = [model.month == month]
+        if teams is not None:
+            where.append(model.team_id.in_(teams))
+        db.session.execute(sa.delete(model).where(*where))
+    for model, columns, select in _selects(month, tz, teams):
+        db.session.execute(sa.insert(model).from_select(columns, select))
+
+
+def rebuild(touched: set[tuple[int, date]], tz: ZoneInfo) -> None:
+    """Recompute the rollups of these (team, month) pairs from the facts."""
+    by_month: dict[date, list[int]] = defaultdict(list)
+    for team, month in touched:
+        by_month[month].append(team)
+    for month, teams in sorted(by_month.items()):
+        _rebuild_month(month, sorted(teams), tz)
+
+
+def rebuild_all(tz: ZoneInfo) -> None:
+    """Every month of every fact, for the zone `tz` (after a bulk load, a restore, a new zone)."""
+    for model in TABLES:
+        db.session.execute(sa.delete(model))
+    first, last = db.session.execute(
+        sa.select(sa.func.min(Fact.occurred_at), sa.func.max(Fact.occurred_at))).one()
+    if first is not None:
+        teams = list(db.session.scalars(sa.select(Fact.team_id).distinct()))
+        month, final = month_of(first, tz), month_of(last, tz)
+        while month <= final:
+            _rebuild_month(month, teams, tz)
+            month = _add_months(month, 1)
+    state = db.session.get(RollupState, 1)
+    if state is None:
+        db.session.add(RollupState(id=1, tz=tz.key))
+    else:
+        state.tz = tz.key
+
+
+def forget() -> None:
+    """Mark the rollups as not built (they are about to be rebuilt from scratch)."""
+    db.session.execute(sa.update(RollupState).where(RollupState.id == 1).values(tz=""))
+
+
+_ready: set[str] = set()
+
+
+def ensure_tables() -> None:
+    """Create the rollup tables in a database made before they existed (once per process)."""
+    key = db.engine.url.render_as_string()
+    if key not in _ready:
+        connection = db.session.connection()
+        missing = [m.__table__ for m in (*TABLES, RollupState)
+                   if not sa.inspect(connection).has_table(m.__tablename__)]
+        if missing:
+            db.metadata.create_all(connection, tables=missing)
+            forget()  # rollups built before a table was added: build them all again
+            db.session.commit()
+        _ready.add(key)
+
+
+def built_for() -> str | None:
+    """The zone the rollups are built for, or None when they are not."""
+    ensure_tables()
+    return db.session.scalar(sa.select(RollupState.tz).where(RollupState.id == 1)) or None
+
+
+def covers(period, zone: str | None) -> bool:
+    """Whether `period` is whole local months of the zone the rollups are built for."""
+    return (zone is not None and period.tz.key == zone
+            and period.start.day == 1 and period.end.day == 1)
