@@ -190,7 +190,8 @@ def _cursor(since: str) -> int:
     """
     if not since:
         return 0
-    if since.isdigit() and len(since) <= 18:
+    # isascii: str.isdigit() is also true of "¹" and other digits int() will not read.
+    if since.isascii() and since.isdigit() and len(since) <= 18:
         after = int(since)
         if after <= db.session.scalar(select(SyncCounter.value).where(SyncCounter.id == 1)):
             return after

@@ -184,7 +184,8 @@ def test_oversized_chunked_body_is_413_not_malformed(app, client, device):
     _nothing_written(app)
 
 
-@pytest.mark.parametrize("since", ["9223372036854775808", "99999999999999999999999", "500"])
+@pytest.mark.parametrize("since", ["9223372036854775808", "99999999999999999999999", "500",
+                                   "\u00b9", "\u0661\u0662"])  # superscript one, Arabic-Indic 12
 def test_cursor_the_server_never_gave_is_bad_cursor(device, since):
     _error(device.pull(since=since), 400, "bad_cursor")
 
