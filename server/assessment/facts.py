@@ -40,6 +40,16 @@ def bits(family: str) -> dict[str, int]:
     return dict(rows.all())
 
 
+def all_bits() -> dict[str, dict[str, int]]:
+    """family -> {code: bit}, in one query."""
+    found: dict[str, dict[str, int]] = {family: {} for family in FAMILIES}
+    for family, code, bit in db.session.connection().execute(
+        sa.select(AssessmentCode.family, AssessmentCode.code, AssessmentCode.bit)
+    ):
+        found.setdefault(family, {})[code] = bit
+    return found
+
+
 def mask(family: str, codes) -> int:
     """The mask with the bits of `codes`; codes no record has used yet have no bit (0)."""
     known = bits(family)
@@ -165,13 +175,17 @@ def _catch_up(state: AssessmentState, top: int, zone=None) -> int:
 def refresh() -> int:
     """Bring assessment_fact up to date with the records; returns how many facts were written.
 
-    Cheap when nothing changed (two indexed lookups). Concurrent callers serialise on the state
+    Cheap when nothing changed (three indexed lookups in one query). Concurrent callers serialise on the state
     row (PostgreSQL) or the database write lock (SQLite); a repeated batch rewrites the same rows.
     """
-    top = db.session.scalar(sa.select(sa.func.max(Record.seq))) or 0
-    mark = db.session.scalar(sa.select(AssessmentState.seq).where(AssessmentState.id == 1))
     zone = catalogues().current.tz
-    built = rollup.built_for()
+    rollup.ensure_tables()
+    top, mark, built = db.session.connection().execute(sa.select(  # one round trip
+        sa.select(sa.func.max(Record.seq)).scalar_subquery(),
+        sa.select(AssessmentState.seq).where(AssessmentState.id == 1).scalar_subquery(),
+        sa.select(rollup.RollupState.tz).where(rollup.RollupState.id == 1).scalar_subquery(),
+    )).one()
+    top, built = top or 0, built or None
     if mark == top and built == zone.key:
         return 0
     written = 0

@@ -162,6 +162,7 @@ def scope_for(period: Period, teams: list[Team], now: datetime | None = None) ->
     catalogue = catalogue_for(period)
     facts.refresh()
     tune_for_scans()
+    bits = facts.all_bits()
     return Scope(
         period=period,
         as_of=period.as_of(now or utc_now()),
@@ -169,8 +170,8 @@ def scope_for(period: Period, teams: list[Team], now: datetime | None = None) ->
         teams=ids,
         seldom_heard=vocabularies().seldom_heard,
         officers=officer_roster(list(ids)),
-        standard_bits=facts.bits("standard"),
-        group_bits=facts.bits("group"),
+        standard_bits=bits["standard"],
+        group_bits=bits["group"],
         # refresh() leaves the rollups built for the current catalogue's zone
         rollups=rollup.covers(period, force_tz().key),
     )

@@ -41,6 +41,11 @@ def seconds(later: datetime, earlier: datetime) -> int:
     return round((later - earlier).total_seconds())
 
 
+def run(query):
+    """Core execution: these are plain column selects, so the ORM's row loading is overhead."""
+    return db.session.connection().execute(query)
+
+
 def notice_column(min_days: float):
     """1 for a meeting publicised at least min_days ahead (to the second), else 0."""
     return sa.func.coalesce(
@@ -65,7 +70,7 @@ def _scan(scope: Scope, items: list[tuple[int, dict]]) -> dict[int, dict[int, Fi
     )
     officers: dict[int, set[int]] = defaultdict(set)
     rows = []
-    for team, officer, *row in db.session.execute(query):
+    for team, officer, *row in run(query):
         officers[team].add(officer)
         rows.append((team, *row))
     return _add_up(scope, items, notices, rows, officers)
@@ -80,29 +85,52 @@ def _whole_days(notices: list[float]) -> list[int] | None:
 
 
 def _scan_rollup(scope: Scope, items: list[tuple[int, dict]]) -> dict[int, dict[int, Figure]] | None:
-    """_scan from assessment_month: the same sums, pre-added per team and month."""
-    notices = _notice_days(items)
-    days = _whole_days(notices)
+    """_scan from assessment_month: every measure's sums added up in SQL, one row per team."""
+    days = _whole_days(_notice_days(items))
     if days is None:
         return None
-    query = (
-        sa.select(Month.team_id, Month.kind, Month.std_mask, Month.notice_day,
-                  sa.func.sum(Month.records), sa.func.sum(Month.people_sum),
-                  sa.func.sum(Month.people_n))
-        .where(*_months(Month, scope))
-        .group_by(Month.team_id, Month.kind, Month.std_mask, Month.notice_day)
-    )
-    rows = [
-        (team, kind, standards, records, people, counted,
-         *[records if notice >= d else 0 for d in days])
-        for team, kind, standards, notice, records, people, counted in db.session.execute(query)
-    ]
+
+    def total(column, *where):
+        where = [w for w in where if w is not None]
+        summed = sa.case((sa.and_(*where), column), else_=0) if where else column
+        return sa.func.coalesce(sa.func.sum(summed), 0)
+
+    columns = []
+    for _, measure in items:
+        chosen = selects(measure, scope, Month)
+        if measure["type"] == "mean_people":
+            columns += [total(Month.people_sum, chosen), total(Month.people_n, chosen)]
+        elif measure["type"] == "share_publicised":
+            ahead = Month.notice_day >= round(measure["min_days"] * DAY) // DAY
+            columns += [total(Month.records, chosen, ahead), total(Month.records, chosen)]
+        else:
+            columns += [total(Month.records, chosen)]
+    query = sa.select(Month.team_id, *columns).where(*_months(Month, scope)).group_by(Month.team_id)
+    sums = {team: [int(v) for v in values] for team, *values in run(query)}
     officers: dict[int, set[int]] = defaultdict(set)
-    for team, officer in db.session.execute(
+    for team, officer in run(
         sa.select(MonthOfficer.team_id, MonthOfficer.officer_id).where(*_months(MonthOfficer, scope))
     ):
         officers[team].add(officer)
-    return _add_up(scope, items, notices, rows, officers)
+    results: dict[int, dict[int, Figure]] = {index: {} for index, _ in items}
+    for team in scope.teams:
+        values = iter(sums.get(team, [0] * len(columns)))
+        for index, measure in items:
+            if measure["type"] == "count" and measure.get("per") == "officer":
+                records = next(values)
+                staff = len(officers.get(team, set()) | scope.officers.get(team, set()))
+                figure = Figure(records / staff if staff else None, records, staff)
+            elif measure["type"] == "count":
+                records = next(values)
+                figure = Figure(records, records)
+            elif measure["type"] == "share_publicised":
+                publicised, records = next(values), next(values)
+                figure = Figure(publicised / records if records else None, publicised, records)
+            else:
+                people, counted = next(values), next(values)
+                figure = Figure(people / counted if counted else None, people, counted)
+            results[index][team] = figure
+    return results
 
 
 def _months(model, scope: Scope) -> list:
@@ -160,7 +188,7 @@ def _distinct_groups(scope: Scope, measure: dict) -> dict[int, Figure]:
     )
     wanted = scope.seldom_heard if measure.get("seldom_heard_only") else None
     reached: dict[int, dict[str, int]] = defaultdict(dict)
-    for team, groups, records in db.session.execute(query):
+    for team, groups, records in run(query):
         for code in scope.groups_in(groups):
             if wanted is None or code in wanted:
                 reached[team][code] = reached[team].get(code, 0) + records
@@ -181,7 +209,7 @@ def _distinct_groups_rollup(scope: Scope, measure: dict) -> dict[int, Figure] | 
         .where(*_months(MonthGroup, scope)).group_by(MonthGroup.team_id, MonthGroup.bit)
     )
     reached: dict[int, dict[str, int]] = defaultdict(dict)
-    for team, bit, records in db.session.execute(query):
+    for team, bit, records in run(query):
         code = code_of.get(bit)
         if code is not None and (wanted is None or code in wanted):
             reached[team][code] = int(records)
@@ -238,7 +266,7 @@ def _gaps(scope: Scope, measure: dict) -> dict[int, tuple]:
         sa.func.max(points.c.t),
         sa.func.count(),
     ).group_by(points.c.team_id)
-    return {row[0]: row[1:] for row in db.session.execute(query)}
+    return {row[0]: row[1:] for row in run(query)}
 
 
 def _gaps_rollup(scope: Scope, measure: dict) -> dict[int, tuple] | None:
@@ -267,7 +295,7 @@ def _gaps_rollup(scope: Scope, measure: dict) -> dict[int, tuple] | None:
         sa.func.min(rows.c.first_at), sa.func.max(rows.c.last_at), sa.func.sum(rows.c.records),
     ).group_by(rows.c.team_id)
     found = {}
-    for team, inner, across, first, last, records in db.session.execute(query):
+    for team, inner, across, first, last, records in run(query):
         if last >= scope.as_of:
             return None
         gaps = [g for g in (inner, across) if g is not None]
@@ -275,36 +303,39 @@ def _gaps_rollup(scope: Scope, measure: dict) -> dict[int, tuple] | None:
     return found
 
 
-def _latest(scope: Scope, measure: dict) -> dict[int, datetime]:
-    """Each team's latest record of the measure up to the as-of time: one backwards index walk
-    per team and kind (team, kind, occurred_at), not a scan of every such record ever made."""
-    kinds = measure.get("kinds") or [None]
-    latest = []
-    for kind in kinds:
+def _latest(scope: Scope, measure: dict) -> list:
+    """Scalar subqueries, one per kind (or one with no kinds), for a team's latest record of the
+    measure up to the as-of time: each a short backwards walk of an index led by (team, kind)
+    or (team, time), not a scan of every such record ever made."""
+    found = []
+    for kind in measure.get("kinds") or [None]:
         where = [*scope.counted(), Fact.team_id == Team.id, Fact.occurred_at < scope.as_of]
         if kind is not None:
             where.append(Fact.kind == kind)
         if measure.get("standards"):
             where.append(has_bits(Fact.std_mask, scope.standard_mask(measure["standards"])))
-        latest.append(sa.select(Fact.occurred_at).where(*where)
-                      .order_by(Fact.occurred_at.desc()).limit(1).scalar_subquery())
-    found: dict[int, datetime] = {}
-    for team_id, *times in db.session.execute(
-            sa.select(Team.id, *latest).where(Team.id.in_(scope.teams))):
-        times = [t for t in times if t is not None]
-        if times:
-            found[team_id] = max(times)
+        found.append(sa.select(Fact.occurred_at).where(*where)
+                     .order_by(Fact.occurred_at.desc()).limit(1).scalar_subquery())
     return found
 
 
 def _days_since_last(scope: Scope, items: list[tuple[int, dict]]) -> dict[int, dict[int, Figure]]:
-    """Days from each measure's latest record (up to the as-of time) to the as-of time."""
+    """Days from each measure's latest record (up to the as-of time) to the as-of time; one
+    query for all of them."""
+    latest = [_latest(scope, measure) for _, measure in items]
+    query = sa.select(Team.id, *[q for each in latest for q in each]).where(Team.id.in_(scope.teams))
+    found = {}
+    for team, *times in run(query):
+        position = 0
+        for (index, _), subqueries in zip(items, latest):
+            seen = [t for t in times[position:position + len(subqueries)] if t is not None]
+            found[index, team] = max(seen) if seen else None
+            position += len(subqueries)
     results = {}
-    for index, measure in items:
-        latest = _latest(scope, measure)
+    for index, _ in items:
         results[index] = {}
         for team in scope.teams:
-            last = latest.get(team)
+            last = found.get((index, team))
             value = seconds(scope.as_of, last) / DAY if last else None
             results[index][team] = Figure(value, detail={"last": last})
     return results
@@ -347,7 +378,7 @@ def _share_renewed(scope: Scope, measure: dict) -> dict[int, Figure]:
     query = sa.select(
         contacts.c.team_id, sa.func.count(), sa.func.coalesce(sa.func.sum(renewed), 0)
     ).group_by(contacts.c.team_id)
-    found = {team: (known, int(done)) for team, known, done in db.session.execute(query)}
+    found = {team: (known, int(done)) for team, known, done in run(query)}
     results = {}
     for team in scope.teams:
         known, done = found.get(team, (0, 0))
@@ -387,8 +418,9 @@ def _share_renewed_rollup(scope: Scope, measure: dict) -> dict[int, Figure] | No
     renewed = _in_window(max(known_since, renewed_since), scope.as_of, tz)
     if known is None or renewed is None:
         return None
-    query = (
-        sa.select(MonthContact.team_id, sa.func.max(sa.case((renewed, 1), else_=0)))
+    contacts = (
+        sa.select(MonthContact.team_id.label("team_id"),
+                  sa.func.max(sa.case((renewed, 1), else_=0)).label("done"))
         .where(MonthContact.team_id.in_(scope.teams),
                MonthContact.month >= month_of(known_since, tz),
                MonthContact.month <= month_of(scope.as_of, tz),
@@ -396,11 +428,11 @@ def _share_renewed_rollup(scope: Scope, measure: dict) -> dict[int, Figure] | No
         .group_by(MonthContact.team_id, MonthContact.role_key, MonthContact.org_key)
     )
     if not scope.catalogue.returned_records_count:
-        query = query.where(MonthContact.returned == sa.false())
-    found: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for team, done in db.session.execute(query):
-        found[team][0] += 1
-        found[team][1] += int(done)
+        contacts = contacts.where(MonthContact.returned == sa.false())
+    contacts = contacts.subquery()
+    query = sa.select(contacts.c.team_id, sa.func.count(), sa.func.sum(contacts.c.done)) \
+        .group_by(contacts.c.team_id)
+    found = {team: (known, int(done)) for team, known, done in run(query)}
     results = {}
     for team in scope.teams:
         known_count, done = found.get(team, (0, 0))

@@ -49,12 +49,15 @@ def tune_for_scans() -> None:
     """On SQLite, give this connection a bigger page cache and memory-mapped reads.
 
     A grid probes record_standard and record_group once per record of the period; with
-    SQLite's default 2 MB cache most probes are a system call. Harmless to repeat; better still
-    set once per connection where the app sets its other pragmas.
+    SQLite's default 2 MB cache most probes are a system call. Once per pooled connection.
     """
     if db.engine.dialect.name == "sqlite":
-        db.session.execute(sa.text("PRAGMA cache_size=-65536"))  # 64 MB
-        db.session.execute(sa.text("PRAGMA mmap_size=1073741824"))  # 1 GB
+        connection = db.session.connection()
+        if connection.info.get("beatbook.tuned"):  # info lives as long as the DBAPI connection
+            return
+        connection.exec_driver_sql("PRAGMA cache_size=-65536")  # 64 MB
+        connection.exec_driver_sql("PRAGMA mmap_size=1073741824")  # 1 GB
+        connection.info["beatbook.tuned"] = True
 
 
 @dataclass(frozen=True, eq=False)
