@@ -183,13 +183,14 @@ def assess(period: Period, teams: list[Team], now: datetime | None = None) -> As
     catalogue = scope.catalogue
     measures = [m for s in catalogue.standards for m in s["measures"]]
     figures = compute(scope, measures) if teams else []
+    limits_of = [ratings.thresholds(measure, period) for measure in measures]  # same for every team
     results = []
     for team in teams:
         standards, index = [], 0
         for standard in catalogue.standards:
             rated = []
             for measure in standard["measures"]:
-                limits = ratings.thresholds(measure, period)
+                limits = limits_of[index]
                 figure = figures[index][team.id]
                 rated.append(MeasureResult(index, measure, figure, limits,
                                            ratings.rate(figure.value, limits)))

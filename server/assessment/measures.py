@@ -14,6 +14,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import json
+
 import sqlalchemy as sa
 from sqlalchemy.sql.expression import ColumnElement
 
@@ -41,9 +43,36 @@ def seconds(later: datetime, earlier: datetime) -> int:
     return round((later - earlier).total_seconds())
 
 
-def run(query):
+def run(query, params: dict | None = None):
     """Core execution: these are plain column selects, so the ORM's row loading is overhead."""
-    return db.session.connection().execute(query)
+    return db.session.connection().execute(query, params)
+
+
+_STATEMENTS: dict = {}
+
+
+def statement(key: tuple, build):
+    """The statement for `key`, built once: building a select of twenty CASE sums and working
+    out its cache key costs more than running it over the rollups. What varies between calls
+    (teams, months, times) is bound at execution; the key holds everything else."""
+    found = _STATEMENTS.get(key)
+    if found is None:
+        if len(_STATEMENTS) > 500:
+            _STATEMENTS.clear()
+        found = _STATEMENTS[key] = build()
+    return found
+
+
+def shape(scope: Scope, measures) -> tuple:
+    """What a statement built for these measures depends on besides its bound values."""
+    return (db.engine.dialect.name, bool(scope.catalogue.returned_records_count),
+            tuple(sorted(scope.standard_bits.items())),
+            json.dumps(list(measures), sort_keys=True, default=str))
+
+
+def bound(scope: Scope) -> dict:
+    return {"teams": list(scope.teams), "start": scope.period.start, "end": scope.period.end,
+            "as_of": scope.as_of}
 
 
 def notice_column(min_days: float):
@@ -95,26 +124,31 @@ def _scan_rollup(scope: Scope, items: list[tuple[int, dict]]) -> dict[int, dict[
         summed = sa.case((sa.and_(*where), column), else_=0) if where else column
         return sa.func.coalesce(sa.func.sum(summed), 0)
 
-    columns = []
-    for _, measure in items:
-        chosen = selects(measure, scope, Month)
-        if measure["type"] == "mean_people":
-            columns += [total(Month.people_sum, chosen), total(Month.people_n, chosen)]
-        elif measure["type"] == "share_publicised":
-            ahead = Month.notice_day >= round(measure["min_days"] * DAY) // DAY
-            columns += [total(Month.records, chosen, ahead), total(Month.records, chosen)]
-        else:
-            columns += [total(Month.records, chosen)]
-    query = sa.select(Month.team_id, *columns).where(*_months(Month, scope)).group_by(Month.team_id)
-    sums = {team: [int(v) for v in values] for team, *values in run(query)}
+    def build():
+        columns = []
+        for _, measure in items:
+            chosen = selects(measure, scope, Month)
+            if measure["type"] == "mean_people":
+                columns += [total(Month.people_sum, chosen), total(Month.people_n, chosen)]
+            elif measure["type"] == "share_publicised":
+                ahead = Month.notice_day >= round(measure["min_days"] * DAY) // DAY
+                columns += [total(Month.records, chosen, ahead), total(Month.records, chosen)]
+            else:
+                columns += [total(Month.records, chosen)]
+        return (sa.select(Month.team_id, *columns).where(*_months(Month, scope))
+                .group_by(Month.team_id))
+
+    query = statement(("scan", *shape(scope, [m for _, m in items])), build)
+    sums = {team: [int(v) for v in values] for team, *values in run(query, bound(scope))}
+    width = len(query.selected_columns) - 1
     officers: dict[int, set[int]] = defaultdict(set)
-    for team, officer in run(
-        sa.select(MonthOfficer.team_id, MonthOfficer.officer_id).where(*_months(MonthOfficer, scope))
-    ):
+    query = statement(("officers", *shape(scope, [])), lambda: sa.select(
+        MonthOfficer.team_id, MonthOfficer.officer_id).where(*_months(MonthOfficer, scope)))
+    for team, officer in run(query, bound(scope)):
         officers[team].add(officer)
     results: dict[int, dict[int, Figure]] = {index: {} for index, _ in items}
     for team in scope.teams:
-        values = iter(sums.get(team, [0] * len(columns)))
+        values = iter(sums.get(team, [0] * width))
         for index, measure in items:
             if measure["type"] == "count" and measure.get("per") == "officer":
                 records = next(values)
@@ -133,10 +167,14 @@ def _scan_rollup(scope: Scope, items: list[tuple[int, dict]]) -> dict[int, dict[
     return results
 
 
+TEAMS = sa.bindparam("teams", expanding=True)
+START, END = sa.bindparam("start", type_=sa.Date), sa.bindparam("end", type_=sa.Date)
+AS_OF = sa.bindparam("as_of", type_=sa.DateTime)
+
+
 def _months(model, scope: Scope) -> list:
-    """A rollup's rows that count, for the scope's teams and the period's months."""
-    conditions = [model.team_id.in_(scope.teams), model.month >= scope.period.start,
-                  model.month < scope.period.end]
+    """A rollup's rows that count, for the scope's teams and the period's months (bound)."""
+    conditions = [model.team_id.in_(TEAMS), model.month >= START, model.month < END]
     if not scope.catalogue.returned_records_count:
         conditions.append(model.returned == sa.false())
     return conditions
@@ -204,12 +242,12 @@ def _distinct_groups_rollup(scope: Scope, measure: dict) -> dict[int, Figure] | 
         return None
     code_of = {bit: code for code, bit in scope.group_bits.items()}
     wanted = scope.seldom_heard if measure.get("seldom_heard_only") else None
-    query = (
+    query = statement(("groups", *shape(scope, [])), lambda: (
         sa.select(MonthGroup.team_id, MonthGroup.bit, sa.func.sum(MonthGroup.records))
         .where(*_months(MonthGroup, scope)).group_by(MonthGroup.team_id, MonthGroup.bit)
-    )
+    ))
     reached: dict[int, dict[str, int]] = defaultdict(dict)
-    for team, bit, records in run(query):
+    for team, bit, records in run(query, bound(scope)):
         code = code_of.get(bit)
         if code is not None and (wanted is None or code in wanted):
             reached[team][code] = int(records)
@@ -276,26 +314,30 @@ def _gaps_rollup(scope: Scope, measure: dict) -> dict[int, tuple] | None:
     kinds = measure.get("kinds") or []
     if len(kinds) != 1 or measure.get("standards"):
         return None
-    rows = (
-        sa.select(
-            Series.team_id.label("team_id"), Series.records.label("records"),
-            Series.first_at.label("first_at"), Series.last_at.label("last_at"),
-            Series.inner_gap.label("inner_gap"),
-            sa.func.lag(Series.last_at)
-            .over(partition_by=Series.team_id, order_by=Series.month).label("prev"),
+
+    def build():
+        rows = (
+            sa.select(
+                Series.team_id.label("team_id"), Series.records.label("records"),
+                Series.first_at.label("first_at"), Series.last_at.label("last_at"),
+                Series.inner_gap.label("inner_gap"),
+                sa.func.lag(Series.last_at)
+                .over(partition_by=Series.team_id, order_by=Series.month).label("prev"),
+            )
+            .where(Series.team_id.in_(TEAMS), Series.month >= START, Series.month < END,
+                   Series.kind == kinds[0],
+                   Series.with_returned == bool(scope.catalogue.returned_records_count))
+            .subquery()
         )
-        .where(Series.team_id.in_(scope.teams), Series.month >= scope.period.start,
-               Series.month < scope.period.end, Series.kind == kinds[0],
-               Series.with_returned == bool(scope.catalogue.returned_records_count))
-        .subquery()
-    )
-    query = sa.select(
-        rows.c.team_id, sa.func.max(rows.c.inner_gap),
-        sa.func.max(seconds_between(rows.c.first_at, rows.c.prev)),
-        sa.func.min(rows.c.first_at), sa.func.max(rows.c.last_at), sa.func.sum(rows.c.records),
-    ).group_by(rows.c.team_id)
+        return sa.select(
+            rows.c.team_id, sa.func.max(rows.c.inner_gap),
+            sa.func.max(seconds_between(rows.c.first_at, rows.c.prev)),
+            sa.func.min(rows.c.first_at), sa.func.max(rows.c.last_at), sa.func.sum(rows.c.records),
+        ).group_by(rows.c.team_id)
+
+    query = statement(("gaps", *shape(scope, [measure])), build)
     found = {}
-    for team, inner, across, first, last, records in run(query):
+    for team, inner, across, first, last, records in run(query, bound(scope)):
         if last >= scope.as_of:
             return None
         gaps = [g for g in (inner, across) if g is not None]
@@ -307,9 +349,12 @@ def _latest(scope: Scope, measure: dict) -> list:
     """Scalar subqueries, one per kind (or one with no kinds), for a team's latest record of the
     measure up to the as-of time: each a short backwards walk of an index led by (team, kind)
     or (team, time), not a scan of every such record ever made."""
+    counted = [Fact.deleted == sa.false()]
+    if not scope.catalogue.returned_records_count:
+        counted.append(Fact.review_state != "returned")
     found = []
     for kind in measure.get("kinds") or [None]:
-        where = [*scope.counted(), Fact.team_id == Team.id, Fact.occurred_at < scope.as_of]
+        where = [*counted, Fact.team_id == Team.id, Fact.occurred_at < AS_OF]
         if kind is not None:
             where.append(Fact.kind == kind)
         if measure.get("standards"):
@@ -322,15 +367,17 @@ def _latest(scope: Scope, measure: dict) -> list:
 def _days_since_last(scope: Scope, items: list[tuple[int, dict]]) -> dict[int, dict[int, Figure]]:
     """Days from each measure's latest record (up to the as-of time) to the as-of time; one
     query for all of them."""
-    latest = [_latest(scope, measure) for _, measure in items]
-    query = sa.select(Team.id, *[q for each in latest for q in each]).where(Team.id.in_(scope.teams))
+    widths = [len(measure.get("kinds") or [None]) for _, measure in items]
+    query = statement(("latest", *shape(scope, [m for _, m in items])), lambda: sa.select(
+        Team.id, *[q for _, measure in items for q in _latest(scope, measure)]
+    ).where(Team.id.in_(TEAMS)))
     found = {}
-    for team, *times in run(query):
+    for team, *times in run(query, bound(scope)):
         position = 0
-        for (index, _), subqueries in zip(items, latest):
-            seen = [t for t in times[position:position + len(subqueries)] if t is not None]
+        for (index, _), width in zip(items, widths):
+            seen = [t for t in times[position:position + width] if t is not None]
             found[index, team] = max(seen) if seen else None
-            position += len(subqueries)
+            position += width
     results = {}
     for index, _ in items:
         results[index] = {}
@@ -406,7 +453,9 @@ def _in_window(since: datetime, until: datetime, tz) -> ColumnElement[bool] | No
         else:
             return None
         month = _add_months(month, 1)
-    return sa.or_(MonthContact.month.in_(whole), *edges)
+    if whole:  # consecutive months: a range is cheaper to test than a list
+        edges.append(MonthContact.month.between(whole[0], whole[-1]))
+    return sa.or_(*edges) if edges else sa.false()
 
 
 def _share_renewed_rollup(scope: Scope, measure: dict) -> dict[int, Figure] | None:
