@@ -127,7 +127,7 @@ def bulk_build(state: AssessmentState, top: int) -> int:
 
 def _catch_up(state: AssessmentState, top: int, zone=None) -> int:
     """Facts for one batch of records above the mark; returns how many. With `zone`, the
-    rollups of every (team, month) the batch moved records out of or into are rebuilt too."""
+    rollups follow (rollup.Batch)."""
     records = db.session.execute(
         sa.select(
             Record.id, Record.team_id, Record.officer_id, Record.occurred_at, Record.kind,
@@ -148,11 +148,13 @@ def _catch_up(state: AssessmentState, top: int, zone=None) -> int:
         known = bits(family)
         _assign(family, set().union(*codes.values()) if codes else set(), known)
         masks[family] = {rid: sum(1 << known[c] for c in found) for rid, found in codes.items()}
+    batch = None
     if zone is not None:
-        old = db.session.execute(sa.select(AssessmentFact.team_id, AssessmentFact.occurred_at)
-                                 .where(AssessmentFact.record_id.in_(ids))).all()
-        touched = {(team, rollup.month_of(when, zone)) for team, when in [*old, *(
-            (r.team_id, r.occurred_at) for r in records)]}
+        batch = rollup.Batch(zone, db.session.execute(sa.select(
+            AssessmentFact.record_id, AssessmentFact.team_id, AssessmentFact.occurred_at,
+            AssessmentFact.kind).where(AssessmentFact.record_id.in_(ids))).all(),
+            [(r.id, r.team_id, r.occurred_at, r.kind) for r in records])
+        batch.before()
     db.session.execute(sa.delete(AssessmentFact).where(AssessmentFact.record_id.in_(ids)))
     db.session.execute(sa.insert(AssessmentFact), [
         {
@@ -166,8 +168,8 @@ def _catch_up(state: AssessmentState, top: int, zone=None) -> int:
         }
         for r in records
     ])
-    if zone is not None:
-        rollup.rebuild(touched, zone)
+    if batch:
+        batch.after()
     state.seq = records[-1].seq
     return len(records)
 

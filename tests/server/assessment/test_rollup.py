@@ -120,7 +120,9 @@ def edit(rng: random.Random, count: int) -> None:
     db.session.commit()
 
 
-def test_rollups_give_the_facts_figures(app, monkeypatch):
+@pytest.mark.parametrize("whole_up_to", [0, 99], ids=["deltas", "whole-months"])
+def test_rollups_give_the_facts_figures(app, monkeypatch, whole_up_to):
+    monkeypatch.setattr(rollup.Batch, "WHOLE_UP_TO", whole_up_to)  # both ways of following edits
     with app.app_context():
         seed(db.engine, records=5000, teams=4, seed=7, years=1.5, end=END)
         assert facts.refresh() == 5000
