@@ -1,11 +1,15 @@
 """The measure types, each implemented once as SQL aggregates over every team in one go.
 
-`compute(scope, measures)` returns, for each measure, {team_id: Figure}. Everything reads
-assessment_fact (facts.py). Counts, shares of meetings publicised and mean attendance come from
-ONE grouped scan of the period: SQL sums per (team, officer, kind, standards) and each measure
-adds up the groups it selects. Distinct groups take one more grouped scan; days since the last,
-longest gap and key contacts read one kind's series through an index. Every figure's `value` is
-what the thresholds judge; numerator/denominator and detail say how it was made.
+`compute(scope, measures)` returns, for each measure, {team_id: Figure}. The reference path reads
+assessment_fact (facts.py): counts, shares of meetings publicised and mean attendance come from
+ONE grouped scan of the period (SQL sums per team, officer, kind and standards, which each
+measure adds up); distinct groups take one more grouped scan; longest gap and key contacts read
+one kind's series. When the period is whole months (scope.rollups), the same figures come from
+the monthly rollups (rollup.py): one row per team of conditional sums, and small reads for
+groups, gaps and contacts; a `*_rollup` function returns None when its rollup cannot answer a
+measure exactly, and the facts answer it. Days since the last record is a backwards index walk
+per team either way. Every figure's `value` is what the thresholds judge; numerator/denominator
+and detail say how it was made.
 """
 
 from __future__ import annotations
@@ -107,16 +111,15 @@ def _scan(scope: Scope, items: list[tuple[int, dict]]) -> dict[int, dict[int, Fi
 
 def _whole_days(notices: list[float]) -> list[int] | None:
     """Thresholds as whole days (what the monthly rollup's notice_day can answer), else None."""
-    seconds = [round(days * DAY) for days in notices]
-    if any(s < 0 or s % DAY for s in seconds):
+    exact = [round(days * DAY) for days in notices]
+    if any(s < 0 or s % DAY for s in exact):
         return None
-    return [s // DAY for s in seconds]
+    return [s // DAY for s in exact]
 
 
 def _scan_rollup(scope: Scope, items: list[tuple[int, dict]]) -> dict[int, dict[int, Figure]] | None:
     """_scan from assessment_month: every measure's sums added up in SQL, one row per team."""
-    days = _whole_days(_notice_days(items))
-    if days is None:
+    if _whole_days(_notice_days(items)) is None:
         return None
 
     def total(column, *where):
@@ -150,20 +153,15 @@ def _scan_rollup(scope: Scope, items: list[tuple[int, dict]]) -> dict[int, dict[
     for team in scope.teams:
         values = iter(sums.get(team, [0] * width))
         for index, measure in items:
-            if measure["type"] == "count" and measure.get("per") == "officer":
-                records = next(values)
-                staff = len(officers.get(team, set()) | scope.officers.get(team, set()))
-                figure = Figure(records / staff if staff else None, records, staff)
-            elif measure["type"] == "count":
-                records = next(values)
-                figure = Figure(records, records)
+            records = people = counted = publicised = 0
+            if measure["type"] == "mean_people":
+                people, counted = next(values), next(values)
             elif measure["type"] == "share_publicised":
                 publicised, records = next(values), next(values)
-                figure = Figure(publicised / records if records else None, publicised, records)
             else:
-                people, counted = next(values), next(values)
-                figure = Figure(people / counted if counted else None, people, counted)
-            results[index][team] = figure
+                records = next(values)
+            results[index][team] = _scanned(scope, measure, team, officers,
+                                            records, people, counted, publicised)
     return results
 
 
@@ -197,22 +195,24 @@ def _add_up(scope, items, notices, rows, officers) -> dict[int, dict[int, Figure
             row[2] += counted
             if measure["type"] == "share_publicised":
                 row[3] += int(publicised[notices.index(measure["min_days"])])
-    results: dict[int, dict[int, Figure]] = {}
-    for index, measure in items:
-        results[index] = {}
-        for team in scope.teams:
-            records, people, counted, publicised = totals.get(team, {}).get(index, [0, 0, 0, 0])
-            if measure["type"] == "count" and measure.get("per") == "officer":
-                staff = len(officers.get(team, set()) | scope.officers.get(team, set()))
-                figure = Figure(records / staff if staff else None, records, staff)
-            elif measure["type"] == "count":
-                figure = Figure(records, records)
-            elif measure["type"] == "share_publicised":
-                figure = Figure(publicised / records if records else None, publicised, records)
-            else:
-                figure = Figure(people / counted if counted else None, people, counted)
-            results[index][team] = figure
-    return results
+    return {
+        index: {team: _scanned(scope, measure, team, officers,
+                               *totals.get(team, {}).get(index, [0, 0, 0, 0]))
+                for team in scope.teams}
+        for index, measure in items
+    }
+
+
+def _scanned(scope, measure, team, officers, records, people, counted, publicised) -> Figure:
+    """A count, share-publicised or mean-people figure from its sums."""
+    if measure["type"] == "count" and measure.get("per") == "officer":
+        staff = len(officers.get(team, set()) | scope.officers.get(team, set()))
+        return Figure(records / staff if staff else None, records, staff)
+    if measure["type"] == "count":
+        return Figure(records, records)
+    if measure["type"] == "share_publicised":
+        return Figure(publicised / records if records else None, publicised, records)
+    return Figure(people / counted if counted else None, people, counted)
 
 
 def _distinct_groups(scope: Scope, measure: dict) -> dict[int, Figure]:

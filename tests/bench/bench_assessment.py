@@ -9,8 +9,9 @@ The SQLite file is seeded once and kept (--sqlite PATH; reseeded when the schema
 PostgreSQL gets a database of its own, seeded each run and dropped at the end. Prints the
 median of --runs timings for each step and its ratio to the floor of the same period.
 
-Assessment reads assessment_fact (server/assessment/facts.py), which the first assessment after
-a bulk load builds once (reported) and later ones only top up.
+Assessment reads assessment_fact (server/assessment/facts.py) and its monthly rollups
+(rollup.py), which the first assessment after a bulk load builds once (reported) and later ones
+only top up; the cost of topping up after 500 writes is reported last.
 
 The floors, per period:
   floor        SELECT team_id, count(*) FROM record WHERE occurred_at in the period GROUP BY team_id
@@ -39,7 +40,7 @@ for path in (ROOT, ROOT / "tests"):
 from bench.seed import seed  # noqa: E402
 from server import create_app  # noqa: E402
 from server.extensions import db  # noqa: E402
-from server.models import Record, RecordGroup, RecordStandard, User  # noqa: E402
+from server.models import Record, RecordGroup, RecordStandard, SyncCounter, User  # noqa: E402
 
 # A fixed end keeps the seeded file reusable and the periods the same from run to run.
 END = datetime(2026, 10, 20, 12, 0)
@@ -126,8 +127,67 @@ def measure(url: str, runs: int, label: str) -> list[tuple]:
             assert client.get(path).status_code == 200
             t = timed(lambda: client.get(path), runs)
             rows.append((label, QUARTER, what, t, t / floor))
+        rows += upkeep(runs, label)
         db.session.remove()
         db.engine.dispose()
+    return rows
+
+
+def upkeep(runs: int, label: str) -> list[tuple]:
+    """What keeping assessment_fact and its monthly rollups current costs: facts.refresh()
+    after 500 writes (each a new seq, as every sync write gives), of one team's latest records
+    (a phone's push) or scattered over every team and month; the rollups' share timed apart.
+    The writes change nothing but seq, so the seeded file stays as it was."""
+    import random
+
+    from server.assessment import facts, rollup
+
+    spent = [0.0]
+    batch = rollup.Batch
+
+    class Timed(batch):
+        def before(self):
+            start = time.perf_counter()
+            super().before()
+            spent[0] += time.perf_counter() - start
+
+        def after(self):
+            start = time.perf_counter()
+            super().after()
+            spent[0] += time.perf_counter() - start
+
+    rng = random.Random(1)
+    team = db.session.scalar(sa.select(Record.team_id).order_by(Record.team_id).limit(1))
+    pools = {
+        "one team, latest": list(db.session.scalars(
+            sa.select(Record.id).where(Record.team_id == team)
+            .order_by(Record.occurred_at.desc()).limit(2000))),
+        "scattered": list(db.session.scalars(
+            sa.select(Record.id).order_by(Record.id).limit(20000))),
+    }
+    rows = []
+    rollup.Batch = Timed
+    try:
+        for what, pool in pools.items():
+            totals, shares = [], []
+            for _ in range(runs):
+                top = db.session.scalar(sa.select(sa.func.max(Record.seq)))
+                for n, record_id in enumerate(rng.sample(pool, 500)):
+                    db.session.execute(sa.update(Record).where(Record.id == record_id)
+                                       .values(seq=top + n + 1))
+                db.session.execute(sa.update(SyncCounter).values(value=top + 500))  # as a push would
+                db.session.commit()
+                spent[0] = 0.0
+                start = time.perf_counter()
+                facts.refresh()
+                totals.append(time.perf_counter() - start)
+                shares.append(spent[0])
+            rows.append((label, f"500 writes, {what}", "refresh after them: facts + rollups",
+                         statistics.median(totals), float("nan")))
+            rows.append((label, f"500 writes, {what}", "  of which the rollups",
+                         statistics.median(shares), float("nan")))
+    finally:
+        rollup.Batch = batch
     return rows
 
 
