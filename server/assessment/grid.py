@@ -140,6 +140,7 @@ class Assessment:
     previous_period: Period | None = None
     previous_catalogue: Catalogue | None = None
     extra: dict = field(default_factory=dict)
+    scope: Scope | None = field(default=None, repr=False, compare=False)
 
     def team(self, code: str) -> TeamAssessment:
         return next(t for t in self.teams if t.team.code == code)
@@ -157,19 +158,26 @@ def officer_roster(team_ids: list[int]) -> dict[int, frozenset[int]]:
     return {team: frozenset(ids) for team, ids in roster.items()}
 
 
-def scope_for(period: Period, teams: list[Team], now: datetime | None = None) -> Scope:
+def scope_for(period: Period, teams: list[Team], now: datetime | None = None,
+              like: Scope | None = None) -> Scope:
+    """What assessing `period` for `teams` counts. `like`, a scope made moments ago for the
+    same teams (the period before, a team's earlier quarters), lends its freshly refreshed
+    facts, code bits and roster, none of which depend on the period."""
     ids = tuple(t.id for t in teams)
     catalogue = catalogue_for(period)
-    facts.refresh()
-    tune_for_scans()
-    bits = facts.all_bits()
+    if like is not None and like.teams == ids:
+        bits, roster = {"standard": like.standard_bits, "group": like.group_bits}, like.officers
+    else:
+        facts.refresh()
+        tune_for_scans()
+        bits, roster = facts.all_bits(), officer_roster(list(ids))
     return Scope(
         period=period,
         as_of=period.as_of(now or utc_now()),
         catalogue=catalogue,
         teams=ids,
         seldom_heard=vocabularies().seldom_heard,
-        officers=officer_roster(list(ids)),
+        officers=roster,
         standard_bits=bits["standard"],
         group_bits=bits["group"],
         # refresh() leaves the rollups built for the current catalogue's zone
@@ -177,9 +185,10 @@ def scope_for(period: Period, teams: list[Team], now: datetime | None = None) ->
     )
 
 
-def assess(period: Period, teams: list[Team], now: datetime | None = None) -> Assessment:
-    """Every standard of the period's catalogue, rated for each team."""
-    scope = scope_for(period, teams, now)
+def assess(period: Period, teams: list[Team], now: datetime | None = None,
+           like: Scope | None = None) -> Assessment:
+    """Every standard of the period's catalogue, rated for each team (`like`: see scope_for)."""
+    scope = scope_for(period, teams, now, like)
     catalogue = scope.catalogue
     measures = [m for s in catalogue.standards for m in s["measures"]]
     figures = compute(scope, measures) if teams else []
@@ -198,7 +207,7 @@ def assess(period: Period, teams: list[Team], now: datetime | None = None) -> As
             standards.append(StandardResult(standard, rated, ratings.worst([m.rating for m in rated])))
         grade = ratings.grade(catalogue, [s.rating for s in standards])
         results.append(TeamAssessment(team, standards, grade))
-    return Assessment(period, catalogue, scope.as_of, results)
+    return Assessment(period, catalogue, scope.as_of, results, scope=scope)
 
 
 def compare(current: Assessment, earlier: Assessment) -> Assessment:
@@ -225,7 +234,7 @@ def assess_with_previous(
     """
     current = assess(period, teams, now)
     try:
-        earlier = assess(period.previous(), teams, now)
+        earlier = assess(period.previous(), teams, now, like=current.scope)
     except AssessmentError:  # before the first catalogue took effect
         return current
     return compare(current, earlier)
@@ -234,10 +243,10 @@ def assess_with_previous(
 def trend(team: Team, period: Period, count: int = 12, now: datetime | None = None) -> list[Assessment]:
     """One team's assessments for the `count` periods ending with `period` (those that can be
     judged: periods before the first catalogue are left out), oldest first."""
-    found = []
+    found: list[Assessment] = []
     for each in period.back(count):
         try:
-            found.append(assess(each, [team], now))
+            found.append(assess(each, [team], now, like=found[-1].scope if found else None))
         except AssessmentError:
             continue
     if len(found) > 1 and found[-2].period == period.previous():

@@ -15,6 +15,7 @@ only top up; the cost of topping up after 500 writes is reported last.
 
 The floors, per period:
   floor        SELECT team_id, count(*) FROM record WHERE occurred_at in the period GROUP BY team_id
+               (and the same over the period and the one before, for the grid with change)
   floor+codes  the same joined to record_standard, then to record_group: what reading standards
                and groups from the normalised tables would cost (the facts avoid it)
 """
@@ -111,6 +112,14 @@ def measure(url: str, runs: int, label: str) -> list[tuple]:
             rows.append((label, name, f"grid, {len(teams)} teams", t, t / floor))
             t = timed(lambda: assess_with_previous(period, teams, now), runs)
             rows.append((label, name, "grid + change from last period", t, t / floor))
+            # That is two periods assessed: their floor is one GROUP BY over both periods' rows.
+            previous = period.previous()
+            both = timed(lambda: db.session.execute(
+                sa.select(Record.team_id, sa.func.count())
+                .where(Record.occurred_at >= previous.start_utc, Record.occurred_at < period.end_utc)
+                .group_by(Record.team_id)).all(), runs)
+            rows.append((label, name, "floor over it and the period before", both, both / floor))
+            rows.append((label, name, "grid + change, x that two-period floor", t, t / both))
         period = resolve_period(QUARTER, now)
         team = teams[0]
         floor = timed(floors(period)["floor"], runs)
