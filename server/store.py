@@ -54,7 +54,7 @@ class _Loaded:
 def pack_meta(meta: dict[str, dict]) -> list:
     """A record's field stamps as stored: `[[hlc, rev, [field, ...]], ...]`, one entry per
     distinct stamp. A record is mostly written by one change, so this is one entry where the
-    per-field form repeated the same stamp for every field (a tenth of the bytes to write)."""
+    per-field form repeated the same stamp for every field (a fifth of the bytes to write)."""
     groups: dict[tuple[str, int], list[str]] = {}
     for name, entry in meta.items():
         groups.setdefault((entry["hlc"], entry["rev"]), []).append(name)
