@@ -61,9 +61,12 @@ def pack_meta(meta: dict[str, dict]) -> list:
     return [[hlc, rev, names] for (hlc, rev), names in groups.items()]
 
 
-def unpack_meta(packed: list) -> dict[str, dict]:
+def unpack_meta(packed: list | dict) -> dict[str, dict]:
     """The engine's per-field form of `pack_meta`'s output (fields sharing an entry object,
-    which the engine never mutates)."""
+    which the engine never mutates). A record stored before stamps were packed is already in
+    that form, and is packed when it is next written."""
+    if isinstance(packed, dict):
+        return packed
     meta = {}
     for hlc, rev, names in packed:
         entry = {"hlc": hlc, "rev": rev}
@@ -72,9 +75,9 @@ def unpack_meta(packed: list) -> dict[str, dict]:
     return meta
 
 
-def field_stamps(packed: list) -> dict[str, str]:
+def field_stamps(packed: list | dict) -> dict[str, str]:
     """Each field's stamp, as a pull reports them."""
-    return {name: hlc for hlc, _rev, names in packed for name in names}
+    return {name: entry["hlc"] for name, entry in unpack_meta(packed).items()}
 
 
 def naive_utc(value: str | None) -> datetime | None:

@@ -41,3 +41,11 @@ def test_a_new_record_packs_to_one_entry_a_fifth_the_size():
     packed = pack_meta(meta)
     assert len(packed) == 1
     assert len(json.dumps(packed)) * 4 < len(json.dumps(meta))
+
+
+def test_stamps_stored_before_packing_still_read():
+    meta = {"summary": {"hlc": "001764068400000-00001-phone-a", "rev": 2},
+            "kind": {"hlc": "001764068300000-00000-phone-a", "rev": 1}}
+    assert unpack_meta(meta) == meta
+    assert field_stamps(meta) == {"summary": "001764068400000-00001-phone-a",
+                                  "kind": "001764068300000-00000-phone-a"}
