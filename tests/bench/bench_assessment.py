@@ -221,7 +221,7 @@ def report(rows: list[tuple]) -> None:
     print(f"\n{'database':<11} {'period':<22} {'what':<42} {'median s':>9} {'x floor':>8}")
     for label, period, what, seconds, ratio in rows:
         times = f"{ratio:.1f}" if ratio == ratio else "-"  # NaN: nothing to compare with
-        print(f"{label:<11} {period:<22} {what:<42} {seconds:>9.3f} {times:>8}")
+        print(f"{label:<11} {period:<22} {what:<42} {seconds:>9.4f} {times:>8}")
 
 
 def main(argv: list[str] | None = None) -> None:
