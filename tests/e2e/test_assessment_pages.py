@@ -1,6 +1,6 @@
 """Assessment in a real browser: the grid, a team's charts, a cell's evidence, the evidence pack
-and the public page, on the demo force; accessibility checks; and the screenshots in
-docs/screenshots/assessment-*.png at desktop and phone width.
+and the public page, on the demo force; accessibility checks; and the screenshots
+(docs/screenshots/assessment-*.png with BEATBOOK_SCREENSHOTS=1) at desktop and phone width.
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import CHROMIUM, REPO, LiveServer, run_axe
+from conftest import CHROMIUM, REPO, SHOTS, LiveServer, run_axe
 
 pytestmark = pytest.mark.e2e
-SHOTS = REPO / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 740}
 TEAM = "NPT-WEY"
