@@ -114,7 +114,9 @@ def register() -> None:
             "summary": "The grid as CSV: one row per team, rating, figure and change per standard.",
             "tags": ["assessment"], "security": SECURITY, "parameters": [PERIOD_PARAM, KIND_PARAM],
             "responses": {"200": {"description": "CSV", "content": {"text/csv": {
-                "schema": {"type": "string"}}}}}}},
+                "schema": {"type": "string"}}}},
+                **{status: {**ERROR, "description": ERRORS[status]}
+                   for status in ("400", "401", "403")}}}},
         "/api/v1/assessment/teams/{code}": _get(
             "One team: the period's assessment with change, and each standard's trend.",
             obj(period=PERIOD, catalogue=CATALOGUE, team=TEAM,
