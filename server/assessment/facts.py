@@ -18,6 +18,7 @@ from server.assessment import rollup
 from server.assessment.sql import seconds_between
 from server.catalogues import catalogues
 from server.extensions import db
+from server.store import lock_writers
 from server.models import (
     AssessmentCode, AssessmentFact, AssessmentState, Record, RecordGroup, RecordStandard,
 )
@@ -70,7 +71,23 @@ def _assign(family: str, codes: set[str], known: dict[str, int]) -> None:
     ])
 
 
+def _marks() -> tuple[int, int | None, str | None]:
+    """The newest record seq, the seq the facts reflect and the zone the rollups were built
+    for, in one round trip."""
+    top, mark, built = db.session.connection().execute(sa.select(
+        sa.select(sa.func.max(Record.seq)).scalar_subquery(),
+        sa.select(AssessmentState.seq).where(AssessmentState.id == 1).scalar_subquery(),
+        sa.select(rollup.RollupState.tz).where(rollup.RollupState.id == 1).scalar_subquery(),
+    )).one()
+    return top or 0, mark, built or None
+
+
 def _state() -> AssessmentState:
+    """The state row, locked until commit. PostgreSQL: FOR UPDATE. SQLite ignores that, and its
+    driver starts a transaction only at the first write, so a second refresh would read the
+    batch the first is writing and add it again: take the database write lock first instead."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        lock_writers(db.session)
     state = db.session.execute(
         sa.select(AssessmentState).where(AssessmentState.id == 1).with_for_update()
     ).scalar_one_or_none()
@@ -177,22 +194,24 @@ def _catch_up(state: AssessmentState, top: int, zone=None) -> int:
 def refresh() -> int:
     """Bring assessment_fact up to date with the records; returns how many facts were written.
 
-    Cheap when nothing changed (three indexed lookups in one query). Concurrent callers serialise on the state
-    row (PostgreSQL) or the database write lock (SQLite); a repeated batch rewrites the same rows.
+    Cheap when nothing changed (three indexed lookups in one query). Concurrent callers serialise on
+    the state row (PostgreSQL) or the database write lock (SQLite), and each reads what to do only
+    once it holds it, so no batch is caught up twice.
     """
     zone = catalogues().current.tz
     rollup.ensure_tables()
-    top, mark, built = db.session.connection().execute(sa.select(  # one round trip
-        sa.select(sa.func.max(Record.seq)).scalar_subquery(),
-        sa.select(AssessmentState.seq).where(AssessmentState.id == 1).scalar_subquery(),
-        sa.select(rollup.RollupState.tz).where(rollup.RollupState.id == 1).scalar_subquery(),
-    )).one()
-    top, built = top or 0, built or None
+    top, mark, built = _marks()
     if mark == top and built == zone.key:
         return 0
     written = 0
     try:
         state = _state()
+        # Read again under the lock: another refresh may have caught up meanwhile, and a `top`
+        # read before it would look like records going back in time.
+        top, _, built = _marks()
+        if state.seq == top and built == zone.key:
+            db.session.commit()
+            return 0
         if state.seq > top:  # the records went back in time (a restore): start again
             db.session.execute(sa.delete(AssessmentFact))
             state.seq = 0

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from server.assessment.periods import _add_months, local_midnight_utc, to_local
 from server.assessment.sql import seconds_between
 from server.extensions import db
+from server.store import lock_writers
 from server.models import AssessmentCode, AssessmentFact as Fact
 
 DAY = 86_400
@@ -315,14 +316,22 @@ def ensure_tables() -> None:
     """Create the rollup tables in a database made before they existed (once per process)."""
     key = db.engine.url.render_as_string()
     if key not in _ready:
-        connection = db.session.connection()
-        missing = [m.__table__ for m in (*TABLES, RollupState)
-                   if not sa.inspect(connection).has_table(m.__tablename__)]
-        if missing:
-            db.metadata.create_all(connection, tables=missing)
-            forget()  # rollups built before a table was added: build them all again
+        if _missing_tables():
+            # Two workers may get here at once: the second waits for the first's commit on the
+            # writers' lock, then finds the tables made.
+            lock_writers(db.session)
+            missing = _missing_tables()
+            if missing:
+                db.metadata.create_all(db.session.connection(), tables=missing)
+                forget()  # rollups built before a table was added: build them all again
             db.session.commit()
         _ready.add(key)
+
+
+def _missing_tables() -> list[sa.Table]:
+    inspector = sa.inspect(db.session.connection())
+    return [m.__table__ for m in (*TABLES, RollupState)
+            if not inspector.has_table(m.__tablename__)]
 
 
 def built_for() -> str | None:

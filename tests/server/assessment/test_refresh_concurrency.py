@@ -1,0 +1,116 @@
+"""Two requests refreshing the facts and rollups at once: neither catches a batch up twice, and
+one that started before the other finished does not mistake it for a restored backup.
+(Found in review: on SQLite the second refresh read the batch the first was writing.)"""
+
+from __future__ import annotations
+
+import threading
+
+import sqlalchemy as sa
+
+from server.assessment import facts, rollup
+from server.extensions import db
+from server.models import AssessmentFact as Fact, Record
+
+
+def totals() -> tuple[int, int]:
+    month = db.session.scalar(sa.select(sa.func.sum(rollup.MonthTotal.records)))
+    fact = db.session.scalar(sa.select(sa.func.count()).select_from(Fact)
+                             .where(Fact.deleted == sa.false()))
+    return month, fact
+
+
+def test_two_refreshes_at_once_count_each_record_once(app, force, monkeypatch):
+    officers = [force.officer(code) for code in ("NPT-A", "NPT-B", "NPT-C")]
+    force.add(officers[0], "2025-05-10 10:00")
+    facts.refresh()
+    # Three teams in one month: more than rollup.WHOLE_UP_TO, so the rollups follow by deltas.
+    for officer in officers:
+        force.add(officer, "2025-05-12 10:00")
+    db.session.commit()
+
+    # B pauses after reading its batch; A starts then. Before the fix A caught up the same batch
+    # while B waited, and B then added it again. Now A waits for B's lock (B gives up waiting
+    # for A after a moment and finishes first).
+    b_has_batch, a_done = threading.Event(), threading.Event()
+    real_before = rollup.Batch.before
+
+    def before(self):
+        if threading.current_thread().name == "B":
+            b_has_batch.set()
+            a_done.wait(2)
+        real_before(self)
+
+    monkeypatch.setattr(rollup.Batch, "before", before)
+    errors = []
+
+    def run(wait=None):
+        try:
+            with app.app_context():
+                if wait:
+                    wait.wait(10)
+                facts.refresh()
+                db.session.remove()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            if threading.current_thread().name == "A":
+                a_done.set()
+
+    b = threading.Thread(target=run, name="B")
+    a = threading.Thread(target=run, args=(b_has_batch,), name="A")
+    b.start()
+    a.start()
+    a.join()
+    b.join()
+    assert not errors, errors
+    db.session.expire_all()
+    assert totals() == (4, 4)
+
+
+def test_a_refresh_overtaken_by_another_is_not_a_restore(app, force, monkeypatch):
+    pc = force.officer("NPT-A")
+    ids = [force.add(pc, "2025-05-10 10:00"), force.add(pc, "2025-05-11 10:00")]
+    facts.refresh()
+    force.add(pc, "2025-05-12 10:00")  # something for this refresh to catch up
+
+    rebuilds = []
+    real_rebuild, real_state = rollup.rebuild_all, facts._state
+    monkeypatch.setattr(rollup, "rebuild_all",
+                        lambda tz: (rebuilds.append(tz), real_rebuild(tz))[1])
+
+    def other_request():
+        with app.app_context():
+            top = db.session.scalar(sa.select(sa.func.max(Record.seq)))
+            db.session.execute(sa.update(Record).where(Record.id == ids[0]).values(seq=top + 1))
+            db.session.commit()  # a push lands...
+            facts.refresh()  # ...and another request catches up to it first
+            db.session.remove()
+
+    def state_after_race():
+        if not getattr(state_after_race, "done", False):
+            state_after_race.done = True
+            thread = threading.Thread(target=other_request)
+            thread.start()
+            thread.join()
+        return real_state()
+
+    monkeypatch.setattr(facts, "_state", state_after_race)
+    facts.refresh()
+    assert rebuilds == []
+    db.session.expire_all()
+    assert totals() == (3, 3)
+
+
+def test_a_database_made_before_the_rollups_gets_them_at_the_first_assessment(app, force):
+    pc = force.officer("NPT-A")
+    force.add(pc, "2025-05-10 10:00")
+    facts.refresh()
+    for model in (*rollup.TABLES, rollup.RollupState):
+        model.__table__.drop(db.session.connection())
+    db.session.commit()
+    rollup._ready.clear()  # as a worker started on the old database would be
+    force.add(pc, "2025-05-11 10:00")
+    facts.refresh()
+    db.session.expire_all()
+    assert totals() == (2, 2)
