@@ -65,15 +65,18 @@ def _team(code: str) -> Team:
 
 
 def period_nav(period: Period) -> dict:
-    """Links to the periods either side, and to the current period of each kind."""
+    """Links to the periods either side, and to the current period of each kind: (kind, that
+    period, whether it is the one shown). Only the shown period itself is marked current, not
+    any period of the same kind."""
     tz = period.tz
     now = utc_now()
     later = period.next()
+    currents = [(k, containing_moment(now, k, tz)) for k in KINDS]
     return {
         "period": period,
         "previous": period.previous(),
         "next": None if later.is_future(now) else later,
-        "kinds": [(k, containing_moment(now, k, tz)) for k in KINDS],
+        "kinds": [(k, current, current.label == period.label) for k, current in currents],
     }
 
 
