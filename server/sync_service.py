@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -196,6 +196,19 @@ def _cursor(since: str) -> int:
         if after <= db.session.scalar(select(SyncCounter.value).where(SyncCounter.id == 1)):
             return after
     raise ApiError(Code.BAD_CURSOR, "The cursor is not one this server gave; pull from the start.")
+
+
+# A pull is contact too ("last sync" on the console), but a phone paging through a first pull
+# must not queue a write behind every push: note it at most once a minute.
+CONTACT_EVERY = timedelta(minutes=1)
+
+
+def note_contact(device: Device) -> None:
+    """Mark the device as having synced now (pushes do it in their own transaction)."""
+    now = from_ms(now_ms())
+    if device.last_sync_at is None or now - device.last_sync_at >= CONTACT_EVERY:
+        device.last_sync_at = device.last_seen_at = now
+        db.session.commit()
 
 
 def pull(user: User, since: str, limit: int) -> dict:

@@ -8,7 +8,7 @@ from schema.wire import PullQuerySchema, PushRequestSchema
 from server.api.body import json_body, load
 from server.auth import device_required
 from server.errors import ApiError, Code
-from server.sync_service import pull, push
+from server.sync_service import note_contact, pull, push
 
 bp = Blueprint("api_sync", __name__, url_prefix="/api/v1/sync")
 WRITERS = ("officer", "supervisor", "admin")
@@ -41,4 +41,6 @@ def push_changes():
 def pull_changes():
     """Return the current state of records changed since the cursor."""
     query = load(PullQuerySchema(), request.args.to_dict())
-    return pull(g.user, query["since"], query["limit"])
+    body = pull(g.user, query["since"], query["limit"])
+    note_contact(g.device)
+    return body

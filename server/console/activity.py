@@ -79,8 +79,10 @@ def _device_query(team_ids: set[int] | None, now: datetime) -> sa.Select:
 
 
 def stale_devices(team_ids: set[int] | None, now: datetime, since: datetime) -> list:
+    # A phone that has never synced counts from when it signed in: one signed in this morning
+    # is not "not synced for a week".
     query = _device_query(team_ids, now).where(
-        sa.or_(Device.last_sync_at.is_(None), Device.last_sync_at < since)
+        sa.func.coalesce(Device.last_sync_at, Device.created_at) < since
     )
     return list(db.session.execute(query.order_by(Device.last_sync_at.asc().nulls_first())))
 

@@ -95,6 +95,25 @@ def test_stale_devices_and_phones_holding_unsynced_work(app, client, console, of
         assert name not in stale_part
 
 
+def test_a_phone_that_only_pulls_has_synced_and_a_new_one_is_not_stale(app, client, console,
+                                                                         officer):
+    reader = DeviceClient(client, "pc.one", "Reading phone")
+    _age_device(app, reader.device_id, hours=24 * 9)
+    assert reader.pull().status_code == 200  # it sends nothing, but it did sync
+    new = DeviceClient(client, "pc.one", "New phone")  # signed in just now, not synced yet
+    forgotten = DeviceClient(client, "pc.one", "Forgotten phone")
+    with app.app_context():
+        device = db.session.get(Device, forgotten.device_id)
+        device.created_at = utcnow() - timedelta(days=10)
+        db.session.commit()
+    html = console("supervisor").text("/console/activity?days=7")
+    stale_part = _section(html, "Devices not synced for more than 7 days", None)
+    assert "Forgotten phone" in stale_part
+    assert "Reading phone" not in stale_part and "New phone" not in stale_part
+    with app.app_context():
+        assert db.session.get(Device, new.device_id).last_sync_at is None
+
+
 def test_days_and_hours_are_bounded(app, console):
     html = console("supervisor").text("/console/activity?days=-4&hours=999999999")
     assert "more than 1 days" in html or "more than 1 day" in html
