@@ -35,6 +35,15 @@ FIELD_LABELS = {
     "_deleted": "Deleted",
 }
 CODED_FIELDS = ("kind", "standards", "groups")
+# Bookkeeping the app sends with every record: not something a supervisor reviews.
+HIDDEN_FIELDS = {"schema_version"}
+OUTCOMES = {
+    "applied": "",
+    "merged": "merged with an edit from another phone",
+    "conflict": "clashed with another edit: both values kept for review",
+    "duplicate": "sent again; already had it",
+    "rejected": "not saved",
+}
 
 
 def label(field: str) -> str:
@@ -57,6 +66,24 @@ class HistoryEntry:
     who: str
     device: str
     fields: list[tuple[str, object]]
+
+    @property
+    def action(self) -> str:
+        """What the change did, in a supervisor's words."""
+        c = self.change
+        if c.op == "review":
+            return "Reviewed"
+        if c.status == "rejected":
+            return "Refused"
+        if c.op == "delete":
+            return "Deleted"
+        if c.base_rev is None and c.device_id:
+            return "Recorded"
+        return "Edited" if c.device_id else "Conflict resolved"
+
+    @property
+    def outcome(self) -> str:
+        return OUTCOMES.get(self.change.status, self.change.status)
 
     @property
     def made_ms(self) -> int | None:
@@ -88,7 +115,7 @@ def history(record: Record) -> list[HistoryEntry]:
             fields = [("review", values.get("state")), ("comment", values.get("comment") or "")]
         elif values is not None:
             written = data.get("fields") or list(values)
-            fields = [(name, values.get(name)) for name in written]
+            fields = [(name, values.get(name)) for name in written if name not in HIDDEN_FIELDS]
         else:
             fields = [(name, value) for name, value in data.items()]
         entries.append(HistoryEntry(
@@ -120,8 +147,9 @@ def open_conflicts(record_id: str) -> list[Conflict]:
 
 
 def ordered_fields(data: dict) -> list[tuple[str, object]]:
-    known = [(k, data[k]) for k in FIELD_LABELS if k in data]
-    extra = sorted((k, v) for k, v in data.items() if k not in FIELD_LABELS)
+    known = [(k, data[k]) for k in FIELD_LABELS if k in data and k not in HIDDEN_FIELDS]
+    extra = sorted((k, v) for k, v in data.items()
+                   if k not in FIELD_LABELS and k not in HIDDEN_FIELDS)
     return known + extra
 
 

@@ -32,9 +32,9 @@ def test_this_week_against_last_per_team(app, console, officer, other_officer):
     officer.push([{"id": deleted, "op": "delete", "hlc": officer.stamp(), "base_rev": 1, "data": {}}])
     html = console("admin", None).text("/console/activity")
     mine = _team_card(html, TEAM)
-    assert '<div class="big">3</div>' in mine and "▲ 2" in mine and "on 1 the week before" in mine
+    assert '<div class="big">3</div>' in mine and "▲ 2 more</span> than the week before (1)" in mine
     theirs = _team_card(html, OTHER)
-    assert '<div class="big">0</div>' in theirs and "▼ 1" in theirs
+    assert '<div class="big">0</div>' in theirs and "▼ 1 fewer</span> than the week before (1)" in theirs
     assert OTHER not in console("supervisor").text("/console/activity")
 
 

@@ -40,7 +40,9 @@ def test_history_lists_every_change_with_who_when_and_device(app, client, consol
     assert history.index("First version") < history.index("Second version")
     assert "Pixel of pc.one" in history and "Old iPhone" in history
     assert "People engaged:</strong> 9" in history
-    assert "phone clock" in history and "rev 2" in history
+    assert "phone clock" in history and "(version 2)" in history
+    assert ">Recorded</span>" in history and ">Edited</span>" in history
+    assert "App record version" not in html  # the app's bookkeeping, not evidence
 
 
 def test_history_shows_when_a_change_was_made_on_the_phone_not_only_when_it_arrived(
@@ -79,7 +81,7 @@ def test_deleted_record_shows_as_deleted_without_review_form(app, console, offic
     assert "This record was deleted" in html and "badge-deleted" in html
     assert "Made by mistake" in html  # the tombstone keeps the fields
     assert "Return to officer" not in html
-    assert "delete</span> applied" in html
+    assert "Deleted</span>" in html
 
 
 def test_other_teams_record_is_404_and_unknown_id_is_404(app, console, other_officer):

@@ -81,7 +81,7 @@ def test_review_goes_into_the_change_log_and_the_access_log(app, console, office
     assert [(r.target_id, r.detail) for r in logged] == [
         (record_id, {"state": "returned", "comment": "Fix"})]
     history = person.text(f"/console/records/{record_id}")
-    assert "review</span> applied" in history
+    assert "Reviewed</span>" in history
 
 
 def test_other_teams_record_cannot_be_reviewed(app, console, other_officer):
