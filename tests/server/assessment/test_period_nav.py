@@ -28,7 +28,8 @@ def signed_in(client, force, monkeypatch):
 def shortcuts(client, path: str) -> dict[str, tuple[str, bool]]:
     response = client.get(path)
     assert response.status_code == 200, path
-    found = {kind: (label, bool(marked)) for label, marked, kind in SHORTCUT.findall(response.get_data(as_text=True))}
+    page = response.get_data(as_text=True)
+    found = {kind: (label, bool(marked)) for label, marked, kind in SHORTCUT.findall(page)}
     assert set(found) == set(CURRENT), path
     return found
 
