@@ -112,6 +112,18 @@ def register() -> None:
             PERIOD_PARAM, KIND_PARAM, _query("team", "Only this team (its code).")),
         "/api/v1/assessment/grid.csv": {"get": {
             "summary": "The grid as CSV: one row per team, rating, figure and change per standard.",
+            "description": (
+                "Columns: team, name, period, grade, previous_grade, met, partly_met, not_met; then "
+                "per standard CODE_rating, CODE_figure (the figure in words, e.g. '100% (10 of 10)') "
+                "and CODE_change, followed by each of its measures as plain numbers, numbered "
+                "CODE_1_..., CODE_2_... when the standard has more than one. The measured value's "
+                "column names its unit: _records, _records_per_officer, _groups, _longest_gap_days, "
+                "_days_since_last, _mean_people, _share_publicised_fraction or "
+                "_share_renewed_fraction (0-1). A ratio is followed by its numerator and "
+                "denominator: _records and _officers; _meetings_publicised and _meetings_held; "
+                "_key_contacts_renewed and _key_contacts_known; _people and _records_with_people. "
+                "A measure with no figure (no meetings held, no record ever) leaves its value "
+                "empty. Text cells that a spreadsheet would run as a formula start with '."),
             "tags": ["assessment"], "security": SECURITY, "parameters": [PERIOD_PARAM, KIND_PARAM],
             "responses": {"200": {"description": "CSV", "content": {"text/csv": {
                 "schema": {"type": "string"}}}},

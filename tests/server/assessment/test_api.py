@@ -173,6 +173,59 @@ def test_grid_csv(client, world):
     assert db.session.scalar(sa.select(sa.func.count()).where(AccessLog.action == "assessment.export_csv")) == 1
 
 
+def test_grid_csv_has_figures_as_numbers(client, world, force):
+    """Beside each figure in words, every measure as plain numbers under headers naming the unit."""
+    force.team("NPT-C", "=HYPERLINK(\"http://x\")")  # typed-in text must not become a formula
+    force.team("NPT-D", "-2+3+cmd|' /C calc'!A0")
+    token = device(client, "insp.admin")
+    console(client, "insp.admin")
+    for url, headers in ((f"/console/assessment/grid.csv?period={JULY}", {}),
+                         (f"/api/v1/assessment/grid.csv?period={JULY}", token)):
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200, url
+        reader = csv.DictReader(io.StringIO(response.get_data(as_text=True)))
+        rows = {r["team"]: r for r in reader}
+        header = reader.fieldnames
+        # F2F is per officer: 3 face-to-face-ish records over NPT-A's 2 officers, in words and numbers
+        a = rows["NPT-A"]
+        assert a["F2F_figure"] == "1.5 per officer"
+        assert (a["F2F_records_per_officer"], a["F2F_records"], a["F2F_officers"]) == ("1.5", "3", "2")
+        # MEET has three measures, numbered; its share has numerator and denominator
+        assert header[header.index("MEET_change") + 1:header.index("ALERT_rating")] == [
+            "MEET_1_records", "MEET_2_share_publicised_fraction", "MEET_2_meetings_publicised",
+            "MEET_2_meetings_held", "MEET_3_mean_people", "MEET_3_people", "MEET_3_records_with_people"]
+        assert (a["MEET_2_share_publicised_fraction"], a["MEET_2_meetings_publicised"],
+                a["MEET_2_meetings_held"]) == ("1", "1", "1")
+        assert (a["MEET_3_mean_people"], a["MEET_3_people"],
+                a["MEET_3_records_with_people"]) == ("14", "14", "1")
+        assert a["ALERT_records"] == "2" and a["SOCIAL_longest_gap_days"] == "31"
+        assert a["SELDOM_figure"] == "1 group" and a["SELDOM_groups"] == "1"
+        # no figure (no meetings, no key contacts, never updated): an empty cell, not a word
+        b = rows["NPT-B"]
+        assert b["MEET_figure"] == "0" and b["MEET_2_share_publicised_fraction"] == ""
+        assert (b["MEET_2_meetings_publicised"], b["MEET_2_meetings_held"]) == ("0", "0")
+        assert b["KCL_share_renewed_fraction"] == "" and b["KCL_key_contacts_known"] == "0"
+        assert b["WEB_figure"] == "never" and b["WEB_days_since_last"] == ""
+        # every numeric column holds a plain number or nothing
+        numeric = [h for h in header[header.index("not_met") + 1:]
+                   if not h.endswith(("_rating", "_figure", "_change"))]
+        assert len(numeric) == 20
+        for row in rows.values():
+            for column in numeric:
+                assert row[column] == "" or float(row[column]) >= 0, (column, row[column])
+        assert rows["NPT-C"]["name"] == "'=HYPERLINK(\"http://x\")"
+        assert rows["NPT-D"]["name"].startswith("'-2+3")
+
+
+def test_plain_numbers_and_safe_cells():
+    from server.assessment.exports import _safe, plain
+
+    assert [plain(v) for v in (None, 0, 3, 2.0, 108.66666666, 0.1 + 0.2, 1e-9, 12345678.5)] == [
+        "", "0", "3", "2", "108.666667", "0.3", "0", "12345678.5"]
+    assert _safe(["-1.5", "12", "-1+2", "=1", "@x", "\t=1", "a-b"]) == [
+        "-1.5", "12", "'-1+2", "'=1", "'@x", "'\t=1", "a-b"]
+
+
 def test_pages_render_for_each_role(client, world):
     for username in ("sgt.alpha", "insp.admin", "panel.member"):
         console(client, username)
@@ -195,6 +248,11 @@ def test_openapi_documents_the_assessment_api(client):
     record = evidence["responses"]["200"]["content"]["application/json"]["schema"]["properties"][
         "evidence"]["items"]["properties"]["records"]["items"]["properties"]
     assert record["officer"]["nullable"] is True
+    described = paths["/api/v1/assessment/grid.csv"]["get"]["description"]
+    from server.assessment.exports import UNITS
+
+    for unit, parts in UNITS.values():  # every numeric column's unit is documented
+        assert all(f"_{word}" in described for word in (unit, *(parts or ()))), unit
 
 
 def test_panel_reads_only_approved_summaries(app, client, world):
