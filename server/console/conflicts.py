@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from urllib.parse import urlsplit
+
+from flask import (
+    current_app, flash, g, make_response, redirect, render_template, request, url_for,
+)
+from werkzeug.exceptions import HTTPException
 
 from server.console import bp
 from server.console.audit import log_access
@@ -116,7 +121,9 @@ def resolve_conflict_action(conflict_id: int):
             raise ValueFormError("Choose which value to keep.")
     except ValueFormError as exc:
         flash(str(exc), "error")
-        return redirect(back)
+        if choice != "new":
+            return redirect(back)
+        return _show_again(back, conflict.id, request.form.get("value", ""))
     record_id = conflict.record_id
     log_access("resolve_conflict", "record", record_id,
                {"conflict": conflict.id, "field": conflict.field, "choice": choice, "value": value})
@@ -125,6 +132,20 @@ def resolve_conflict_action(conflict_id: int):
     except ActionError as exc:
         db.session.rollback()
         flash(str(exc), "error")
+        if choice == "new":
+            return _show_again(back, conflict.id, request.form.get("value", ""))
     else:
         flash(f"Conflict on {label(conflict.field).lower()} resolved.", "ok")
     return redirect(back)
+
+
+def _show_again(back: str, conflict_id: int, typed: str):
+    """The page the form was on, shown again (400) with the refused value still typed in, so a
+    supervisor corrects it rather than types it again. Rendered, not redirected: the value can
+    be long and is record content, which belongs in neither a cookie nor a URL."""
+    g.conflict_draft = {"id": conflict_id, "value": typed}
+    try:
+        endpoint, args = current_app.url_map.bind("").match(urlsplit(back).path)
+    except HTTPException:
+        return redirect(back)
+    return make_response(current_app.view_functions[endpoint](**args), 400)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from console_helpers import (
-    access_log, make_conflict, open_conflict_ids, push_record, record_row,
+    access_log, edit_record, make_conflict, open_conflict_ids, push_record, record_row,
 )
 from helpers import DeviceClient
 from server.console.conflicts import ValueFormError, parse_value
@@ -80,8 +80,27 @@ def test_bad_new_value_is_explained(app, console, conflicted):
     person = console("supervisor")
     response = person.post(f"/console/conflicts/{conflict_id}/resolve",
                            {"choice": "new", "value": ""})
-    assert response.status_code == 302
-    assert "That value cannot be saved" in person.text("/console/conflicts")
+    assert response.status_code == 400  # the page again, not a redirect that forgets the form
+    assert "That value cannot be saved" in response.get_data(as_text=True)
+    assert open_conflict_ids(app, record_id) == [conflict_id]
+
+
+def test_a_refused_value_stays_typed_in_for_correcting(app, client, console, officer):
+    other_phone = DeviceClient(client, "pc.one", "Second phone")
+    record_id = push_record(officer, people_count=4)
+    assert edit_record(other_phone, record_id, 1, people_count=5)["status"] == "applied"
+    assert edit_record(officer, record_id, 1, people_count=6)["status"] == "conflict"
+    (conflict_id,) = open_conflict_ids(app, record_id)
+    person = console("supervisor")
+    for page in ("/console/conflicts", f"/console/records/{record_id}"):
+        response = person.post(f"/console/conflicts/{conflict_id}/resolve",
+                               {"choice": "new", "value": "seven", "next": page})
+        html = response.get_data(as_text=True)
+        assert response.status_code == 400, page
+        assert "People engaged is a whole number." in html
+        form = html[html.index(f'id="c{conflict_id}-new"') - 400:]
+        assert 'value="new" checked' in form and 'inputmode="numeric"' in form
+        assert 'value="seven"' in form and 'aria-invalid="true"' in form
     assert open_conflict_ids(app, record_id) == [conflict_id]
 
 
