@@ -77,6 +77,19 @@ def test_location_draft_kind_fields_filter_and_delete(phone, ui, api):
     assert records["beat_surgery"]["publicised_at"].startswith("2026-11-20")
 
     page.locator(".filters summary").click()
+    # At 360 px the open panel fits the screen: no sideways scrolling, in either scope, empty or
+    # filled in (the longest kind's name in the dropdown, both dates set).
+    assert_fits_phone_width(page, "filter panel, Mine")
+    page.locator(".seg-option", has_text="Whole team").click()
+    assert_fits_phone_width(page, "filter panel, Whole team")
+    page.get_by_label("Filter by kind").select_option(label="Key community leader contact")
+    page.get_by_label("From").fill("2020-01-01")
+    page.get_by_label("To", exact=True).fill("2099-12-31")
+    assert_fits_phone_width(page, "filter panel filled in, Whole team")
+    page.screenshot(path=str(screenshot_dir() / "pwa-log-filter-360.png"))
+    page.locator(".seg-option", has_text="Mine").click()
+    assert_fits_phone_width(page, "filter panel filled in, Mine")
+    page.get_by_role("button", name="Clear filter").click()
     page.get_by_label("Filter by kind").select_option(label="Beat surgery")
     expect(page.locator("li.card")).to_have_count(1)
     expect(page.locator(".count-note")).to_have_text("1 record matches")
@@ -120,6 +133,20 @@ def test_returned_record_shows_the_comment_and_goes_back_when_edited(phone, ui, 
     expect(ui.card(page, "Mill Lane").locator(".notice.review")).to_have_count(0)
     [record] = api().pull_all().values()
     assert record["review"]["state"] == "pending", "an edited returned record goes back for review"
+
+
+# Every control of the filter panel, and the page, inside the phone's 360 px.
+FITS = """() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    overflowing: [...document.querySelectorAll('.filters input, .filters select, .filters button')]
+        .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth)
+        .map((el) => `${el.id || el.textContent.trim()}: ${Math.round(el.getBoundingClientRect().right)}`),
+})"""
+
+
+def assert_fits_phone_width(page, what: str) -> None:
+    fit = page.evaluate(FITS)
+    assert fit["scrollWidth"] <= 360 and not fit["overflowing"], (what, fit)
 
 
 # Where an element is on screen, and whether anything (the fixed Cancel/Save bar, the app bar)
