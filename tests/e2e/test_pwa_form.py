@@ -135,6 +135,46 @@ def test_returned_record_shows_the_comment_and_goes_back_when_edited(phone, ui, 
     assert record["review"]["state"] == "pending", "an edited returned record goes back for review"
 
 
+def test_editing_an_approved_record_says_first_that_it_goes_back_for_review(phone, ui, api, server_app):
+    from server.models import User
+    from server.sync_service import review_record
+
+    page = ui.open(phone())
+    ui.sign_in(page)
+    ui.new_record(page, "Spoke with the school crossing patrol")
+    ui.wait_synced(page)
+    [record_id] = api().pull_all().keys()
+
+    def approve(db):
+        sergeant = db.session.scalar(select(User).where(User.username == "sgt.alpha"))
+        review_record(sergeant, record_id, "approved")
+
+    server_app(approve)
+    ui.sync_now(page)
+    expect(ui.card(page, "crossing patrol").locator(".review-ok")).to_have_text("Approved")
+    ui.card(page, "crossing patrol").get_by_role("button", name="Edit").click()
+    page.get_by_role("heading", name="Edit record").wait_for()
+    note = page.locator(".notice.info")
+    expect(note.locator("strong")).to_have_text("Approved by your supervisor")
+    expect(note.locator("p")).to_have_text("Saving a change sends it back for review.")
+    expect(note).to_be_in_viewport()
+    expect(page.get_by_role("button", name="Save")).to_have_accessible_description(
+        "Approved by your supervisor Saving a change sends it back for review.")
+    page.screenshot(path=str(screenshot_dir() / "pwa-form-approved-note.png"))
+    page.get_by_label("Summary").fill("Spoke with the school crossing patrol about parked vans")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("heading", name="My log").wait_for()
+    ui.wait_synced(page)
+    [record] = api().pull_all().values()
+    assert record["review"]["state"] == "pending", "the warning told the truth"
+
+    # A record nobody has reviewed yet opens with no such notice.
+    ui.card(page, "parked vans").get_by_role("button", name="Edit").click()
+    page.get_by_role("heading", name="Edit record").wait_for()
+    expect(page.locator(".notice")).to_have_count(0)
+    assert page.get_by_role("button", name="Save").get_attribute("aria-describedby") is None
+
+
 # Every control of the filter panel, and the page, inside the phone's 360 px.
 FITS = """() => ({
     scrollWidth: document.documentElement.scrollWidth,

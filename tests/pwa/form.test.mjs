@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { blankValues, toRecord, changedFields, valuesFromRecord } from '../../pwa/js/ui/form.js';
+import { blankValues, toRecord, changedFields, valuesFromRecord, reviewNote } from '../../pwa/js/ui/form.js';
 
 const SCHEMA = {
   version: '2.1.x', schema_version: 2,
@@ -58,4 +58,19 @@ test('an edit sends only the fields that changed', () => {
   v.summary = 'After';
   v.people_count = '5';
   assert.deepEqual(changedFields(stored, toRecord(v, SCHEMA, NOW.getTime()).data), { summary: 'After', people_count: 5 });
+});
+
+test('the edit form warns before an approved record goes back for review, and shows a return\'s comment', () => {
+  const record = (review, receipt = 'synced') => ({ server: { review }, receipt: { state: receipt } });
+  assert.deepEqual(reviewNote(record({ state: 'approved' })),
+    { tone: 'approved', title: 'Approved by your supervisor', text: 'Saving a change sends it back for review.' });
+  assert.equal(reviewNote(record({ state: 'approved' }, 'pending')).text, 'Your change syncs and goes back for review.',
+    'an edit already queued has sent it back');
+  assert.deepEqual(reviewNote(record({ state: 'returned', comment: 'Which street?' })),
+    { tone: 'returned', title: 'Returned by your supervisor', comment: 'Which street?' });
+  assert.equal(reviewNote(record({ state: 'returned' })).comment, '');
+  assert.equal(reviewNote(record({ state: 'pending' })), null, 'waiting for review: nothing to warn about');
+  assert.equal(reviewNote(record(null)), null);
+  assert.equal(reviewNote({ server: null, receipt: { state: 'pending' } }), null, 'never synced');
+  assert.equal(reviewNote(null), null, 'a new record');
 });

@@ -133,6 +133,24 @@ export function changedFields(before, after) {
 }
 
 /**
+ * What the edit form says about the supervisor's review of the record, if anything. Saving a
+ * change to an approved record sends it back for review, so the officer is told before saving.
+ * @param {{server?: {review?: {state: string, comment?: string}|null}|null, receipt?: {state: string}}|null} record
+ * @returns {{tone: 'returned', title: string, comment: string}|{tone: 'approved', title: string, text: string}|null}
+ */
+export function reviewNote(record) {
+  const review = record?.server?.review;
+  if (review?.state === 'returned') return { tone: 'returned', title: 'Returned by your supervisor', comment: review.comment ?? '' };
+  if (review?.state === 'approved') {
+    // An edit already waiting to sync has sent it back; another one only joins it.
+    const queued = record?.receipt?.state === 'pending';
+    return { tone: 'approved', title: 'Approved by your supervisor',
+      text: queued ? 'Your change syncs and goes back for review.' : 'Saving a change sends it back for review.' };
+  }
+  return null;
+}
+
+/**
  * @param {HTMLElement} root
  * @param {import('../app.js').Context} ctx
  * @param {{id?: string}} params
@@ -389,14 +407,17 @@ export async function renderForm(root, ctx, params) {
     save));
   for (const name of Object.keys(serverErrors)) form.querySelector(`[name="${name}"]`)?.setAttribute('aria-invalid', 'true');
 
-  const review = editing?.server?.review;
+  const note = reviewNote(editing);
+  if (note?.tone === 'approved') save.setAttribute('aria-describedby', 'review-note'); // heard on Save too
   mount(root, h('section', { class: 'screen form-screen' },
     h('div', { class: 'screen-head' },
       h('button', { type: 'button', class: 'btn icon-only', 'aria-label': 'Back to My log', onclick: () => ctx.navigate('#/') }, icon('back')),
       h('h1', {}, editing ? 'Edit record' : 'New record')),
     draft ? h('p', { class: 'notice info' }, 'Your unsaved draft is back, as you left it.') : null,
-    review?.state === 'returned' ? h('div', { class: 'notice review' }, icon('comment'), h('div', {},
-      h('strong', {}, 'Returned by your supervisor'), review.comment ? h('blockquote', { class: 'review-comment' }, review.comment) : null)) : null,
+    note?.tone === 'returned' ? h('div', { class: 'notice review' }, icon('comment'), h('div', {},
+      h('strong', {}, note.title), note.comment ? h('blockquote', { class: 'review-comment' }, note.comment) : null)) : null,
+    note?.tone === 'approved' ? h('div', { class: 'notice info', id: 'review-note' }, icon('check'), h('div', {},
+      h('strong', {}, note.title), h('p', {}, note.text))) : null,
     Object.keys(serverErrors).length ? h('div', { class: 'notice bad' }, icon('alert'),
       h('p', {}, 'The server did not accept this record. Its reasons are shown next to the fields. Fix them and save.')) : null,
     form));
