@@ -109,22 +109,31 @@ def test_location_draft_kind_fields_filter_and_delete(phone, ui, api):
     assert [r["deleted"] for r in deleted] == [True], "a tombstone, not a vanished row"
 
 
-def test_returned_record_shows_the_comment_and_goes_back_when_edited(phone, ui, api, server_app):
+def _reviewed_by_the_sergeant(phone, ui, api, server_app, summary: str, state: str,
+                              comment: str = ""):
+    """A phone records `summary` and syncs; sgt.alpha reviews it; the phone syncs again."""
     from server.models import User
     from server.sync_service import review_record
 
     page = ui.open(phone())
     ui.sign_in(page)
-    ui.new_record(page, "Talked with residents about the fly-tipping")
+    ui.new_record(page, summary)
     ui.wait_synced(page)
     [record_id] = api().pull_all().keys()
 
-    def send_back(db):
+    def review(db):
         sergeant = db.session.scalar(select(User).where(User.username == "sgt.alpha"))
-        review_record(sergeant, record_id, "returned", "Say which street and what was agreed.")
+        review_record(sergeant, record_id, state, comment)
 
-    server_app(send_back)
+    server_app(review)
     ui.sync_now(page)
+    return page
+
+
+def test_returned_record_shows_the_comment_and_goes_back_when_edited(phone, ui, api, server_app):
+    page = _reviewed_by_the_sergeant(phone, ui, api, server_app,
+                                     "Talked with residents about the fly-tipping", "returned",
+                                     "Say which street and what was agreed.")
     card = ui.card(page, "fly-tipping")
     expect(card.locator(".notice.review")).to_contain_text("Say which street and what was agreed.")
     ui.edit_record(page, "fly-tipping", summary="Talked with residents of Mill Lane about the "
@@ -136,21 +145,8 @@ def test_returned_record_shows_the_comment_and_goes_back_when_edited(phone, ui, 
 
 
 def test_editing_an_approved_record_says_first_that_it_goes_back_for_review(phone, ui, api, server_app):
-    from server.models import User
-    from server.sync_service import review_record
-
-    page = ui.open(phone())
-    ui.sign_in(page)
-    ui.new_record(page, "Spoke with the school crossing patrol")
-    ui.wait_synced(page)
-    [record_id] = api().pull_all().keys()
-
-    def approve(db):
-        sergeant = db.session.scalar(select(User).where(User.username == "sgt.alpha"))
-        review_record(sergeant, record_id, "approved")
-
-    server_app(approve)
-    ui.sync_now(page)
+    page = _reviewed_by_the_sergeant(phone, ui, api, server_app,
+                                     "Spoke with the school crossing patrol", "approved")
     expect(ui.card(page, "crossing patrol").locator(".review-ok")).to_have_text("Approved")
     ui.card(page, "crossing patrol").get_by_role("button", name="Edit").click()
     page.get_by_role("heading", name="Edit record").wait_for()
