@@ -47,6 +47,13 @@ def test_revoked_token_pauses_sync_and_keeps_the_queue(phone, ui, api, server):
     assert len(pushes) == seen, "a 401 is never retried"
     assert len(ui.outbox(page)) == 1
 
+    # No signal to sign in with yet: the officer can go back to the log meanwhile.
+    page.get_by_role("link", name="Back to my log").click()
+    page.get_by_role("heading", name="My log").wait_for()
+    expect(ui.card(page, "Recorded after the token was revoked")).to_be_visible()
+    page.locator(".banner-auth").get_by_role("button", name="Renew sign-in").click()
+    page.get_by_role("heading", name="Sign in again").wait_for()
+
     expect(page.get_by_label("Username")).to_have_value("pc.one")
     page.get_by_label("Password").fill("e2e-Password-4711")
     page.get_by_role("button", name="Sign in").click()

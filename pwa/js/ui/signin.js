@@ -60,7 +60,9 @@ export async function renderSignIn(root, ctx, opts = {}) {
         h('p', {}, opts.waiting
           ? `${opts.waiting} unsynced ${opts.waiting === 1 ? 'change is' : 'changes are'} safe on this phone and will sync once you sign in.`
           : 'Nothing is lost: your records are on this phone.')) : null,
-      form));
+      form,
+      // Signing in needs signal; the log and the form work without it meanwhile.
+      expired ? h('p', { class: 'signin-back' }, h('a', { href: '#/' }, 'Back to my log')) : null));
   focusHeading(root);
 }
 
