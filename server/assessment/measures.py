@@ -425,7 +425,12 @@ def _share_renewed(scope: Scope, measure: dict) -> dict[int, Figure]:
     query = sa.select(
         contacts.c.team_id, sa.func.count(), sa.func.coalesce(sa.func.sum(renewed), 0)
     ).group_by(contacts.c.team_id)
-    found = {team: (known, int(done)) for team, known, done in run(query)}
+    return _renewed_shares(scope, query)
+
+
+def _renewed_shares(scope: Scope, query: sa.Select) -> dict[int, Figure]:
+    """Each team's share renewed, from a query of (team, contacts known, contacts renewed)."""
+    found = {team: (known, int(done or 0)) for team, known, done in run(query)}
     results = {}
     for team in scope.teams:
         known, done = found.get(team, (0, 0))
@@ -481,12 +486,7 @@ def _share_renewed_rollup(scope: Scope, measure: dict) -> dict[int, Figure] | No
     contacts = contacts.subquery()
     query = sa.select(contacts.c.team_id, sa.func.count(), sa.func.sum(contacts.c.done)) \
         .group_by(contacts.c.team_id)
-    found = {team: (known, int(done)) for team, known, done in run(query)}
-    results = {}
-    for team in scope.teams:
-        known_count, done = found.get(team, (0, 0))
-        results[team] = Figure(done / known_count if known_count else None, done, known_count)
-    return results
+    return _renewed_shares(scope, query)
 
 
 def compute(scope: Scope, measures: list[dict]) -> list[dict[int, Figure]]:
