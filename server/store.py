@@ -76,8 +76,11 @@ def unpack_meta(packed: list | dict) -> dict[str, dict]:
 
 
 def field_stamps(packed: list | dict) -> dict[str, str]:
-    """Each field's stamp, as a pull reports them."""
-    return {name: entry["hlc"] for name, entry in unpack_meta(packed).items()}
+    """Each field's stamp, as a pull reports them (read straight from the packed form: a pull
+    does this for every record it sends)."""
+    if isinstance(packed, dict):  # stored before stamps were packed
+        return {name: entry["hlc"] for name, entry in packed.items()}
+    return {name: hlc for hlc, _rev, names in packed for name in names}
 
 
 def naive_utc(value: str | None) -> datetime | None:
