@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates_schema,
+)
 
 from schema.fast import Loader, Unsure, compile_loader
 from schema.vocabularies import Vocabularies

@@ -1,6 +1,6 @@
 """A realistic demo force: four teams, their officers and months of engagement records.
 
-The records go through the same write path as a phone's push (server.sync_service.push), so the
+The records go through the same write path as a phone's push (server.sync.push.push), so the
 change log, revisions and conflicts look exactly as they would in service.
 """
 
@@ -11,10 +11,10 @@ import secrets
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from server.auth import token_digest
-from server.extensions import db
-from server.models import Device, utcnow
-from server.people import add_team, add_user
+from server.accounts.auth import token_digest
+from server.accounts.people import add_team, add_user
+from server.db import db
+from server.db.models import Device, utcnow
 
 PASSWORD = "beatbook-demo"
 TEAMS = [
@@ -108,7 +108,7 @@ def _record(rng: random.Random, kind: str, when: datetime, catalogue, groups) ->
 def seed_demo(months: int = 6, seed: int = 7, now: datetime | None = None) -> int:
     """Create the demo force and push its records; returns how many records were made."""
     from server.catalogues import catalogues, vocabularies
-    from server.sync_service import push
+    from server.sync.push import push
 
     rng = random.Random(seed)
     now = now or datetime.now(timezone.utc)
@@ -160,8 +160,9 @@ def _supervise(rng: random.Random, now: datetime) -> None:
     """Sergeants have reviewed some of the older records, returned a few, and one conflict waits."""
     from sqlalchemy import select
 
-    from server.models import Record, User
-    from server.sync_service import push, review_record
+    from server.db.models import Record, User
+    from server.records.review import review_record
+    from server.sync.push import push
 
     for sergeant in db.session.scalars(select(User).where(User.role == "supervisor")).all():
         older = db.session.scalars(

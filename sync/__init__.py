@@ -1,5 +1,6 @@
 """Beatbook's sync engine: clocks, per-field merge and batch semantics. Standard library only."""
 
+from .batch import BatchOutcome, ChangeResult, apply_batch
 from .errors import (
     ClockDriftError,
     CounterOverflowError,
@@ -19,7 +20,6 @@ from .store import (
     RecordWrite,
     Store,
 )
-from .batch import BatchOutcome, ChangeResult, apply_batch
 
 __all__ = [
     "HLC", "MAX_COUNTER", "MAX_MILLIS", "SERVER_NODE", "correct",

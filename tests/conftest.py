@@ -12,13 +12,12 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from helpers import PASSWORD, DeviceClient
 
 from server import create_app
-from server.database import init_db
-from server.extensions import db
-from server.people import add_team, add_user
-
-from helpers import PASSWORD, DeviceClient
+from server.accounts.people import add_team, add_user
+from server.db import db
+from server.db.create import init_db
 
 
 @pytest.fixture(scope="session")
@@ -45,9 +44,9 @@ def cheap_password_hashing(monkeypatch):
     dozens of users. Hashes carry their own parameters, so verification is unchanged."""
     from argon2 import PasswordHasher
 
-    import server.auth
+    import server.accounts.auth
 
-    monkeypatch.setattr(server.auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
+    monkeypatch.setattr(server.accounts.auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
                                                                parallelism=1))
 
 
@@ -100,7 +99,7 @@ def make_user(app, make_team):
     """make_user(role, team_code) -> username; the team is made if it does not exist."""
 
     def make(role="officer", team="NPT-ONE", username=None):
-        from server.models import Team
+        from server.db.models import Team
 
         with app.app_context():
             if team and db.session.scalar(sa.select(Team).where(Team.code == team)) is None:

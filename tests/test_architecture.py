@@ -71,11 +71,11 @@ def test_the_import_checker_sees_every_form(tmp_path, monkeypatch):
         "import flask, os.path\n"
         "from . import sibling\n"
         "from ..other import thing\n"
-        "from server.models import Record\n"
+        "from server.db.models import Record\n"
         "def f():\n"
         "    import sqlalchemy\n"
         "    importlib.import_module('x')\n")
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     names = [name for _, name in _imports(module, "pkg")]
-    assert names == ["flask", "os.path", "pkg.sub", "pkg.other", "server.models", "sqlalchemy",
+    assert names == ["flask", "os.path", "pkg.sub", "pkg.other", "server.db.models", "sqlalchemy",
                      "<dynamic import>"]

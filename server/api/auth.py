@@ -6,11 +6,17 @@ from flask import Blueprint, g
 from sqlalchemy import func, select
 
 from schema.wire import DeviceSignInSchema
+from server.accounts.auth import (
+    check_password,
+    check_rate_limit,
+    device_required,
+    issue_device,
+    record_failure,
+)
 from server.api.body import json_body, load
-from server.auth import check_password, check_rate_limit, device_required, issue_device, record_failure
+from server.db import db
+from server.db.models import User, utcnow
 from server.errors import ApiError, Code
-from server.extensions import db
-from server.models import User, utcnow
 
 bp = Blueprint("api_auth", __name__, url_prefix="/api/v1/auth")
 

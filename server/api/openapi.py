@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint
+from flask import Blueprint, Flask, current_app
 
 from schema.wire import (
     ChangeSchema,
@@ -25,8 +25,11 @@ ERRORS = {
     "415": "unsupported_media_type",
     "429": "rate_limited: wait Retry-After seconds",
 }
-# Paths added by other blueprints (assessment, ...) register themselves here at import time.
-EXTRA_PATHS: dict[str, dict] = {}
+
+
+def add_paths(app: Flask, paths: dict[str, dict]) -> None:
+    """Document the paths of a blueprint registered beside the core API (assessment, ...)."""
+    app.extensions.setdefault("beatbook.openapi_paths", {}).update(paths)
 
 
 def _errors(*statuses: str) -> dict:
@@ -123,7 +126,7 @@ def build_spec() -> dict:
             },
         }},
     )
-    for path, operations in EXTRA_PATHS.items():
+    for path, operations in current_app.extensions.get("beatbook.openapi_paths", {}).items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, request
 
 from schema.wire import PullQuerySchema, PushRequestSchema
+from server.accounts.auth import device_required
 from server.api.body import json_body, load
-from server.auth import device_required
 from server.errors import ApiError, Code
-from server.sync_service import note_contact, pull, push
+from server.sync.errors import BadCursorError, ClockUnusableError
+from server.sync.pull import note_contact, pull
+from server.sync.push import push
 
 bp = Blueprint("api_sync", __name__, url_prefix="/api/v1/sync")
 WRITERS = ("officer", "supervisor", "admin")
@@ -33,7 +35,10 @@ def push_changes():
             Code.DEVICE_MISMATCH,
             "device_id is not the device this token was issued to. Sign in again on this device.",
         )
-    return push(g.user, g.device, body, address=(request.remote_addr or "")[:64])
+    try:
+        return push(g.user, g.device, body, address=(request.remote_addr or "")[:64])
+    except ClockUnusableError as exc:
+        raise ApiError(Code.CLOCK_DRIFT, str(exc), extra={"server_time": exc.server_time}) from exc
 
 
 @bp.get("/pull")
@@ -41,6 +46,9 @@ def push_changes():
 def pull_changes():
     """Return the current state of records changed since the cursor."""
     query = load(PullQuerySchema(), request.args.to_dict())
-    body = pull(g.user, query["since"], query["limit"])
+    try:
+        body = pull(g.user, query["since"], query["limit"])
+    except BadCursorError as exc:
+        raise ApiError(Code.BAD_CURSOR, str(exc)) from exc
     note_contact(g.device)
     return body

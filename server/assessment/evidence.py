@@ -13,13 +13,19 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from server.assessment.measures import (
-    DAY, contact_key, known_contacts, renewal_window, seconds, series,
+    DAY,
+    contact_key,
+    known_contacts,
+    renewal_window,
+    seconds,
+    series,
 )
 from server.assessment.ratings import number
 from server.assessment.sql import Scope, has_bits, where_selected
 from server.catalogues import vocabularies
-from server.extensions import db
-from server.models import AssessmentFact as Fact, Record, User
+from server.db import db
+from server.db.models import AssessmentFact as Fact
+from server.db.models import Record, User
 
 
 @dataclass

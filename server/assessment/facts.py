@@ -17,11 +17,16 @@ import sqlalchemy as sa
 from server.assessment import rollup
 from server.assessment.sql import seconds_between
 from server.catalogues import catalogues
-from server.extensions import db
-from server.store import lock_writers
-from server.models import (
-    AssessmentCode, AssessmentFact, AssessmentState, Record, RecordGroup, RecordStandard,
+from server.db import db
+from server.db.models import (
+    AssessmentCode,
+    AssessmentFact,
+    AssessmentState,
+    Record,
+    RecordGroup,
+    RecordStandard,
 )
+from server.sync.store import lock_writers
 
 BATCH = 5000
 BULK_FROM = 20_000  # a first build of more records than this is one INSERT ... SELECT

@@ -19,8 +19,8 @@ from server.assessment.measures import Figure, compute
 from server.assessment.periods import KINDS, Period, PeriodError, containing_moment, parse
 from server.assessment.sql import Scope, tune_for_scans
 from server.catalogues import catalogues, vocabularies
-from server.extensions import db
-from server.models import Team, User
+from server.db import db
+from server.db.models import Team, User
 
 
 class AssessmentError(ValueError):

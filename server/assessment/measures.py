@@ -14,22 +14,22 @@ and detail say how it was made.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import json
-
 import sqlalchemy as sa
 from sqlalchemy.sql.expression import ColumnElement
 
-from server.assessment.rollup import MonthContact, MonthGroup, MonthOfficer, MonthSeries as Series
-from server.assessment.rollup import MonthTotal as Month
 from server.assessment.periods import _add_months
-from server.assessment.rollup import month_bounds, month_of
+from server.assessment.rollup import MonthContact, MonthGroup, MonthOfficer, month_bounds, month_of
+from server.assessment.rollup import MonthSeries as Series
+from server.assessment.rollup import MonthTotal as Month
 from server.assessment.sql import Scope, has_bits, seconds_between, selects, where_selected
-from server.extensions import db
-from server.models import AssessmentFact as Fact, Team
+from server.db import db
+from server.db.models import AssessmentFact as Fact
+from server.db.models import Team
 
 DAY = 86_400
 SCANNED = ("count", "share_publicised", "mean_people")

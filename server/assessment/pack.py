@@ -9,10 +9,14 @@ from datetime import datetime
 from server.assessment import ratings
 from server.assessment.evidence import Evidence, evidence
 from server.assessment.grid import (
-    Assessment, StandardResult, TeamAssessment, scope_for, trend,
+    Assessment,
+    StandardResult,
+    TeamAssessment,
+    scope_for,
+    trend,
 )
 from server.assessment.periods import Period
-from server.models import Team
+from server.db.models import Team
 
 SAMPLE = 5
 TREND = 12

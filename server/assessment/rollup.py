@@ -33,9 +33,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.assessment.periods import _add_months, local_midnight_utc, to_local
 from server.assessment.sql import seconds_between
-from server.extensions import db
-from server.store import lock_writers
-from server.models import AssessmentCode, AssessmentFact as Fact
+from server.db import db
+from server.db.models import AssessmentCode
+from server.db.models import AssessmentFact as Fact
+from server.sync.store import lock_writers
 
 DAY = 86_400
 NO_NOTICE, LATE_NOTICE = -2, -1  # notice_day for "never publicised" and "publicised after"

@@ -8,13 +8,13 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from server.assessment import ratings
-from server.assessment.access import panel_summary
 from server.assessment.evidence import Evidence
 from server.assessment.grid import Assessment, MeasureResult, StandardResult, TeamAssessment
 from server.assessment.periods import Period, to_local
 from server.assessment.whatworks import Row, WhatWorks
 from server.catalogues import vocabularies
-from server.models import Team
+from server.db.models import Team
+from server.web.assessment_access import panel_summary
 
 
 def iso(moment: datetime | None) -> str | None:

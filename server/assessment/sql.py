@@ -16,8 +16,8 @@ from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from schema.catalogue import Catalogue
 from server.assessment.periods import Period
-from server.extensions import db
-from server.models import AssessmentFact as Fact
+from server.db import db
+from server.db.models import AssessmentFact as Fact
 
 
 class seconds_between(FunctionElement):

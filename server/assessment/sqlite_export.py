@@ -20,8 +20,8 @@ from server.assessment.grid import AssessmentError, assess, utc_now
 from server.assessment.periods import Period, containing
 from server.assessment.serialize import iso
 from server.catalogues import catalogues
-from server.extensions import db
-from server.models import Change, Record, RecordGroup, RecordStandard, Team, User
+from server.db import db
+from server.db.models import Change, Record, RecordGroup, RecordStandard, Team, User
 
 BATCH = 5000
 Progress = Callable[[int], None]

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from server.assessment.sql import Scope
 from server.catalogues import vocabularies
-from server.extensions import db
-from server.models import AssessmentFact as Fact
+from server.db import db
+from server.db.models import AssessmentFact as Fact
 
 
 @dataclass

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from flask import render_template, request
+from flask import Blueprint, render_template, request
 
-from server.console import bp
-from server.console.timefmt import day_end_utc, day_start_utc
-from server.console.session import login_required
-from server.extensions import db
-from server.models import AccessLog, User
+from server.db import db
+from server.db.models import AccessLog, User
+from server.web.session import login_required
+from server.web.timefmt import day_end_utc, day_start_utc
+
+bp = Blueprint("console_access_log", __name__, url_prefix="/console")
 
 PAGE_SIZE = 100
 

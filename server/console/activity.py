@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request
 
-from server.console import bp
 from server.console.options import visible_teams
-from server.console.session import login_required, visible_team_ids
-from server.extensions import db
-from server.models import Device, Record, Team, User, utcnow
+from server.db import db
+from server.db.models import Device, Record, Team, User, utcnow
+from server.web.session import login_required, visible_team_ids
+
+bp = Blueprint("console_activity", __name__, url_prefix="/console")
 
 MAX_DAYS = 365
 PENDING_QUIET_HOURS = 24

@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import json
-
-import sqlalchemy as sa
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from flask import (
-    current_app, flash, g, make_response, redirect, render_template, request, url_for,
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
 )
 from werkzeug.exceptions import HTTPException
 
-from server.console import bp
-from server.console.audit import log_access
-from server.console.pages import PageNotFound
-from server.console.record_view import device_names, label
-from server.console.session import current_user, login_required, safe_next, visible_team_ids
-from server.extensions import db
-from server.models import Conflict, Record
-from server.sync_service import ActionError, resolve_conflict
+from server.console.record import device_names, label
+from server.db import db
+from server.db.models import Conflict, Record
+from server.records.conflicts import resolve_conflict
+from server.records.review import ActionError
+from server.web.audit import log_access
+from server.web.error_pages import PageNotFound
+from server.web.session import current_user, login_required, safe_next, visible_team_ids
+
+bp = Blueprint("console_conflicts", __name__, url_prefix="/console")
 
 QUEUE_SIZE = 100
 
@@ -108,7 +117,7 @@ def resolve_conflict_action(conflict_id: int):
     )
     if conflict is None:
         raise PageNotFound()
-    back = safe_next(request.form.get("next") or url_for("console.conflicts_page"))
+    back = safe_next(request.form.get("next") or url_for("console_conflicts.conflicts_page"))
     choice = request.form.get("choice", "")
     try:
         if choice == "winner":

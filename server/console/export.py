@@ -7,14 +7,15 @@ import io
 from datetime import datetime, timezone
 from typing import Iterator
 
-from flask import Response, request, stream_with_context
+from flask import Blueprint, Response, request, stream_with_context
 
-from server.console import bp
-from server.console.audit import log_access
 from server.console.paging import iter_records
 from server.console.record_query import RecordFilter
-from server.console.session import login_required, visible_team_ids
-from server.extensions import db
+from server.db import db
+from server.web.audit import log_access
+from server.web.session import login_required, visible_team_ids
+
+bp = Blueprint("console_export", __name__, url_prefix="/console")
 
 COLUMNS = [
     "id", "occurred_at_utc", "team", "officer", "officer_username", "kind", "standards", "groups",

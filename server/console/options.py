@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from server.catalogues import catalogues, vocabularies
-from server.extensions import db
-from server.models import REVIEW_STATES, Team, User
+from server.db import db
+from server.db.models import REVIEW_STATES, Team, User
 
 
 def visible_teams(team_ids: set[int] | None) -> list[Team]:

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from server.console.query_plan import Conditions
-from server.extensions import db
-from server.models import Record, Team, User
+from server.db import db
+from server.db.models import Record, Team, User
 
 PAGE_SIZE = 50
 WALK_CAP = 5000  # walk-first: the newest records tested before listing the matches instead

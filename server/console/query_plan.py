@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from server.extensions import db
-from server.models import Record, RecordGroup, RecordStandard
-from server.search import terms, text_candidates, text_probe
+from server.db import db
+from server.db.models import Record, RecordGroup, RecordStandard
+from server.db.search import terms, text_candidates, text_probe
 
 DRIVE_LIMIT = 3000  # at most this many matches: drive from them; more: walk the time index
 

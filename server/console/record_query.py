@@ -10,10 +10,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from werkzeug.datastructures import MultiDict
 
 from server.catalogues import catalogues, vocabularies
-from server.console.timefmt import day_end_utc, day_start_utc
 from server.console.query_plan import Conditions, SetFilter, link_filter, text_filter
-from server.extensions import db
-from server.models import REVIEW_STATES, Record, RecordGroup, RecordStandard, Team
+from server.db import db
+from server.db.models import REVIEW_STATES, Record, RecordGroup, RecordStandard, Team
+from server.web.timefmt import day_end_utc, day_start_utc
 
 SHOW = ("live", "deleted", "all")
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import Blueprint, render_template, request
 
-from server.console import bp
 from server.console import options
 from server.console.paging import CursorError, decode_cursor, fetch_page
 from server.console.record_query import SHOW, RecordFilter
-from server.console.session import login_required, visible_team_ids
+from server.web.session import login_required, visible_team_ids
+
+bp = Blueprint("console_records", __name__, url_prefix="/console")
 
 
 @bp.get("/records")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 
-from server.console import bp
-from server.console.audit import log_access
-from server.console.record_view import visible_record
-from server.console.session import current_user, login_required
-from server.extensions import db
-from server.sync_service import ActionError, review_record
+from server.console.record import visible_record
+from server.db import db
+from server.records.review import ActionError, review_record
+from server.web.audit import log_access
+from server.web.session import current_user, login_required
+
+bp = Blueprint("console_review", __name__, url_prefix="/console")
 
 MAX_COMMENT = 2000
 
@@ -23,7 +24,7 @@ def review_record_action(record_id: str):
     comment = request.form.get("comment", "").strip()[:MAX_COMMENT]
     if record.deleted:
         flash("A deleted record cannot be reviewed.", "error")
-        return redirect(url_for("console.record_page", record_id=record.id))
+        return redirect(url_for("console_record.record_page", record_id=record.id))
     # Logged in the action's own transaction: both are written or neither.
     log_access("review", "record", record.id, {"state": state, "comment": comment})
     try:
@@ -34,4 +35,4 @@ def review_record_action(record_id: str):
     else:
         done = "approved" if state == "approved" else "returned to the officer"
         flash(f"Record {done}.", "ok")
-    return redirect(url_for("console.record_page", record_id=record.id))
+    return redirect(url_for("console_record.record_page", record_id=record.id))

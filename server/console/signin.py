@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from server.auth import check_password, check_rate_limit, record_failure
-from server.console import bp
-from server.console.audit import log_access
-from server.console.session import CONSOLE_ROLES, current_user, safe_next, sign_in, sign_out
+from server.accounts.auth import check_password, check_rate_limit, record_failure
+from server.db import db
+from server.db.models import User
 from server.errors import ApiError
-from server.extensions import db
-from server.models import User
+from server.web.audit import log_access
+from server.web.session import CONSOLE_ROLES, current_user, safe_next, sign_in, sign_out
+
+bp = Blueprint("console_signin", __name__, url_prefix="/console")
 
 
 def home_for(user: User) -> str:
@@ -22,7 +23,7 @@ def home_for(user: User) -> str:
 def index():
     """Send a signed-in user to their first page, anyone else to sign in."""
     user = current_user()
-    return redirect(home_for(user) if user else url_for("console.sign_in_page"))
+    return redirect(home_for(user) if user else url_for("console_signin.sign_in_page"))
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
@@ -66,4 +67,4 @@ def sign_out_page():
         log_access("sign_out", "user", user.id, user=user)
         db.session.commit()
     sign_out()
-    return redirect(url_for("console.sign_in_page"))
+    return redirect(url_for("console_signin.sign_in_page"))

@@ -39,9 +39,10 @@ for path in (ROOT, ROOT / "tests"):
         sys.path.insert(0, str(path))
 
 from bench.seed import seed  # noqa: E402
+
 from server import create_app  # noqa: E402
-from server.extensions import db  # noqa: E402
-from server.models import Record, RecordGroup, RecordStandard, SyncCounter, User  # noqa: E402
+from server.db import db  # noqa: E402
+from server.db.models import Record, RecordGroup, RecordStandard, SyncCounter, User  # noqa: E402
 
 # A fixed end keeps the seeded file reusable and the periods the same from run to run.
 END = datetime(2026, 10, 20, 12, 0)
@@ -82,11 +83,14 @@ def floors(period) -> dict:
 
 
 def measure(url: str, runs: int, label: str) -> list[tuple]:
-    from server.assessment.grid import (
-        assess, assess_with_previous, resolve_period, trend, visible_teams,
-    )
-
     from server.assessment import facts
+    from server.assessment.grid import (
+        assess,
+        assess_with_previous,
+        resolve_period,
+        trend,
+        visible_teams,
+    )
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True})
     rows = []
@@ -239,12 +243,12 @@ def main(argv: list[str] | None = None) -> None:
         rows += measure(sqlite_file(args.sqlite, args.records, args.teams), args.runs, "SQLite")
         report(rows)
     if args.postgres and args.postgres_db:
-        from server import database_url
+        from server.db.engine import database_url
 
         url = sa.make_url(database_url(args.postgres)).set(database=args.postgres_db)
         rows += measure(url.render_as_string(hide_password=False), args.runs, "PostgreSQL")
     elif args.postgres:
-        from server import database_url
+        from server.db.engine import database_url
 
         admin = sa.create_engine(database_url(args.postgres), isolation_level="AUTOCOMMIT")
         name = f"beatbook_bench_{uuid.uuid4().hex[:8]}"

@@ -31,11 +31,12 @@ for path in (ROOT, ROOT / "tests"):
         sys.path.insert(0, str(path))
 
 from bench.seed import PASSWORD, analyse, seed  # noqa: E402
+
 from server import create_app  # noqa: E402
-from server.database import init_db  # noqa: E402
-from server.extensions import db  # noqa: E402
-from server.models import Record, Team, User  # noqa: E402
-from server.search import rebuild_search  # noqa: E402
+from server.db import db  # noqa: E402
+from server.db.create import init_db  # noqa: E402
+from server.db.models import Record, Team, User  # noqa: E402
+from server.db.search import rebuild_search  # noqa: E402
 
 BUDGET_MS = 500
 

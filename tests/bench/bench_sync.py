@@ -44,7 +44,12 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
 from schema import load_catalogues, load_vocabularies  # noqa: E402
 from server.demo import WEIGHTS, _record  # noqa: E402
 from tests.bench.sync_server import (  # noqa: E402
-    PG_BASE, Server, postgres_available, process_cpu, running_server, temporary_postgres,
+    PG_BASE,
+    Server,
+    postgres_available,
+    process_cpu,
+    running_server,
+    temporary_postgres,
 )
 
 BATCH = 500

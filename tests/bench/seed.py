@@ -37,9 +37,16 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
 from schema import load_catalogues, load_vocabularies  # noqa: E402
-from server.extensions import db  # noqa: E402
-from server.models import (  # noqa: E402
-    Change, Device, Record, RecordGroup, RecordStandard, SyncCounter, Team, User,
+from server.db import db  # noqa: E402
+from server.db.models import (  # noqa: E402
+    Change,
+    Device,
+    Record,
+    RecordGroup,
+    RecordStandard,
+    SyncCounter,
+    Team,
+    User,
 )
 
 PASSWORD = "beatbook-bench"
@@ -97,7 +104,7 @@ class _Team:
 def _engine(engine_or_url) -> sa.Engine:
     if isinstance(engine_or_url, sa.Engine):
         return engine_or_url
-    from server import database_url
+    from server.db.engine import database_url
 
     return sa.create_engine(database_url(str(engine_or_url)))
 
@@ -113,7 +120,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 def _people(engine: sa.Engine, rng: random.Random, teams: int, kinds: list[str]) -> list[_Team]:
     """Teams, their officers, a supervisor each, devices, an admin and a panel member."""
-    from server.auth import hash_password
+    from server.accounts.auth import hash_password
 
     password_hash = hash_password(PASSWORD)  # one Argon2 hash for everyone: it is slow on purpose
     made = []

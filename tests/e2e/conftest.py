@@ -40,9 +40,9 @@ def _free_port() -> int:
 def seeded_db(tmp_path_factory) -> Path:
     """One database with two teams and three officers, made with the app's own functions."""
     from server import create_app
-    from server.database import init_db
-    from server.extensions import db
-    from server.people import add_team, add_user
+    from server.accounts.people import add_team, add_user
+    from server.db import db
+    from server.db.create import init_db
 
     path = tmp_path_factory.mktemp("seed") / "beatbook.sqlite"
     app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "e2e", "TESTING": True})
@@ -210,7 +210,7 @@ class ApiClient:
 def server_app(server):
     """Run a function in an app context on the live server's database (supervisor actions)."""
     from server import create_app
-    from server.extensions import db
+    from server.db import db
 
     app = create_app({"DATABASE_URL": f"sqlite:///{server.db_path}", "SECRET_KEY": "e2e",
                       "TESTING": True})

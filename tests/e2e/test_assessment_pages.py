@@ -11,7 +11,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from conftest import CHROMIUM, REPO, SHOTS, LiveServer, run_axe
 
 pytestmark = pytest.mark.e2e
@@ -32,10 +31,10 @@ def demo_db(tmp_path_factory) -> Path:
     """The demo force (four teams, 13 months of records through the push path) and two meetings
     announced for the public page."""
     from server import create_app
-    from server.database import init_db
+    from server.db import db
+    from server.db.create import init_db
+    from server.db.models import PlannedMeeting, Team
     from server.demo import seed_demo
-    from server.extensions import db
-    from server.models import PlannedMeeting, Team
 
     path = tmp_path_factory.mktemp("assessment") / "beatbook.sqlite"
     app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "e2e", "TESTING": True})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
-
 from test_console_review_journey import DESKTOP, console_sign_in  # noqa: F401  (DESKTOP for the fixture)
 
 pytestmark = pytest.mark.e2e

@@ -5,9 +5,8 @@ screenshots (docs/screenshots/console-*.png with BEATBOOK_SCREENSHOTS=1)."""
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
-
 from conftest import REPO, SHOTS, LiveServer, run_axe
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 DEMO_PASSWORD = "beatbook-demo"
@@ -18,9 +17,9 @@ SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 360, "hei
 def demo_server(tmp_path_factory):
     """The demo force (3 months of records, through the real push path) behind gunicorn."""
     from server import create_app
-    from server.database import init_db
+    from server.db import db
+    from server.db.create import init_db
     from server.demo import seed_demo
-    from server.extensions import db
 
     folder = tmp_path_factory.mktemp("console-demo")
     path = folder / "beatbook.sqlite"
@@ -44,7 +43,7 @@ def _quiet_phones(db) -> None:
 
     import sqlalchemy as sa
 
-    from server.models import Device, User, utcnow
+    from server.db.models import Device, User, utcnow
 
     spare = db.session.scalar(sa.select(Device).where(Device.name.like("%spare phone")))
     spare.last_sync_at, spare.pending = utcnow() - timedelta(days=2), 3

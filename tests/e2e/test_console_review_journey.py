@@ -9,9 +9,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect
-
 from conftest import PASSWORD, SUPERVISOR
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 DESKTOP = {"width": 1280, "height": 800}

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import run_axe
+from conftest import screenshot as shot
 from playwright.sync_api import expect
 from sqlalchemy import select
-
-from conftest import run_axe, screenshot as shot
 
 pytestmark = pytest.mark.e2e
 
@@ -26,8 +26,8 @@ PAINT_AND_SHIFT = """() => new Promise((resolve) => {
 
 
 def return_to_officer(server_app, record_id: str, comment: str) -> None:
-    from server.models import User
-    from server.sync_service import review_record
+    from server.db.models import User
+    from server.records.review import review_record
 
     server_app(lambda db: review_record(
         db.session.scalar(select(User).where(User.username == "sgt.alpha")), record_id, "returned",

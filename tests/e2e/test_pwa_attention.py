@@ -8,10 +8,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import run_axe, screenshot
 from playwright.sync_api import expect
 from sqlalchemy import select
-
-from conftest import run_axe, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -19,8 +18,8 @@ GREEN = "rgb(11, 107, 53)"  # --ok, the synced edge
 
 
 def return_records(server_app, ids_and_comments: dict[str, str]) -> None:
-    from server.models import User
-    from server.sync_service import review_record
+    from server.db.models import User
+    from server.records.review import review_record
 
     def send_back(db):
         sergeant = db.session.scalar(select(User).where(User.username == "sgt.alpha"))

@@ -112,8 +112,8 @@ def test_location_draft_kind_fields_filter_and_delete(phone, ui, api):
 def _reviewed_by_the_sergeant(phone, ui, api, server_app, summary: str, state: str,
                               comment: str = ""):
     """A phone records `summary` and syncs; sgt.alpha reviews it; the phone syncs again."""
-    from server.models import User
-    from server.sync_service import review_record
+    from server.db.models import User
+    from server.records.review import review_record
 
     page = ui.open(phone())
     ui.sign_in(page)

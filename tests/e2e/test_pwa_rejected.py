@@ -8,9 +8,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import expect
-
 from conftest import run_axe, screenshot
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 

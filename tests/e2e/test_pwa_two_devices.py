@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect
-
 from conftest import run_axe, screenshot
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 

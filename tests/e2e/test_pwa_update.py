@@ -8,9 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
-
 from conftest import wait_until
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]

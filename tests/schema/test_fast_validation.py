@@ -19,10 +19,10 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from schema import load_catalogues, load_vocabularies
 from schema.fast import Unsure, compile_loader
-from schema.records import EngagementSchema, TEXT_MAX
+from schema.records import TEXT_MAX, EngagementSchema
 from schema.wire import ChangeSchema
 from server.demo import WEIGHTS, _record
-from server.sync_service import _envelope_errors
+from server.sync.push import _envelope_errors
 
 VOCABULARIES = load_vocabularies()
 CATALOGUES = load_catalogues()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 
-import sqlalchemy as sa
 import pytest
-
+import sqlalchemy as sa
 from helpers import PASSWORD, create_change
-from server.extensions import db
-from server.models import Change, Device, Record, utcnow
+
+from server.db import db
+from server.db.models import Change, Device, Record, utcnow
 
 
 def _error(response, status, code):

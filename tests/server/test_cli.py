@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import click
-from click.testing import CliRunner
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 
 from server.cli import main
-from server.extensions import db
-from server.models import Record, Team, User
+from server.db import db
+from server.db.models import Record, Team, User
 
 
 def _commands(group, prefix=()):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from server import create_app, database_url
+from server import create_app
 from server.config import ConfigError, from_environment
+from server.db.engine import database_url
 
 
 def test_production_without_a_secret_is_a_clear_error(tmp_path):

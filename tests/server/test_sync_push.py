@@ -8,10 +8,10 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
-
 from helpers import create_change, record_data
-from server.extensions import db
-from server.models import Change, Conflict, Device, Record, RecordGroup, RecordStandard
+
+from server.db import db
+from server.db.models import Change, Conflict, Device, Record, RecordGroup, RecordStandard
 
 
 def _record(app, record_id):

@@ -3,6 +3,7 @@ import time
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sync_testkit import A, B, C, T, delete, stamp, up
 
 from sync import (
     HLC,
@@ -13,7 +14,6 @@ from sync import (
     apply_batch,
     correct,
 )
-from sync_testkit import A, B, C, T, delete, stamp, up
 
 
 class SpyStore(MemoryStore):

@@ -1,9 +1,9 @@
 import copy
 
 import pytest
+from sync_testkit import REC, A, B, C, T, apply, created, delete, stamp, up
 
 from sync import Change, Conflict, RecordState, json_equal, merge
-from sync_testkit import REC, A, B, C, T, apply, created, delete, stamp, up
 
 
 def test_create_writes_every_field_at_new_rev():

@@ -7,9 +7,9 @@ import json
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sync_testkit import T, apply, created, delete, stamp, up
 
 from sync import HLC, Change, json_equal, merge
-from sync_testkit import T, apply, created, delete, stamp, up
 
 FIELDS = ["a", "b", "c"]
 values = st.one_of(st.none(), st.booleans(), st.integers(0, 3), st.sampled_from(["x", "y"]),

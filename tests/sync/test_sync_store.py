@@ -1,4 +1,5 @@
 import pytest
+from sync_testkit import T, stamp
 
 from sync import (
     BatchWrites,
@@ -11,7 +12,6 @@ from sync import (
     StaleWriteError,
     Store,
 )
-from sync_testkit import T, stamp
 
 
 def _state(rev, **fields):

@@ -1,4 +1,4 @@
-"""A small force built by hand through the real write path (server.sync_service.push)."""
+"""A small force built by hand through the real write path (server.sync.push.push)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,14 @@ import uuid
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
-
-from server.auth import token_digest
-from server.extensions import db
-from server.models import Device, Record, Team, User
-from server.people import add_team, add_user
-from server.sync_service import push, review_record
-
 from helpers import PASSWORD
 
+from server.accounts.auth import token_digest
+from server.accounts.people import add_team, add_user
+from server.db import db
+from server.db.models import Device, Record, Team, User
+from server.records.review import review_record
+from server.sync.push import push
 
 
 def utc(text: str) -> datetime:
@@ -25,7 +24,7 @@ def utc(text: str) -> datetime:
 
 
 class Force:
-    """Teams, officers and records, written with server.sync_service.push like a phone would."""
+    """Teams, officers and records, written with server.sync.push.push like a phone would."""
 
     def __init__(self):
         self.devices: dict[str, tuple[User, Device]] = {}

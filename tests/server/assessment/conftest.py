@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
 from assessment_force import PASSWORD, Force
 
 
 @pytest.fixture(scope="session")
 def password_hash() -> str:
-    from server.auth import hash_password
+    from server.accounts.auth import hash_password
 
     return hash_password(PASSWORD)
 
@@ -17,7 +16,7 @@ def password_hash() -> str:
 @pytest.fixture(autouse=True)
 def _one_password_hash(monkeypatch, password_hash):
     # Argon2 is slow on purpose; every test user shares one real hash of PASSWORD instead.
-    monkeypatch.setattr("server.people.hash_password", lambda _password: password_hash)
+    monkeypatch.setattr("server.accounts.people.hash_password", lambda _password: password_hash)
 
 
 @pytest.fixture

@@ -7,12 +7,11 @@ import io
 
 import pytest
 import sqlalchemy as sa
-
-from server.extensions import db
-from server.models import AccessLog
-from server.assessment.access import WITHHELD
-
 from assessment_force import PASSWORD
+
+from server.db import db
+from server.db.models import AccessLog
+from server.web.assessment_access import WITHHELD
 
 JULY = "2025-07"
 
@@ -256,7 +255,7 @@ def test_openapi_documents_the_assessment_api(client):
 
 
 def test_panel_reads_only_approved_summaries(app, client, world):
-    from server.models import Record
+    from server.db.models import Record
 
     console(client, "panel.member")
     path = f"/api/v1/assessment/teams/NPT-A/standards/F2F?period={JULY}"

@@ -9,8 +9,8 @@ import json
 import pytest
 import sqlite_utils
 
-from server.extensions import db
-from server.models import AccessLog
+from server.db import db
+from server.db.models import AccessLog
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from server.assessment.charts import Point, line_chart
+from server.console.charts import Point, line_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 

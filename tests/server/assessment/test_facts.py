@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from server.assessment import facts
-from server.extensions import db
-from server.models import AssessmentFact, AssessmentState, Record
+from server.db import db
+from server.db.models import AssessmentFact, AssessmentState, Record
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/, for bench.seed
 from bench.seed import seed  # noqa: E402

@@ -19,7 +19,8 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/, for bench.seed
 from bench.seed import seed  # noqa: E402
 
-from server import create_app, database_url  # noqa: E402
+from server import create_app  # noqa: E402
+from server.db.engine import database_url  # noqa: E402
 
 BASE = os.environ.get("BEATBOOK_TEST_DATABASE_URL")
 END = datetime(2025, 12, 20, 12, 0)
@@ -30,13 +31,18 @@ PERIODS = ["2025-W27", "2025-07", "2025-Q3", "2025", "2025-Q4"]
 def everything(url: str) -> dict:
     from server.assessment import serialize
     from server.assessment.evidence import evidence
-    from server.assessment.grid import assess_with_previous, resolve_period, scope_for, visible_teams
+    from server.assessment.grid import (
+        assess_with_previous,
+        resolve_period,
+        scope_for,
+        visible_teams,
+    )
     from server.assessment.whatworks import what_works
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "x", "TESTING": True})
     found = {}
     with app.app_context():
-        from server.extensions import db
+        from server.db import db
 
         teams = visible_teams(None)
         for label in PERIODS:

@@ -9,13 +9,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from assessment_force import Force
 
 from server import create_app
 from server.assessment.grid import AssessmentError, assess, resolve_period, visible_teams
-from server.database import init_db
-from server.extensions import db
-
-from assessment_force import Force
+from server.db import db
+from server.db.create import init_db
 
 FOLDER = Path(__file__).with_name("catalogues")
 NOW = datetime(2026, 1, 15, 12, 0)

@@ -6,7 +6,6 @@ import re
 from datetime import datetime
 
 import pytest
-
 from assessment_force import PASSWORD
 
 NOW = datetime(2026, 11, 25, 12, 0)  # a Wednesday: 2026-W48, 2026-11, 2026-Q4, 2026
@@ -16,7 +15,7 @@ SHORTCUT = re.compile(r'<a href="\?period=([^"]+)"( aria-current="true")?>This (
 
 @pytest.fixture
 def signed_in(client, force, monkeypatch):
-    for where in ("server.assessment.grid.utc_now", "server.assessment.pages.utc_now"):
+    for where in ("server.assessment.grid.utc_now", "server.console.assessment.utc_now"):
         monkeypatch.setattr(where, lambda: NOW)
     force.add(force.officer("NPT-A", "pc.alpha"), "2026-08-03 10:00", "community_alert")
     force.user("admin", None, "insp.admin")

@@ -6,7 +6,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from server.assessment.periods import PeriodError, containing, containing_moment, parse
 

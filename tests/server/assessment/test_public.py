@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-
 from zoneinfo import ZoneInfo
 
 import pytest
+from assessment_force import PASSWORD
 
 from server.assessment.periods import containing_moment
-from server.extensions import db
-from server.models import PlannedMeeting, Team
-
-from assessment_force import PASSWORD
+from server.db import db
+from server.db.models import PlannedMeeting, Team
 
 
 @pytest.fixture

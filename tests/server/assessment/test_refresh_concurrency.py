@@ -9,8 +9,9 @@ import threading
 import sqlalchemy as sa
 
 from server.assessment import facts, rollup
-from server.extensions import db
-from server.models import AssessmentFact as Fact, Record
+from server.db import db
+from server.db.models import AssessmentFact as Fact
+from server.db.models import Record
 
 
 def totals() -> tuple[int, int]:

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from server.assessment import facts, measures, rollup
 from server.assessment.grid import resolve_period, scope_for, visible_teams
 from server.assessment.measures import compute
-from server.extensions import db
-from server.models import Record
+from server.db import db
+from server.db.models import Record
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/, for bench.seed
 from bench.seed import seed  # noqa: E402

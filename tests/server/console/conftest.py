@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from console_helpers import OTHER, TEAM, Console
 from helpers import DeviceClient
 

@@ -6,10 +6,10 @@ import re
 import uuid
 
 import sqlalchemy as sa
-
 from helpers import PASSWORD, DeviceClient, create_change
-from server.extensions import db
-from server.models import AccessLog, Record, Team, User
+
+from server.db import db
+from server.db.models import AccessLog, Record, Team, User
 
 TEAM, OTHER = "NPT-ONE", "NPT-TWO"
 
@@ -116,7 +116,7 @@ def make_conflict(app, device_a: DeviceClient, device_b: DeviceClient, **create)
 
 
 def open_conflict_ids(app, record_id: str) -> list[int]:
-    from server.models import Conflict
+    from server.db.models import Conflict
 
     with app.app_context():
         return list(db.session.scalars(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-
 from console_helpers import Console, access_log, push_record
-from server.console.audit import AccessLogImmutable
-from server.extensions import db
-from server.models import AccessLog
+
+from server.db import db
+from server.db.models import AccessLog
+from server.web.audit import AccessLogImmutable
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
-
 from console_helpers import OTHER, TEAM, push_record
 from helpers import DeviceClient
-from server.extensions import db
-from server.models import Device, Record, utcnow
+
+from server.db import db
+from server.db.models import Device, Record, utcnow
 
 
 def _ago(days: float) -> str:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import pytest
-
 from console_helpers import (
-    access_log, edit_record, make_conflict, open_conflict_ids, push_record, record_row,
+    access_log,
+    edit_record,
+    make_conflict,
+    open_conflict_ids,
+    push_record,
+    record_row,
 )
 from helpers import DeviceClient
+
 from server.console.conflicts import ValueFormError, parse_value
-from server.models import Conflict
+from server.db.models import Conflict
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import csv
 import io
 
 from console_helpers import access_log, push_record
+
 from server.console.export import COLUMNS, safe_cell
 from server.console.paging import iter_records
 
@@ -61,8 +62,9 @@ def test_export_reads_in_keyset_batches(app, console, officer):
     changes = [create_change(officer) for _ in range(25)]
     officer.push(changes)
     with app.app_context():
-        from server.console.record_query import RecordFilter
         from werkzeug.datastructures import MultiDict
+
+        from server.console.record_query import RecordFilter
 
         where = RecordFilter.from_args(MultiDict(), None).conditions(None).resolved()
         ids = [row.id for row in iter_records(where, batch=7)]

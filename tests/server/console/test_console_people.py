@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-
 from console_helpers import OTHER, TEAM, Console, access_log, push_record, team_id, user_id
 from helpers import DeviceClient
-from server.extensions import db
-from server.models import Device, User, utcnow
+
+from server.db import db
+from server.db.models import Device, User, utcnow
 
 
 def _user(app, username):
@@ -86,7 +86,7 @@ def test_move_officer_between_teams(app, make_user, officer):
 
 
 def test_supervisor_moving_an_officer_away_loses_sight_of_them(app, make_user, officer):
-    from server.models import Team
+    from server.db.models import Team
 
     name = make_user("supervisor", TEAM)
     make_user("supervisor", OTHER)

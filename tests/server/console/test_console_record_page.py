@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
 from console_helpers import (
-    Console, access_log, edit_record, make_conflict, push_record,
+    Console,
+    access_log,
+    edit_record,
+    make_conflict,
+    push_record,
 )
 from helpers import DeviceClient, create_change
 
@@ -49,7 +52,7 @@ def test_history_shows_when_a_change_was_made_on_the_phone_not_only_when_it_arri
         app, console, officer):
     import time
 
-    from server.console.timefmt import format_ms
+    from server.web.timefmt import format_ms
 
     made = int(time.time() * 1000) - 3 * 3600 * 1000  # recorded offline three hours ago
     change = create_change(officer, summary="Logged with no signal")

@@ -7,14 +7,20 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
-
 from console_helpers import (
-    OTHER, TEAM, edit_record, make_conflict, push_record, record_links, user_id,
+    OTHER,
+    TEAM,
+    edit_record,
+    make_conflict,
+    push_record,
+    record_links,
+    user_id,
 )
 from helpers import DeviceClient, create_change
+
 from server.console.paging import PAGE_SIZE, decode_cursor, encode_cursor
-from server.extensions import db
-from server.models import Record
+from server.db import db
+from server.db.models import Record
 
 
 def _when(days_ago: float) -> str:
@@ -82,7 +88,8 @@ def test_supervisor_sees_only_own_teams(app, console, officer, other_officer):
 
 def test_supervisor_of_two_teams_sees_both(app, make_user, officer, other_officer):
     from console_helpers import Console
-    from server.models import Team, User
+
+    from server.db.models import Team, User
 
     name = make_user("supervisor", TEAM)
     with app.app_context():

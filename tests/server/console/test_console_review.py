@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-
 from console_helpers import access_log, edit_record, push_record, record_row
-from server.extensions import db
-from server.models import Change
+
+from server.db import db
+from server.db.models import Change
 
 
 def _pulled(device, record_id: str) -> dict:

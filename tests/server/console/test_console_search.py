@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-
 from console_helpers import edit_record, push_record
+
 from server.console.query_plan import plan
-from server.extensions import db
-from server.models import Record
-from server.search import fts_query, install_search, terms, text_match
+from server.db import db
+from server.db.models import Record
+from server.db.search import fts_query, install_search, terms, text_match
 
 
 def _found(app, query: str) -> set[str]:
@@ -103,9 +103,9 @@ def test_walk_first_pages_equal_the_planned_pages(app, officer, monkeypatch, cap
     planned query gives, whether the walk finds a full page or falls back."""
     from datetime import datetime, timedelta, timezone
 
+    from helpers import create_change
     from werkzeug.datastructures import MultiDict
 
-    from helpers import create_change
     from server.console import paging
     from server.console.record_query import RecordFilter
 

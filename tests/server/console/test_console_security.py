@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from console_helpers import Console, push_record, user_id
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "server" / "templates"

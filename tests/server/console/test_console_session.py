@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from console_helpers import Console
 from helpers import PASSWORD
+
 from server import create_app
-from server.extensions import db
-from server.models import User
+from server.db import db
+from server.db.models import User
 
 
 def test_sign_in_form_has_labelled_fields_and_button(app):

@@ -1,0 +1,1 @@
+"""The sync engine on the database: push, pull and the SQL Store (`sync/`'s protocol)."""

@@ -1,0 +1,143 @@
+"""Push: validate a phone's batch, merge it through the sync engine and store it, in one
+transaction (docs/sync-protocol.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from marshmallow import ValidationError
+
+from schema.fast import Unsure, compile_loader
+from schema.wire import ChangeSchema
+from server.catalogues import catalogues
+from server.db import db
+from server.db.models import Device, SyncBatch, User
+from server.errors import flat_messages
+from server.records.validator import engagement_schema
+from server.sync.errors import ClockUnusableError
+from server.sync.store import Actor, SqlStore, from_ms
+from sync import HLC, SERVER_NODE, Change, apply_batch
+
+REQUIRED_ON_CREATE = ("occurred_at", "kind", "summary")
+UNUSABLE_SKEW_MS = 366 * 24 * 3600 * 1000  # a clock a year out is broken, not merely wrong
+# Network delay makes a measured skew noisy by up to seconds; correcting honest phones by that
+# noise would let the order of arrival decide near-simultaneous edits. Correct only real skew.
+SKEW_TOLERANCE_MS = 60 * 1000
+_ENVELOPE = ChangeSchema()
+_envelope_fast = compile_loader(_ENVELOPE, partial=False)
+
+
+def now_ms() -> int:
+    return int(datetime.now(timezone.utc).timestamp() * 1000)
+
+
+def _prepare(raw_changes: list, schema) -> tuple[list[Change], dict[int, dict]]:
+    """Turn the wire changes into engine Changes with normalised data, and note their errors.
+
+    Data is validated as a partial record once here (types, limits, codes, upgrades); whether
+    the required fields are present depends on whether the record exists, which the engine
+    knows when it calls `validate`.
+    """
+    changes, errors = [], {}
+    for raw in raw_changes:
+        if not isinstance(raw, dict):
+            change = Change(id=None, op=None, hlc=None, base_rev=None, data={})
+            changes.append(change)
+            errors[id(change)] = {"_change": ["Each change must be an object."]}
+            continue
+        problems = _envelope_errors(raw)
+        data = raw.get("data", {})
+        if raw.get("op") == "upsert" and isinstance(data, dict):
+            try:
+                data = schema.load_partial(data)
+            except ValidationError as exc:
+                problems.update(flat_messages(exc.messages))
+            else:
+                if raw.get("base_rev") is None and data.get("kind") and not data.get("standards"):
+                    data["standards"] = _default_standards(data["kind"])
+        change = Change(
+            id=raw.get("id"), op=raw.get("op"), hlc=raw.get("hlc"),
+            base_rev=raw.get("base_rev"), data=data,
+        )
+        changes.append(change)
+        if problems:
+            errors[id(change)] = problems
+    return changes, errors
+
+
+def _envelope_errors(raw: dict) -> dict:
+    """ChangeSchema().validate(raw), by the fast path when it can decide (schema/fast.py)."""
+    try:
+        _envelope_fast(raw)
+    except Unsure:
+        return _ENVELOPE.validate(raw)
+    return {}
+
+
+def push(user: User, device: Device, body: dict, address: str = "") -> dict:
+    """Apply one batch from a device in one transaction and return the response body."""
+    session = db.session
+    received = datetime.now(timezone.utc)
+    received_ms = int(received.timestamp() * 1000)
+    skew_ms = int(body["device_now"].timestamp() * 1000) - received_ms
+    if abs(skew_ms) > UNUSABLE_SKEW_MS:
+        raise ClockUnusableError(abs(skew_ms) // 86_400_000, received.isoformat())
+    actor = Actor(user.id, user.team_id, device.id, body["batch_id"], body["device_now"].isoformat())
+    store = SqlStore(session, actor)
+    store.lock()
+    replay = session.get(SyncBatch, (device.id, body["batch_id"]))
+    if replay is not None:
+        session.rollback()
+        return replay.response
+
+    schema = engagement_schema(received)
+    changes, errors = _prepare(body["changes"], schema)
+    visible = user.team_ids()
+
+    def validate(change: Change, existing):
+        problems = errors.get(id(change))
+        if problems:
+            return problems
+        if change.op == "upsert" and existing is None:
+            missing = {f: ["Missing data for required field."]
+                       for f in REQUIRED_ON_CREATE if f not in change.data}
+            return missing or None
+        return None
+
+    def authorize(change: Change, existing):
+        if existing is None:
+            return None if user.team_id is not None else "You have no team; ask your supervisor."
+        owner = store.loaded.get(change.id)
+        if owner is None:  # created earlier in this batch by this user
+            return None
+        if owner.officer_id == user.id or visible is None or owner.team_id in visible:
+            return None
+        return "This record belongs to another team."
+
+    merge_skew = skew_ms if abs(skew_ms) > SKEW_TOLERANCE_MS else 0
+    outcome = apply_batch(
+        store, changes, now_ms=received_ms, skew_ms=merge_skew, validate=validate,
+        authorize=authorize,
+    )
+    response = {
+        "batch_id": body["batch_id"],
+        "results": [r.to_dict() for r in outcome.results],
+        "server_time": received.isoformat(),
+        "server_hlc": str(HLC(received_ms, 0, SERVER_NODE)),
+    }
+    session.add(SyncBatch(device_id=device.id, batch_id=body["batch_id"], response=response))
+    device.last_sync_at = from_ms(received_ms)
+    device.last_seen_at = device.last_sync_at
+    device.device_now = actor.device_time
+    device.clock_skew_ms = skew_ms
+    device.pending = body.get("pending")
+    device.app_version = body.get("app_version") or device.app_version
+    if address:
+        device.last_address = address
+    session.commit()
+    return response
+
+
+def _default_standards(kind: str) -> list[str]:
+    return catalogues().current.default_standards(kind)
+

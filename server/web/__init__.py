@@ -1,0 +1,19 @@
+"""What every HTML page and the API share at the HTTP edge: CSRF, the layout, the console
+session, the access log, time formatting, error pages and security headers."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from server.web.csrf import init_csrf
+from server.web.layout import init_layout
+from server.web.security import register_security_headers
+from server.web.timefmt import init_time_filters
+
+
+def init_app(app: Flask) -> None:
+    """Install the app-wide hooks every page relies on (console and assessment alike)."""
+    init_csrf(app)
+    init_layout(app)
+    init_time_filters(app)
+    register_security_headers(app)

@@ -1,0 +1,105 @@
+"""Console sign-in state: who is signed in, what they may see, and the page guard.
+
+The session cookie holds the user id, when the session started and a CSRF token. Sessions end
+after SESSION_HOURS whatever the activity, and at once when the account is deactivated or made
+an officer (checked on every request, not only at sign-in).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from functools import wraps
+from typing import Callable
+
+from flask import current_app, g, redirect, request, session, url_for
+
+from server.db import db
+from server.db.models import User
+from server.web.error_pages import PageForbidden
+
+CONSOLE_ROLES = ("supervisor", "admin", "panel")
+_USER_KEY = "console_user_id"
+_STARTED_KEY = "console_started"
+
+
+def sign_in(user: User) -> None:
+    """Start a fresh session (a new CSRF token too, so a planted session cannot be reused)."""
+    session.clear()
+    session[_USER_KEY] = user.id
+    session[_STARTED_KEY] = int(time.time())
+    session["csrf"] = secrets.token_urlsafe(32)
+    session.permanent = False
+    g.pop("console_user", None)
+
+
+def sign_out() -> None:
+    session.clear()
+    g.pop("console_user", None)
+
+
+def _expired() -> bool:
+    started = session.get(_STARTED_KEY)
+    if not isinstance(started, int):
+        return True
+    return time.time() - started > current_app.config["SESSION_HOURS"] * 3600
+
+
+def current_user() -> User | None:
+    """The signed-in console user, or None (not signed in, expired, deactivated, or an officer)."""
+    if "console_user" in g:
+        return g.console_user
+    user = None
+    user_id = session.get(_USER_KEY)
+    if user_id is not None:
+        if _expired():
+            session.clear()
+        else:
+            found = db.session.get(User, user_id)
+            if found is not None and found.active and found.role in CONSOLE_ROLES:
+                user = found
+            else:
+                session.clear()
+    g.console_user = user
+    return user
+
+
+def visible_team_ids() -> set[int] | None:
+    """Team ids the signed-in user may see; None means the whole force (admin, panel)."""
+    user = current_user()
+    if user is None:
+        return set()
+    return user.team_ids()
+
+
+def login_required(*roles: str) -> Callable:
+    """Guard a console page: sign-in page when signed out, 403 for a role not in `roles`.
+
+    With no roles, any console role (supervisor, admin, panel) may see the page; officers never can.
+    """
+    allowed = roles or CONSOLE_ROLES
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            user = current_user()
+            if user is None:
+                return redirect(url_for("console_signin.sign_in_page", next=_safe_next(request.full_path)))
+            if user.role not in allowed:
+                raise PageForbidden()
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _safe_next(path: str) -> str:
+    """Only same-site absolute paths, so the sign-in page cannot redirect anywhere else."""
+    path = path.rstrip("?")
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/console/records"
+    return path
+
+
+safe_next = _safe_next
