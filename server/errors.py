@@ -13,70 +13,47 @@ from werkzeug.exceptions import HTTPException
 
 
 class Code(str, Enum):
-    """Error codes and their HTTP status.
+    """Every error code the server answers, with its HTTP status and what it means: this enum is
+    the one error table (the OpenAPI document and docs/sync-protocol.md are checked against it)."""
 
-    | code | status | meaning |
-    | malformed_json | 400 | the body is not JSON |
-    | validation_failed | 400 | a field is missing or wrong (see `fields`) |
-    | bad_cursor | 400 | the pull cursor was not one the server gave |
-    | unauthenticated | 401 | no or unknown token, or not signed in |
-    | token_revoked | 401 | the device's token was revoked or has expired |
-    | bad_credentials | 401 | wrong username or password |
-    | forbidden | 403 | the role or team may not do this |
-    | not_found | 404 | no such resource |
-    | method_not_allowed | 405 | wrong HTTP method |
-    | device_mismatch | 409 | the body names another device than the token |
-    | body_too_large | 413 | the body is over the byte limit |
-    | batch_too_large | 413 | the batch has too many changes |
-    | unsupported_media_type | 415 | the body is not application/json |
-    | clock_drift | 422 | a clock is beyond the drift the server accepts |
-    | rate_limited | 429 | too many failed sign-ins; wait Retry-After seconds |
-    | internal_error | 500 | a bug on the server; retry later |
-    """
+    status: int
+    meaning: str
 
-    MALFORMED_JSON = "malformed_json"
-    VALIDATION_FAILED = "validation_failed"
-    BAD_CURSOR = "bad_cursor"
-    UNAUTHENTICATED = "unauthenticated"
-    TOKEN_REVOKED = "token_revoked"
-    BAD_CREDENTIALS = "bad_credentials"
-    FORBIDDEN = "forbidden"
-    NOT_FOUND = "not_found"
-    METHOD_NOT_ALLOWED = "method_not_allowed"
-    DEVICE_MISMATCH = "device_mismatch"
-    BODY_TOO_LARGE = "body_too_large"
-    BATCH_TOO_LARGE = "batch_too_large"
-    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
-    CLOCK_DRIFT = "clock_drift"
-    RATE_LIMITED = "rate_limited"
-    INTERNAL_ERROR = "internal_error"
+    def __new__(cls, value: str, status: int, meaning: str) -> Code:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.status = status
+        member.meaning = meaning
+        return member
 
-    @property
-    def status(self) -> int:
-        return _STATUS[self]
+    # The first code of each status is the one a bare HTTP error of that status is given.
+    MALFORMED_JSON = "malformed_json", 400, "the body is not JSON"
+    VALIDATION_FAILED = "validation_failed", 400, "a field is missing or wrong (see fields)"
+    BAD_CURSOR = "bad_cursor", 400, "the pull cursor was not one the server gave"
+    UNAUTHENTICATED = "unauthenticated", 401, "no or unknown token, or not signed in"
+    TOKEN_REVOKED = "token_revoked", 401, "the device's token was revoked or has expired"
+    BAD_CREDENTIALS = "bad_credentials", 401, "wrong username or password"
+    FORBIDDEN = "forbidden", 403, "the role or team may not do this"
+    NOT_FOUND = "not_found", 404, "no such resource"
+    METHOD_NOT_ALLOWED = "method_not_allowed", 405, "wrong HTTP method"
+    DEVICE_MISMATCH = "device_mismatch", 409, "the body names another device than the token"
+    BODY_TOO_LARGE = "body_too_large", 413, "the body is over the byte limit"
+    BATCH_TOO_LARGE = "batch_too_large", 413, "the batch has too many changes"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type", 415, "the body is not application/json"
+    CLOCK_DRIFT = "clock_drift", 422, "a clock is beyond the drift the server accepts"
+    RATE_LIMITED = "rate_limited", 429, "too many failed sign-ins; wait Retry-After seconds"
+    INTERNAL_ERROR = "internal_error", 500, "a bug on the server; retry later"
 
 
-_STATUS = {
-    Code.MALFORMED_JSON: 400,
-    Code.VALIDATION_FAILED: 400,
-    Code.BAD_CURSOR: 400,
-    Code.UNAUTHENTICATED: 401,
-    Code.TOKEN_REVOKED: 401,
-    Code.BAD_CREDENTIALS: 401,
-    Code.FORBIDDEN: 403,
-    Code.NOT_FOUND: 404,
-    Code.METHOD_NOT_ALLOWED: 405,
-    Code.DEVICE_MISMATCH: 409,
-    Code.BODY_TOO_LARGE: 413,
-    Code.BATCH_TOO_LARGE: 413,
-    Code.UNSUPPORTED_MEDIA_TYPE: 415,
-    Code.CLOCK_DRIFT: 422,
-    Code.RATE_LIMITED: 429,
-    Code.INTERNAL_ERROR: 500,
-}
-_BY_STATUS = {400: Code.MALFORMED_JSON, 401: Code.UNAUTHENTICATED, 403: Code.FORBIDDEN,
-              404: Code.NOT_FOUND, 405: Code.METHOD_NOT_ALLOWED, 413: Code.BODY_TOO_LARGE,
-              415: Code.UNSUPPORTED_MEDIA_TYPE, 429: Code.RATE_LIMITED}
+def codes_by_status() -> dict[int, list[Code]]:
+    """Each status the API answers with, and its codes in table order."""
+    table: dict[int, list[Code]] = {}
+    for code in Code:
+        table.setdefault(code.status, []).append(code)
+    return table
+
+
+_BY_STATUS = {status: codes[0] for status, codes in codes_by_status().items()}
 
 
 class ApiError(Exception):

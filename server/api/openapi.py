@@ -13,18 +13,9 @@ from schema.wire import (
     PullQuerySchema,
     PushRequestSchema,
 )
+from server.errors import codes_by_status
 
 bp = Blueprint("api_openapi", __name__)
-
-ERRORS = {
-    "400": "malformed_json, validation_failed or bad_cursor",
-    "401": "unauthenticated, token_revoked or bad_credentials: sign in again; never retried",
-    "403": "forbidden: the role or team may not do this",
-    "409": "device_mismatch",
-    "413": "batch_too_large (over 500 changes) or body_too_large (over 4 MB)",
-    "415": "unsupported_media_type",
-    "429": "rate_limited: wait Retry-After seconds",
-}
 
 
 def add_paths(app: Flask, paths: dict[str, dict]) -> None:
@@ -33,8 +24,11 @@ def add_paths(app: Flask, paths: dict[str, dict]) -> None:
 
 
 def _errors(*statuses: str) -> dict:
+    """Error responses described from the one error table (server.errors.Code)."""
+    table = codes_by_status()
     return {
-        s: {"description": ERRORS[s], "content": {"application/json": {"schema": "ErrorBody"}}}
+        s: {"description": "; ".join(f"{code.value}: {code.meaning}" for code in table[int(s)]),
+            "content": {"application/json": {"schema": "ErrorBody"}}}
         for s in statuses
     }
 
