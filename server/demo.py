@@ -13,8 +13,9 @@ from datetime import datetime, timedelta, timezone
 
 from server.accounts.auth import token_digest
 from server.accounts.people import add_team, add_user
+from server.clock import utcnow
 from server.db import db
-from server.db.models import Device, utcnow
+from server.db.models import Device
 
 PASSWORD = "beatbook-demo"
 TEAMS = [

@@ -14,9 +14,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import Blueprint, abort, jsonify, render_template
 
-from server.assessment.grid import force_tz, utc_now
+from server.assessment.grid import force_tz
 from server.assessment.periods import Period, containing_moment, to_local
 from server.catalogues import vocabularies
+from server.clock import utcnow
 from server.db import db
 from server.db.models import PlannedMeeting, Record, RecordGroup, Team
 
@@ -103,7 +104,7 @@ def public_view(code: str, now: datetime | None = None) -> dict:
     )
     if team is None:
         abort(404)
-    now = now or utc_now()
+    now = now or utcnow()
     tz = force_tz()
     month = containing_moment(now, "month", tz)
     quarter = containing_moment(now, "quarter", tz)

@@ -1,6 +1,6 @@
 """Beatbook's sync engine: clocks, per-field merge and batch semantics. Standard library only."""
 
-from .batch import BatchOutcome, ChangeResult, apply_batch
+from .batch import BatchOutcome, apply_batch
 from .errors import (
     ClockDriftError,
     CounterOverflowError,
@@ -11,13 +11,22 @@ from .errors import (
 )
 from .hlc import HLC, MAX_COUNTER, MAX_MILLIS, SERVER_NODE, correct
 from .merge import DELETED, Change, Conflict, MergeOutcome, RecordState, json_equal, merge
+from .results import ChangeResult, FieldErrors
 from .store import (
     BatchWrites,
     ChangeKey,
     ConflictWrite,
     LogEntry,
     MemoryStore,
+    OpenConflict,
+    Owner,
+    PulledRecord,
+    PullPage,
     RecordWrite,
+    Resolution,
+    Review,
+    ReviewWrite,
+    Scope,
     Store,
 )
 
@@ -27,5 +36,6 @@ __all__ = [
     "SyncError", "HLCFormatError", "ClockDriftError", "CounterOverflowError",
     "DuplicateNodeError", "StaleWriteError",
     "Store", "MemoryStore", "BatchWrites", "RecordWrite", "LogEntry", "ConflictWrite", "ChangeKey",
-    "apply_batch", "BatchOutcome", "ChangeResult",
+    "Owner", "Scope", "Review", "ReviewWrite", "Resolution", "OpenConflict", "PulledRecord",
+    "PullPage", "apply_batch", "BatchOutcome", "ChangeResult", "FieldErrors",
 ]

@@ -9,39 +9,24 @@ and then nothing of the batch is saved.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, replace
 
 from .errors import HLCFormatError
 from .hlc import HLC, correct
-from .merge import DELETE, OPS, Change, Conflict, RecordState, merge
-from .store import BatchWrites, ChangeKey, ConflictWrite, LogEntry, RecordWrite, Store
+from .merge import DELETE, OPS, Change, RecordState, merge
+from .results import ChangeResult, FieldErrors
+from .store import (
+    BatchWrites,
+    ChangeKey,
+    ConflictWrite,
+    LogEntry,
+    RecordWrite,
+    Resolution,
+    Store,
+)
 
-FieldErrors = dict[str, list[str]]
 Validate = Callable[[Change, RecordState | None], FieldErrors | None]
 Authorize = Callable[[Change, RecordState | None], str | None]
-
-
-@dataclass(frozen=True)
-class ChangeResult:
-    id: str
-    hlc: str
-    status: str  # applied | merged | conflict | duplicate | rejected
-    rev: int | None  # the record's rev after this change (None: no such record)
-    errors: FieldErrors | None = None
-    conflicts: list[Conflict] = field(default_factory=list)
-    # On a duplicate, the status of the first result (not part of the wire format).
-    first_status: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The wire form: `errors` and `conflicts` only when there are some."""
-        out: dict[str, Any] = {"id": self.id, "hlc": self.hlc, "status": self.status,
-                               "rev": self.rev}
-        if self.errors:
-            out["errors"] = {name: list(msgs) for name, msgs in self.errors.items()}
-        if self.conflicts:
-            out["conflicts"] = [c.to_dict() for c in self.conflicts]
-        return out
 
 
 @dataclass(frozen=True)
@@ -51,8 +36,12 @@ class BatchOutcome:
 
 
 def apply_batch(store: Store, changes: Sequence[Change], *, now_ms: int, skew_ms: int,
-                validate: Validate, authorize: Authorize) -> BatchOutcome:
-    """Apply `changes` in order; calls `store.seen`, `store.load` and `store.save` once each."""
+                validate: Validate, authorize: Authorize,
+                resolutions: Sequence[Resolution] = ()) -> BatchOutcome:
+    """Apply `changes` in order; calls `store.seen`, `store.load` and `store.save` once each.
+
+    `resolutions` close conflicts in the same save (a supervisor's chosen value is a change of
+    the batch, and the conflict it settles closes with it, all or nothing)."""
     keys = [_key(change) for change in changes]
     first_index: dict[ChangeKey, int] = {}
     for i, key in enumerate(keys):
@@ -78,7 +67,7 @@ def apply_batch(store: Store, changes: Sequence[Change], *, now_ms: int, skew_ms
     records = [RecordWrite(run.current[rid], loaded[rid].rev if rid in loaded else None, hlc,
                            now_ms)
                for rid, hlc in run.last_writer.items()]
-    writes = BatchWrites(records, run.log, run.conflicts, results)
+    writes = BatchWrites(records, run.log, run.conflicts, results, resolutions=list(resolutions))
     store.save(writes)
     return BatchOutcome(results, writes)
 

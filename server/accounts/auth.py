@@ -12,8 +12,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, g, request
 from sqlalchemy import delete, func, select
 
+from server.clock import utcnow
 from server.db import db
-from server.db.models import AuthFailure, Device, User, utcnow
+from server.db.models import AuthFailure, Device, User
 from server.errors import ApiError, Code
 
 _hasher = PasswordHasher()

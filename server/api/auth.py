@@ -14,8 +14,9 @@ from server.accounts.auth import (
     record_failure,
 )
 from server.api.body import json_body, load
+from server.clock import utcnow
 from server.db import db
-from server.db.models import User, utcnow
+from server.db.models import User
 from server.errors import ApiError, Code
 
 bp = Blueprint("api_auth", __name__, url_prefix="/api/v1/auth")

@@ -9,7 +9,7 @@ the pages and the CLI agree on what "2026-Q3" means and who may see which team.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -19,6 +19,7 @@ from server.assessment.measures import Figure, compute
 from server.assessment.periods import KINDS, Period, PeriodError, containing_moment, parse
 from server.assessment.sql import Scope, tune_for_scans
 from server.catalogues import catalogues, vocabularies
+from server.clock import utcnow
 from server.db import db
 from server.db.models import Team, User
 
@@ -27,17 +28,13 @@ class AssessmentError(ValueError):
     """A period that cannot be assessed, or a team that does not exist or is not visible."""
 
 
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
 def force_tz():
     return catalogues().current.tz
 
 
 def resolve_period(label: str | None, now: datetime | None = None, kind: str = "quarter") -> Period:
     """A period label (default: the current `kind` period) that can be judged now."""
-    now = now or utc_now()
+    now = now or utcnow()
     if not label:
         if kind not in KINDS:
             raise AssessmentError(f"Unknown period kind {kind!r}: use one of {', '.join(KINDS)}.")
@@ -173,7 +170,7 @@ def scope_for(period: Period, teams: list[Team], now: datetime | None = None,
         bits, roster = facts.all_bits(), officer_roster(list(ids))
     return Scope(
         period=period,
-        as_of=period.as_of(now or utc_now()),
+        as_of=period.as_of(now or utcnow()),
         catalogue=catalogue,
         teams=ids,
         seldom_heard=vocabularies().seldom_heard,

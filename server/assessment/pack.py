@@ -8,13 +8,7 @@ from datetime import datetime
 
 from server.assessment import ratings
 from server.assessment.evidence import Evidence, evidence
-from server.assessment.grid import (
-    Assessment,
-    StandardResult,
-    TeamAssessment,
-    scope_for,
-    trend,
-)
+from server.assessment.grid import Assessment, StandardResult, TeamAssessment, scope_for, trend
 from server.assessment.periods import Period
 from server.db.models import Team
 

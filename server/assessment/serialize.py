@@ -5,7 +5,7 @@ per-officer breakdowns become "Officer 1", "Officer 2"...
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from server.assessment import ratings
 from server.assessment.evidence import Evidence
@@ -13,12 +13,9 @@ from server.assessment.grid import Assessment, MeasureResult, StandardResult, Te
 from server.assessment.periods import Period, to_local
 from server.assessment.whatworks import Row, WhatWorks
 from server.catalogues import vocabularies
+from server.clock import iso
 from server.db.models import Team
 from server.web.assessment_access import panel_summary
-
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.replace(tzinfo=timezone.utc).isoformat() if moment else None
 
 
 def plain(value):

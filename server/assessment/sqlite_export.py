@@ -16,10 +16,10 @@ from pathlib import Path
 import sqlalchemy as sa
 import sqlite_utils
 
-from server.assessment.grid import AssessmentError, assess, utc_now
+from server.assessment.grid import AssessmentError, assess
 from server.assessment.periods import Period, containing
-from server.assessment.serialize import iso
 from server.catalogues import catalogues
+from server.clock import iso, utcnow
 from server.db import db
 from server.db.models import Change, Record, RecordGroup, RecordStandard, Team, User
 
@@ -146,7 +146,7 @@ def _grid_views(out: sqlite_utils.Database, codes: list[str]) -> None:
 def export_sqlite(path: Path, since: date | None = None, progress: Progress = lambda n: None,
                   now: datetime | None = None) -> dict:
     """Write the export to `path` (which must not exist); returns row counts per table."""
-    now = now or utc_now()
+    now = now or utcnow()
     since_at = datetime.combine(since, datetime.min.time()) if since else None
     out = sqlite_utils.Database(path)
     out.conn.execute("PRAGMA journal_mode=WAL")

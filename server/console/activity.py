@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import Blueprint, current_app, render_template, request
 
+from server.clock import utcnow
 from server.console.options import visible_teams
 from server.db import db
-from server.db.models import Device, Record, Team, User, utcnow
+from server.db.models import Device, Record, Team, User
 from server.web.session import login_required, visible_team_ids
 
 bp = Blueprint("console_activity", __name__, url_prefix="/console")

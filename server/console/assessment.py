@@ -18,7 +18,6 @@ from server.assessment.grid import (
     resolve_period,
     scope_for,
     trend,
-    utc_now,
     visible_teams,
 )
 from server.assessment.pack import build_pack
@@ -26,6 +25,7 @@ from server.assessment.periods import KINDS, Period, containing_moment, to_local
 from server.assessment.serialize import Pseudonyms
 from server.assessment.whatworks import what_works
 from server.catalogues import vocabularies
+from server.clock import utcnow
 from server.console.charts import Point, line_chart
 from server.db.models import Team
 from server.web.assessment_access import WITHHELD, anonymise, audit
@@ -74,7 +74,7 @@ def period_nav(period: Period) -> dict:
     period, whether it is the one shown). Only the shown period itself is marked current, not
     any period of the same kind."""
     tz = period.tz
-    now = utc_now()
+    now = utcnow()
     later = period.next()
     currents = [(k, containing_moment(now, k, tz)) for k in KINDS]
     return {
@@ -181,7 +181,7 @@ def pack(code: str):
     return render_template(
         "assessment/pack.html", built=built, team=found, period=period, charts=charts,
         hide_names=anonymise(user), alias=Pseudonyms(), local=lambda t: to_local(t, period.tz),
-        user=user, prepared=to_local(utc_now(), period.tz),
+        user=user, prepared=to_local(utcnow(), period.tz),
     )
 
 

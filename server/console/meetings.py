@@ -11,9 +11,10 @@ from datetime import date, datetime, time, timezone
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from server.assessment.grid import AssessmentError, force_tz, utc_now, visible_teams
+from server.assessment.grid import AssessmentError, force_tz, visible_teams
 from server.assessment.periods import to_local
 from server.catalogues import vocabularies
+from server.clock import utcnow
 from server.db import db
 from server.db.models import PlannedMeeting, Team
 from server.web.audit import log_access
@@ -61,7 +62,7 @@ def parse_meeting(form, now: datetime) -> tuple[dict, list[str]]:
 @login_required("supervisor", "admin")
 def meetings(code: str):
     team = _team(code)
-    now = utc_now()
+    now = utcnow()
     values: dict = {}
     if request.method == "POST":
         values, problems = parse_meeting(request.form, now)

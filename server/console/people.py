@@ -6,9 +6,10 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from server.accounts.people import MIN_PASSWORD, PeopleError, add_user
+from server.clock import utcnow
 from server.console.options import visible_teams
 from server.db import db
-from server.db.models import Device, Team, User, utcnow
+from server.db.models import Device, Team, User
 from server.web.audit import log_access
 from server.web.error_pages import PageNotFound
 from server.web.session import current_user, login_required, visible_team_ids

@@ -5,21 +5,18 @@ Times are naive UTC throughout the database (SQLite has no time zones); edges co
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
+from server.clock import utcnow
 from server.db import db
 
 ROLES = ("officer", "supervisor", "admin", "panel")
 REVIEW_STATES = ("pending", "approved", "returned")
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for big logs.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class Team(db.Model):

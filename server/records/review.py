@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from server.clock import now_ms
 from server.db import db
-from server.db.models import Change as ChangeRow
 from server.db.models import Record, User
-from server.sync.push import now_ms
-from server.sync.store import allocate_seqs, from_ms
+from server.sync.store import Actor, SqlStore
+from sync import BatchWrites, ReviewWrite
 
 
 class ActionError(ValueError):
@@ -20,22 +20,14 @@ def review_record(user: User, record_id: str, state: str, comment: str = "") -> 
     if state == "returned" and not comment.strip():
         raise ActionError("Say what the officer should fix when returning a record.")
     session = db.session
-    seq = allocate_seqs(session, 1)  # takes the writers' lock first
-    record = session.get(Record, record_id)
-    if record is None:
+    store = SqlStore(session, Actor(user.id, user.team_id, None, None, None, resets_review=False))
+    store.lock()  # the writers' lock first: the record cannot move between load and save
+    if not store.load([record_id]):
+        session.rollback()
         raise ActionError("No such record.")
-    now = from_ms(now_ms())
-    record.review_state = state
-    record.review_comment = comment.strip()
-    record.reviewed_by_id = user.id
-    record.reviewed_at = now
-    record.seq = seq
-    record.updated_at = now
-    session.add(ChangeRow(
-        record_id=record.id, op="review", status="applied", rev=record.rev, seq=seq,
-        data={"fields": ["review"], "values": {"state": state, "comment": record.review_comment}},
-        user_id=user.id, occurred_at=record.occurred_at, received_at=now,
-    ))
+    store.save(BatchWrites(reviews=[ReviewWrite(record_id, state, comment.strip(), user.id,
+                                                now_ms())]))
     session.commit()
+    record = session.get(Record, record_id)
+    assert record is not None
     return record
-

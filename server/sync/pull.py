@@ -2,49 +2,40 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from server.clock import from_ms, iso, now_ms
 from server.db import db
-from server.db.models import Conflict, Device, Record, SyncCounter, Team, User
+from server.db.models import Device, SyncCounter, User
 from server.sync.errors import BadCursorError
-from server.sync.push import now_ms
-from server.sync.store import field_stamps, from_ms
-
-# What a pull reads: columns, not ORM objects, which cost more to build than the query.
-PULL_COLUMNS = (
-    Record.id, Record.rev, Record.deleted, Record.data, Record.meta, Record.seq,
-    Record.review_state, Record.review_comment, Record.reviewed_at, Record.created_at,
-    Record.updated_at, User.id.label("officer_id"), User.username, User.display_name,
-    Team.code.label("team_code"),
-)
+from server.sync.store import SqlStore
+from sync import PulledRecord, Scope
 
 
-def record_json(row, conflicts: list[dict]) -> dict:
-    """The full current state of a record as phones see it, from a row of PULL_COLUMNS."""
+def record_json(record: PulledRecord) -> dict:
+    """The full current state of a record as phones see it."""
+    extra = record.extra
     return {
-        "id": row.id,
-        "rev": row.rev,
-        "deleted": row.deleted,
-        "data": row.data,
-        "hlc": field_stamps(row.meta),
-        "officer": {"id": row.officer_id, "username": row.username,
-                    "display_name": row.display_name},
-        "team": row.team_code,
+        "id": record.id,
+        "rev": record.rev,
+        "deleted": record.deleted,
+        "data": record.fields,
+        "hlc": record.stamps,
+        "officer": {"id": record.owner.officer_id, "username": extra["username"],
+                    "display_name": extra["display_name"]},
+        "team": extra["team_code"],
         "review": {
-            "state": row.review_state,
-            "comment": row.review_comment,
-            "at": _iso(row.reviewed_at),
+            "state": record.review.state,
+            "comment": record.review.comment,
+            "at": iso(extra["reviewed_at"]),
         },
-        "conflicts": conflicts,
-        "created_at": _iso(row.created_at),
-        "updated_at": _iso(row.updated_at),
+        "conflicts": [{"id": c.id, "field": c.field, "winner": c.winner, "loser": c.loser}
+                      for c in record.conflicts],
+        "created_at": iso(extra["created_at"]),
+        "updated_at": iso(extra["updated_at"]),
     }
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.replace(tzinfo=timezone.utc).isoformat() if value else None
 
 
 def _cursor(since: str) -> int:
@@ -79,30 +70,8 @@ def note_contact(device: Device) -> None:
 def pull(user: User, since: str, limit: int) -> dict:
     """Records the user may see whose seq is past the cursor, in seq (commit) order."""
     after = _cursor(since)
-    query = (
-        select(*PULL_COLUMNS)
-        .join(User, Record.officer_id == User.id)
-        .join(Team, Record.team_id == Team.id)
-        .where(Record.seq > after)
-        .order_by(Record.seq)
-        .limit(limit + 1)
-    )
     visible = user.team_ids()
-    if visible is not None:
-        query = query.where((Record.team_id.in_(visible)) | (Record.officer_id == user.id))
-    rows = db.session.execute(query).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    open_conflicts: dict[str, list[dict]] = {}
-    if rows:
-        for c in db.session.execute(
-            select(Conflict.id, Conflict.record_id, Conflict.field, Conflict.winner, Conflict.loser)
-            .where(Conflict.record_id.in_([row.id for row in rows]), Conflict.status == "open")
-            .order_by(Conflict.id)
-        ):
-            open_conflicts.setdefault(c.record_id, []).append(
-                {"id": c.id, "field": c.field, "winner": c.winner, "loser": c.loser})
-    changes = [record_json(row, open_conflicts.get(row.id, [])) for row in rows]
-    cursor = str(rows[-1].seq) if rows else str(after)
-    return {"changes": changes, "cursor": cursor, "more": more}
-
+    scope = Scope(None if visible is None else frozenset(visible), user.id)
+    page = SqlStore(db.session).pull(after, limit, scope)
+    return {"changes": [record_json(record) for record in page.records],
+            "cursor": str(page.cursor), "more": page.more}

@@ -10,12 +10,13 @@ from marshmallow import ValidationError
 from schema.fast import Unsure, compile_loader
 from schema.wire import ChangeSchema
 from server.catalogues import catalogues
+from server.clock import from_ms
 from server.db import db
 from server.db.models import Device, SyncBatch, User
 from server.errors import flat_messages
 from server.records.validator import engagement_schema
 from server.sync.errors import ClockUnusableError
-from server.sync.store import Actor, SqlStore, from_ms
+from server.sync.store import Actor, SqlStore
 from sync import HLC, SERVER_NODE, Change, apply_batch
 
 REQUIRED_ON_CREATE = ("occurred_at", "kind", "summary")
@@ -25,10 +26,6 @@ UNUSABLE_SKEW_MS = 366 * 24 * 3600 * 1000  # a clock a year out is broken, not m
 SKEW_TOLERANCE_MS = 60 * 1000
 _ENVELOPE = ChangeSchema()
 _envelope_fast = compile_loader(_ENVELOPE, partial=False)
-
-
-def now_ms() -> int:
-    return int(datetime.now(timezone.utc).timestamp() * 1000)
 
 
 def _prepare(raw_changes: list, schema) -> tuple[list[Change], dict[int, dict]]:
@@ -107,7 +104,7 @@ def push(user: User, device: Device, body: dict, address: str = "") -> dict:
     def authorize(change: Change, existing):
         if existing is None:
             return None if user.team_id is not None else "You have no team; ask your supervisor."
-        owner = store.loaded.get(change.id)
+        owner = store.owner(change.id)
         if owner is None:  # created earlier in this batch by this user
             return None
         if owner.officer_id == user.id or visible is None or owner.team_id in visible:

@@ -21,14 +21,38 @@ from operator import itemgetter
 from sqlalchemy import Dialect, Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from server.db.models import Change, Conflict, Record, RecordGroup, RecordStandard, SyncCounter
-from sync import BatchWrites, ChangeKey, ChangeResult, RecordState
+from server.clock import from_ms, naive_utc
+from server.db.models import (
+    Change,
+    Conflict,
+    Record,
+    RecordGroup,
+    RecordStandard,
+    SyncCounter,
+    Team,
+    User,
+)
+from sync import (
+    BatchWrites,
+    ChangeKey,
+    ChangeResult,
+    OpenConflict,
+    Owner,
+    PulledRecord,
+    PullPage,
+    RecordState,
+    Review,
+    Scope,
+    StaleWriteError,
+)
 from sync import Conflict as MergeConflict
 
 RECORD, CHANGE, CONFLICT = Record.__table__, Change.__table__, Conflict.__table__
 CODE_TABLES = ((RecordStandard.__table__, "standards"), (RecordGroup.__table__, "groups"))
 # Rows of an executemany UPDATE name the key this way, so that `id` is not also SET.
 _KEY = "record_key"
+# A row's expected rev before the update: checked, not SET.
+_WAS = "rev_was"
 
 
 @dataclass(frozen=True)
@@ -84,16 +108,6 @@ def field_stamps(packed: list | dict) -> dict[str, str]:
     return {name: hlc for hlc, _rev, names in packed for name in names}
 
 
-def naive_utc(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value).astimezone(timezone.utc).replace(tzinfo=None)
-
-
-def from_ms(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).replace(tzinfo=None)
-
-
 def node_of(stamp: str | None) -> str | None:
     return stamp.split("-", 2)[2] if stamp and stamp.count("-") >= 2 else None
 
@@ -146,37 +160,52 @@ def _converted(rows: list[dict], columns: tuple) -> list[tuple]:
     return list(zip(*converted))
 
 
-def update_rows(session: Session, table: Table, rows: list[dict]) -> None:
-    """Update rows of `table` by primary key `id`; `rows` are dicts with the same keys.
+def update_rows(session: Session, table: Table, rows: list[dict],
+                guard: tuple[str, str] | None = None) -> int:
+    """Update rows of `table` by primary key `id`; `rows` are dicts with the same keys. Returns
+    how many rows were updated.
+
+    With `guard=(column, key)`, each row is updated only while `column` still holds the row's
+    `key` value (which is not SET): a row that moved is left alone and not counted.
 
     SQLite gets one `UPDATE ... FROM (VALUES ...)`, for the reason `insert_rows` gives (the
     search index's update trigger fires for every write, since every write moves `seq`).
     PostgreSQL gets SQLAlchemy's executemany, which psycopg pipelines.
     """
     if not rows:
-        return
+        return 0
     connection = session.connection()
     dialect = connection.dialect
     if dialect.name != "sqlite":
         renamed = [{_KEY if name == "id" else name: value for name, value in row.items()}
                    for row in rows]
-        session.execute(update(table).where(table.c.id == bindparam(_KEY)), renamed)
-        return
+        where = table.c.id == bindparam(_KEY)
+        if guard:
+            where = where & (table.c[guard[0]] == bindparam(guard[1]))
+        values = {name: bindparam(name) for name in renamed[0]
+                  if name != _KEY and (not guard or name != guard[1])}
+        result = session.execute(update(table).where(where).values(values), renamed)
+        return result.rowcount
     names = tuple(rows[0])
     marks, columns = _values_plan(table, names, dialect)
     quote = dialect.identifier_preparer.quote
     target = quote(table.name)
+    skip = {"id", guard[1]} if guard else {"id"}
     sets = ", ".join(f"{quote(name)} = v.column{i}" for i, name in enumerate(names, 1)
-                     if name != "id")
-    key = f"v.column{names.index('id') + 1}"
+                     if name not in skip)
+    where = f"{target}.{quote('id')} = v.column{names.index('id') + 1}"
+    if guard:
+        where += f" AND {target}.{quote(guard[0])} = v.column{names.index(guard[1]) + 1}"
     per_statement = max(1, dialect.insertmanyvalues_max_parameters // len(columns))
+    updated = 0
     for start in range(0, len(rows), per_statement):
         chunk = rows[start:start + per_statement]
-        connection.exec_driver_sql(
+        updated += connection.exec_driver_sql(
             f"UPDATE {target} SET {sets} FROM (VALUES {', '.join([marks] * len(chunk))}) AS v "
-            f"WHERE {target}.{quote('id')} = {key}",
+            f"WHERE {where}",
             tuple(chain.from_iterable(_converted(chunk, columns))),
-        )
+        ).rowcount
+    return updated
 
 
 @lru_cache(maxsize=64)
@@ -194,8 +223,9 @@ def _values_plan(table: Table, names: tuple[str, ...], dialect: Dialect):
     """A row's placeholders, and each column's name and its type's conversion for `dialect`."""
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     marks = "(" + ", ".join([mark] * len(names)) + ")"
-    columns = tuple((n, table.c[n].type.dialect_impl(dialect).bind_processor(dialect))
-                    for n in names)
+    # A name that is no column (an update's guard value) is passed as it is.
+    columns = tuple((n, table.c[n].type.dialect_impl(dialect).bind_processor(dialect)
+                     if n in table.c else None) for n in names)
     return marks, columns
 
 
@@ -224,10 +254,11 @@ def record_columns(fields: dict) -> dict:
 class SqlStore:
     """The Store protocol for one push (or one console action) by one actor."""
 
-    def __init__(self, session: Session, actor: Actor):
+    def __init__(self, session: Session, actor: Actor | None = None):
+        """`actor` is who writes; a Store that only pulls needs none."""
         self.session = session
         self.actor = actor
-        self.loaded: dict[str, _Loaded] = {}
+        self._loaded: dict[str, _Loaded] = {}
         self._states: dict[str, RecordState] = {}
 
     def lock(self) -> None:
@@ -267,28 +298,40 @@ class SqlStore:
             for row in rows:
                 self._states[row.id] = RecordState(row.id, row.rev, row.data,
                                                    unpack_meta(row.meta), row.deleted)
-                self.loaded[row.id] = _Loaded(
+                self._loaded[row.id] = _Loaded(
                     row.team_id, row.officer_id, row.open_conflicts, row.review_state
                 )
         return {i: self._states[i] for i in ids if i in self._states}
 
-    def save(self, writes: BatchWrites) -> None:
-        session, actor = self.session, self.actor
-        now = from_ms(writes.changes[0].received_ms) if writes.changes else None
-        first_seq = allocate_seqs(session, len(writes.records)) if writes.records else 0
-        seq_of: dict[str, int] = {}
-        new_conflicts: dict[str, int] = {}
-        for c in writes.conflicts:
-            new_conflicts[c.record_id] = new_conflicts.get(c.record_id, 0) + 1
+    def owner(self, record_id: str) -> Owner | None:
+        loaded = self._loaded.get(record_id)
+        return Owner(loaded.officer_id, loaded.team_id) if loaded else None
 
+    def save(self, writes: BatchWrites) -> None:
+        touched = writes.touched()
+        for record_id in touched:
+            if record_id not in self._states and not any(
+                    w.created and w.state.id == record_id for w in writes.records):
+                raise StaleWriteError(f"record {record_id} was not loaded before the save")
+        first_seq = allocate_seqs(self.session, len(touched)) if touched else 0
+        seq_of = {record_id: first_seq + n for n, record_id in enumerate(touched)}
+        self._write_records(writes, seq_of)
+        self._write_codes(writes)
+        self._write_conflicts(writes)
+        self._write_reviews(writes, seq_of)
+        self._close_conflicts(writes, seq_of)
+        self._write_log(writes, seq_of)
+
+    def _write_records(self, writes: BatchWrites, seq_of: dict[str, int]) -> None:
+        actor = self._writer()
+        delta = _conflict_delta(writes)
         inserts, updates = [], []
-        for offset, write in enumerate(writes.records):
+        for write in writes.records:
             state = write.state
-            seq_of[state.id] = first_seq + offset
             row = {
                 "id": state.id,
                 "rev": state.rev,
-                "seq": first_seq + offset,
+                "seq": seq_of[state.id],
                 "deleted": state.deleted,
                 "data": state.fields,
                 "meta": pack_meta(state.meta),
@@ -299,37 +342,80 @@ class SqlStore:
                 row.update(
                     team_id=actor.team_id, officer_id=actor.user_id, device_id=node_of(write.hlc),
                     created_at=row["updated_at"], review_state="pending", review_comment="",
-                    open_conflicts=new_conflicts.get(state.id, 0),
+                    open_conflicts=delta.get(state.id, 0),
                 )
                 inserts.append(row)
             else:
-                if actor.resets_review:
-                    row["review_state"] = "pending"
-                else:
-                    row["review_state"] = self.loaded[state.id].review_state
-                row["open_conflicts"] = self.loaded[state.id].open_conflicts + new_conflicts.get(
-                    state.id, 0
-                )
+                loaded = self._loaded[state.id]
+                row["review_state"] = "pending" if actor.resets_review else loaded.review_state
+                row["open_conflicts"] = loaded.open_conflicts + delta.get(state.id, 0)
+                row[_WAS] = write.previous_rev
                 updates.append(row)
-        insert_rows(session, RECORD, inserts)
-        update_rows(session, RECORD, updates)
-        self._write_codes(writes)
+        insert_rows(self.session, RECORD, inserts)
+        if update_rows(self.session, RECORD, updates, guard=("rev", _WAS)) != len(updates):
+            raise StaleWriteError("a record moved since the batch loaded it")
+        # Records the batch touched without writing them (a review, a kept value's closing)
+        # still move: phones see them on their next pull.
+        written = {w.state.id for w in writes.records}
+        for record_id, seq in seq_of.items():
+            if record_id in written:
+                continue
+            values: dict = {"seq": seq}
+            if delta.get(record_id):
+                values["open_conflicts"] = self._loaded[record_id].open_conflicts + delta[record_id]
+            self.session.execute(update(RECORD).where(RECORD.c.id == record_id).values(values))
 
-        if writes.conflicts:
-            insert_rows(session, CONFLICT, [
-                {
-                    "record_id": c.record_id,
-                    "field": c.conflict.field,
-                    "winner": _side(c.conflict.winner),
-                    "loser": _side(c.conflict.loser),
-                    "status": "open",
-                    "created_at": now,
-                }
-                for c in writes.conflicts
-            ])
+    def _write_conflicts(self, writes: BatchWrites) -> None:
+        if not writes.conflicts:
+            return
+        now = from_ms(writes.changes[0].received_ms) if writes.changes else None
+        insert_rows(self.session, CONFLICT, [
+            {
+                "record_id": c.record_id,
+                "field": c.conflict.field,
+                "winner": _side(c.conflict.winner),
+                "loser": _side(c.conflict.loser),
+                "status": "open",
+                "created_at": now,
+            }
+            for c in writes.conflicts
+        ])
+
+    def _write_reviews(self, writes: BatchWrites, seq_of: dict[str, int]) -> None:
+        for review in writes.reviews:
+            at = from_ms(review.at_ms)
+            self.session.execute(update(RECORD).where(RECORD.c.id == review.record_id).values(
+                review_state=review.state, review_comment=review.comment,
+                reviewed_by_id=review.reviewer, reviewed_at=at, updated_at=at))
+            state = self._states[review.record_id]
+            insert_rows(self.session, CHANGE, [{
+                "record_id": review.record_id, "op": "review", "status": "applied",
+                "rev": state.rev, "seq": seq_of[review.record_id],
+                "data": {"fields": ["review"],
+                         "values": {"state": review.state, "comment": review.comment}},
+                "user_id": review.reviewer, "occurred_at": self._occurred(review.record_id),
+                "received_at": at,
+            }])
+
+    def _close_conflicts(self, writes: BatchWrites, seq_of: dict[str, int]) -> None:
+        revs = {w.state.id: w.state.rev for w in writes.records}
+        for r in writes.resolutions:
+            rev = revs.get(r.record_id, self._states[r.record_id].rev)
+            closed = self.session.execute(
+                update(CONFLICT)
+                .where(CONFLICT.c.id == r.conflict_id, CONFLICT.c.record_id == r.record_id,
+                       CONFLICT.c.status == "open")
+                .values(status="resolved", resolved_by_id=r.by, resolved_at=from_ms(r.at_ms),
+                        resolution={"value": r.value, "hlc": r.hlc, "rev": rev})
+            )
+            if closed.rowcount != 1:
+                raise StaleWriteError(f"conflict {r.conflict_id} is not open")
+
+    def _write_log(self, writes: BatchWrites, seq_of: dict[str, int]) -> None:
         if not writes.changes:
             return
-        insert_rows(session, CHANGE, [
+        actor = self._writer()
+        insert_rows(self.session, CHANGE, [
             {
                 "record_id": entry.change.id if isinstance(entry.change.id, str) else "",
                 "op": entry.change.op if entry.change.op in ("upsert", "delete") else "invalid",
@@ -353,6 +439,11 @@ class SqlStore:
             for entry in writes.changes
         ])
 
+    def _writer(self) -> Actor:
+        if self.actor is None:
+            raise TypeError("this SqlStore was made to pull; give it an Actor to write")
+        return self.actor
+
     def _occurred(self, record_id) -> datetime | None:
         state = self._states.get(record_id)
         return naive_utc(state.fields.get("occurred_at")) if state else None
@@ -373,6 +464,71 @@ class SqlStore:
                 for code in sorted(set(s.fields.get(name) or []))
             ]
             insert_rows(self.session, table, rows)
+
+    def pull(self, after: int, limit: int, scope: Scope) -> PullPage:
+        query = (
+            select(*PULL_COLUMNS)
+            .join(User, Record.officer_id == User.id)
+            .join(Team, Record.team_id == Team.id)
+            .where(Record.seq > after)
+            .order_by(Record.seq)
+            .limit(limit + 1)
+        )
+        if scope.team_ids is not None:
+            query = query.where(Record.team_id.in_(scope.team_ids)
+                                | (Record.officer_id == scope.officer_id))
+        rows = self.session.execute(query).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        conflicts = self._open_conflicts([row.id for row in rows])
+        records = [_pulled(row, conflicts.get(row.id, [])) for row in rows]
+        return PullPage(records, rows[-1].seq if rows else after, more)
+
+    def _open_conflicts(self, ids: list[str]) -> dict[str, list[OpenConflict]]:
+        found: dict[str, list[OpenConflict]] = {}
+        if not ids:
+            return found
+        for c in self.session.execute(
+            select(Conflict.id, Conflict.record_id, Conflict.field, Conflict.winner,
+                   Conflict.loser)
+            .where(Conflict.record_id.in_(ids), Conflict.status == "open")
+            .order_by(Conflict.id)
+        ):
+            found.setdefault(c.record_id, []).append(
+                OpenConflict(c.id, c.field, c.winner, c.loser))
+        return found
+
+
+# What a pull reads: columns, not ORM objects, which cost more to build than the query.
+PULL_COLUMNS = (
+    Record.id, Record.rev, Record.deleted, Record.data, Record.meta, Record.seq,
+    Record.team_id, Record.review_state, Record.review_comment, Record.reviewed_at,
+    Record.created_at, Record.updated_at, User.id.label("officer_id"), User.username,
+    User.display_name, Team.code.label("team_code"),
+)
+
+
+def _pulled(row, conflicts: list[OpenConflict]) -> PulledRecord:
+    reviewed = row.reviewed_at
+    return PulledRecord(
+        row.id, row.rev, row.seq, row.deleted, row.data, field_stamps(row.meta),
+        Owner(row.officer_id, row.team_id),
+        Review(row.review_state, row.review_comment,
+               int(reviewed.replace(tzinfo=timezone.utc).timestamp() * 1000) if reviewed else None),
+        conflicts,
+        {"username": row.username, "display_name": row.display_name, "team_code": row.team_code,
+         "reviewed_at": reviewed, "created_at": row.created_at, "updated_at": row.updated_at},
+    )
+
+
+def _conflict_delta(writes: BatchWrites) -> dict[str, int]:
+    """Per record, how many open conflicts the save adds (new ones) less those it closes."""
+    delta: dict[str, int] = {}
+    for c in writes.conflicts:
+        delta[c.record_id] = delta.get(c.record_id, 0) + 1
+    for r in writes.resolutions:
+        delta[r.record_id] = delta.get(r.record_id, 0) - 1
+    return delta
 
 
 def _side(side: dict) -> dict:

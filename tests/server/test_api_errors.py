@@ -8,8 +8,9 @@ import pytest
 import sqlalchemy as sa
 from helpers import PASSWORD, create_change
 
+from server.clock import utcnow
 from server.db import db
-from server.db.models import Change, Device, Record, utcnow
+from server.db.models import Change, Device, Record
 
 
 def _error(response, status, code):

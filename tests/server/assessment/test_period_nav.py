@@ -15,7 +15,7 @@ SHORTCUT = re.compile(r'<a href="\?period=([^"]+)"( aria-current="true")?>This (
 
 @pytest.fixture
 def signed_in(client, force, monkeypatch):
-    for where in ("server.assessment.grid.utc_now", "server.console.assessment.utc_now"):
+    for where in ("server.assessment.grid.utcnow", "server.console.assessment.utcnow"):
         monkeypatch.setattr(where, lambda: NOW)
     force.add(force.officer("NPT-A", "pc.alpha"), "2026-08-03 10:00", "community_alert")
     force.user("admin", None, "insp.admin")

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from console_helpers import OTHER, TEAM, push_record
 from helpers import DeviceClient
 
+from server.clock import utcnow
 from server.db import db
-from server.db.models import Device, Record, utcnow
+from server.db.models import Device, Record
 
 
 def _ago(days: float) -> str:

@@ -8,8 +8,9 @@ import sqlalchemy as sa
 from console_helpers import OTHER, TEAM, Console, access_log, push_record, team_id, user_id
 from helpers import DeviceClient
 
+from server.clock import utcnow
 from server.db import db
-from server.db.models import Device, User, utcnow
+from server.db.models import Device, User
 
 
 def _user(app, username):
