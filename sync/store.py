@@ -229,8 +229,9 @@ class MemoryStore:
             if write.created:
                 self.owners[write.state.id] = self.writer
                 self.reviews[write.state.id] = Review("pending", "", None)
-            elif self.reviews.get(write.state.id, Review("pending", "", None)).state != "pending":
-                self.reviews[write.state.id] = Review("pending", "", write.changed_ms)
+            elif write.state.id in self.reviews:  # an edit sends a reviewed record back
+                review = self.reviews[write.state.id]
+                self.reviews[write.state.id] = Review("pending", review.comment, review.at_ms)
         for entry in writes.changes:
             self.log.append(entry)
             self._first[entry.key] = entry.result
