@@ -13,6 +13,7 @@ import math
 from collections import defaultdict
 
 import sqlalchemy as sa
+from flask import current_app
 
 from server.assessment import rollup
 from server.assessment.sql import seconds_between
@@ -194,6 +195,20 @@ def _catch_up(state: AssessmentState, top: int, zone=None) -> int:
         batch.after()
     state.seq = records[-1].seq
     return len(records)
+
+
+def catch_up() -> None:
+    """Bring the facts up to date before a read, in transactions of their own.
+
+    The reader's session stays a read: the catch-up runs in a nested app context, which has its
+    own session and connection, so a grid request never holds the write lock while it reads,
+    and what it reads afterwards includes every record committed before it asked."""
+    top, mark, built = _marks()
+    if mark == top and built == catalogues().current.tz.key:
+        return
+    db.session.rollback()  # end any read snapshot, so the next read sees the caught-up facts
+    with current_app.app_context():
+        refresh()
 
 
 def refresh() -> int:

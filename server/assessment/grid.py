@@ -165,7 +165,7 @@ def scope_for(period: Period, teams: list[Team], now: datetime | None = None,
     if like is not None and like.teams == ids:
         bits, roster = {"standard": like.standard_bits, "group": like.group_bits}, like.officers
     else:
-        facts.refresh()
+        facts.catch_up()
         tune_for_scans()
         bits, roster = facts.all_bits(), officer_roster(list(ids))
     return Scope(

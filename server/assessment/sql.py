@@ -46,16 +46,16 @@ def _seconds_other(element, compiler, **kw) -> str:
 
 
 def tune_for_scans() -> None:
-    """On SQLite, give this connection a bigger page cache and memory-mapped reads.
+    """On SQLite, give this connection memory-mapped reads.
 
-    A grid probes record_standard and record_group once per record of the period; with
-    SQLite's default 2 MB cache most probes are a system call. Once per pooled connection.
+    A grid probes record_standard and record_group once per record of the period; read through
+    a memory map, most probes are no system call. Once per pooled connection. (The page cache
+    is left as the engine set it for every connection: the write path relies on its size.)
     """
     if db.engine.dialect.name == "sqlite":
         connection = db.session.connection()
         if connection.info.get("beatbook.tuned"):  # info lives as long as the DBAPI connection
             return
-        connection.exec_driver_sql("PRAGMA cache_size=-65536")  # 64 MB
         connection.exec_driver_sql("PRAGMA mmap_size=1073741824")  # 1 GB
         connection.info["beatbook.tuned"] = True
 
