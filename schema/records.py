@@ -97,26 +97,70 @@ class EngagementSchema(Schema):
         ordered = True
 
     schema_version = fields.Integer(
-        validate=validate.Equal(SCHEMA_VERSION, error="Unsupported schema version.")
+        validate=validate.Equal(SCHEMA_VERSION, error="Unsupported schema version."),
+        metadata={"label": "App record version"},
     )
-    occurred_at = AwareDateTime(required=True, default_timezone=None)
-    kind = fields.String(required=True)
-    standards = fields.List(fields.String(), load_default=list, validate=validate.Length(max=20))
-    place = fields.String(load_default="", validate=validate.Length(max=SHORT_MAX))
-    location = fields.Nested(LocationSchema, allow_none=True, load_default=None)
+    occurred_at = AwareDateTime(
+        required=True, default_timezone=None, metadata={"label": "When it happened"}
+    )
+    kind = fields.String(required=True, metadata={"label": "Kind"})
+    standards = fields.List(
+        fields.String(),
+        load_default=list,
+        validate=validate.Length(max=20),
+        metadata={"label": "Standards"},
+    )
+    place = fields.String(
+        load_default="", validate=validate.Length(max=SHORT_MAX), metadata={"label": "Place"}
+    )
+    location = fields.Nested(
+        LocationSchema, allow_none=True, load_default=None, metadata={"label": "Map position"}
+    )
     duration_minutes = fields.Integer(
-        allow_none=True, load_default=None, validate=validate.Range(0, 24 * 60), strict=True
+        allow_none=True,
+        load_default=None,
+        validate=validate.Range(0, 24 * 60),
+        strict=True,
+        metadata={"label": "Duration (minutes)"},
     )
     people_count = fields.Integer(
-        allow_none=True, load_default=None, validate=validate.Range(0, 100_000), strict=True
+        allow_none=True,
+        load_default=None,
+        validate=validate.Range(0, 100_000),
+        strict=True,
+        metadata={"label": "People engaged"},
     )
-    groups = fields.List(fields.String(), load_default=list, validate=validate.Length(max=30))
-    summary = fields.String(required=True, validate=validate.Length(min=1, max=TEXT_MAX))
-    follow_up = fields.String(load_default="", validate=validate.Length(max=TEXT_MAX))
-    publicised_at = AwareDateTime(allow_none=True, load_default=None, default_timezone=None)
-    contact_role = fields.String(load_default="", validate=validate.Length(max=LABEL_MAX))
-    contact_org = fields.String(load_default="", validate=validate.Length(max=LABEL_MAX))
-    public = fields.Boolean(load_default=False, truthy={True}, falsy={False})
+    groups = fields.List(
+        fields.String(),
+        load_default=list,
+        validate=validate.Length(max=30),
+        metadata={"label": "Groups reached"},
+    )
+    summary = fields.String(
+        required=True, validate=validate.Length(min=1, max=TEXT_MAX), metadata={"label": "Summary"}
+    )
+    follow_up = fields.String(
+        load_default="", validate=validate.Length(max=TEXT_MAX), metadata={"label": "Follow-up"}
+    )
+    publicised_at = AwareDateTime(
+        allow_none=True, load_default=None, default_timezone=None, metadata={"label": "Publicised"}
+    )
+    contact_role = fields.String(
+        load_default="",
+        validate=validate.Length(max=LABEL_MAX),
+        metadata={"label": "Contact's role"},
+    )
+    contact_org = fields.String(
+        load_default="",
+        validate=validate.Length(max=LABEL_MAX),
+        metadata={"label": "Contact's organisation"},
+    )
+    public = fields.Boolean(
+        load_default=False,
+        truthy={True},
+        falsy={False},
+        metadata={"label": "Shared on the team's public page"},
+    )
 
     def __init__(self, *, vocabularies: Vocabularies, standard_codes, now: datetime, **kwargs):
         super().__init__(**kwargs)
@@ -146,7 +190,9 @@ class EngagementSchema(Schema):
     def _load_fast(self, data: dict) -> dict:
         if self._fast is None:
             self._fast = compile_loader(
-                self, partial=True, custom={AwareDateTime: _fast_aware_datetime},
+                self,
+                partial=True,
+                custom={AwareDateTime: _fast_aware_datetime},
                 replicated_hooks={"_upgrade", "_check_codes_and_times"},
             )
         if type(data) is not dict:
@@ -190,6 +236,13 @@ class EngagementSchema(Schema):
         return errors
 
 
+def field_labels() -> dict[str, str]:
+    """Each record field's name as a supervisor reads it (the schema is their one source)."""
+    return {
+        name: field.metadata["label"] for name, field in EngagementSchema._declared_fields.items()
+    }
+
+
 def record_schema_description(schema: EngagementSchema) -> dict:
     """Describe each field (type, required, limits) so the app can build its form from it."""
     described = {}
@@ -197,7 +250,9 @@ def record_schema_description(schema: EngagementSchema) -> dict:
         entry = {"type": type(field).__name__.lower(), "required": field.required}
         for validator in field.validators:
             if isinstance(validator, validate.Length):
-                entry.update({k: v for k, v in (("min", validator.min), ("max", validator.max)) if v})
+                entry.update(
+                    {k: v for k, v in (("min", validator.min), ("max", validator.max)) if v}
+                )
             if isinstance(validator, validate.Range):
                 entry.update({"min": validator.min, "max": validator.max})
         described[name] = entry

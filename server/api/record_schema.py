@@ -7,6 +7,7 @@ import hashlib
 from flask import Blueprint, request
 
 from schema import SCHEMA_VERSION, record_schema_description
+from schema.records import field_labels
 from server.catalogues import catalogues, vocabularies
 from server.records.validator import engagement_schema
 
@@ -21,6 +22,7 @@ def schema_document() -> dict:
         "version": f"{SCHEMA_VERSION}.{vocab.version}.{catalogue.version}",
         "schema_version": SCHEMA_VERSION,
         "record": record_schema_description(engagement_schema()),
+        "labels": field_labels(),
         "kinds": kinds,
         "groups": list(vocab.groups),
         "standards": {

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import Blueprint, render_template
 
+from schema.records import field_labels
 from server.console import options
 from server.db import db
 from server.db.models import Change, Conflict, Device, Record, User
@@ -18,24 +19,8 @@ from sync import HLC, HLCFormatError
 bp = Blueprint("console_record", __name__, url_prefix="/console")
 
 # The record's fields in the order a supervisor reads them; anything else in `data` follows.
-FIELD_LABELS = {
-    "occurred_at": "When it happened",
-    "kind": "Kind",
-    "standards": "Standards",
-    "place": "Place",
-    "location": "Map position",
-    "duration_minutes": "Duration (minutes)",
-    "people_count": "People engaged",
-    "groups": "Groups reached",
-    "summary": "Summary",
-    "follow_up": "Follow-up",
-    "publicised_at": "Publicised",
-    "contact_role": "Contact's role",
-    "contact_org": "Contact's organisation",
-    "public": "Shared on the team's public page",
-    "schema_version": "App record version",
-    "_deleted": "Deleted",
-}
+# The record's own fields are named by the schema; these two are the change log's.
+FIELD_LABELS = {**field_labels(), "_deleted": "Deleted"}
 CODED_FIELDS = ("kind", "standards", "groups")
 # Bookkeeping the app sends with every record: not something a supervisor reviews.
 HIDDEN_FIELDS = {"schema_version"}

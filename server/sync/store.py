@@ -11,16 +11,18 @@ inserts are multi-row statements (see `insert_rows`).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from itertools import chain
 from operator import itemgetter
 
+from marshmallow.fields import Boolean, String
 from sqlalchemy import Dialect, Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
+from schema.records import AwareDateTime, EngagementSchema
 from server.clock import from_ms, naive_utc
 from server.db.models import (
     Change,
@@ -234,21 +236,29 @@ def lock_writers(session: Session) -> None:
     allocate_seqs(session, 0)
 
 
+def _column_reader(field) -> Callable[[object], object]:
+    """How a record field's value becomes its column's value."""
+    if isinstance(field, AwareDateTime):
+        return naive_utc  # type: ignore[return-value]
+    if isinstance(field, Boolean):
+        return lambda value: bool(value or False)
+    if isinstance(field, String):
+        return lambda value: value or ""
+    return lambda value: value
+
+
+# The record fields that are also columns of `record` (for search, filters and counts), each
+# with its conversion: derived from the schema and the table, so a new field needs neither.
+RECORD_COLUMNS = tuple(
+    (name, _column_reader(field)) for name, field in EngagementSchema._declared_fields.items()
+    if name in Record.__table__.c
+)
+
+
 def record_columns(fields: dict) -> dict:
     """The searchable, countable columns derived from a record's merged fields."""
-    return {
-        "occurred_at": naive_utc(fields.get("occurred_at")),
-        "kind": fields.get("kind", ""),
-        "summary": fields.get("summary", ""),
-        "follow_up": fields.get("follow_up", "") or "",
-        "place": fields.get("place", "") or "",
-        "people_count": fields.get("people_count"),
-        "duration_minutes": fields.get("duration_minutes"),
-        "publicised_at": naive_utc(fields.get("publicised_at")),
-        "contact_role": fields.get("contact_role", "") or "",
-        "contact_org": fields.get("contact_org", "") or "",
-        "public": bool(fields.get("public", False)),
-    }
+    get = fields.get
+    return {name: read(get(name)) for name, read in RECORD_COLUMNS}
 
 
 class SqlStore:
