@@ -33,7 +33,9 @@ class ChangeSchema(Schema):
     id = fields.String(required=True, validate=UUID)
     op = fields.String(required=True, validate=validate.OneOf(["upsert", "delete"]))
     hlc = fields.String(required=True, validate=validate.Length(min=23, max=90))
-    base_rev = fields.Integer(required=True, allow_none=True, strict=True)
+    base_rev = fields.Integer(
+        required=True, allow_none=True, strict=True, validate=validate.Range(min=0)
+    )
     data = fields.Dict(load_default=dict)
 
 
