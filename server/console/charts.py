@@ -38,6 +38,28 @@ def _axis(value: float) -> tuple[float, float]:
     return math.ceil(value / step - 1e-9) * step, step
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """Where values and periods land on the plot."""
+
+    count: int  # points along the x axis
+    top: float  # the value at the top of the y axis
+    inset: float = 16  # keeps the first and last points' labels clear of the axes
+
+    @property
+    def plot_h(self) -> float:
+        return HEIGHT - TOP - BOTTOM
+
+    def x(self, i: int) -> float:
+        plot_w = WIDTH - LEFT - RIGHT
+        if self.count <= 1:
+            return LEFT + plot_w / 2
+        return LEFT + self.inset + i * (plot_w - 2 * self.inset) / (self.count - 1)
+
+    def y(self, v: float) -> float:
+        return TOP + self.plot_h - (min(v, self.top) / self.top) * self.plot_h
+
+
 def line_chart(
     title: str,
     points: list[Point],
@@ -51,16 +73,7 @@ def line_chart(
     show = percent if share else number
     values = [p.value for p in points if p.value is not None]
     top, tick_step = (1.0, 0.25) if share else _axis(max(values + [met or 0, partly or 0, 1]) * 1.05)
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    inset = 16  # keeps the first and last points' labels clear of the axes
-    step = (plot_w - 2 * inset) / max(len(points) - 1, 1)
-
-    def x(i: int) -> float:
-        return LEFT + inset + (i * step if len(points) > 1 else plot_w / 2 - inset)
-
-    def y(v: float) -> float:
-        return TOP + plot_h - (min(v, top) / top) * plot_h
-
+    frame = _Frame(len(points), top)
     better = "higher is better" if higher_is_better else "lower is better"
     summary = "; ".join(
         f"{p.label}: {show(p.value) if p.value is not None else 'none'}"
@@ -71,19 +84,36 @@ def line_chart(
         f'role="img" aria-labelledby="{chart_id}-t {chart_id}-d" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="{chart_id}-t">{escape(title)} ({better})</title>',
         f'<desc id="{chart_id}-d">{escape(summary)}</desc>',
+        *_gridlines(frame, tick_step, show),
+        *_thresholds(frame, met, partly, show),
+        *_lines(frame, points),
+        *_marks(frame, points, show),
+        f'<text x="{LEFT}" y="{HEIGHT - 6}" font-size="11" fill="#555">'
+        f'● met  ◆ partly met  ✕ not met · {better}</text>',
+        "</svg>",
     ]
-    for tick in range(round(top / tick_step) + 1):  # gridlines and y labels
+    return Markup("".join(out))
+
+
+def _gridlines(frame: _Frame, tick_step: float, show) -> list[str]:
+    out = []
+    for tick in range(round(frame.top / tick_step) + 1):
         value = tick * tick_step
-        ty = y(value)
+        ty = frame.y(value)
         out.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{ty:.1f}" y2="{ty:.1f}" '
                    'stroke="#d0d4da" stroke-width="1"/>')
         out.append(f'<text x="{LEFT - 6}" y="{ty + 4:.1f}" text-anchor="end" font-size="12" '
                    f'fill="#333">{escape(show(value))}</text>')
+    return out
+
+
+def _thresholds(frame: _Frame, met: float | None, partly: float | None, show) -> list[str]:
+    out: list[str] = []
     label_at: list[float] = []
     for limit, name, colour in ((met, "met", FILL["green"]), (partly, "partly", FILL["amber"])):
         if limit is None:
             continue
-        ly = y(limit)
+        ly = frame.y(limit)
         out.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{ly:.1f}" y2="{ly:.1f}" '
                    f'stroke="{colour}" stroke-width="2" stroke-dasharray="6 4"/>')
         text_y = ly + 4
@@ -92,36 +122,35 @@ def line_chart(
         label_at.append(text_y)
         out.append(f'<text x="{WIDTH - RIGHT + 6}" y="{text_y:.1f}" font-size="12" '
                    f'fill="{colour}">{name} {escape(show(limit))}</text>')
-    segment: list[str] = []
-    paths = []
+    return out
+
+
+def _lines(frame: _Frame, points: list[Point]) -> list[str]:
+    """A polyline per run of periods that have a figure: a gap where one has none."""
+    runs: list[list[str]] = [[]]
     for i, p in enumerate(points):
         if p.value is None:
-            if segment:
-                paths.append(segment)
-            segment = []
-            continue
-        segment.append(f"{x(i):.1f},{y(p.value):.1f}")
-    if segment:
-        paths.append(segment)
-    for path in paths:
-        if len(path) > 1:
-            out.append(f'<polyline points="{" ".join(path)}" fill="none" stroke="#1d3557" '
-                       'stroke-width="2"/>')
+            runs.append([])
+        else:
+            runs[-1].append(f"{frame.x(i):.1f},{frame.y(p.value):.1f}")
+    return [f'<polyline points="{" ".join(run)}" fill="none" stroke="#1d3557" stroke-width="2"/>'
+            for run in runs if len(run) > 1]
+
+
+def _marks(frame: _Frame, points: list[Point], show) -> list[str]:
+    out = []
     for i, p in enumerate(points):
-        px = x(i)
+        px = frame.x(i)
         out.append(f'<text x="{px:.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle" '
                    f'font-size="11" fill="#333">{escape(p.label)}</text>')
         if p.value is None:
-            out.append(f'<text x="{px:.1f}" y="{TOP + plot_h - 4:.1f}" text-anchor="middle" '
+            out.append(f'<text x="{px:.1f}" y="{TOP + frame.plot_h - 4:.1f}" text-anchor="middle" '
                        'font-size="11" fill="#555">none</text>')
             continue
         colour = FILL[COLOURS[p.rating]] if p.rating else "#555"
-        py = y(p.value)
+        py = frame.y(p.value)
         out.append(f'<text x="{px:.1f}" y="{py + 5:.1f}" text-anchor="middle" font-size="15" '
                    f'fill="{colour}">{MARK.get(p.rating or "", "●")}</text>')
         out.append(f'<text x="{px:.1f}" y="{py - 9:.1f}" text-anchor="middle" font-size="11" '
                    f'fill="#222">{escape(show(p.value))}</text>')
-    out.append(f'<text x="{LEFT}" y="{HEIGHT - 6}" font-size="11" fill="#555">'
-               f'● met  ◆ partly met  ✕ not met · {better}</text>')
-    out.append("</svg>")
-    return Markup("".join(out))
+    return out
