@@ -27,7 +27,7 @@ from server.db.models import (
     RecordGroup,
     RecordStandard,
 )
-from server.sync.store import lock_writers
+from server.db.writers import lock_writers
 
 BATCH = 5000
 BULK_FROM = 20_000  # a first build of more records than this is one INSERT ... SELECT

@@ -36,7 +36,7 @@ from server.assessment.sql import seconds_between
 from server.db import db
 from server.db.models import AssessmentCode
 from server.db.models import AssessmentFact as Fact
-from server.sync.store import lock_writers
+from server.db.writers import lock_writers
 
 DAY = 86_400
 NO_NOTICE, LATE_NOTICE = -2, -1  # notice_day for "never publicised" and "publicised after"

@@ -14,26 +14,25 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import lru_cache
-from itertools import chain
-from operator import itemgetter
 
 from marshmallow.fields import Boolean, String
-from sqlalchemy import Dialect, Table, bindparam, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from schema.records import AwareDateTime, EngagementSchema
 from server.clock import from_ms, naive_utc
+from server.db.bulk import insert_rows, update_rows
 from server.db.models import (
     Change,
     Conflict,
     Record,
     RecordGroup,
     RecordStandard,
-    SyncCounter,
     Team,
     User,
 )
+from server.db.writers import allocate_seqs, lock_writers
+from server.sync.stamps import field_stamps, pack_meta, unpack_meta
 from sync import (
     BatchWrites,
     ChangeKey,
@@ -51,10 +50,8 @@ from sync import Conflict as MergeConflict
 
 RECORD, CHANGE, CONFLICT = Record.__table__, Change.__table__, Conflict.__table__
 CODE_TABLES = ((RecordStandard.__table__, "standards"), (RecordGroup.__table__, "groups"))
-# Rows of an executemany UPDATE name the key this way, so that `id` is not also SET.
-_KEY = "record_key"
-# A row's expected rev before the update: checked, not SET.
-_WAS = "rev_was"
+_WAS = "rev_was"  # a row's expected rev before an update: checked, not SET
+
 
 
 @dataclass(frozen=True)
@@ -78,162 +75,8 @@ class _Loaded:
     review_state: str
 
 
-def pack_meta(meta: dict[str, dict]) -> list:
-    """A record's field stamps as stored: `[[hlc, rev, [field, ...]], ...]`, one entry per
-    distinct stamp. A record is mostly written by one change, so this is one entry where the
-    per-field form repeated the same stamp for every field (a fifth of the bytes to write)."""
-    groups: dict[tuple[str, int], list[str]] = {}
-    for name, entry in meta.items():
-        groups.setdefault((entry["hlc"], entry["rev"]), []).append(name)
-    return [[hlc, rev, names] for (hlc, rev), names in groups.items()]
-
-
-def unpack_meta(packed: list | dict) -> dict[str, dict]:
-    """The engine's per-field form of `pack_meta`'s output (fields sharing an entry object,
-    which the engine never mutates). A record stored before stamps were packed is already in
-    that form, and is packed when it is next written."""
-    if isinstance(packed, dict):
-        return packed
-    meta = {}
-    for hlc, rev, names in packed:
-        entry = {"hlc": hlc, "rev": rev}
-        for name in names:
-            meta[name] = entry
-    return meta
-
-
-def field_stamps(packed: list | dict) -> dict[str, str]:
-    """Each field's stamp, as a pull reports them (read straight from the packed form: a pull
-    does this for every record it sends)."""
-    if isinstance(packed, dict):  # stored before stamps were packed
-        return {name: entry["hlc"] for name, entry in packed.items()}
-    return {name: hlc for hlc, _rev, names in packed for name in names}
-
-
 def node_of(stamp: str | None) -> str | None:
     return stamp.split("-", 2)[2] if stamp and stamp.count("-") >= 2 else None
-
-
-def allocate_seqs(session: Session, count: int) -> int:
-    """Take `count` sequence numbers; returns the first. Holds the counter lock until commit."""
-    last = session.execute(
-        update(SyncCounter)
-        .where(SyncCounter.id == 1)
-        .values(value=SyncCounter.value + count)
-        .returning(SyncCounter.value)
-    ).scalar_one()
-    return last - count + 1
-
-
-def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
-    """Insert `rows` (dicts with the same keys), each value converted by its column's type.
-
-    SQLite gets multi-row INSERTs. Under an executemany of one-row INSERTs the search index's
-    trigger runs in a statement of its own for every row, and FTS5 flushes a new index segment
-    each time: one statement halves the cost of a record insert. PostgreSQL gets an executemany
-    of the one-row INSERT, which psycopg pipelines (it would parse a statement with thousands
-    of placeholders in Python). Both skip SQLAlchemy's per-row parameter bookkeeping, which cost
-    more than SQLite spent on the rows, but keep each type's conversion for the dialect (JSON,
-    times, booleans).
-    """
-    if not rows:
-        return
-    connection = session.connection()
-    dialect = connection.dialect
-    sql_head, marks, columns = _insert_plan(table, tuple(rows[0]), dialect)
-    values = _converted(rows, columns)
-    if dialect.name != "sqlite":
-        connection.exec_driver_sql(sql_head + marks, values)
-        return
-    per_statement = max(1, dialect.insertmanyvalues_max_parameters // len(columns))
-    for start in range(0, len(values), per_statement):
-        chunk = values[start:start + per_statement]
-        connection.exec_driver_sql(sql_head + ", ".join([marks] * len(chunk)),
-                                   tuple(chain.from_iterable(chunk)))
-
-
-def _converted(rows: list[dict], columns: tuple) -> list[tuple]:
-    """Each row's values in `columns` order, converted for the database column by column:
-    the loops run in C (itemgetter, zip, map) rather than a Python expression per value."""
-    get = itemgetter(*(name for name, _ in columns))
-    by_column = zip(*map(get, rows)) if len(columns) > 1 else [[get(row) for row in rows]]
-    converted = [column if convert is None else list(map(convert, column))
-                 for column, (_, convert) in zip(by_column, columns)]
-    return list(zip(*converted))
-
-
-def update_rows(session: Session, table: Table, rows: list[dict],
-                guard: tuple[str, str] | None = None) -> int:
-    """Update rows of `table` by primary key `id`; `rows` are dicts with the same keys. Returns
-    how many rows were updated.
-
-    With `guard=(column, key)`, each row is updated only while `column` still holds the row's
-    `key` value (which is not SET): a row that moved is left alone and not counted.
-
-    SQLite gets one `UPDATE ... FROM (VALUES ...)`, for the reason `insert_rows` gives (the
-    search index's update trigger fires for every write, since every write moves `seq`).
-    PostgreSQL gets SQLAlchemy's executemany, which psycopg pipelines.
-    """
-    if not rows:
-        return 0
-    connection = session.connection()
-    dialect = connection.dialect
-    if dialect.name != "sqlite":
-        renamed = [{_KEY if name == "id" else name: value for name, value in row.items()}
-                   for row in rows]
-        where = table.c.id == bindparam(_KEY)
-        if guard:
-            where = where & (table.c[guard[0]] == bindparam(guard[1]))
-        values = {name: bindparam(name) for name in renamed[0]
-                  if name != _KEY and (not guard or name != guard[1])}
-        result = session.execute(update(table).where(where).values(values), renamed)
-        return result.rowcount
-    names = tuple(rows[0])
-    marks, columns = _values_plan(table, names, dialect)
-    quote = dialect.identifier_preparer.quote
-    target = quote(table.name)
-    skip = {"id", guard[1]} if guard else {"id"}
-    sets = ", ".join(f"{quote(name)} = v.column{i}" for i, name in enumerate(names, 1)
-                     if name not in skip)
-    where = f"{target}.{quote('id')} = v.column{names.index('id') + 1}"
-    if guard:
-        where += f" AND {target}.{quote(guard[0])} = v.column{names.index(guard[1]) + 1}"
-    per_statement = max(1, dialect.insertmanyvalues_max_parameters // len(columns))
-    updated = 0
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start:start + per_statement]
-        updated += connection.exec_driver_sql(
-            f"UPDATE {target} SET {sets} FROM (VALUES {', '.join([marks] * len(chunk))}) AS v "
-            f"WHERE {where}",
-            tuple(chain.from_iterable(_converted(chunk, columns))),
-        ).rowcount
-    return updated
-
-
-@lru_cache(maxsize=64)
-def _insert_plan(table: Table, names: tuple[str, ...], dialect: Dialect):
-    missing = [c.name for c in table.c if c.name not in names and c.default is not None]
-    if missing:
-        raise ValueError(f"insert_rows into {table.name} must give {', '.join(missing)}")
-    quote = dialect.identifier_preparer.quote
-    head = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES ")
-    return (head, *_values_plan(table, names, dialect))
-
-
-@lru_cache(maxsize=64)
-def _values_plan(table: Table, names: tuple[str, ...], dialect: Dialect):
-    """A row's placeholders, and each column's name and its type's conversion for `dialect`."""
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    marks = "(" + ", ".join([mark] * len(names)) + ")"
-    # A name that is no column (an update's guard value) is passed as it is.
-    columns = tuple((n, table.c[n].type.dialect_impl(dialect).bind_processor(dialect)
-                     if n in table.c else None) for n in names)
-    return marks, columns
-
-
-def lock_writers(session: Session) -> None:
-    """Take the counter row lock (PostgreSQL) or the database write lock (SQLite) now."""
-    allocate_seqs(session, 0)
 
 
 def _column_reader(field) -> Callable[[object], object]:

@@ -7,7 +7,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.sync.store import field_stamps, pack_meta, unpack_meta
+from server.sync.stamps import field_stamps, pack_meta, unpack_meta
 
 stamps = st.builds(lambda ms, n, node: f"{ms:015d}-{n:05d}-{node}",
                    st.integers(0, 10**15 - 1), st.integers(0, 99_999),
