@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml package.json
 setup: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/beatbook init-db
+	$(BIN)/beatbook db upgrade
 	$(BIN)/beatbook demo
 	$(BIN)/beatbook serve --dev --host 127.0.0.1 --port 8000 --workers 2
 

@@ -18,6 +18,7 @@ from server.cli import register_commands
 from server.config import DEFAULTS, finalise, from_environment
 from server.console import BLUEPRINTS as CONSOLE_BLUEPRINTS
 from server.db.engine import init_engine
+from server.db.migrate import refuse_unless_at_head
 from server.errors import register_error_handlers
 
 
@@ -36,6 +37,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = False
 
     init_engine(app)
+    if app.config.get("CHECK_SCHEMA", not app.testing):
+        refuse_unless_at_head(app)  # SchemaError: one line saying which command to run
     init_catalogues(app)
     for blueprint in (*API_BLUEPRINTS, pwa.bp, *CONSOLE_BLUEPRINTS, public.bp):
         app.register_blueprint(blueprint)

@@ -219,7 +219,6 @@ def refresh() -> int:
     once it holds it, so no batch is caught up twice.
     """
     zone = catalogues().current.tz
-    rollup.ensure_tables()
     top, mark, built = _marks()
     if mark == top and built == zone.key:
         return 0

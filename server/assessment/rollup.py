@@ -36,7 +36,6 @@ from server.assessment.sql import seconds_between
 from server.db import db
 from server.db.models import AssessmentCode
 from server.db.models import AssessmentFact as Fact
-from server.db.writers import lock_writers
 
 DAY = 86_400
 NO_NOTICE, LATE_NOTICE = -2, -1  # notice_day for "never publicised" and "publicised after"
@@ -310,34 +309,11 @@ def forget() -> None:
     db.session.execute(sa.update(RollupState).where(RollupState.id == 1).values(tz=""))
 
 
-_ready: set[str] = set()
-
-
-def ensure_tables() -> None:
-    """Create the rollup tables in a database made before they existed (once per process)."""
-    key = db.engine.url.render_as_string()
-    if key not in _ready:
-        if _missing_tables():
-            # Two workers may get here at once: the second waits for the first's commit on the
-            # writers' lock, then finds the tables made.
-            lock_writers(db.session)
-            missing = _missing_tables()
-            if missing:
-                db.metadata.create_all(db.session.connection(), tables=missing)
-                forget()  # rollups built before a table was added: build them all again
-            db.session.commit()
-        _ready.add(key)
-
-
-def _missing_tables() -> list[sa.Table]:
-    inspector = sa.inspect(db.session.connection())
-    return [m.__table__ for m in (*TABLES, RollupState)
-            if not inspector.has_table(m.__tablename__)]
-
-
 def built_for() -> str | None:
-    """The zone the rollups are built for, or None when they are not."""
-    ensure_tables()
+    """The zone the rollups are built for, or None when they are not.
+
+    The tables are made by the migrations (v1_0_0; adopting a 1.0.0 database made before them
+    creates them), never during a request."""
     return db.session.scalar(sa.select(RollupState.tz).where(RollupState.id == 1)) or None
 
 

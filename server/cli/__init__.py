@@ -14,6 +14,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from server.cli.assessment import COMMANDS as ASSESSMENT_COMMANDS  # assess, export
+from server.cli.db import COMMANDS as DB_COMMANDS  # db, backup, restore
 from server.db import db
 from server.db.models import ROLES, Team
 
@@ -21,7 +22,8 @@ from server.db.models import ROLES, Team
 def create_cli_app() -> Flask:
     from server import create_app
 
-    return create_app()
+    # The commands are how a database is made and upgraded: they must run on one behind head.
+    return create_app({"CHECK_SCHEMA": False})
 
 
 @click.group(cls=FlaskGroup, create_app=create_cli_app, add_default_commands=False)
@@ -35,13 +37,19 @@ def main():
 @click.command("init-db")
 @with_appcontext
 def init_db_command():
-    """Create the database tables (safe to run again).
+    """Create the database's tables in an empty database (safe to run again).
+
+    A database made by an older Beatbook is upgraded with `beatbook db upgrade` instead.
 
     Example: BEATBOOK_DATABASE_URL=postgresql://postgres@127.0.0.1/beatbook beatbook init-db
     """
     from server.db.create import init_db
+    from server.db.migrate import SchemaError
 
-    init_db()
+    try:
+        init_db()
+    except SchemaError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
 
 
@@ -140,7 +148,8 @@ def serve_command(host, port, workers, certfile, keyfile, dev):
         raise click.ClickException(str(exc)) from exc
 
 
-COMMANDS = [init_db_command, team_group, user_group, demo_command, serve_command, *ASSESSMENT_COMMANDS]
+COMMANDS = [init_db_command, team_group, user_group, demo_command, serve_command, *ASSESSMENT_COMMANDS,
+            *DB_COMMANDS]
 
 
 def register_commands(app: Flask) -> None:

@@ -2,15 +2,22 @@
 
 from sqlalchemy import select
 
-from server.db import db
+from server.db import db, migrate
 from server.db.models import SyncCounter
 from server.db.search import install_search
 
 
 def init_db() -> None:
-    """Create every table and the sync counter row; running it again changes nothing."""
+    """Create the head schema in an empty database and stamp it; on a database already at head
+    change nothing. A database behind head is refused: `beatbook db upgrade` moves it."""
+    with db.engine.connect() as conn:
+        found = migrate.status(conn)
+    if not found.empty:
+        migrate.require_head(db.engine)
     db.create_all()
     install_search()
     if db.session.scalar(select(SyncCounter).where(SyncCounter.id == 1)) is None:
         db.session.add(SyncCounter(id=1, value=0))
         db.session.commit()
+    if found.empty:
+        migrate.stamp_head(db.engine)

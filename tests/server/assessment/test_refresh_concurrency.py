@@ -103,14 +103,22 @@ def test_a_refresh_overtaken_by_another_is_not_a_restore(app, force, monkeypatch
     assert totals() == (3, 3)
 
 
-def test_a_database_made_before_the_rollups_gets_them_at_the_first_assessment(app, force):
+def test_a_1_0_0_database_made_before_the_rollups_gets_them_from_db_upgrade(app, force):
+    """1.0.0 made the rollup tables on demand; now adopting such a database makes them (and
+    marks them unbuilt), so no request has to."""
+    from server.db import migrate
+
     pc = force.officer("NPT-A")
     force.add(pc, "2025-05-10 10:00")
     facts.refresh()
     for model in (*rollup.TABLES, rollup.RollupState):
         model.__table__.drop(db.session.connection())
+    db.session.execute(sa.text("DROP TABLE alembic_version"))  # made before migrations
     db.session.commit()
-    rollup._ready.clear()  # as a worker started on the old database would be
+    before, after = migrate.upgrade(db.engine.url)
+    assert before.legacy and after.at_head
+    rollups = {m.__tablename__ for m in (*rollup.TABLES, rollup.RollupState)}
+    assert not before.tables & rollups and after.tables == before.tables | rollups
     force.add(pc, "2025-05-11 10:00")
     facts.refresh()
     db.session.expire_all()
