@@ -213,6 +213,7 @@ def upgrade(url: sa.URL | str, revision: str = "head") -> tuple[Status, Status]:
                 adopt_1_0_0(conn, before)
             command.upgrade(config(conn), revision)
             _check_foreign_keys(conn)
+            _check_sqlite_objects(conn)
             after = status(conn)
     finally:
         engine.dispose()
@@ -250,6 +251,29 @@ def _check_foreign_keys(conn: sa.Connection) -> None:
         if broken:
             raise SchemaError(f"The upgrade would break {len(broken)} foreign keys, e.g. "
                               f"{tuple(broken[0])}: nothing was changed.")
+
+
+SEARCH_TRIGGERS = ("record_fts_insert", "record_fts_delete", "record_fts_update")
+
+
+def _check_sqlite_objects(conn: sa.Connection) -> None:
+    """What batch mode (copy the table, drop the old one, rename) can lose on SQLite: the search
+    triggers on `record` (always, when `record` is copied) and WITHOUT ROWID (if a revision's
+    table_kwargs override the reflected option). A revision that loses them is refused and the
+    transaction rolls back: one that copies `record` must recreate the triggers."""
+    if conn.dialect.name != "sqlite":
+        return
+    rows = conn.exec_driver_sql("SELECT type, name, sql FROM sqlite_master").fetchall()
+    triggers = {name for type_, name, _ in rows if type_ == "trigger"}
+    lost = [f"trigger {name}" for name in SEARCH_TRIGGERS if name not in triggers]
+    sql = {name: (text or "").upper() for type_, name, text in rows if type_ == "table"}
+    for table in target_metadata().sorted_tables:
+        if table.dialect_options["sqlite"].get("with_rowid") is False and table.name in sql:
+            if "WITHOUT ROWID" not in sql[table.name]:
+                lost.append(f"WITHOUT ROWID on {table.name}")
+    if lost:
+        raise SchemaError(f"The upgrade would lose {', '.join(lost)} (SQLite batch mode "
+                          "recreates tables): nothing was changed.")
 
 
 def stamp_head(engine: sa.Engine) -> None:

@@ -14,8 +14,9 @@ import pytest
 import sqlalchemy as sa
 
 from server import create_app
-from server.db import migrate
-from server.db import db
+from server.db import db, migrate
+
+from scratch_db import empty_postgresql
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "v1_0_0"
 PASSWORD = "beatbook-demo"
@@ -46,24 +47,6 @@ def v1_0_0(request, tmp_path):
         with psycopg.connect(url.set(drivername="postgresql").render_as_string(False)) as conn:
             conn.execute(sql)
         yield url, manifest
-
-
-class empty_postgresql:
-    """A database of its own beside the test server's, dropped afterwards."""
-
-    def __init__(self, base: str):
-        self.admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-        self.name = f"beatbook_upgrade_{uuid.uuid4().hex[:10]}"
-
-    def __enter__(self) -> sa.URL:
-        with self.admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{self.name}"'))
-        return self.admin.url.set(database=self.name)
-
-    def __exit__(self, *exc):
-        with self.admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-        self.admin.dispose()
 
 
 def snapshot(url: sa.URL) -> dict[str, list[tuple]]:
