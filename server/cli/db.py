@@ -102,7 +102,7 @@ def backup_command(file: Path):
         raise click.ClickException(str(exc)) from exc
     click.echo(outcome.message)
     if not outcome.done:
-        raise SystemExit(2)
+        raise SystemExit(1)  # no backup was made: a cron job must notice
 
 
 @click.command("restore")
@@ -123,7 +123,7 @@ def restore_command(file: Path, force: bool):
         raise click.ClickException(str(exc)) from exc
     click.echo(outcome.message)
     if not outcome.done:
-        raise SystemExit(2)
+        raise SystemExit(1)  # nothing was restored
 
 
 COMMANDS = [db_group, backup_command, restore_command]

@@ -38,7 +38,7 @@ def backup(url: sa.URL, dest: Path) -> Outcome:
     if url.get_backend_name() == "sqlite":
         return _sqlite_backup(_sqlite_path(url), dest)
     command = ["pg_dump", "--format=custom", f"--file={dest}", f"--dbname={_libpq_url(url)}"]
-    return _run_or_print(command, url, f"Backed up {_show(url)} to {dest}.")
+    return _run_or_print(command, url, lambda: f"Backed up {_show(url)} to {dest}.")
 
 
 def restore(url: sa.URL, source: Path, *, force: bool = False) -> Outcome:
@@ -50,7 +50,8 @@ def restore(url: sa.URL, source: Path, *, force: bool = False) -> Outcome:
     command = ["pg_restore", "--no-owner", "--exit-on-error", "--single-transaction",
                *(["--clean", "--if-exists"] if force else []),
                f"--dbname={_libpq_url(url)}", str(source)]
-    return _run_or_print(command, url, f"Restored {source} into {_show(url)}. {_next_step(url)}")
+    return _run_or_print(command, url,
+                         lambda: f"Restored {source} into {_show(url)}. {_next_step(url)}")
 
 
 # --- SQLite --------------------------------------------------------------------------------
@@ -149,14 +150,17 @@ def _next_step(url: sa.URL) -> str:
 def _libpq_url(url: sa.URL) -> str:
     """The URL for pg_dump/pg_restore: no SQLAlchemy driver name and no password (which goes
     in PGPASSWORD, out of the process list)."""
-    return url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    plain = sa.URL.create("postgresql", username=url.username, host=url.host, port=url.port,
+                          database=url.database, query=url.query)
+    return plain.render_as_string(hide_password=False)
 
 
 def _show(url: sa.URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def _run_or_print(command: list[str], url: sa.URL, done: str) -> Outcome:
+def _run_or_print(command: list[str], url: sa.URL, done) -> Outcome:
+    """Run the PostgreSQL client program, or say the command to run; done() is the message."""
     printable = " ".join(shlex.quote(part) for part in command)
     if shutil.which(command[0]) is None:
         password = " (with the password in PGPASSWORD or ~/.pgpass)" if url.password else ""
@@ -169,5 +173,5 @@ def _run_or_print(command: list[str], url: sa.URL, done: str) -> Outcome:
     if result.returncode != 0:
         raise BackupError(f"{command[0]} failed ({result.returncode}): "
                           f"{result.stderr.strip() or result.stdout.strip()}")
-    return Outcome(True, done)
+    return Outcome(True, done())
 
