@@ -312,3 +312,18 @@ def test_a_batch_revision_keeps_every_row_and_the_search(old_database, later_rev
             "WHERE record_fts MATCH 'lighthouse'")).scalars().all()
     engine.dispose()
     assert found == [ids[0]]
+
+
+def test_every_migration_file_ships_in_the_package():
+    """Alembic loads the migrations by path, not as a package: pyproject's package data must
+    name each of them, or an installed (non-editable) Beatbook could not upgrade."""
+    import fnmatch
+    import tomllib
+
+    patterns = tomllib.loads((REPO / "pyproject.toml").read_text())[
+        "tool"]["setuptools"]["package-data"]["server.db"]
+    package = REPO / "server" / "db"
+    files = [p.relative_to(package).as_posix() for p in (package / "migrations").rglob("*")
+             if p.is_file() and "__pycache__" not in p.parts]
+    assert "migrations/versions/v1_0_0_baseline.py" in files
+    assert [f for f in files if not any(fnmatch.fnmatch(f, pat) for pat in patterns)] == []
