@@ -327,3 +327,16 @@ def test_every_migration_file_ships_in_the_package():
              if p.is_file() and "__pycache__" not in p.parts]
     assert "migrations/versions/v1_0_0_baseline.py" in files
     assert [f for f in files if not any(fnmatch.fnmatch(f, pat) for pat in patterns)] == []
+
+
+def test_the_next_revision_is_drafted_in_batch_mode(later_revision):
+    table = migrate.target_metadata().tables["device"]
+    extra = sa.Column("nickname", sa.String(20))
+    table.append_column(extra)
+    try:
+        path = migrate.autogenerate("device nickname", "v_draft")
+    finally:
+        table._columns.remove(extra)
+    text = path.read_text()
+    assert 'down_revision = \'v1_0_0\'' in text or 'down_revision = "v1_0_0"' in text
+    assert "with op.batch_alter_table('device'" in text and "nickname" in text
