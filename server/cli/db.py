@@ -24,7 +24,10 @@ def _show() -> str:
 
 @click.group("db")
 def db_group():
-    """The database's schema version. Example: beatbook backup before.sqlite && beatbook db upgrade"""
+    """The database's schema revision.
+
+    Example: beatbook backup before.sqlite && beatbook db upgrade
+    """
 
 
 @db_group.command("upgrade")

@@ -33,10 +33,9 @@ for path in (ROOT, ROOT / "tests"):
 from bench.seed import PASSWORD, analyse, seed  # noqa: E402
 
 from server import create_app  # noqa: E402
-from server.db import db  # noqa: E402
-from server.db.create import init_db  # noqa: E402
+from server.db import db, migrate  # noqa: E402
 from server.db.models import Record, Team, User  # noqa: E402
-from server.db.search import rebuild_search  # noqa: E402
+from server.db.search import install_search, rebuild_search  # noqa: E402
 
 BUDGET_MS = 500
 
@@ -55,12 +54,14 @@ def prepare(url: str, records: int) -> None:
             summary = seed(engine, records=records, progress=True)
             print(f"seeded {summary['records']:,} records in {time.perf_counter() - started:.0f} s")
             started = time.perf_counter()
-            init_db()  # the search table and triggers, as on a live server
+            install_search()  # the search table and triggers, as on a live server
             rebuild_search()
+            migrate.stamp_head(engine)  # the head schema: create_all, then the search objects
             analyse(engine)
             print(f"search index built in {time.perf_counter() - started:.0f} s")
         else:
-            init_db()  # brings an older database's search index up to date
+            db.session.remove()
+            migrate.upgrade(engine.url)  # brings an older bench database up to date
             analyse(engine)
             count = db.session.scalar(sa.select(sa.func.count()).select_from(Record))
             print(f"reusing {count:,} records")

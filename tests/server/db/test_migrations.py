@@ -72,7 +72,8 @@ def schema(url: sa.URL) -> dict:
                                 for c in inspector.get_columns(name)],
                     "pk": inspector.get_pk_constraint(name)["constrained_columns"],
                     "fks": sorted((tuple(f["constrained_columns"]), f["referred_table"],
-                                   str(f.get("options"))) for f in inspector.get_foreign_keys(name)),
+                                   str(f.get("options")))
+                                  for f in inspector.get_foreign_keys(name)),
                     "indexes": sorted((i["name"], tuple(i["column_names"]), i["unique"],
                                        options(i), str(i.get("include_columns")))
                                       for i in inspector.get_indexes(name)),

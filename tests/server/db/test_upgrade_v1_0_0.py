@@ -185,7 +185,8 @@ def test_a_phone_on_the_previous_app_keeps_syncing_across_the_upgrade(v1_0_0):
         {"id": new_id, "op": "upsert", "hlc": old.stamp(), "base_rev": None, "data": {
             "schema_version": 1, "occurred_at": occurred, "kind": "face_to_face",
             "standards": ["F2F"], "place": "Harbourside", "people": 5, "groups": [],
-            "notes": "Call the harbour master.", "summary": "Upgradewombat patrol by the harbour."}},
+            "notes": "Call the harbour master.",
+            "summary": "Upgradewombat patrol by the harbour."}},
         {"id": edited, "op": "upsert", "hlc": old.stamp(), "base_rev": rev,
          "data": {"follow_up": "Shop manager called back."}},
     ])

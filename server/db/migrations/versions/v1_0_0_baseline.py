@@ -14,8 +14,10 @@ Revises:
 Create Date: 2026-12-03
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # as the models spell it
 
 revision = "v1_0_0"
 down_revision = None
@@ -58,7 +60,7 @@ def create_core_tables(op) -> None:
         sa.PrimaryKeyConstraint('id')
     )
     op.create_table('auth_failure',
-        sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+        sa.Column('id', BigId, autoincrement=True, nullable=False),
         sa.Column('key', sa.String(length=140), nullable=False),
         sa.Column('at', sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint('id')
@@ -101,7 +103,7 @@ def create_core_tables(op) -> None:
     )
     op.create_index('ix_user_account_team_id', 'user_account', ['team_id'])
     op.create_table('access_log',
-        sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+        sa.Column('id', BigId, autoincrement=True, nullable=False),
         sa.Column('at', sa.DateTime(), nullable=False),
         sa.Column('user_id', sa.Integer(), nullable=True),
         sa.Column('action', sa.String(length=40), nullable=False),
@@ -117,7 +119,7 @@ def create_core_tables(op) -> None:
     op.create_index('ix_access_log_target', 'access_log', ['target_type', 'target_id'])
     op.create_index('ix_access_log_user_id', 'access_log', ['user_id'])
     op.create_table('change',
-        sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+        sa.Column('id', BigId, autoincrement=True, nullable=False),
         sa.Column('record_id', sa.String(length=36), nullable=False),
         sa.Column('op', sa.String(length=12), nullable=False),
         sa.Column('status', sa.String(length=12), nullable=False),
@@ -211,7 +213,9 @@ def create_core_tables(op) -> None:
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('seq')
     )
-    op.create_index('ix_record_conflicted', 'record', ['occurred_at', 'id'], sqlite_where=sa.text('open_conflicts > 0'), postgresql_where=sa.text('open_conflicts > 0'))
+    op.create_index('ix_record_conflicted', 'record', ['occurred_at', 'id'],
+                    sqlite_where=sa.text('open_conflicts > 0'),
+                    postgresql_where=sa.text('open_conflicts > 0'))
     op.create_index('ix_record_kind_time_id', 'record', ['kind', 'occurred_at', 'id'])
     op.create_index('ix_record_officer_created', 'record', ['officer_id', 'created_at'])
     op.create_index('ix_record_officer_time', 'record', ['officer_id', 'occurred_at'])
@@ -247,7 +251,8 @@ def create_core_tables(op) -> None:
         sa.PrimaryKeyConstraint('team_id', 'occurred_at', 'record_id'),
         sqlite_with_rowid=False
     )
-    op.create_index('ix_assessment_fact_kind', 'assessment_fact', ['team_id', 'kind', 'occurred_at', 'deleted', 'review_state', 'contact_role', 'contact_org'])
+    op.create_index('ix_assessment_fact_kind', 'assessment_fact', [
+        'team_id', 'kind', 'occurred_at', 'deleted', 'review_state', 'contact_role', 'contact_org'])
     op.create_index('ix_assessment_fact_record', 'assessment_fact', ['record_id'], unique=True)
     op.create_table('conflict',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -303,7 +308,8 @@ def create_rollup_tables(op, only=ROLLUP_TABLES) -> None:
             sa.Column('records', sa.Integer(), nullable=False),
             sa.Column('people_sum', sa.BigInteger(), nullable=False),
             sa.Column('people_n', sa.Integer(), nullable=False),
-            sa.PrimaryKeyConstraint('team_id', 'month', 'kind', 'std_mask', 'returned', 'notice_day'),
+            sa.PrimaryKeyConstraint(
+                'team_id', 'month', 'kind', 'std_mask', 'returned', 'notice_day'),
             sqlite_with_rowid=False
         )
     if 'assessment_month_officer' in wanted:
@@ -337,7 +343,8 @@ def create_rollup_tables(op, only=ROLLUP_TABLES) -> None:
             sa.Column('org_key', sa.String(length=120), nullable=False),
             sa.Column('first_at', sa.DateTime(), nullable=False),
             sa.Column('last_at', sa.DateTime(), nullable=False),
-            sa.PrimaryKeyConstraint('team_id', 'month', 'kind', 'std_mask', 'returned', 'role_key', 'org_key'),
+            sa.PrimaryKeyConstraint(
+                'team_id', 'month', 'kind', 'std_mask', 'returned', 'role_key', 'org_key'),
             sqlite_with_rowid=False
         )
     if 'assessment_month_series' in wanted:
