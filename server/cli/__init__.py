@@ -10,21 +10,17 @@ import sys
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from server.cli.assessment import COMMANDS as ASSESSMENT_COMMANDS  # assess, export
+from server.cli.base import BeatbookGroup, ConfigProblem, version_option
 from server.db import db
 from server.db.models import ROLES, Team
 
 
-def create_cli_app() -> Flask:
-    from server import create_app
-
-    return create_app()
-
-
-@click.group(cls=FlaskGroup, create_app=create_cli_app, add_default_commands=False)
+@click.group(cls=BeatbookGroup)
+@version_option()
 def main():
     """Beatbook: field logging and assessment for neighbourhood policing teams.
 
@@ -137,7 +133,7 @@ def serve_command(host, port, workers, certfile, keyfile, dev):
     try:
         run_gunicorn(host, port, workers, certfile, keyfile, production=not dev)
     except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise ConfigProblem(str(exc)) from None
 
 
 COMMANDS = [init_db_command, team_group, user_group, demo_command, serve_command, *ASSESSMENT_COMMANDS]

@@ -71,3 +71,22 @@ def test_demo_seeds_a_force_once(app, runner):
 def test_init_db_is_idempotent(runner):
     assert runner.invoke(args=["init-db"]).exit_code == 0
     assert runner.invoke(args=["init-db"]).exit_code == 0
+
+
+def test_version_is_beatbooks():
+    import tomllib
+    from pathlib import Path
+
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    version = tomllib.loads(pyproject.read_text())["project"]["version"]
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"Beatbook {version}\n"
+
+
+def test_help_shows_only_beatbooks_options():
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for flask_option in ("--app", "--env-file", "--debug"):
+        assert flask_option not in result.output
+    assert "--version" in result.output and "init-db" in result.output
