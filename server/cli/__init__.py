@@ -101,13 +101,16 @@ def demo_command(months: int, seed: int):
 
     Example: beatbook demo --months 12
     """
-    from server.demo import DEMO_LOGINS, seed_demo
+    from server.demo import DEMO_LOGINS, TEAMS, seed_demo
 
     if db.session.scalar(select(Team).limit(1)) is not None:
         click.echo("The database already has teams; demo not loaded again.")
     else:
         count = seed_demo(months=months, seed=seed)
         click.echo(f"Demo force loaded: {count} records.")
+    click.echo("Demo teams (code, name; each has a public page at /teams/CODE):")
+    for code, name, _area in TEAMS:
+        click.echo(f"  {code:<16} {name}")
     click.echo("Demo sign-ins (username / password):")
     for username, password, what in DEMO_LOGINS:
         click.echo(f"  {username:<16} {password:<18} {what}")
