@@ -32,7 +32,7 @@ class _Gunicorn(BaseApplication):
 
 def run_gunicorn(host, port, workers, certfile=None, keyfile=None, *, production=True) -> None:
     from server import create_app
-    from server.startup import check_database
+    from server.db.check import check_database
 
     # Fail before listening, with a clear message, if the configuration is unsafe or the
     # database cannot be used.

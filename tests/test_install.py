@@ -78,7 +78,7 @@ def test_the_sdist_and_the_wheel_carry_the_whole_app(dist):
         names = set(archive.namelist())
     assert {f"server/_pwa/{f}" for f in _app_files()} <= names
     for served in ("server/templates/base.html", "server/static/console.css",
-                   "schema/vocabularies.json", "server/assessment/templates/assessment/public.html"):
+                   "schema/vocabularies.json"):
         assert served in names
 
 

@@ -27,7 +27,7 @@ class ConfigProblem(click.ClickException):
 def create_cli_app() -> Flask:
     """The app a command runs in; its database must be reachable (init-db makes the tables)."""
     from server import create_app
-    from server.startup import check_database
+    from server.db.check import check_database
 
     try:
         app = create_app()

@@ -1,4 +1,4 @@
-"""Checks `beatbook serve` (and every other command) makes before it does anything.
+"""The database check `beatbook serve` (and every other command) makes before it does anything.
 
 A database that cannot be reached is a configuration mistake, said in one line, before gunicorn
 listens: otherwise the server answers 200 on / and 500 on the first sign-in.
