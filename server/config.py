@@ -1,6 +1,6 @@
 """Configuration: defaults, then the instance folder's config.py, then BEATBOOK_* variables.
 
-Nothing reads the environment at import time; create_app() calls load_config(). Every value is
+Nothing reads the environment at import time; create_app() calls from_environment(). Every value is
 parsed and checked once, in finalise(): a mistake is a ConfigError holding one line per problem
 (which variable, what is wrong, an example), which the `beatbook` command prints without a
 traceback and exits 2.
