@@ -1,32 +1,49 @@
 # Beatbook: `make run` serves the demo on SQLite; `make test` sets up and runs every test.
+# Needs python3-venv; the tests also need Node 20+ with npm, and Chromium for the browser tests
+# (README.md, "Requirements").
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+PG_URL = $${BEATBOOK_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
 export BEATBOOK_DATABASE_URL ?=
 
-.PHONY: run test test-py test-js test-pg bench setup clean
+.PHONY: run test test-pg bench setup clean
 
-$(STAMP): pyproject.toml package.json
+$(STAMP): pyproject.toml setup.py
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
-	npm install --no-audit --no-fund --silent
 	touch $(STAMP)
 
-setup: $(STAMP)
+# Only the tests use npm (fake-indexeddb for the JS units, axe-core for the browser tests).
+$(NODE_STAMP): package.json package-lock.json
+	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || { \
+	  echo "The JavaScript tests need Node 20 or later (this is $$(node --version)): see README.md, Requirements"; \
+	  exit 1; }
+	npm install --no-audit --no-fund --silent
+	touch $(NODE_STAMP)
+
+setup: $(STAMP) $(NODE_STAMP)
 
 run: $(STAMP)
 	$(BIN)/beatbook db upgrade
 	$(BIN)/beatbook demo
+	@echo "The beatbook command is $(BIN)/beatbook (or: export PATH=\"$(CURDIR)/$(BIN):\$$PATH\")."
 	$(BIN)/beatbook serve --dev --host 127.0.0.1 --port 8000 --workers 2
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	node --test tests/pwa/
 	$(BIN)/pytest
 
+# The browser tests serve their own SQLite database and the JavaScript tests use none, so on
+# PostgreSQL the rest of the suite is what can differ.
 test-pg: $(STAMP)
-	BEATBOOK_TEST_DATABASE_URL=$${BEATBOOK_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/pytest -m "not e2e"
+	@echo "make test-pg: the Python tests except the browser tests (pytest -m 'not e2e') on"
+	@echo "  PostgreSQL at $(PG_URL); each run makes and drops its own database."
+	@echo "  The JavaScript and browser tests do not use PostgreSQL: make test runs them."
+	BEATBOOK_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -m "not e2e"
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.run

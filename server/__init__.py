@@ -27,7 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
-    app.config.update(from_environment())
+    app.config.update(from_environment(strict=False))  # finalise() reports all problems
     app.config.update(config or {})
     finalise(app.config, app.instance_path)
 

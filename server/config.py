@@ -1,13 +1,30 @@
 """Configuration: defaults, then the instance folder's config.py, then BEATBOOK_* variables.
 
-Nothing reads the environment at import time; create_app() calls load_config().
+Nothing reads the environment at import time; create_app() calls from_environment(). Every value is
+parsed and checked once, in finalise(): a mistake is a ConfigError holding one line per problem
+(which variable, what is wrong, an example), which the `beatbook` command prints without a
+traceback and exits 2.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from importlib import resources
+from importlib.util import find_spec
 from pathlib import Path
+
+PACKAGED_PWA = "_pwa"  # where a wheel carries the officers' app (setup.py copies pwa/ there)
+
+
+def default_pwa_dir() -> str:
+    """The installed package's copy of the app, or else the checkout's pwa/ (editable install)."""
+    package = Path(str(resources.files("server")))
+    packaged = package / PACKAGED_PWA
+    if (packaged / "index.html").is_file():
+        return str(packaged)
+    return str(package.parent / "pwa")
+
 
 DEFAULTS = {
     "ENV": "development",  # "production" under `beatbook serve`
@@ -24,46 +41,128 @@ DEFAULTS = {
     "SESSION_HOURS": 8,
     "DEVICE_TOKEN_DAYS": 90,
     "QUIET_DAYS": 7,
-    "PWA_DIR": str(Path(__file__).resolve().parent.parent / "pwa"),
+    "PWA_DIR": default_pwa_dir(),
 }
 
 _INT_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, int) and not isinstance(v, bool)}
+ENVIRONMENTS = ("development", "production")
+DATABASE_EXAMPLE = (
+    "e.g. BEATBOOK_DATABASE_URL=postgresql://beatbook@db.internal/beatbook "
+    "or sqlite:////var/lib/beatbook/beatbook.sqlite"
+)
+SECRET_EXAMPLE = (
+    "e.g. export BEATBOOK_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+)
 
 
 class ConfigError(RuntimeError):
-    """The configuration cannot run safely (e.g. production without a secret key)."""
+    """The configuration cannot run safely or at all; one line per problem."""
+
+    def __init__(self, problems: list[str] | str):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
 
 
-def from_environment(environ=None) -> dict:
-    """BEATBOOK_X=value for every known key X; integers parsed, JSON allowed for others."""
+def from_environment(environ=None, *, strict: bool = True) -> dict:
+    """BEATBOOK_X=value for every known key X, integers parsed.
+
+    strict: a value that is not a whole number raises ConfigError (every such value at once);
+    otherwise it is kept as given, for validate() to report with the other problems.
+    """
     environ = os.environ if environ is None else environ
-    found = {}
+    found, problems = {}, []
     for key in DEFAULTS:
         raw = environ.get(f"BEATBOOK_{key}")
         if raw is None:
             continue
+        found[key] = raw
         if key in _INT_KEYS:
             try:
-                found[key] = int(raw)
-            except ValueError as exc:
-                raise ConfigError(f"BEATBOOK_{key} must be a whole number, not {raw!r}") from exc
-        else:
-            found[key] = raw
+                found[key] = int(raw.strip().replace("_", ""))
+            except ValueError:
+                problems.append(_not_a_number(key, raw))
+    if problems and strict:
+        raise ConfigError(problems)
     return found
 
 
+def _not_a_number(key: str, value) -> str:
+    return f"BEATBOOK_{key}: {value!r} is not a whole number (e.g. BEATBOOK_{key}={DEFAULTS[key]})"
+
+
 def finalise(config: dict, instance_path: str) -> dict:
-    """Fill derived values and refuse unsafe production settings."""
+    """Check every value, fill derived ones and refuse unsafe production settings."""
+    problems = validate(config)
+    if problems:
+        raise ConfigError(problems)
     if not config.get("DATABASE_URL"):
         config["DATABASE_URL"] = f"sqlite:///{Path(instance_path) / 'beatbook.sqlite'}"
     if not config.get("SECRET_KEY"):
-        if config.get("ENV") == "production":
-            raise ConfigError(
-                "BEATBOOK_SECRET_KEY is not set. Production needs a long random secret, e.g. "
-                "export BEATBOOK_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
-            )
         config["SECRET_KEY"] = _development_secret(instance_path)
     return config
+
+
+def validate(config: dict) -> list[str]:
+    """One line per value that cannot work, naming its BEATBOOK_* variable."""
+    problems = []
+    env = config.get("ENV")
+    if env not in ENVIRONMENTS:
+        problems.append(f"BEATBOOK_ENV: {env!r} is not one of {', '.join(ENVIRONMENTS)} "
+                        "(e.g. BEATBOOK_ENV=production)")
+    if env == "production" and not config.get("SECRET_KEY"):
+        problems.append("BEATBOOK_SECRET_KEY is not set. Production needs a long random secret, "
+                        + SECRET_EXAMPLE)
+    for key in sorted(_INT_KEYS):
+        value = config.get(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            problems.append(_not_a_number(key, value))
+        elif value < 1:
+            problems.append(f"BEATBOOK_{key}: {value} must be at least 1 "
+                            f"(e.g. BEATBOOK_{key}={DEFAULTS[key]})")
+    if config.get("DATABASE_URL"):
+        problem = database_url_problem(config["DATABASE_URL"])
+        if problem:
+            problems.append(f"BEATBOOK_DATABASE_URL: {problem} ({DATABASE_EXAMPLE})")
+    if not str(config.get("CATALOGUE") or "").strip():
+        problems.append("BEATBOOK_CATALOGUE is empty (e.g. BEATBOOK_CATALOGUE=dorset)")
+    folder = config.get("CATALOGUE_DIR")
+    if folder and not Path(folder).is_dir():
+        problems.append(f"BEATBOOK_CATALOGUE_DIR: {folder} is not a folder "
+                        "(e.g. BEATBOOK_CATALOGUE_DIR=/etc/beatbook/standards)")
+    pwa = config.get("PWA_DIR")
+    if not pwa or not (Path(pwa) / "index.html").is_file():
+        problems.append(f"BEATBOOK_PWA_DIR: {pwa} holds no officers' app (index.html); leave it "
+                        "unset to serve the app that came with Beatbook")
+    return problems
+
+
+def database_url_problem(url: str) -> str | None:
+    """What is wrong with a database URL before connecting, or None."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return f"{url!r} is not a database URL"
+    backend = parsed.get_backend_name()
+    if backend in ("postgres", "postgresql"):
+        driver = parsed.drivername.partition("+")[2]
+        if driver not in ("", "psycopg"):
+            return f"the driver {driver!r} is not supported; use postgresql://"
+        if find_spec("psycopg") is None:
+            return "PostgreSQL needs psycopg: pip install 'beatbook[postgres]'"
+        if not parsed.database:
+            return f"{parsed.render_as_string(hide_password=True)} names no database"
+        return None
+    if backend == "sqlite":
+        name = parsed.database
+        if name and name != ":memory:" and not name.startswith("file:"):
+            folder = Path(name).expanduser().parent
+            if not folder.is_dir():
+                return f"the folder {folder} for the SQLite file does not exist"
+        return None
+    return f"{backend}:// is not supported: Beatbook runs on PostgreSQL or SQLite"
 
 
 def _development_secret(instance_path: str) -> str:

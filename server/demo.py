@@ -42,8 +42,8 @@ PEOPLE = [
     ("pcso.reid", "PCSO 7790 Reid", "officer", 3),
 ]
 DEMO_LOGINS = [
-    ("pc.okafor", PASSWORD, "officer, Weymouth Town NPT (the officers' app at /)"),
-    ("sgt.patel", PASSWORD, "supervisor, Weymouth Town NPT (the console at /console/)"),
+    ("pc.okafor", PASSWORD, "officer, NPT-WEY Weymouth Town NPT (the officers' app at /)"),
+    ("sgt.patel", PASSWORD, "supervisor, NPT-WEY Weymouth Town NPT (the console at /console/)"),
     ("admin", PASSWORD, "admin, the whole force"),
     ("panel", PASSWORD, "Commissioner's panel, read-only assessment"),
 ]

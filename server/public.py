@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, jsonify, render_template
+from flask import Blueprint, abort, jsonify, redirect, render_template, url_for
 
 from server.assessment.grid import force_tz
 from server.assessment.periods import Period, containing_moment, to_local
@@ -141,6 +141,12 @@ def _json(view: dict) -> dict:
                       for m in view["coming_up"]],
         "you_said_we_did": [{"date": f["date"].isoformat(), "text": f["text"]} for f in view["feedback"]],
     }
+
+
+@bp.get("/")
+def index_slash():
+    """/teams/ is where people type the list; the list lives at /teams."""
+    return redirect(url_for(".index"), 308)
 
 
 @bp.get("")

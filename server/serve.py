@@ -32,9 +32,11 @@ class _Gunicorn(BaseApplication):
 
 def run_gunicorn(host, port, workers, certfile=None, keyfile=None, *, production=True) -> None:
     from server import create_app
+    from server.db.check import check_database
 
-    # Fail before forking, with a clear message, if the configuration is unsafe.
-    create_app({"ENV": "production"} if production else None)
+    # Fail before listening, with a clear message, if the configuration is unsafe or the
+    # database cannot be used.
+    check_database(create_app({"ENV": "production"} if production else None))
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,

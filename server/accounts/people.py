@@ -13,6 +13,7 @@ from server.db.models import ROLES, Team, User
 TEAM_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,19}$")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 MIN_PASSWORD = 10
+TEAMLESS_ROLES = ("admin", "panel")
 
 
 class PeopleError(ValueError):
@@ -52,9 +53,14 @@ def add_user(
         raise PeopleError(f"Role must be one of {', '.join(ROLES)}.")
     if len(password) < MIN_PASSWORD:
         raise PeopleError(f"A password needs at least {MIN_PASSWORD} characters.")
+    if role in TEAMLESS_ROLES and team_code:
+        # An admin or a panel member sees every team: a stored team would mean nothing.
+        who = "An admin" if role == "admin" else "A panel member"
+        raise PeopleError(f"{who} sees every team; leave out --team "
+                          "(it is for officers and supervisors).")
     team = find_team(team_code)
     if role in ("officer", "supervisor") and team is None:
-        raise PeopleError(f"An {role} needs a team (--team CODE).")
+        raise PeopleError(f"A{'n' if role == 'officer' else ''} {role} needs a team (--team CODE).")
     if db.session.scalar(select(User).where(func.lower(User.username) == username)):
         raise PeopleError(f"User {username} already exists.")
     user = User(

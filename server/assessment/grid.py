@@ -67,6 +67,8 @@ def visible_teams(user: User | None, code: str | None = None) -> list[Team]:
         query = query.where(Team.code == code.strip().upper())
     teams = list(db.session.scalars(query))
     if code and not teams:
+        if user is None:  # the CLI sees every team
+            raise AssessmentError(f"No active team with code {code.strip().upper()}.")
         raise AssessmentError(f"No team {code.upper()} that you can see.")
     return teams
 

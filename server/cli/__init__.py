@@ -10,23 +10,18 @@ import sys
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from server.cli.assessment import COMMANDS as ASSESSMENT_COMMANDS  # assess, export
+from server.cli.base import BeatbookGroup, ConfigProblem, version_option
 from server.cli.db import COMMANDS as DB_COMMANDS  # db, backup, restore
 from server.db import db
 from server.db.models import ROLES, Team
 
 
-def create_cli_app() -> Flask:
-    from server import create_app
-
-    # The commands are how a database is made and upgraded: they must run on one behind head.
-    return create_app({"CHECK_SCHEMA": False})
-
-
-@click.group(cls=FlaskGroup, create_app=create_cli_app, add_default_commands=False)
+@click.group(cls=BeatbookGroup)
+@version_option()
 def main():
     """Beatbook: field logging and assessment for neighbourhood policing teams.
 
@@ -113,13 +108,16 @@ def demo_command(months: int, seed: int):
 
     Example: beatbook demo --months 12
     """
-    from server.demo import DEMO_LOGINS, seed_demo
+    from server.demo import DEMO_LOGINS, TEAMS, seed_demo
 
     if db.session.scalar(select(Team).limit(1)) is not None:
         click.echo("The database already has teams; demo not loaded again.")
     else:
         count = seed_demo(months=months, seed=seed)
         click.echo(f"Demo force loaded: {count} records.")
+    click.echo("Demo teams (code, name; each has a public page at /teams/CODE):")
+    for code, name, _area in TEAMS:
+        click.echo(f"  {code:<16} {name}")
     click.echo("Demo sign-ins (username / password):")
     for username, password, what in DEMO_LOGINS:
         click.echo(f"  {username:<16} {password:<18} {what}")
@@ -145,7 +143,7 @@ def serve_command(host, port, workers, certfile, keyfile, dev):
     try:
         run_gunicorn(host, port, workers, certfile, keyfile, production=not dev)
     except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise ConfigProblem(str(exc)) from None
 
 
 COMMANDS = [init_db_command, team_group, user_group, demo_command, serve_command, *ASSESSMENT_COMMANDS,

@@ -25,6 +25,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.pool import NullPool
 
 from server.config import ConfigError
+from server.db.check import one_line
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "v1_0_0"  # Beatbook 1.0.0 = commit ba8137e
@@ -148,9 +149,13 @@ def status(connection: sa.Connection) -> Status:
 
 def require_head(engine: sa.Engine) -> None:
     """Raise SchemaError, with one line saying what to run, unless the database is at head."""
-    with engine.connect() as conn:
-        found = status(conn)
     url = engine.url.render_as_string(hide_password=True)
+    try:
+        with engine.connect() as conn:
+            found = status(conn)
+    except sa.exc.DBAPIError as exc:  # unreachable, refused, not a database: one line
+        raise ConfigError(f"BEATBOOK_DATABASE_URL: cannot use the database {url}: "
+                          f"{one_line(exc.orig)}") from None
     if found.at_head:
         return
     if found.empty:

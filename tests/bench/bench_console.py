@@ -9,6 +9,8 @@ supervisor (one team), and prints the median and worst time of each.
     .venv/bin/python tests/bench/bench_console.py --records 100000
     .venv/bin/python tests/bench/bench_console.py --db /tmp/console-bench.sqlite   # keep and reuse
     .venv/bin/python tests/bench/bench_console.py --url postgresql://postgres@127.0.0.1:5432/mine
+    .venv/bin/python tests/bench/bench_console.py --postgres postgresql://postgres@127.0.0.1/test
+        # a database of its own on that server, seeded, measured and dropped
 """
 
 from __future__ import annotations
@@ -52,19 +54,20 @@ def prepare(url: str, records: int) -> None:
         if not have:
             started = time.perf_counter()
             summary = seed(engine, records=records, progress=True)
-            print(f"seeded {summary['records']:,} records in {time.perf_counter() - started:.0f} s")
+            print(f"seeded {summary['records']:,} records in {time.perf_counter() - started:.0f} s",
+                  file=sys.stderr)
             started = time.perf_counter()
             install_search()  # the search table and triggers, as on a live server
             rebuild_search()
             migrate.stamp_head(engine)  # the head schema: create_all, then the search objects
             analyse(engine)
-            print(f"search index built in {time.perf_counter() - started:.0f} s")
+            print(f"search index built in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         else:
             db.session.remove()
             migrate.upgrade(engine.url)  # brings an older bench database up to date
             analyse(engine)
             count = db.session.scalar(sa.select(sa.func.count()).select_from(Record))
-            print(f"reusing {count:,} records")
+            print(f"reusing {count:,} records", file=sys.stderr)
         db.session.remove()
         engine.dispose()
 
@@ -159,8 +162,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--db", help="SQLite file to create or reuse (default: a temporary one)")
     parser.add_argument("--url", help="database URL instead of --db (e.g. your own PostgreSQL db)")
+    parser.add_argument("--postgres", help="a PostgreSQL server URL: a database is made on it, "
+                        "seeded, measured and dropped")
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args(argv)
+    if args.postgres:
+        from bench.sync_server import temporary_postgres
+        from server.db.engine import database_url
+
+        with temporary_postgres(database_url(args.postgres)) as url:
+            return run(url, args)
     scratch = None if args.url or args.db else Path(tempfile.mkdtemp(prefix="console-bench-"))
     url = args.url or f"sqlite:///{args.db or scratch / 'bench.sqlite'}"
     try:

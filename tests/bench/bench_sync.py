@@ -373,7 +373,8 @@ def report(results: dict[str, dict], records: int, rounds: int) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> dict:
+def main(argv: list[str] | None = None, *, echo: bool = True) -> dict:
+    """Run the bench; print its report unless echo is False (tests.bench.run prints it once)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     env = os.environ.get
     parser.add_argument("--records", type=int, default=int(env("BENCH_SYNC_RECORDS", 20_000)))
@@ -397,7 +398,8 @@ def main(argv: list[str] | None = None) -> dict:
                 continue
             results[kind] = bench_database(kind, records, args.rounds, Path(tmp))
     text = report(results, args.records, args.rounds)
-    print("\n".join([text, *notes]))
+    if echo:
+        print("\n".join([text, *notes]))
     summary = {"records": args.records, "rounds": args.rounds, "results": results,
                "text": text, "notes": notes}
     if args.json:

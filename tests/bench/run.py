@@ -5,11 +5,14 @@
     BENCH_SYNC_RECORDS=5000 BENCH_SYNC_ROUNDS=1 BENCH_RECORDS=1000000 \
         .venv/bin/python -m tests.bench.run
 
-The sync bench runs in this process (its flags come from BENCH_SYNC_* variables). The others
-(`bench_console.py`, `bench_assessment.py`, when present) run as `python -m tests.bench.<name>`
-with `--records $BENCH_RECORDS` (100,000 unless set: their own default, a million, takes long
-to seed) and any further flags in BENCH_CONSOLE_ARGS / BENCH_ASSESSMENT_ARGS. Their standard
-output, which is their report, is shown as it comes and repeated in the summary.
+The sync bench runs in this process (its flags come from BENCH_SYNC_* variables; it measures
+PostgreSQL too when it can reach BENCH_PG_URL). The others (`bench_console.py`,
+`bench_assessment.py`, when present) run as `python -m tests.bench.<name>` with
+`--records $BENCH_RECORDS` (100,000 unless set: their own default and the size their targets are
+for, a million, takes long to seed) and any further flags in BENCH_CONSOLE_ARGS /
+BENCH_ASSESSMENT_ARGS; they measure SQLite, and PostgreSQL too (a database of their own on
+BENCH_PG_URL, dropped afterwards) when BENCH_POSTGRES=1. Their progress (standard error) is shown
+as it comes; their report (standard output) is printed once, in the summary.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ if str(ROOT) not in sys.path:
 
 OTHERS = ("console", "assessment")  # tests/bench/bench_<name>.py, run in this order if present
 DEFAULT_RECORDS = 100_000
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 @dataclass
@@ -44,34 +48,38 @@ def run_sync() -> Outcome:
 
     started = time.perf_counter()
     try:
-        summary = bench_sync.main([])
+        summary = bench_sync.main([], echo=False)  # its report is printed once, in the summary
     except Exception as exc:  # noqa: BLE001 - one failed bench must not hide the others
         return Outcome("sync", time.perf_counter() - started, False, f"failed: {exc!r}")
     text = "\n".join([summary["text"], *summary["notes"]])
     return Outcome("sync", time.perf_counter() - started, True, text)
 
 
-def run_module(name: str) -> Outcome:
-    """Run tests/bench/bench_<name>.py as a module, echoing its output and keeping its stdout."""
+def module_runs(name: str) -> list[tuple[str, list[str]]]:
+    """(label, extra flags) for each run of bench_<name>: SQLite, and PostgreSQL if asked."""
+    postgres = os.environ.get("BENCH_POSTGRES") == "1"
+    if name == "assessment":  # measures both databases in one run, into one table
+        return [(name, ["--postgres", PG_URL] if postgres else [])]
+    return [(name, [])] + ([(f"{name} on PostgreSQL", ["--postgres", PG_URL])] if postgres else [])
+
+
+def run_module(name: str, label: str, extra: list[str]) -> Outcome:
+    """Run tests/bench/bench_<name>.py as a module; its stderr shows, its stdout is kept."""
     started = time.perf_counter()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}
-    args = ["--records", os.environ.get("BENCH_RECORDS", str(DEFAULT_RECORDS)),
+    args = ["--records", os.environ.get("BENCH_RECORDS", str(DEFAULT_RECORDS)), *extra,
             *shlex.split(os.environ.get(f"BENCH_{name.upper()}_ARGS", ""))]
-    print(f"   python -m tests.bench.bench_{name} {shlex.join(args)}", file=sys.stderr, flush=True)
-    process = subprocess.Popen(
+    print(f"   python -m tests.bench.bench_{name} {shlex.join(args)} (report in the summary)",
+          file=sys.stderr, flush=True)
+    process = subprocess.run(
         [sys.executable, "-m", f"tests.bench.bench_{name}", *args], cwd=ROOT, env=env,
         stdout=subprocess.PIPE, text=True,
     )
-    lines = []
-    assert process.stdout is not None
-    for line in process.stdout:
-        sys.stdout.write(line)
-        sys.stdout.flush()
-        lines.append(line.rstrip("\n"))
-    code = process.wait()
+    lines = process.stdout.splitlines()
+    code = process.returncode
     text = "\n".join(lines) if code == 0 else "\n".join([*lines[-20:], f"failed: exit {code}"])
-    return Outcome(name, time.perf_counter() - started, code == 0, text)
+    return Outcome(label, time.perf_counter() - started, code == 0, text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,7 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     outcomes = []
     for name in available:
         print(f"== bench: {name}", file=sys.stderr, flush=True)
-        outcomes.append(run_sync() if name == "sync" else run_module(name))
+        if name == "sync":
+            outcomes.append(run_sync())
+        else:
+            outcomes += [run_module(name, label, extra) for label, extra in module_runs(name)]
 
     print("\n" + "=" * 30 + " bench summary " + "=" * 30)
     for outcome in outcomes:

@@ -44,7 +44,9 @@ def test_team_and_user_add(app, runner):
     (["user", "add", "pc.a", "--role", "officer", "--team", "NOPE", "--password-stdin"],
      "a-long-enough-password\n", "No team"),
     (["user", "add", "pc.a", "--role", "officer", "--password-stdin"],
-     "a-long-enough-password\n", "needs a team"),
+     "a-long-enough-password\n", "An officer needs a team"),
+    (["user", "add", "sgt.a", "--role", "supervisor", "--password-stdin"],
+     "a-long-enough-password\n", "A supervisor needs a team"),
     (["user", "add", "pc.a", "--role", "admin", "--password-stdin"], "short\n", "at least 10"),
 ])
 def test_bad_input_is_a_clean_message(runner, args, input, message):
@@ -54,10 +56,26 @@ def test_bad_input_is_a_clean_message(runner, args, input, message):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("role,who", [("admin", "An admin"), ("panel", "A panel member")])
+def test_a_team_for_an_admin_or_panel_member_is_refused(app, runner, make_team, role, who):
+    # It used to be stored silently, meaning nothing (they see every team).
+    make_team("NPT-WEY")
+    result = runner.invoke(args=["user", "add", "insp.a", "--role", role, "--team", "NPT-WEY",
+                                 "--password-stdin"], input="a-long-enough-password\n")
+    assert result.exit_code != 0
+    assert f"{who} sees every team; leave out --team" in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(User).where(User.username == "insp.a")) is None
+    again = runner.invoke(args=["user", "add", "insp.a", "--role", role, "--password-stdin"],
+                          input="a-long-enough-password\n")
+    assert again.exit_code == 0, again.output
+
+
 def test_demo_seeds_a_force_once(app, runner):
     result = runner.invoke(args=["demo", "--months", "1"])
     assert result.exit_code == 0, result.output
     assert "pc.okafor" in result.output
+    assert "NPT-WEY          Weymouth Town NPT" in result.output  # the codes --team and /teams need
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Team)) == 4
         count = db.session.scalar(sa.select(sa.func.count()).select_from(Record))
@@ -71,3 +89,22 @@ def test_demo_seeds_a_force_once(app, runner):
 def test_init_db_is_idempotent(runner):
     assert runner.invoke(args=["init-db"]).exit_code == 0
     assert runner.invoke(args=["init-db"]).exit_code == 0
+
+
+def test_version_is_beatbooks():
+    import tomllib
+    from pathlib import Path
+
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    version = tomllib.loads(pyproject.read_text())["project"]["version"]
+    result = CliRunner().invoke(main, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"Beatbook {version}\n"
+
+
+def test_help_shows_only_beatbooks_options():
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for flask_option in ("--app", "--env-file", "--debug"):
+        assert flask_option not in result.output
+    assert "--version" in result.output and "init-db" in result.output

@@ -42,7 +42,7 @@ def test_assess_table_csv_and_json(runner, records):
 
 @pytest.mark.parametrize("args, message", [
     (["--period", "2025-Q9"], "Not a period"),
-    (["--team", "NPT-NONE", "--period", "2025-07"], "No team NPT-NONE"),
+    (["--team", "NPT-NONE", "--period", "2025-07"], "No active team with code NPT-NONE."),
 ])
 def test_assess_errors_are_messages_not_tracebacks(runner, records, args, message):
     result = runner.invoke(args=["assess", *args])
@@ -78,3 +78,11 @@ def test_export_refuses_to_overwrite(runner, records, tmp_path):
     result = runner.invoke(args=["export", "--sqlite", str(target)])
     assert result.exit_code == 1 and "already exists" in result.output
     assert target.read_text() == "keep me"
+
+
+def test_assess_an_unknown_team_says_so_plainly(runner, records):
+    # The command sees every team: "that you can see" (the console's words) would mislead.
+    result = runner.invoke(args=["assess", "--team", "nope"])
+    assert result.exit_code != 0
+    assert "No active team with code NOPE." in result.output
+    assert "that you can see" not in result.output and "Traceback" not in result.output

@@ -111,3 +111,9 @@ def test_supervisors_announce_and_take_off_meetings(client, force, team_page):
     meeting = db.session.query(PlannedMeeting).filter_by(title="PACT at the Westham hall").one()
     client.post(f"/console/assessment/teams/NPT-A/meetings/{meeting.id}/cancel")
     assert "PACT at the Westham hall" not in client.get("/teams/NPT-A").get_data(as_text=True)
+
+
+def test_the_list_of_teams_answers_with_a_slash_too(client, team_page):
+    response = client.get("/teams/")
+    assert response.status_code == 308 and response.headers["Location"] == "/teams"
+    assert "NPT-A" in client.get("/teams/", follow_redirects=True).get_data(as_text=True)
