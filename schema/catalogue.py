@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 STANDARDS_DIR = Path(__file__).with_name("standards")
@@ -55,11 +57,12 @@ class Catalogue:
     version: str
     effective_from: date
     time_zone: str
-    raw: dict = field(repr=False, compare=False)
+    raw: dict[str, Any] = field(repr=False, compare=False)
 
     @property
-    def standards(self) -> list[dict]:
-        return self.raw["standards"]
+    def standards(self) -> list[dict[str, Any]]:
+        standards: list[dict[str, Any]] = self.raw["standards"]
+        return standards
 
     @property
     def codes(self) -> list[str]:
@@ -73,7 +76,7 @@ class Catalogue:
     def returned_records_count(self) -> bool:
         return bool(self.raw.get("returned_records_count", False))
 
-    def standard(self, code: str) -> dict:
+    def standard(self, code: str) -> dict[str, Any]:
         for standard in self.standards:
             if standard["code"] == code:
                 return standard
@@ -88,13 +91,14 @@ class Catalogue:
         return hashlib.sha256(body).hexdigest()[:16]
 
 
-def _number(value) -> bool:
+def _number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _validate_measure(measure: dict, where: str, codes: set, kind_codes) -> None:
+def _validate_measure(measure: dict[str, Any], where: str, codes: set[str],
+                      kind_codes: Collection[str] | None) -> None:
     kind = measure.get("type")
-    spec = MEASURE_SPECS.get(kind)
+    spec = MEASURE_SPECS.get(kind) if isinstance(kind, str) else None
     if spec is None:
         raise CatalogueError(
             f"{where} has unknown measure type {kind!r} (known: {', '.join(sorted(MEASURE_TYPES))})"
@@ -137,7 +141,7 @@ def _validate_measure(measure: dict, where: str, codes: set, kind_codes) -> None
         raise CatalogueError(f"{where}: lookback_days must be at least within_days")
 
 
-def _validate_grades(grades, source: str, count: int) -> None:
+def _validate_grades(grades: object, source: str, count: int) -> None:
     if not isinstance(grades, list) or not grades:
         raise CatalogueError(f"{source}: grades must be a non-empty list")
     for grade in grades:
@@ -154,7 +158,7 @@ def _validate_grades(grades, source: str, count: int) -> None:
         )
 
 
-def _validate(raw: dict, source: str, kind_codes: frozenset[str] | None) -> None:
+def _validate(raw: dict[str, Any], source: str, kind_codes: Collection[str] | None) -> None:
     for key in ("catalogue", "version", "effective_from", "standards", "grades"):
         if key not in raw:
             raise CatalogueError(f"{source}: missing '{key}'")
@@ -169,7 +173,8 @@ def _validate(raw: dict, source: str, kind_codes: frozenset[str] | None) -> None
         if not standard.get("measures"):
             raise CatalogueError(f"{source}: standard {standard['code']} has no measures")
         for measure in standard["measures"]:
-            _validate_measure(measure, f"{source}: standard {standard['code']}", set(codes), kind_codes)
+            _validate_measure(measure, f"{source}: standard {standard['code']}", set(codes),
+                              kind_codes)
     _validate_grades(raw["grades"], source, len(codes))
     for kind, standards in raw.get("kind_standards", {}).items():
         if kind_codes is not None and kind not in kind_codes:
@@ -185,7 +190,8 @@ def _validate(raw: dict, source: str, kind_codes: frozenset[str] | None) -> None
         raise CatalogueError(f"{source}: unknown time zone {raw.get('time_zone')!r}") from exc
 
 
-def parse_catalogue(raw: dict, source: str = "catalogue", kind_codes=None) -> Catalogue:
+def parse_catalogue(raw: dict[str, Any], source: str = "catalogue",
+                    kind_codes: Collection[str] | None = None) -> Catalogue:
     _validate(raw, source, kind_codes)
     try:
         effective = date.fromisoformat(raw["effective_from"])
@@ -203,7 +209,7 @@ def parse_catalogue(raw: dict, source: str = "catalogue", kind_codes=None) -> Ca
 class CatalogueSet:
     """Every version of one force's catalogue, ordered by the date each takes effect."""
 
-    def __init__(self, catalogues: list[Catalogue]):
+    def __init__(self, catalogues: list[Catalogue]) -> None:
         if not catalogues:
             raise CatalogueError("no catalogue versions found")
         self.versions = sorted(catalogues, key=lambda c: c.effective_from)
@@ -217,15 +223,17 @@ class CatalogueSet:
         in_force = [c for c in self.versions if c.effective_from <= day]
         if not in_force:
             first = self.versions[0].effective_from
-            raise CatalogueError(f"no catalogue is in force on {day} (the first takes effect {first})")
+            raise CatalogueError(
+                f"no catalogue is in force on {day} (the first takes effect {first})")
         return in_force[-1]
 
 
 def load_catalogues(
-    name: str = "dorset", directory: str | Path | None = None, kind_codes=None
+    name: str = "dorset", directory: str | Path | None = None,
+    kind_codes: Collection[str] | None = None,
 ) -> CatalogueSet:
     folder = Path(directory or STANDARDS_DIR)
-    found = []
+    found: list[Catalogue] = []
     for path in sorted(folder.glob("*.json")):
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))

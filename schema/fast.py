@@ -18,13 +18,12 @@ import math
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
-from marshmallow.utils import missing
+from marshmallow import EXCLUDE, RAISE, Schema, fields, missing, validate
 
 Convert = Callable[[Any], Any]
-Loader = Callable[[Any], dict]
+Loader = Callable[[Any], dict[str, Any]]
 # Converters for field classes the caller defines itself (exact class -> factory).
-Custom = Mapping[type, Callable[[fields.Field], Convert]]
+Custom = Mapping[type, Callable[[fields.Field[Any]], Convert]]
 
 
 class Unsure(Exception):
@@ -44,7 +43,7 @@ def compile_loader(schema: Schema, *, partial: bool, custom: Custom | None = Non
     unknown = unknown or schema.unknown
     if unknown not in (RAISE, EXCLUDE):
         raise TypeError(f"no fast path for unknown={unknown!r}")
-    plan = []
+    plan: list[tuple[str, Convert, bool, object]] = []
     for name, field in schema.load_fields.items():
         key = field.data_key if field.data_key is not None else name
         if (field.attribute or name) != key:
@@ -54,10 +53,10 @@ def compile_loader(schema: Schema, *, partial: bool, custom: Custom | None = Non
     known = frozenset(key for key, *_ in plan)
     raise_unknown = unknown == RAISE
 
-    def load(data: Any) -> dict:
+    def load(data: Any) -> dict[str, Any]:
         if type(data) is not dict or (raise_unknown and not known.issuperset(data)):
             raise Unsure
-        out = {}
+        out: dict[str, Any] = {}
         for key, convert, required, default in plan:
             if key in data:
                 out[key] = convert(data[key])
@@ -72,7 +71,7 @@ def compile_loader(schema: Schema, *, partial: bool, custom: Custom | None = Non
     return load
 
 
-def _field(field: fields.Field, partial: bool, custom: Custom) -> Convert:
+def _field(field: fields.Field[Any], partial: bool, custom: Custom) -> Convert:
     if getattr(field, "pre_load", None) or getattr(field, "post_load", None):
         raise TypeError(f"no fast path for field-level processors ({field.name})")
     convert = _typed(field, partial, custom)
@@ -93,29 +92,30 @@ def _field(field: fields.Field, partial: bool, custom: Custom) -> Convert:
     return run
 
 
-def _typed(field: fields.Field, partial: bool, custom: Custom) -> Convert:
+def _typed(field: fields.Field[Any], partial: bool, custom: Custom) -> Convert:
     """The conversion of one well-typed JSON value, by the field's exact class."""
+    # `type(field) is` (not a saved `kind`) so that mypy narrows `field` to the class.
     kind = type(field)
     if kind in custom:
         return custom[kind](field)
-    if kind is fields.String:
+    if type(field) is fields.String:
         return _string
-    if kind is fields.Integer:  # strict or not, a JSON integer is taken as it is
+    if type(field) is fields.Integer:  # strict or not, a JSON integer is taken as it is
         return _integer
-    if kind is fields.Float:
+    if type(field) is fields.Float:
         return _float if not field.allow_nan else _float_any
-    if kind is fields.Boolean:
+    if type(field) is fields.Boolean:
         return _boolean(field)
-    if kind is fields.Raw:
+    if type(field) is fields.Raw:
         return lambda value: value
-    if kind is fields.Dict and field.key_field is None and field.value_field is None:
+    if type(field) is fields.Dict and field.key_field is None and field.value_field is None:
         return _dict
-    if kind is fields.List:
+    if type(field) is fields.List:
         if _plain_string(field.inner):  # the common list of codes: one pass, no call per item
             return _strings
         inner = _field(field.inner, partial, custom)
         return lambda value: [inner(v) for v in value] if type(value) is list else _unsure()
-    if kind is fields.Nested and not field.many:
+    if type(field) is fields.Nested and not field.many:
         # An edit may leave out whole fields, but a location it sends is complete: partial
         # applies to the top level only (marshmallow's `partial=<top-level names>`).
         nested = compile_loader(field.schema, partial=False, custom=custom,
@@ -128,7 +128,7 @@ def _unsure() -> Any:
     raise Unsure
 
 
-def _plain_string(field: fields.Field) -> bool:
+def _plain_string(field: fields.Field[Any]) -> bool:
     return (type(field) is fields.String and not field.validators and not field.allow_none
             and not getattr(field, "pre_load", None) and not getattr(field, "post_load", None))
 
@@ -169,7 +169,7 @@ def _float_any(value: Any) -> float:
     raise Unsure
 
 
-def _dict(value: Any) -> dict:
+def _dict(value: Any) -> dict[str, Any]:
     if type(value) is dict:
         return dict(value)
     raise Unsure
@@ -192,28 +192,27 @@ def _boolean(field: fields.Boolean) -> Convert:
     return convert
 
 
-def _validator(validator: Any) -> Callable[[Any], bool]:
+def _validator(validator: Callable[[Any], Any]) -> Callable[[Any], bool]:
     """A validator as a predicate with the same outcome."""
-    kind = type(validator)
-    if kind is validate.Length:
+    if type(validator) is validate.Length:
         low, high, equal = validator.min, validator.max, validator.equal
         if equal is not None:
             return lambda v: len(v) == equal
         return lambda v: (low is None or len(v) >= low) and (high is None or len(v) <= high)
-    if kind is validate.Range:
+    if type(validator) is validate.Range:
         low, high = validator.min, validator.max
         low_in, high_in = validator.min_inclusive, validator.max_inclusive
         return lambda v: (
             (low is None or (v >= low if low_in else v > low))
             and (high is None or (v <= high if high_in else v < high))
         )
-    if kind is validate.Equal:
+    if type(validator) is validate.Equal:
         comparable = validator.comparable
         return lambda v: v == comparable
-    if kind is validate.OneOf:
+    if type(validator) is validate.OneOf:
         choices = validator.choices
         return lambda v: v in choices
-    if kind is validate.Regexp:
+    if type(validator) is validate.Regexp:
         regex = validator.regex
         return lambda v: regex.match(v) is not None
-    raise TypeError(f"no fast path for the validator {kind.__name__}")
+    raise TypeError(f"no fast path for the validator {type(validator).__name__}")

@@ -6,7 +6,9 @@ team, rev and review state are the server's and are never read from a payload.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from marshmallow import (
     EXCLUDE,
@@ -18,7 +20,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from schema.fast import Loader, Unsure, compile_loader
+from schema.fast import Convert, Loader, Unsure, compile_loader
 from schema.vocabularies import Vocabularies
 
 SCHEMA_VERSION = 2
@@ -29,7 +31,7 @@ SHORT_MAX = 200
 LABEL_MAX = 120
 
 
-def upgrade(data: dict) -> dict:
+def upgrade(data: dict[str, Any]) -> dict[str, Any]:
     """Bring a record from an older app version up to SCHEMA_VERSION.
 
     Version 1 (the first field app) called the people count `people` and the follow-up `notes`.
@@ -51,7 +53,10 @@ def upgrade(data: dict) -> dict:
 class AwareDateTime(fields.AwareDateTime):
     """An ISO 8601 time with an offset, stored as UTC ISO text."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    # marshmallow types this field as loading a datetime; this one loads the text instead.
+    def _deserialize(  # type: ignore[override]
+        self, value: object, attr: str | None, data: Mapping[str, Any] | None, **kwargs: object
+    ) -> str:
         parsed = super()._deserialize(value, attr, data, **kwargs)
         try:
             return parsed.astimezone(timezone.utc).isoformat()
@@ -59,12 +64,13 @@ class AwareDateTime(fields.AwareDateTime):
             raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from None
 
 
-def _fast_aware_datetime(field: AwareDateTime):
+def _fast_aware_datetime(field: fields.Field[Any]) -> Convert:
     """AwareDateTime's fast path: marshmallow's own ISO parse, aware only, to UTC ISO text."""
-    if field.format not in ("iso", "iso8601") or field.default_timezone is not None:
+    if (not isinstance(field, AwareDateTime) or field.format not in ("iso", "iso8601")
+            or field.default_timezone is not None):
         raise TypeError("no fast path for this AwareDateTime's options")
 
-    def convert(value) -> str:
+    def convert(value: object) -> str:
         if type(value) is not str:
             raise Unsure
         try:
@@ -162,7 +168,8 @@ class EngagementSchema(Schema):
         metadata={"label": "Shared on the team's public page"},
     )
 
-    def __init__(self, *, vocabularies: Vocabularies, standard_codes, now: datetime, **kwargs):
+    def __init__(self, *, vocabularies: Vocabularies, standard_codes: Iterable[str],
+                 now: datetime, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.vocabularies = vocabularies
         self.standard_codes = frozenset(standard_codes)
@@ -176,7 +183,7 @@ class EngagementSchema(Schema):
         """The fields an edit may leave out: top-level ones only, so a sent location is whole."""
         return tuple(self.fields)
 
-    def load_partial(self, data: dict) -> dict:
+    def load_partial(self, data: dict[str, Any]) -> dict[str, Any]:
         """`self.load(data, partial=self.edit_fields)`: a change's fields, fast path when it can.
 
         The fast path (schema/fast.py) is derived from these fields; it decides only input it
@@ -185,9 +192,10 @@ class EngagementSchema(Schema):
         try:
             return self._load_fast(data)
         except Unsure:
-            return self.load(data, partial=self.edit_fields)
+            loaded: dict[str, Any] = self.load(data, partial=self.edit_fields)
+            return loaded
 
-    def _load_fast(self, data: dict) -> dict:
+    def _load_fast(self, data: dict[str, Any]) -> dict[str, Any]:
         if self._fast is None:
             self._fast = compile_loader(
                 self,
@@ -203,16 +211,16 @@ class EngagementSchema(Schema):
         return out
 
     @pre_load
-    def _upgrade(self, data, **kwargs):
+    def _upgrade(self, data: object, **kwargs: object) -> object:
         return upgrade(data) if isinstance(data, dict) else data
 
     @validates_schema(skip_on_field_errors=False)
-    def _check_codes_and_times(self, data, **kwargs):
+    def _check_codes_and_times(self, data: dict[str, Any], **kwargs: object) -> None:
         errors = self.code_and_time_errors(data)
         if errors:
             raise ValidationError(errors)
 
-    def code_and_time_errors(self, data: dict) -> dict[str, list[str]]:
+    def code_and_time_errors(self, data: dict[str, Any]) -> dict[str, list[str]]:
         """Codes must be known and times plausible (checked on loaded data)."""
         errors: dict[str, list[str]] = {}
         kind = data.get("kind")
@@ -243,11 +251,11 @@ def field_labels() -> dict[str, str]:
     }
 
 
-def record_schema_description(schema: EngagementSchema) -> dict:
+def record_schema_description(schema: EngagementSchema) -> dict[str, dict[str, Any]]:
     """Describe each field (type, required, limits) so the app can build its form from it."""
-    described = {}
+    described: dict[str, dict[str, Any]] = {}
     for name, field in schema.fields.items():
-        entry = {"type": type(field).__name__.lower(), "required": field.required}
+        entry: dict[str, Any] = {"type": type(field).__name__.lower(), "required": field.required}
         for validator in field.validators:
             if isinstance(validator, validate.Length):
                 entry.update(

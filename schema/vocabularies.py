@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 VOCABULARIES_FILE = Path(__file__).with_name("vocabularies.json")
 
@@ -13,8 +14,8 @@ VOCABULARIES_FILE = Path(__file__).with_name("vocabularies.json")
 @dataclass(frozen=True)
 class Vocabularies:
     version: int
-    kinds: tuple[dict, ...]
-    groups: tuple[dict, ...]
+    kinds: tuple[dict[str, Any], ...]
+    groups: tuple[dict[str, Any], ...]
 
     @property
     def kind_codes(self) -> frozenset[str]:
@@ -28,7 +29,7 @@ class Vocabularies:
     def seldom_heard(self) -> frozenset[str]:
         return frozenset(g["code"] for g in self.groups if g["seldom_heard"])
 
-    def kind(self, code: str) -> dict | None:
+    def kind(self, code: str) -> dict[str, Any] | None:
         return next((k for k in self.kinds if k["code"] == code), None)
 
     def title(self, code: str) -> str:

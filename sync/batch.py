@@ -108,9 +108,9 @@ class _Run:
         message = self.authorize(change, existing)
         if message:
             return self._reject(change, {"_record": [message]})
-        errors = self.validate(change, existing)
-        if errors:
-            return self._reject(change, errors)
+        invalid = self.validate(change, existing)
+        if invalid:
+            return self._reject(change, invalid)
 
         effective = str(correct(stamp, self.skew_ms, self.now_ms))
         outcome = merge(existing, change, effective, existing.rev + 1 if existing else 1)

@@ -130,7 +130,7 @@ def json_equal(a: Any, b: Any) -> bool:
         return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
     if type(a) is not type(b):
         return False
-    return a == b
+    return bool(a == b)
 
 
 def _side(value: Any, hlc: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ implementation; `MemoryStore` is the reference. One contract suite runs against 
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection
+from collections.abc import Collection, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -117,7 +117,7 @@ class Owner:
 class Scope:
     """What a reader may pull: records of these teams (None: every team) and their own."""
 
-    team_ids: frozenset | None
+    team_ids: frozenset[Hashable] | None
     officer_id: Any
 
     def sees(self, owner: Owner) -> bool:
@@ -136,8 +136,8 @@ class Review:
 class OpenConflict:
     id: Any
     field: str
-    winner: dict
-    loser: dict
+    winner: dict[str, Any]
+    loser: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -149,12 +149,12 @@ class PulledRecord:
     rev: int
     seq: int
     deleted: bool
-    fields: dict
+    fields: dict[str, Any]
     stamps: dict[str, str]  # field -> the stamp of its last write
     owner: Owner
     review: Review
     conflicts: list[OpenConflict]
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -236,8 +236,9 @@ class MemoryStore:
             self.log.append(entry)
             self._first[entry.key] = entry.result
         self.conflicts.extend(writes.conflicts)
-        for review in writes.reviews:
-            self.reviews[review.record_id] = Review(review.state, review.comment, review.at_ms)
+        for written in writes.reviews:
+            self.reviews[written.record_id] = Review(written.state, written.comment,
+                                                     written.at_ms)
         for resolution in writes.resolutions:
             self.closed[resolution.conflict_id] = resolution
         for record_id in writes.touched():

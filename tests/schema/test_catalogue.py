@@ -37,6 +37,8 @@ def measure(raw: dict, code: str, index: int = 0) -> dict:
 
 BREAKAGES = [
     (lambda r: measure(r, "F2F").update(type="average"), "unknown measure type 'average'"),
+    # A type that is not a name is refused as unknown, not a TypeError from the spec lookup.
+    (lambda r: measure(r, "F2F").update(type=["count"]), r"unknown measure type \['count'\]"),
     (lambda r: measure(r, "F2F").pop("label"), "needs a label"),
     (lambda r: measure(r, "F2F").update(thresholds={"met": 20}), "thresholds met and partly_met"),
     (lambda r: measure(r, "F2F").update(thresholds={"met": 5, "partly_met": 10}), "met must be >= partly_met"),
