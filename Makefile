@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export BEATBOOK_DATABASE_URL ?=
 
-.PHONY: run test test-py test-js test-pg bench setup clean
+.PHONY: run test test-py test-js test-pg soak bench setup clean
 
 $(STAMP): pyproject.toml package.json
 	$(PY) -m venv $(VENV)
@@ -23,10 +23,14 @@ run: $(STAMP)
 
 test: $(STAMP)
 	node --test tests/pwa/
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not slow"
 
 test-pg: $(STAMP)
-	BEATBOOK_TEST_DATABASE_URL=$${BEATBOOK_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/pytest -m "not e2e"
+	BEATBOOK_TEST_DATABASE_URL=$${BEATBOOK_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/pytest -m "not e2e and not slow"
+
+# The long forms of the fault tests (tests/faults/): a whole shift syncing for 3 minutes.
+soak: $(STAMP)
+	$(BIN)/pytest -m slow tests/faults
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.run

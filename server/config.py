@@ -18,8 +18,10 @@ DEFAULTS = {
     "MAX_CHANGES": 500,
     "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
     "MAX_CLOCK_DRIFT_MS": 24 * 3600 * 1000,
-    # Seconds a request waits on the database before 503 unavailable (server/outage.py).
+    # Seconds a request waits on PostgreSQL, and a SQLite write for the write lock, before 503
+    # unavailable (server/db/outage.py).
     "DATABASE_TIMEOUT": 5,
+    "SQLITE_BUSY_TIMEOUT": 30,
     # Seconds a connection may go quiet while sending a request before 408 (server/worker.py).
     "READ_TIMEOUT": 10,
     "SIGNIN_FAILURES_PER_ACCOUNT": 10,

@@ -15,7 +15,8 @@ def init_engine(app: Flask) -> None:
     """Bind the database to the app with the settings every connection needs."""
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config["DATABASE_URL"])
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(
-        app.config["DATABASE_URL"], app.config["DATABASE_TIMEOUT"]))
+        app.config["DATABASE_URL"], app.config["DATABASE_TIMEOUT"],
+        app.config["SQLITE_BUSY_TIMEOUT"]))
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -30,15 +31,19 @@ def database_url(url: str) -> str:
     return url
 
 
-def engine_options(url: str, timeout: int = 5) -> dict:
-    """`timeout`: seconds a request waits on the database (connecting, a statement, a lock)
-    before the outage answer (server/db/outage.py); 0 for no bound on statements (commands)."""
+def engine_options(url: str, timeout: int = 5, sqlite_wait: int = 30) -> dict:
+    """`timeout`: seconds a request waits on PostgreSQL (connecting, a statement, a lock) before
+    the outage answer (server/db/outage.py), 0 for no bound on statements (commands);
+    `sqlite_wait`: seconds a SQLite write waits for another writer's lock before that answer."""
     # JSON columns (record data and meta, the change log, stored responses) are most of what a
     # push writes and a pull reads: orjson does them several times faster than json.
     codec = {"json_serializer": json_dumps, "json_deserializer": json_loads}
     if url.startswith("sqlite"):
-        # sqlite3's `timeout` is SQLite's busy timeout: how long a write waits for another's lock.
-        return {"connect_args": {"timeout": timeout or SQLITE_UNBOUNDED_WAIT}, **codec}
+        # sqlite3's `timeout` is SQLite's busy timeout. Longer than PostgreSQL's bound: SQLite's
+        # waiting writers poll for the lock rather than queue for it, so under a burst a write
+        # can wait seconds behind others that are each quick (5 s gave a 503 with 30 phones
+        # on a busy 2-core machine).
+        return {"connect_args": {"timeout": sqlite_wait}, **codec}
     connect = {"connect_timeout": timeout or 30}
     if timeout:
         # Server-side bound on each statement, waits for the counter row's lock included; a
@@ -74,7 +79,6 @@ def json_loads(text: str | bytes):
 
 
 SQLITE_CACHE_KIB = 128 * 1024
-SQLITE_UNBOUNDED_WAIT = 30  # seconds a command waits for the write lock
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

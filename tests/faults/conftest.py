@@ -59,6 +59,9 @@ class Phone:
         self.server = server
         self.http = requests.Session()
         self.device_id = server.sign_in(self.http)
+        # A connection per request: a kept-alive one the server has just closed (gunicorn keeps
+        # them 2 s) would fail the test's next request for a reason that is not the test's.
+        self.http.headers["Connection"] = "close"
         self.token = self.http.headers["Authorization"].split()[1]
         self.counter = 0
 

@@ -76,7 +76,7 @@ def test_sqlite_recovers_after_its_file_was_unwritable(sqlite_only, make_app, tm
 
 
 def test_a_locked_sqlite_answers_503_within_the_bound(sqlite_only, make_app):
-    app = make_app(DATABASE_TIMEOUT=1)
+    app = make_app(SQLITE_BUSY_TIMEOUT=1)
     phone = _officer(app)
     path = app.config["DATABASE_URL"].removeprefix("sqlite:///")
     holder = sqlite3.connect(path, isolation_level=None)
