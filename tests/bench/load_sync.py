@@ -202,12 +202,25 @@ def watch_database(url: str, log: Log, until: float, started: float, every: floa
                 "SELECT wait_event_type, wait_event, count(*) AS n FROM pg_stat_activity "
                 "WHERE datname = current_database() AND state = 'active' "
                 "AND pid <> pg_backend_pid() GROUP BY 1, 2"))}
-            hottest = conn.execute(sa.text(
-                "SELECT coalesce(max(open_conflicts), 0) FROM record")).scalar()
+            hot = conn.execute(sa.text(
+                "SELECT id, open_conflicts FROM record ORDER BY open_conflicts DESC, rev DESC "
+                "LIMIT 1")).first()
+            # Pages a lookup of the counter row and of the hottest record touch: dead row
+            # versions and index entries not yet cleaned up show here before anywhere else.
+            buffers = {name: _buffers(conn, sql, {"id": hot.id if hot else ""}) for name, sql in (
+                ("counter", "SELECT value FROM sync_counter WHERE id = 1"),
+                ("hot_record", "SELECT rev, data, meta FROM record WHERE id = :id"))}
             log.database.append({"at": time.monotonic() - started, "counter_read_ms": counter_ms,
-                                 "tables": tables, "waits": waits, "hottest": hottest})
+                                 "tables": tables, "waits": waits,
+                                 "hottest": hot.open_conflicts if hot else 0, "buffers": buffers})
             time.sleep(every)
     engine.dispose()
+
+
+def _buffers(conn, sql: str, params: dict) -> int:
+    plan = conn.execute(sa.text(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}"), params)
+    top = plan.scalar()[0]["Plan"]
+    return top.get("Shared Hit Blocks", 0) + top.get("Shared Read Blocks", 0)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -244,7 +257,9 @@ def report(log: Log, seconds: float, window: float) -> dict:
                              for t in ("record", "change", "conflict") if t in d["tables"])
             lock_waits = sum(v for k, v in d["waits"].items() if k.startswith("Lock"))
             db_text = (f"counter dead {counter.get('n_dead_tup', 0)} read "
-                       f"{d['counter_read_ms']:.1f} ms; record/change/conflict MB {sizes}; "
+                       f"{d['counter_read_ms']:.1f} ms; pages read: counter "
+                       f"{d['buffers']['counter']}, hot record {d['buffers']['hot_record']}; "
+                       f"record/change/conflict MB {sizes}; "
                        f"waiting on locks {lock_waits}; hottest record {d['hottest']} conflicts")
         print(f"{n * window:>7.0f} s {row['push_per_s']:>7.1f} {row['push_p50']:>6.0f} "
               f"{row['push_p95']:>6.0f} {row['pull_per_s']:>7.1f} {row['pull_p50']:>6.0f} "
