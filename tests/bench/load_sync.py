@@ -36,6 +36,8 @@ from pathlib import Path
 
 import requests
 import sqlalchemy as sa
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -105,6 +107,11 @@ class Device(threading.Thread):
         self.until, self.think, self.started = until, think, started
         self.rng = random.Random(seed)
         self.http = requests.Session()
+        # A request sent on a kept-alive connection just as the server closes it fails before
+        # any answer; a browser sends it again once, and so does this (a push is idempotent by
+        # its batch id, so a resend is answered with the first answer).
+        self.http.mount("http://", HTTPAdapter(max_retries=Retry(
+            total=1, connect=1, read=1, status=0, allowed_methods=None)))
         self.cursor, self.counter, self.seen_rev = "", 0, {}
 
     def sign_in(self) -> None:

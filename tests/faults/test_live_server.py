@@ -27,7 +27,8 @@ def test_stalled_uploads_do_not_hold_up_another_phones_push(live_server, phones)
 
     assert response.status_code == 200, response.text
     assert response.json()["results"][0]["status"] == "applied"
-    assert took < 2, f"a push behind two stalled uploads took {took:.1f} s"
+    # A couple of seconds, on a shared 2-core machine; it took 60 s when a stall held a worker.
+    assert took < 3, f"a push behind two stalled uploads took {took:.1f} s"
 
     for other, body, sock in stalled:
         with sock:
