@@ -45,8 +45,9 @@ def unavailable():
         return ("The database is unavailable for a moment; try again shortly.", 503, headers)
     return error_response(
         Code.UNAVAILABLE,
-        f"The server cannot reach its database just now; nothing was saved from this request. "
-        f"Retry in {RETRY_AFTER_SECONDS} seconds.", headers=headers)
+        f"The server cannot reach its database just now. Send the same request again in "
+        f"{RETRY_AFTER_SECONDS} seconds (a batch is applied once however often it arrives).",
+        headers=headers)
 
 
 def _discard_broken_sqlite(context) -> None:
