@@ -65,6 +65,7 @@ class Log:
     samples: list[Sample] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     database: list[dict] = field(default_factory=list)
+    failures: Counter = field(default_factory=Counter)  # requests that got no answer, by error
 
     def add(self, sample: Sample) -> None:
         with self.lock:
@@ -150,8 +151,10 @@ class Device(threading.Thread):
         try:
             response = call()
             status, size = response.status_code, len(response.content)
-        except requests.RequestException:
+        except requests.RequestException as exc:
             response, status, size = None, 0, 0
+            with self.log.lock:
+                self.log.failures[f"{kind}: {type(exc).__name__}: {str(exc)[:160]}"] += 1
         self.log.add(Sample(time.monotonic() - self.started, kind,
                             (time.perf_counter() - t0) * 1000, status, size))
         return response
@@ -277,6 +280,9 @@ def report(log: Log, seconds: float, window: float) -> dict:
     summary = {"requests_per_s": len(log.samples) / seconds, "statuses": dict(statuses),
                "push_p50": percentile(pushes, 50), "push_p95": percentile(pushes, 95),
                "push_p99": percentile(pushes, 99), "windows": rows}
+    summary["failures"] = dict(log.failures)
+    for failure, count in log.failures.items():
+        print(f"no answer x{count}: {failure}")
     print(f"all: {summary['requests_per_s']:.1f} requests/s, statuses {dict(statuses)}, push "
           f"p50/p95/p99 {summary['push_p50']:.0f}/{summary['push_p95']:.0f}/"
           f"{summary['push_p99']:.0f} ms")
