@@ -9,7 +9,7 @@ NODE_STAMP := node_modules/.installed
 PG_URL = $${BEATBOOK_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
 export BEATBOOK_DATABASE_URL ?=
 
-.PHONY: run test test-pg bench setup clean
+.PHONY: run test test-pg soak bench setup clean
 
 $(STAMP): pyproject.toml setup.py
 	$(PY) -m venv $(VENV)
@@ -35,15 +35,20 @@ run: $(STAMP)
 
 test: $(STAMP) $(NODE_STAMP)
 	node --test tests/pwa/
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not slow"
 
 # The browser tests serve their own SQLite database and the JavaScript tests use none, so on
 # PostgreSQL the rest of the suite is what can differ.
 test-pg: $(STAMP)
-	@echo "make test-pg: the Python tests except the browser tests (pytest -m 'not e2e') on"
-	@echo "  PostgreSQL at $(PG_URL); each run makes and drops its own database."
+	@echo "make test-pg: the Python tests except the browser tests and the long fault runs"
+	@echo "  (pytest -m 'not e2e and not slow') on PostgreSQL at $(PG_URL);"
+	@echo "  each run makes and drops its own database."
 	@echo "  The JavaScript and browser tests do not use PostgreSQL: make test runs them."
-	BEATBOOK_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -m "not e2e"
+	BEATBOOK_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -m "not e2e and not slow"
+
+# The long forms of the fault tests (tests/faults/): a whole shift syncing for 3 minutes.
+soak: $(STAMP)
+	$(BIN)/pytest -m slow tests/faults
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.run

@@ -17,6 +17,7 @@ from server.catalogues import init_catalogues
 from server.cli import register_commands
 from server.config import DEFAULTS, finalise, from_environment
 from server.console import BLUEPRINTS as CONSOLE_BLUEPRINTS
+from server.db import outage
 from server.db.engine import init_engine
 from server.db.migrate import refuse_unless_at_head
 from server.errors import register_error_handlers
@@ -45,5 +46,6 @@ def create_app(config: dict | None = None) -> Flask:
     openapi.add_paths(app, assessment_openapi.paths())
     web.init_app(app)
     register_error_handlers(app)
+    outage.init_app(app)
     register_commands(app)
     return app

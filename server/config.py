@@ -35,6 +35,12 @@ DEFAULTS = {
     "MAX_CHANGES": 500,
     "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
     "MAX_CLOCK_DRIFT_MS": 24 * 3600 * 1000,
+    # Seconds a request waits on PostgreSQL, and a SQLite write for the write lock, before 503
+    # unavailable (server/db/outage.py); 0: no bound (commands run by hand).
+    "DATABASE_TIMEOUT": 5,
+    "SQLITE_BUSY_TIMEOUT": 30,
+    # Seconds a connection may go quiet while sending a request before 408 (server/worker.py).
+    "READ_TIMEOUT": 10,
     "SIGNIN_FAILURES_PER_ACCOUNT": 10,
     "SIGNIN_FAILURES_PER_ADDRESS": 50,
     "SIGNIN_WINDOW_SECONDS": 15 * 60,
@@ -45,6 +51,7 @@ DEFAULTS = {
 }
 
 _INT_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, int) and not isinstance(v, bool)}
+_ZERO_ALLOWED = {"DATABASE_TIMEOUT"}  # 0 means no bound
 ENVIRONMENTS = ("development", "production")
 DATABASE_EXAMPLE = (
     "e.g. BEATBOOK_DATABASE_URL=postgresql://beatbook@db.internal/beatbook "
@@ -116,7 +123,7 @@ def validate(config: dict) -> list[str]:
         value = config.get(key)
         if isinstance(value, bool) or not isinstance(value, int):
             problems.append(_not_a_number(key, value))
-        elif value < 1:
+        elif value < (0 if key in _ZERO_ALLOWED else 1):
             problems.append(f"BEATBOOK_{key}: {value} must be at least 1 "
                             f"(e.g. BEATBOOK_{key}={DEFAULTS[key]})")
     if config.get("DATABASE_URL"):

@@ -35,7 +35,8 @@ class Code(str, Enum):
     BAD_CREDENTIALS = "bad_credentials", 401, "wrong username or password"
     FORBIDDEN = "forbidden", 403, "the role or team may not do this"
     NOT_FOUND = "not_found", 404, "no such resource"
-    METHOD_NOT_ALLOWED = "method_not_allowed", 405, "wrong HTTP method"
+    METHOD_NOT_ALLOWED = "method_not_allowed", 405, "wrong HTTP method (Allow lists the right ones)"
+    REQUEST_TIMEOUT = "request_timeout", 408, "the body stopped arriving; send it again"
     DEVICE_MISMATCH = "device_mismatch", 409, "the body names another device than the token"
     BODY_TOO_LARGE = "body_too_large", 413, "the body is over the byte limit"
     BATCH_TOO_LARGE = "batch_too_large", 413, "the batch has too many changes"
@@ -43,6 +44,8 @@ class Code(str, Enum):
     CLOCK_DRIFT = "clock_drift", 422, "a clock is beyond the drift the server accepts"
     RATE_LIMITED = "rate_limited", 429, "too many failed sign-ins; wait Retry-After seconds"
     INTERNAL_ERROR = "internal_error", 500, "a bug on the server; retry later"
+    UNAVAILABLE = ("unavailable", 503,
+                   "the database is unreachable or busy; retry after Retry-After seconds")
 
 
 def codes_by_status() -> dict[int, list[Code]]:
@@ -104,6 +107,9 @@ def error_response(code: Code, message: str, fields: dict | None = None, headers
     return response
 
 
+TIMEOUT_MESSAGE = "The body did not arrive in time (the connection went quiet); send it again."
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.is_json
 
@@ -129,7 +135,15 @@ def register_error_handlers(app: Flask) -> None:
             message = f"The body is over the limit of {limit} bytes: send smaller batches."
         if exc.code == 400 and code is Code.MALFORMED_JSON:
             message = "The body is not valid JSON."
-        return error_response(code, message)
+        # Keep what the exception says in headers: Allow on a 405, Retry-After, ...
+        headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+        return error_response(code, message, headers=headers)
+
+    @app.errorhandler(TimeoutError)
+    def _body_timeout(exc: TimeoutError):
+        # Only a socket read (the request body, under server/worker.py's read timeout) raises
+        # the builtin TimeoutError here; the database's timeouts are SQLAlchemy's own errors.
+        return error_response(Code.REQUEST_TIMEOUT, TIMEOUT_MESSAGE)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

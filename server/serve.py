@@ -30,16 +30,24 @@ class _Gunicorn(BaseApplication):
         return app
 
 
-def run_gunicorn(host, port, workers, certfile=None, keyfile=None, *, production=True) -> None:
+def run_gunicorn(host, port, workers, certfile=None, keyfile=None, *, production=True,
+                 threads: int = 4) -> None:
     from server import create_app
     from server.db.check import check_database
+    from server.worker import BeatbookWorker
 
     # Fail before listening, with a clear message, if the configuration is unsafe or the
     # database cannot be used.
-    check_database(create_app({"ENV": "production"} if production else None))
+    app = create_app({"ENV": "production"} if production else None)
+    check_database(app)
+    BeatbookWorker.read_timeout = app.config["READ_TIMEOUT"]  # the workers fork from here
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
+        # Threads, so that a phone sending its body slowly holds one thread, not a worker
+        # (server/worker.py); writes still take the database's lock one at a time.
+        "worker_class": BeatbookWorker,
+        "threads": threads,
         "accesslog": "-",
         "timeout": 60,
         "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),

@@ -34,5 +34,5 @@ def test_the_tests_install_their_npm_packages():
 
 def test_test_pg_says_what_it_runs():
     steps = _steps("test-pg")
-    assert "-m \"not e2e\"" in steps
+    assert "-m \"not e2e and not slow\"" in steps
     assert "The JavaScript and browser tests do not use PostgreSQL" in steps

@@ -6,8 +6,14 @@ import json
 
 from flask import current_app, request
 from marshmallow import Schema, ValidationError
+from werkzeug.exceptions import ClientDisconnected
 
-from server.errors import ApiError, Code
+from server.errors import TIMEOUT_MESSAGE, ApiError, Code
+
+# No Beatbook request nests deeper than 5 (body, changes, change, data, location); deeper input
+# is refused before anything recurses over it (the merge, the change log's JSON writer, error
+# messages), which past ~980 levels overflowed Python's stack as a 500.
+MAX_DEPTH = 32
 
 
 def json_body() -> object:
@@ -17,16 +23,55 @@ def json_body() -> object:
         )
     # Reading the raw body first lets an oversized chunked body (no Content-Length) fail as 413
     # body_too_large, not as malformed JSON; and `null` is valid JSON, refused later as not an object.
-    raw = request.get_data(cache=True)
+    try:
+        raw = request.get_data(cache=True)
+    except ClientDisconnected as exc:
+        # Werkzeug reports any failed read so; the socket's read timeout (server/worker.py),
+        # a stalled upload, is the one a phone should simply send again.
+        if isinstance(exc.__context__, TimeoutError):
+            raise ApiError(Code.REQUEST_TIMEOUT, TIMEOUT_MESSAGE) from exc
+        raise ApiError(Code.MALFORMED_JSON,
+                       "The connection failed before the body was complete.") from exc
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if request.content_length is None and len(raw) >= limit:
         # Werkzeug stops reading a chunked body at the limit rather than failing.
         raise ApiError(Code.BODY_TOO_LARGE,
                        f"The body is over the limit of {limit} bytes: send smaller batches.")
+    if request.content_length is not None and len(raw) < request.content_length:
+        # gunicorn hands over what arrived when the client closes early: a body cut short may
+        # still parse (a whole batch with a Content-Length that promised more), and must not apply.
+        raise ApiError(
+            Code.MALFORMED_JSON,
+            f"The body ended after {len(raw)} of the {request.content_length} bytes its "
+            "Content-Length announced; send it again.")
     try:
-        return json.loads(raw)
+        data = json.loads(raw)
+    except RecursionError as exc:
+        raise _too_deep() from exc
     except ValueError as exc:
         raise ApiError(Code.MALFORMED_JSON, f"The body is not valid JSON ({exc}).") from exc
+    if _deeper_than(data, MAX_DEPTH):
+        raise _too_deep()
+    return data
+
+
+def _too_deep() -> ApiError:
+    return ApiError(Code.MALFORMED_JSON,
+                    f"The body nests arrays or objects more than {MAX_DEPTH} levels deep.")
+
+
+def _deeper_than(data: object, limit: int) -> bool:
+    """Whether `data` holds containers more than `limit` levels deep, without recursion."""
+    level, containers = 1, [data] if isinstance(data, (dict, list)) else []
+    while containers:
+        if level > limit:
+            return True
+        inner = []
+        for container in containers:
+            values = container.values() if isinstance(container, dict) else container
+            inner.extend(v for v in values if isinstance(v, (dict, list)))
+        containers, level = inner, level + 1
+    return False
 
 
 def load(schema: Schema, data: object) -> dict:

@@ -28,9 +28,28 @@ def _errors(*statuses: str) -> dict:
     table = codes_by_status()
     return {
         s: {"description": "; ".join(f"{code.value}: {code.meaning}" for code in table[int(s)]),
-            "content": {"application/json": {"schema": "ErrorBody"}}}
+            "content": {"application/json": {"schema": "ErrorBody"}},
+            **({"headers": {"Retry-After": {"schema": {"type": "integer"}}}}
+               if s in ("429", "503") else {})}
         for s in statuses
     }
+
+
+def _body(schema: str) -> dict:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _add_database_errors(paths: dict) -> None:
+    """503 on every operation that reads the database (all but the schema and this document),
+    408 on those with a body."""
+    for path, operations in paths.items():
+        if path in ("/api/v1/schema", "/api/openapi.json"):
+            continue
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            responses.update({k: v for k, v in _errors("503").items() if k not in responses})
+            if "requestBody" in operation and "408" not in responses:
+                responses.update(_errors("408"))
 
 
 def _json(description: str, schema: dict | str) -> dict:
@@ -70,7 +89,7 @@ def build_spec() -> dict:
         operations={
             "post": {
                 "summary": "Sign a device in; returns its bearer token.",
-                "requestBody": {"content": {"application/json": {"schema": "DeviceSignIn"}}},
+                "requestBody": _body("DeviceSignIn"),
                 "responses": {"201": _json("Signed in", {"type": "object"}),
                               **_errors("400", "401", "403", "415", "429")},
             },
@@ -94,7 +113,7 @@ def build_spec() -> dict:
         operations={"post": {
             "summary": "Push a batch of changes; one result per change.",
             "security": [{"device": []}],
-            "requestBody": {"content": {"application/json": {"schema": "PushRequest"}}},
+            "requestBody": _body("PushRequest"),
             "responses": {
                 "200": _json("Results", {"type": "object", "properties": {
                     "batch_id": {"type": "string"},
@@ -122,7 +141,9 @@ def build_spec() -> dict:
     )
     for path, operations in current_app.extensions.get("beatbook.openapi_paths", {}).items():
         spec.path(path=path, operations=operations)
-    return spec.to_dict()
+    document = spec.to_dict()
+    _add_database_errors(document["paths"])
+    return document
 
 
 @bp.get("/api/openapi.json")

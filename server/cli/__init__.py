@@ -127,10 +127,12 @@ def demo_command(months: int, seed: int):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--threads", default=4, show_default=True, type=int,
+              help="Requests each worker serves at once (a slow phone holds one thread).")
 @click.option("--certfile", type=click.Path(exists=True, dir_okay=False), help="TLS certificate.")
 @click.option("--keyfile", type=click.Path(exists=True, dir_okay=False), help="TLS private key.")
 @click.option("--dev", is_flag=True, help="Development settings (no secret key needed).")
-def serve_command(host, port, workers, certfile, keyfile, dev):
+def serve_command(host, port, workers, threads, certfile, keyfile, dev):
     """Serve Beatbook with gunicorn (production settings unless --dev).
 
     Example: beatbook serve --host 0.0.0.0 --port 443 --certfile cert.pem --keyfile key.pem
@@ -141,7 +143,7 @@ def serve_command(host, port, workers, certfile, keyfile, dev):
     if bool(certfile) != bool(keyfile):
         raise click.ClickException("--certfile and --keyfile go together.")
     try:
-        run_gunicorn(host, port, workers, certfile, keyfile, production=not dev)
+        run_gunicorn(host, port, workers, certfile, keyfile, production=not dev, threads=threads)
     except ConfigError as exc:
         raise ConfigProblem(str(exc)) from None
 

@@ -7,6 +7,8 @@ A plain click group, not Flask's FlaskGroup: `beatbook --help` shows Beatbook's 
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask import Flask
 from flask.cli import ScriptInfo
@@ -25,14 +27,18 @@ class ConfigProblem(click.ClickException):
 
 
 def create_cli_app() -> Flask:
-    """The app a command runs in; its database must be reachable (init-db makes the tables).
-
-    The commands are how a database is made and upgraded, so they run on one behind head."""
+    """The app a command runs in; its database must be reachable (init-db makes the tables)."""
     from server import create_app
     from server.db.check import check_database
 
+    # The commands are how a database is made and upgraded, so they run on one behind head;
+    # one run by hand (an export, the demo) may take longer than a request is allowed, so it
+    # is unbounded unless BEATBOOK_DATABASE_TIMEOUT says otherwise (`serve` keeps the bound).
+    settings: dict = {"CHECK_SCHEMA": False}
+    if "BEATBOOK_DATABASE_TIMEOUT" not in os.environ:
+        settings["DATABASE_TIMEOUT"] = 0
     try:
-        app = create_app({"CHECK_SCHEMA": False})
+        app = create_app(settings)
         check_database(app, schema=False)
     except ConfigError as exc:
         raise ConfigProblem(str(exc)) from None

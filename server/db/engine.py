@@ -14,7 +14,9 @@ from server.db import db
 def init_engine(app: Flask) -> None:
     """Bind the database to the app with the settings every connection needs."""
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config["DATABASE_URL"])
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["DATABASE_URL"]))
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(
+        app.config["DATABASE_URL"], app.config["DATABASE_TIMEOUT"],
+        app.config["SQLITE_BUSY_TIMEOUT"]))
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -29,13 +31,27 @@ def database_url(url: str) -> str:
     return url
 
 
-def engine_options(url: str) -> dict:
+def engine_options(url: str, timeout: int = 5, sqlite_wait: int = 30) -> dict:
+    """`timeout`: seconds a request waits on PostgreSQL (connecting, a statement, a lock) before
+    the outage answer (server/db/outage.py), 0 for no bound on statements (commands);
+    `sqlite_wait`: seconds a SQLite write waits for another writer's lock before that answer."""
     # JSON columns (record data and meta, the change log, stored responses) are most of what a
     # push writes and a pull reads: orjson does them several times faster than json.
     codec = {"json_serializer": json_dumps, "json_deserializer": json_loads}
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30}, **codec}
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10, **codec}
+        # sqlite3's `timeout` is SQLite's busy timeout. Longer than PostgreSQL's bound: SQLite's
+        # waiting writers poll for the lock rather than queue for it, so under a burst a write
+        # can wait seconds behind others that are each quick (5 s gave a 503 with 30 phones
+        # on a busy 2-core machine).
+        return {"connect_args": {"timeout": sqlite_wait}, **codec}
+    connect = {"connect_timeout": timeout or 30}
+    if timeout:
+        # Server-side bound on each statement, waits for the counter row's lock included; a
+        # dead peer is noticed by TCP within the same time.
+        connect.update(options=f"-c statement_timeout={timeout * 1000}",
+                       tcp_user_timeout=timeout * 1000)
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10,
+            "pool_timeout": timeout or 30, "connect_args": connect, **codec}
 
 
 def json_dumps(value) -> str:
@@ -71,7 +87,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    # The busy timeout is sqlite3's `timeout` connect argument (engine_options).
     # A push writes into a dozen B-trees keyed by random record ids; with SQLite's default 2 MB
     # page cache each write re-reads its pages from the OS once the database outgrows it, which
     # tripled a push's cost at 20,000 records. Pages are only allocated as they are used.

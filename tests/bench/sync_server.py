@@ -164,7 +164,7 @@ def running_server(database_url: str, workdir: Path, workers: int = 2) -> Iterat
         server = Server(url, [process.pid, *_children(process.pid)])
         if database_url.startswith("postgresql"):
             engine = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
-            with engine.connect() as server.db.create:
+            with engine.connect() as server.database:
                 yield server
             engine.dispose()
         else:

@@ -45,6 +45,31 @@ def _internal(client, device, monkeypatch, **_):
     return device.pull()
 
 
+class _StalledBody:
+    """A request body whose sender went quiet: the read times out, as under server/worker.py."""
+
+    def read(self, *_):
+        raise TimeoutError("timed out")
+
+    readinto = readline = read
+
+
+def _stalled(client, device, **_):
+    return client.post("/api/v1/sync/push", data="{}" * 1000, headers={
+        **device.headers, "Content-Type": "application/json"},
+        environ_overrides={"wsgi.input": _StalledBody()})
+
+
+def _database_gone(device, monkeypatch, **_):
+    from sqlalchemy.exc import OperationalError
+
+    def unreachable(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    monkeypatch.setattr("server.api.sync.pull", unreachable)
+    return device.pull()
+
+
 TRIGGERS = {
     Code.MALFORMED_JSON: lambda client, device, **_: _push_raw(client, device, "{not json"),
     Code.VALIDATION_FAILED: lambda client, device, **_: _push_raw(client, device, "{}"),
@@ -68,6 +93,8 @@ TRIGGERS = {
         datetime.now(timezone.utc) + timedelta(days=400)).isoformat()),
     Code.RATE_LIMITED: _rate_limited,
     Code.INTERNAL_ERROR: _internal,
+    Code.REQUEST_TIMEOUT: _stalled,
+    Code.UNAVAILABLE: _database_gone,
 }
 
 
