@@ -58,10 +58,11 @@ class Phone:
     def __init__(self, server):
         self.server = server
         self.http = requests.Session()
-        self.device_id = server.sign_in(self.http)
-        # A connection per request: a kept-alive one the server has just closed (gunicorn keeps
-        # them 2 s) would fail the test's next request for a reason that is not the test's.
+        # A connection per request, sign-in's included: a kept-alive one the server has just
+        # closed (gunicorn keeps them 2 s) would fail the test's next request for a reason that
+        # is not the test's.
         self.http.headers["Connection"] = "close"
+        self.device_id = server.sign_in(self.http)
         self.token = self.http.headers["Authorization"].split()[1]
         self.counter = 0
 

@@ -23,6 +23,19 @@ PASSWORD = "beatbook-demo"
 DIALECTS = ["sqlite", "postgresql"]
 
 
+def answers_as_before(now, then) -> bool:
+    """`now` says everything `then` (1.0.0's answer) said, the same way. Later versions may add
+    keys to an object (the protocol grows by additions: a pull's `open_conflicts`, a review's
+    reviewer), but change or drop none."""
+    if isinstance(then, dict):
+        return isinstance(now, dict) and all(
+            key in now and answers_as_before(now[key], value) for key, value in then.items())
+    if isinstance(then, list):
+        return (isinstance(now, list) and len(now) == len(then)
+                and all(answers_as_before(a, b) for a, b in zip(now, then)))
+    return now == then
+
+
 @pytest.fixture(params=DIALECTS)
 def v1_0_0(request, tmp_path):
     """(URL of a database loaded from the 1.0.0 dump, what 1.0.0 answered on it)."""
@@ -147,7 +160,7 @@ def test_upgrading_keeps_every_row_and_every_answer(v1_0_0):
     app = upgraded_app(url)
     client = app.test_client()
     old = Phone(client, expected["phones"]["old"]["token"], expected["phones"]["old"]["device_id"])
-    assert old.pull_pages() == expected["pull"]
+    assert answers_as_before(old.pull_pages(), expected["pull"])
     admin = console(app, "admin")
     for words, ids in expected["search_results"].items():
         response = admin.get(f"/console/records?q={words}&show=all")
