@@ -86,6 +86,16 @@ export function fmtTime(iso) {
   return t && !Number.isNaN(t.getTime()) ? timeFmt.format(t) : '';
 }
 
+/** A moment in a badge: "11:48" today, "3 Dec, 11:48" another day (with the year if not this one). */
+export function fmtStamp(/** @type {string|null|undefined} */ iso, nowMs = Date.now()) {
+  const t = iso ? new Date(iso) : null;
+  if (!t || Number.isNaN(t.getTime())) return '';
+  const now = new Date(nowMs);
+  if (t.toDateString() === now.toDateString()) return timeFmt.format(t);
+  const text = fullFmt.format(t);
+  return t.getFullYear() === now.getFullYear() ? text : `${text} ${t.getFullYear()}`;
+}
+
 /** "Today", "Yesterday" or a short date, for day headings. @param {string} iso */
 export function fmtDay(iso, nowMs = Date.now()) {
   const t = new Date(iso);
