@@ -242,7 +242,7 @@ async function boot() {
   const engine = new SyncEngine({
     db, api, appVersion: APP_VERSION,
     session: () => (ctx.session ? { userId: ctx.session.userId, deviceId: ctx.session.deviceId, needsSignIn: ctx.session.needsSignIn } : null),
-    onAuthLost: async () => {
+    onAuthLost: async (error) => {
       if (!ctx.session) return;
       await markNeedsSignIn(db, ctx.session.userId, error.message);
       ctx.session = { ...ctx.session, needsSignIn: true, token: '', signInReason: error.message };

@@ -76,8 +76,8 @@ export function renderDevice(root, ctx) {
       h('dl', { class: 'facts' },
         h('dt', {}, 'Officer'), h('dd', {}, `${s.displayName} (${s.username})`),
         h('dt', {}, 'Team'), h('dd', {}, s.team ? `${s.team.name} (${s.team.code})` : 'No team'),
-        h('dt', {}, 'Device name'), h('dd', {}, deviceNameEditor(ctx)),
-        h('dt', {}, 'Last synced'), lastSynced)),
+        h('dt', {}, 'Last synced'), lastSynced),
+      deviceNameEditor(ctx)),
     h('section', { class: 'panel', 'aria-labelledby': 'store-h' }, h('h2', { id: 'store-h' }, 'Storage'), storageBox),
     h('section', { class: 'panel', 'aria-labelledby': 'app-h' }, h('h2', { id: 'app-h' }, 'App'),
       h('p', {}, `Version ${APP_VERSION}. Works offline once opened; new versions install in the background.`),
@@ -103,9 +103,9 @@ export function renderDevice(root, ctx) {
  */
 function deviceNameEditor(ctx) {
   const note = h('p', { class: 'hint', role: 'status' });
-  const input = h('input', { id: 'device-name', maxlength: 80, value: ctx.session.deviceName, autocomplete: 'off', 'aria-label': 'Device name' });
+  const input = h('input', { id: 'device-name', maxlength: 80, value: ctx.session.deviceName, autocomplete: 'off', 'aria-describedby': 'device-name-hint' });
   const button = h('button', { type: 'submit', class: 'btn secondary small' }, 'Rename');
-  return h('form', { class: 'rename', onsubmit: async (event) => {
+  return h('form', { class: 'rename field', onsubmit: async (event) => {
     event.preventDefault();
     const name = input.value.trim();
     if (!name) {
@@ -123,5 +123,7 @@ function deviceNameEditor(ctx) {
     } finally {
       button.disabled = false;
     }
-  } }, h('div', { class: 'row' }, input, button), note);
+  } }, h('label', { for: 'device-name' }, 'Device name'),
+  h('p', { class: 'hint', id: 'device-name-hint' }, 'What supervisors see in the console.'),
+  h('div', { class: 'row' }, input, button), note);
 }

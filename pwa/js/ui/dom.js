@@ -58,6 +58,7 @@ const ICONS = {
   trash: '<path d="M4 7h16M9 7V4h6v3M6.5 7l1 13h9l1-13" stroke="currentColor" stroke-width="2.1" stroke-linejoin="round" fill="none"/>',
   back: '<path d="M15 5l-7 7 7 7" stroke="currentColor" stroke-width="2.5" stroke-linecap="round" stroke-linejoin="round" fill="none"/>',
   comment: '<path d="M4 5.5h16v10.5H10l-4.5 4v-4H4z" stroke="currentColor" stroke-width="2.1" stroke-linejoin="round" fill="none"/><path d="M8 9.5h8M8 12.5h5" stroke="currentColor" stroke-width="2" stroke-linecap="round"/>',
+  search: '<circle cx="10.5" cy="10.5" r="6.5" stroke="currentColor" stroke-width="2.2" fill="none"/><path d="M15.5 15.5 20 20" stroke="currentColor" stroke-width="2.4" stroke-linecap="round"/>',
   user: '<circle cx="12" cy="8.5" r="4" stroke="currentColor" stroke-width="2.2" fill="none"/><path d="M4.5 20a7.5 7.5 0 0 1 15 0" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" fill="none"/>',
 };
 

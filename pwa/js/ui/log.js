@@ -77,12 +77,12 @@ export async function renderLog(root, ctx) {
 function searchBox(redraw) {
   let timer = null;
   const input = h('input', { id: 'f-q', type: 'search', value: filter.q, autocomplete: 'off', enterkeyhint: 'search',
-    placeholder: 'Words, a place, a kind…', oninput: () => {
+    placeholder: 'Search records on this phone', oninput: () => {
       clearTimeout(timer);
       timer = setTimeout(() => { filter.q = input.value; redraw(); }, 150);
     } });
-  return h('div', { class: 'field search', role: 'search' },
-    h('label', { for: 'f-q' }, 'Search records on this phone'), input);
+  return h('div', { class: 'search', role: 'search' },
+    h('label', { for: 'f-q', class: 'sr-only' }, 'Search records on this phone'), icon('search'), input);
 }
 
 /** The filter panel: dates and kind. @param {import('../app.js').Context} ctx @param {() => void} redraw */

@@ -18,8 +18,8 @@ export async function renderSignIn(root, ctx, opts = {}) {
   const username = h('input', { id: 'si-user', name: 'username', autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false', required: true, value: expired?.username ?? hints.username });
   const password = h('input', { id: 'si-pass', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
   // Blank by default: the phone is then named after the officer once signed in.
-  const device = h('input', { id: 'si-device', name: 'device_name', maxlength: 80, autocomplete: 'off',
-    placeholder: `Your name’s phone (${deviceKind(globalThis.navigator?.userAgent ?? '')})`, value: expired?.deviceName ?? hints.deviceName });
+  const device = h('input', { id: 'si-device', name: 'device_name', maxlength: 80, autocomplete: 'off', value: expired?.deviceName ?? hints.deviceName });
+  const kind = deviceKind(globalThis.navigator?.userAgent ?? '');
   const button = h('button', { type: 'submit', class: 'btn primary block' }, 'Sign in');
 
   const form = h('form', { class: 'stack', novalidate: true, 'aria-describedby': 'signin-error', onsubmit: async (event) => {
@@ -50,7 +50,7 @@ export async function renderSignIn(root, ctx, opts = {}) {
   } },
   field('si-user', 'Username', username),
   field('si-pass', 'Password', password),
-  field('si-device', 'Device name (optional)', device, 'Left blank, it is named after you, e.g. “PC Okafor’s phone (Android Chrome)”. Supervisors see it in the console, where a lost phone is signed out.'),
+  field('si-device', 'Device name (optional)', device, `Left blank, it is named after you, e.g. “PC Okafor’s phone (${kind})”. Supervisors see it in the console, where a lost phone is signed out.`),
   error,
   button);
 
