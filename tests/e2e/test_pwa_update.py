@@ -48,7 +48,7 @@ def test_shell_update_keeps_queued_changes(phone, ui, api, pwa_dir):
         body='{"error": {"code": "unavailable", "message": "Try again later."}}'))
     ui.new_record(page, "Queued before the update: market patrol", people=3)
     ui.new_record(page, "Queued before the update: school crossing")
-    expect(ui.status(page)).to_have_text("2 changes waiting")
+    expect(ui.status(page)).to_have_text("2 records waiting")
 
     publish_new_version(pwa_dir)
     page.get_by_role("button", name="This phone").click()
@@ -57,7 +57,7 @@ def test_shell_update_keeps_queued_changes(phone, ui, api, pwa_dir):
     expect(banner).to_contain_text("A new version of Beatbook is ready", timeout=15000)
     # Still the old version until the officer chooses to reload.
     assert page.evaluate("() => document.documentElement.dataset.version") == OLD_VERSION
-    expect(ui.status(page)).to_have_text("2 changes waiting")
+    expect(ui.status(page)).to_have_text("2 records waiting")
 
     with page.expect_event("load"):
         banner.get_by_role("button", name="Reload").click()

@@ -24,7 +24,10 @@ test('the status line says what waits and what needs attention', () => {
   assert.match(describe({ ...s, waiting: 3 }, false).sub, /^Offline/);
   assert.equal(describe({ ...s, waiting: 2, rejected: 1, attention: 1 }, true).text, '1 record waiting · 1 needs attention');
   // The attention count is the log banner's (refused and returned records), not the outbox's.
-  assert.equal(describe({ ...s, waiting: 0, rejected: 0, attention: 2 }, true).text, '2 need attention');
+  assert.equal(describe({ ...s, waiting: 2, rejected: 1, attention: 3 }, true).text, '1 record waiting · 3 need attention');
+  const returnedOnly = describe({ ...s, waiting: 0, rejected: 0, attention: 2 }, true);
+  assert.equal(returnedOnly.text, 'All changes synced');
+  assert.equal(returnedOnly.sub, '2 need attention · last synced just now');
   assert.equal(describe({ ...s, state: 'retrying', busy: true, waiting: 2 }, true).sub, 'Server busy, will retry');
   assert.equal(describe({ ...s, state: 'auth', waiting: 1 }, true).text, 'Sign in again to sync');
 });

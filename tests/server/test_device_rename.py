@@ -3,8 +3,10 @@ supervisor signed out is told so."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from server.db import db
-from server.db.models import Device, utcnow
+from server.db.models import Device, User, utcnow
 
 
 def _name(app, device_id: str) -> str:
@@ -34,9 +36,12 @@ def test_rename_refuses_a_blank_or_long_name_and_an_unknown_token(app, client, d
     assert response.status_code == 401
 
 
-def test_a_revoked_phone_is_told_a_supervisor_signed_it_out(app, client, device):
+def test_a_revoked_phone_is_told_a_supervisor_signed_it_out(app, client, device, make_user):
+    supervisor = make_user("supervisor", "NPT-ONE")
     with app.app_context():
-        db.session.get(Device, device.device_id).revoked_at = utcnow()
+        row = db.session.get(Device, device.device_id)
+        row.revoked_at = utcnow()
+        row.revoked_by_id = db.session.scalar(select(User.id).where(User.username == supervisor))
         db.session.commit()
     response = device.pull()
     assert response.status_code == 401

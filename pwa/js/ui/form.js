@@ -176,7 +176,8 @@ export async function renderForm(root, ctx, params) {
   mount(root, formScreen(f, form, serverErrors));
   // A record the server refused opens at the first field it refused, not at the kind tiles.
   const [first] = inScreenOrder(Object.keys(serverErrors).filter((n) => f.errors.slots[n]), f.errors.slots);
-  if (first) showError(form, f.errors.slots, first);
+  // After the router's scroll to the top of the new screen, hence the next frame.
+  if (first) requestAnimationFrame(() => showError(form, f.errors.slots, first));
   else focusHeading(root);
   // Leaving mid-typing (another screen, a reload for an update, the phone locking): keep it.
   const onHide = () => f.drafts.flush();

@@ -50,10 +50,12 @@ export const attentionText = (n) => `${records(n)} ${n === 1 ? 'needs' : 'need'}
 export function describe(s, online, nowMs = Date.now()) {
   const waiting = s.waiting - s.rejected;
   const waitText = waiting > 0 ? `${records(waiting)} waiting` : '';
+  // The banner's count (refused and returned records), in fewer words. The main line is what is
+  // not on the server yet, so returned records alone go in the detail line.
   const attention = s.attention ?? s.rejected;
-  // The banner's count, in fewer words (the bar is one line on a phone).
-  const attentionShort = attention > 0 ? `${attention} ${attention === 1 ? 'needs' : 'need'} attention` : '';
-  const counts = [waitText, attentionShort].filter(Boolean).join(' · ');
+  const needs = attention > 0 ? `${attention} ${attention === 1 ? 'needs' : 'need'} attention` : '';
+  const counts = [waitText, s.rejected > 0 ? needs : ''].filter(Boolean).join(' · ');
+  const aside = s.rejected > 0 || !needs ? '' : `${needs} · `;
   const ago = fmtAgo(s.lastSuccess, nowMs);
   const lastText = `Last synced ${ago}`;
   if (s.state === 'auth') return { text: 'Sign in again to sync', sub: counts || 'Nothing waiting', tone: 'bad', glyph: 'user' };
@@ -62,9 +64,9 @@ export function describe(s, online, nowMs = Date.now()) {
   if (s.state === 'retrying' && s.busy) return { text: counts || 'Server busy', sub: 'Server busy, will retry', tone: 'warn', glyph: 'clock' };
   if (s.state === 'retrying') return { text: counts || 'Could not sync', sub: 'No answer from the server · retrying', tone: 'warn', glyph: 'alert' };
   if (s.state === 'error') return { text: counts || 'Sync problem', sub: s.lastError ?? 'Sync stopped', tone: 'bad', glyph: 'alert' };
-  if (attention > 0) return { text: counts, sub: lastText, tone: 'bad', glyph: 'alert' };
-  if (waiting > 0) return { text: counts, sub: lastText, tone: 'warn', glyph: 'clock' };
-  return { text: 'All changes synced', sub: lastText, tone: 'ok', glyph: 'check' };
+  if (s.rejected > 0) return { text: counts, sub: lastText, tone: 'bad', glyph: 'alert' };
+  if (waiting > 0) return { text: counts, sub: `${aside}${lastText}`, tone: 'warn', glyph: 'clock' };
+  return { text: 'All changes synced', sub: aside ? `${aside}last synced ${ago}` : lastText, tone: 'ok', glyph: 'check' };
 }
 
 /**
