@@ -41,6 +41,10 @@ def test_shell_update_keeps_queued_changes(phone, ui, api, pwa_dir):
     page = ui.open(context)
     ui.sign_in(page, "pc.one")
     assert page.evaluate("() => document.documentElement.dataset.version") == OLD_VERSION
+    old_db_version = page.evaluate("""() => new Promise((resolve) => {
+        const open = indexedDB.open('beatbook');
+        open.onsuccess = () => { const v = open.result.version; open.result.close(); resolve(v); };
+    })""")
 
     # The server is overloaded: pushes fail, so changes wait in the outbox.
     context.route("**/api/v1/sync/push", lambda route: route.fulfill(
@@ -80,7 +84,8 @@ def test_shell_update_keeps_queued_changes(phone, ui, api, pwa_dir):
             tx.oncomplete = () => { db.close(); resolve(out); };
         };
     })""")
-    assert shape == {"version": 2, "indexes": ["by_kind", "by_user_time"], "outbox": 2}
+    assert shape == {"version": old_db_version + 1, "indexes": ["by_kind", "by_user_time"],
+                     "outbox": 2}
     for text in ("market patrol", "school crossing"):
         expect(ui.card(page, text).locator(".badge")).to_have_text("Pending")
 
