@@ -314,6 +314,8 @@ function badge(r, s) {
   if (s === 'conflict') return h('span', { class: 'badge conflict' }, icon('split'), 'Conflict');
   const review = reviewState(r.server?.review);
   const at = fmtStamp(r.receipt.at);
+  // Each half wraps as a unit on a narrow card: "Synced 11:48 ·" over "Waiting for review".
   return h('span', { class: `badge synced review-${review}` }, icon('check'),
-    `${at ? `Synced ${at}` : 'Synced'} · ${REVIEW_WORDS[review]}`);
+    h('span', { class: 'badge-text' }, h('span', { class: 'nowrap' }, `${at ? `Synced ${at}` : 'Synced'} ·`), ' ',
+      h('span', { class: 'nowrap' }, REVIEW_WORDS[review])));
 }
