@@ -17,7 +17,8 @@ $(STAMP): pyproject.toml setup.py
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# Only the tests use npm (fake-indexeddb for the JS units, axe-core for the browser tests).
+# Only the tests and lint use npm (fake-indexeddb for the JS units, axe-core for the browser
+# tests, eslint for make lint-js).
 $(NODE_STAMP): package.json package-lock.json
 	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || { \
 	  echo "The JavaScript tests need Node 20 or later (this is $$(node --version)): see README.md, Requirements"; \
