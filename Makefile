@@ -9,7 +9,7 @@ NODE_STAMP := node_modules/.installed
 PG_URL = $${BEATBOOK_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
 export BEATBOOK_DATABASE_URL ?=
 
-.PHONY: run test test-pg soak bench setup clean
+.PHONY: run test test-pg soak lint-js bench setup clean
 
 $(STAMP): pyproject.toml setup.py
 	$(PY) -m venv $(VENV)
@@ -17,7 +17,8 @@ $(STAMP): pyproject.toml setup.py
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# Only the tests use npm (fake-indexeddb for the JS units, axe-core for the browser tests).
+# Only the tests and lint use npm (fake-indexeddb for the JS units, axe-core for the browser
+# tests, eslint for make lint-js).
 $(NODE_STAMP): package.json package-lock.json
 	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || { \
 	  echo "The JavaScript tests need Node 20 or later (this is $$(node --version)): see README.md, Requirements"; \
@@ -49,6 +50,10 @@ test-pg: $(STAMP)
 # The long forms of the fault tests (tests/faults/): a whole shift syncing for 3 minutes.
 soak: $(STAMP)
 	$(BIN)/pytest -m slow tests/faults
+
+# eslint over the officers' app and its node tests (eslint.config.js).
+lint-js: $(NODE_STAMP)
+	npx --no-install eslint pwa tests/pwa
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.run

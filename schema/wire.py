@@ -24,6 +24,15 @@ class DeviceSignInSchema(Schema):
     device_name = fields.String(required=True, validate=validate.Length(min=1, max=80))
 
 
+class DeviceRenameSchema(Schema):
+    """A signed-in phone renames itself (the name supervisors see in the console)."""
+
+    class Meta:
+        unknown = RAISE
+
+    device_name = fields.String(required=True, validate=validate.Length(min=1, max=80))
+
+
 class ChangeSchema(Schema):
     """One change's envelope; `data` is validated per change by EngagementSchema."""
 

@@ -43,14 +43,14 @@ export function createApi(options = {}) {
   /**
    * @param {string} method
    * @param {string} path under /api/v1
-   * @param {{body?: any, headers?: Object<string, string>, auth?: boolean}} [init]
+   * @param {{body?: any, headers?: Object<string, string>, auth?: boolean, token?: string}} [init]
    * @returns {Promise<{status: number, body: any, headers: Headers, rttMs: number}>}
    */
   async function call(method, path, init = {}) {
     if (!isOnline()) throw new ApiError(0, 'network', 'No connection.');
     const headers = { Accept: 'application/json', ...(init.headers ?? {}) };
     if (init.body !== undefined) headers['Content-Type'] = 'application/json';
-    const token = init.auth === false ? null : getToken();
+    const token = init.auth === false ? null : init.token ?? getToken();
     if (token) headers.Authorization = `Bearer ${token}`;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
@@ -82,7 +82,9 @@ export function createApi(options = {}) {
     }
     if (response.ok || response.status === 304) return { status: response.status, body, headers: response.headers, rttMs };
     const error = body?.error ?? {};
-    const retryAfter = Number(response.headers.get('Retry-After'));
+    // No header is no advice (Number(null) would be 0: a retry at once, in a loop).
+    const header = response.headers.get('Retry-After');
+    const retryAfter = header === null || header.trim() === '' ? NaN : Number(header);
     throw new ApiError(response.status, error.code ?? `http_${response.status}`, error.message ?? `The server answered ${response.status}.`, {
       fields: error.fields ?? null,
       retryAfterS: Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : null,
@@ -94,6 +96,15 @@ export function createApi(options = {}) {
     /** @param {{username: string, password: string, device_name: string}} creds */
     async signIn(creds) {
       return (await call('POST', '/auth/device', { body: creds, auth: false })).body;
+    },
+    /**
+     * Rename this device (the name supervisors see).
+     * @param {string} name
+     * @param {string} [token] a token just issued, before the session holds it
+     * @returns {Promise<{device_id: string, device_name: string}>}
+     */
+    async renameDevice(name, token) {
+      return (await call('PATCH', '/auth/device', { body: { device_name: name }, token })).body;
     },
     async signOut() {
       await call('DELETE', '/auth/device');

@@ -4,7 +4,7 @@
 import { openDb } from './db.js';
 import { createApi } from './api.js';
 import { SyncEngine, uuid } from './sync.js';
-import { writeChange } from './outbox.js';
+import { writeChange, snapshotRecord, restoreSnapshot, serverMayHold } from './outbox.js';
 import { cachedSchema, refreshSchema } from './schema.js';
 import { currentSession, markNeedsSignIn, forget, switchUser } from './session.js';
 import { askPersist, storageState, storageAdvice } from './storage.js';
@@ -14,7 +14,7 @@ import { renderSignIn } from './ui/signin.js';
 import { renderLog } from './ui/log.js';
 import { renderForm } from './ui/form.js';
 import { renderDevice } from './ui/device.js';
-import { renderSyncBar } from './ui/syncbar.js';
+import { renderSyncBar, blockedReason, signInWhy } from './ui/syncbar.js';
 
 /**
  * @typedef {Object} Context what every screen gets
@@ -24,10 +24,13 @@ import { renderSyncBar } from './ui/syncbar.js';
  * @property {import('./session.js').Session} session
  * @property {import('./schema.js').Schema|null} schema
  * @property {(hash: string) => void} navigate
- * @property {(message: string) => void} toast
+ * @property {(message: string, action?: {label: string, run: () => void}) => void} toast
+ * @property {() => number} now the app's one clock for "… min ago" (moves on each tick)
+ * @property {(fn: (nowMs: number) => void) => () => void} onTick subscribe to that clock
  * @property {(fn: () => void) => () => void} onData subscribe to "records changed"
  * @property {(id: string|null, data: Object<string, any>) => Promise<void>} saveRecord
- * @property {(id: string) => Promise<void>} deleteRecord
+ * @property {(id: string) => Promise<void>} deleteRecord removes it now, with Undo for a few seconds
+ * @property {(id: string) => Promise<boolean>} onServer whether the server may hold the record
  * @property {() => Promise<void>} syncNow
  * @property {(s: import('./session.js').Session) => Promise<void>} signedIn
  * @property {(o: {discard: boolean}) => Promise<void>} signOut
@@ -64,11 +67,34 @@ function banner(key, text, action) {
 }
 
 let toastTimer = null;
-function toast(message) {
-  toastEl.textContent = message;
+/** A short message over the sync bar (never over the log's cards), with an optional action. */
+function toast(message, action) {
+  mount(toastEl, h('span', { class: 'toast-text' }, message),
+    action ? h('button', { type: 'button', class: 'btn small toast-action', onclick: () => {
+      toastEl.classList.remove('show');
+      action.run();
+    } }, action.label) : null);
   toastEl.classList.add('show');
+  toastEl.classList.toggle('has-action', Boolean(action));
   clearTimeout(toastTimer);
-  toastTimer = setTimeout(() => toastEl.classList.remove('show'), 4000);
+  toastTimer = setTimeout(() => toastEl.classList.remove('show'), action ? UNDO_MS : 4000);
+}
+
+/** How long Undo is offered after a delete; the delete is not sent before it has passed. */
+const UNDO_MS = 6000;
+
+// One clock for every "synced N min ago" on screen, so two screens never disagree.
+let tickNow = Date.now();
+const tickListeners = new Set();
+setInterval(() => {
+  tickNow = Date.now();
+  for (const fn of tickListeners) fn(tickNow);
+}, 15_000);
+
+/** "Saved." when it will reach the server, else where it is and why it waits. */
+function savedText(what) {
+  const why = blockedReason(ctx.engine.status, navigator.onLine, ctx.session);
+  return why ? `${what} on this phone. ${why}` : `${what}.`;
 }
 
 function emitData() {
@@ -128,7 +154,7 @@ function showBar(visible) {
 
 function authBanner() {
   const s = ctx.session;
-  banner('auth', s?.needsSignIn ? 'Your sign-in has ended. Records are kept on this phone; sign in again to sync them.' : '',
+  banner('auth', s?.needsSignIn ? `${signInWhy(s.signInReason)} Your records are kept on this phone; sign in again to sync them.` : '',
     { label: 'Renew sign-in', run: () => ctx.navigate('#/signin') });
 }
 
@@ -174,6 +200,25 @@ async function registerServiceWorker() {
   });
 }
 
+/**
+ * Put a deleted record back. While the delete is unsent the phone's copy is simply restored;
+ * if it was sent meanwhile (a sync in the background), an edit with all its fields restores it
+ * on the server too (an upsert by a device that saw the deletion undeletes).
+ * @param {{doc: import('./records.js').LocalRecord, entries: any[]}} before
+ */
+async function undoDelete(before) {
+  const s = ctx.session;
+  if (!s || s.userId !== before.doc.user) return;
+  const restored = await restoreSnapshot(ctx.db, s.userId, before);
+  if (!restored) {
+    await writeChange(ctx.db, { user: s.userId, node: s.deviceId, nowMs: Date.now(), recordId: before.doc.id, op: 'upsert', data: before.doc.fields });
+  }
+  await ctx.engine.refresh();
+  emitData();
+  toast('Record restored.');
+  void ctx.engine.sync();
+}
+
 async function checkForUpdate() {
   if (!registration) return false;
   await registration.update().catch(() => {});
@@ -197,10 +242,10 @@ async function boot() {
   const engine = new SyncEngine({
     db, api, appVersion: APP_VERSION,
     session: () => (ctx.session ? { userId: ctx.session.userId, deviceId: ctx.session.deviceId, needsSignIn: ctx.session.needsSignIn } : null),
-    onAuthLost: async () => {
+    onAuthLost: async (error) => {
       if (!ctx.session) return;
-      await markNeedsSignIn(db, ctx.session.userId);
-      ctx.session = { ...ctx.session, needsSignIn: true, token: '' };
+      await markNeedsSignIn(db, ctx.session.userId, error.message);
+      ctx.session = { ...ctx.session, needsSignIn: true, token: '', signInReason: error.message };
       authBanner();
     },
   });
@@ -213,6 +258,11 @@ async function boot() {
       else location.hash = hash;
     },
     toast,
+    now: () => tickNow,
+    onTick: (fn) => {
+      tickListeners.add(fn);
+      return () => tickListeners.delete(fn);
+    },
     onData: (fn) => {
       dataListeners.add(fn);
       return () => dataListeners.delete(fn);
@@ -223,18 +273,27 @@ async function boot() {
       await writeChange(db, { user: s.userId, node: s.deviceId, nowMs: Date.now(), recordId: id ?? uuid(), op: 'upsert', data });
       await engine.refresh();
       emitData();
-      toast(navigator.onLine ? 'Saved.' : 'Saved on this phone. It will sync when there is a signal.');
+      toast(savedText('Saved'));
       if (!navigator.onLine) requestBackgroundSync();
       void engine.sync();
     },
+    onServer: async (id) => {
+      const snap = await snapshotRecord(db, ctx.session.userId, id);
+      return Boolean(snap && serverMayHold(snap.doc, snap.entries));
+    },
     deleteRecord: async (id) => {
       const s = ctx.session;
+      const before = await snapshotRecord(db, s.userId, id);
       await writeChange(db, { user: s.userId, node: s.deviceId, nowMs: Date.now(), recordId: id, op: 'delete' });
       await engine.refresh();
       emitData();
-      toast('Record deleted.');
+      // Hold the delete back while Undo is offered, so Undo only has to put the phone's copy back.
+      const later = setTimeout(() => void engine.sync(), UNDO_MS);
+      toast('Record deleted.', before ? { label: 'Undo', run: () => {
+        clearTimeout(later);
+        void undoDelete(before);
+      } } : undefined);
       if (!navigator.onLine) requestBackgroundSync();
-      void engine.sync();
     },
     syncNow: async () => {
       if (ctx.session?.needsSignIn) {

@@ -29,6 +29,18 @@ export const UPGRADE_STEPS = [
     outbox.createIndex('by_record', ['user', 'recordId', 'seq']);
     db.createObjectStore(STORES.drafts, { keyPath: ['user', 'key'] });
   },
+  // 1.2.0: records keep when they first reached the server and who reviewed them. Forget each
+  // officer's pull cursor, so the next sync downloads every record again with those (records,
+  // the outbox and drafts are untouched).
+  (_db, tx) => {
+    const meta = tx.objectStore(STORES.meta);
+    meta.openCursor().onsuccess = (event) => {
+      const cursor = /** @type {IDBCursorWithValue|null} */ (/** @type {IDBRequest} */ (event.target).result);
+      if (!cursor) return;
+      if (cursor.value.key === 'cursor') cursor.delete();
+      cursor.continue();
+    };
+  },
 ];
 
 export const DB_VERSION = UPGRADE_STEPS.length;

@@ -18,3 +18,17 @@ export function saveDraft(db, user, key, values) {
 export function dropDraft(db, user, key) {
   return withTx(db, [STORES.drafts], 'readwrite', (tx) => req(tx.objectStore(STORES.drafts).delete([user, key])));
 }
+
+/**
+ * The officer's drafts, newest first: forms left half-typed (Back, another screen, the phone
+ * locking). The log lists them at the top so none is forgotten.
+ * @param {IDBDatabase} db
+ * @param {string} user
+ * @returns {Promise<Array<{user: string, key: string, values: any, savedAt: string}>>}
+ */
+export function listDrafts(db, user) {
+  return withTx(db, [STORES.drafts], 'readonly', async (tx) => {
+    const rows = await req(tx.objectStore(STORES.drafts).getAll(IDBKeyRange.bound([user], [user, []])));
+    return rows.sort((a, b) => (a.savedAt < b.savedAt ? 1 : -1));
+  });
+}

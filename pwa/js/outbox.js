@@ -11,7 +11,7 @@
 
 import { STORES, req, withTx, getAllByPrefix, getMeta, putMeta } from './db.js';
 import { HLC, ClockDriftError } from './hlc.js';
-import { newDoc, refresh } from './records.js';
+import { newDoc, refresh, needsAttention } from './records.js';
 
 /** Stamps from the server further ahead than this are not folded into the local clock. */
 const MAX_DRIFT_MS = 24 * 60 * 60 * 1000;
@@ -110,9 +110,7 @@ export function writeChange(db, change) {
     const doc = found ?? newDoc(user, recordId);
     /** @type {OutboxEntry[]} */
     const entries = await getAllByPrefix(outbox, 'by_record', [user, recordId]);
-    const unknownToServer =
-      doc.rev === null && entries.every((e) => e.attempts === 0 || e.state === 'rejected');
-    if (op === 'delete' && unknownToServer) {
+    if (op === 'delete' && !serverMayHold(doc, entries)) {
       // The server never took this record: forget it here, no tombstone needed.
       for (const e of entries) outbox.delete(/** @type {number} */ (e.seq));
       records.delete([user, recordId]);
@@ -235,6 +233,8 @@ export function applyResults(db, user, sent, response) {
           const server = doc.server ?? { rev: 0, deleted: false, data: {}, conflicts: [] };
           doc.server = {
             ...server,
+            // The push that created the record is when it first reached the server.
+            created_at: server.created_at ?? (doc.server ? undefined : response.server_time ?? new Date().toISOString()),
             rev: doc.rev,
             deleted: entry.op === 'delete' ? true : server.deleted,
             data: { ...server.data, ...entry.data },
@@ -252,13 +252,73 @@ export function applyResults(db, user, sent, response) {
 }
 
 /**
- * How many changes wait, and how many of them the server refused.
+ * What waits, counted as the officer sees it: records, not changes (two edits of one record are one
+ * record waiting). `waiting` is every record with something unsent, `rejected` those the server
+ * refused, `attention` the officer's own records that wait for them (refused or returned: the
+ * same rule as the log's banner), `changes` the outbox entries (what a push reports as pending).
  * @param {IDBDatabase} db
  * @param {string} user
+ * @returns {Promise<{waiting: number, rejected: number, attention: number, changes: number}>}
  */
 export function countPending(db, user) {
-  return withTx(db, [STORES.outbox], 'readonly', async (tx) => {
+  return withTx(db, [STORES.outbox, STORES.records], 'readonly', async (tx) => {
     const all = await getAllByPrefix(tx.objectStore(STORES.outbox), 'by_user', [user]);
-    return { waiting: all.length, rejected: all.filter((e) => e.state === 'rejected').length };
+    const records = await getAllByPrefix(tx.objectStore(STORES.records), 'by_user_time', [user]);
+    return {
+      waiting: new Set(all.map((e) => e.recordId)).size,
+      rejected: new Set(all.filter((e) => e.state === 'rejected').map((e) => e.recordId)).size,
+      attention: records.filter((r) => !r.deleted && needsAttention(r)).length,
+      changes: all.length,
+    };
   });
+}
+
+/**
+ * A record as it stands before a delete (its view and its outbox entries), so the delete can be
+ * undone while nothing of it has been sent.
+ * @param {IDBDatabase} db
+ * @param {string} user
+ * @param {string} recordId
+ * @returns {Promise<{doc: import('./records.js').LocalRecord, entries: OutboxEntry[]}|null>}
+ */
+export function snapshotRecord(db, user, recordId) {
+  return withTx(db, [STORES.records, STORES.outbox], 'readonly', async (tx) => {
+    const doc = await req(tx.objectStore(STORES.records).get([user, recordId]));
+    if (!doc) return null;
+    return { doc, entries: await getAllByPrefix(tx.objectStore(STORES.outbox), 'by_record', [user, recordId]) };
+  });
+}
+
+/**
+ * Put a record back as it was before a delete. Only while the delete is unsent: an entry sent
+ * since (attempts grew, or a new entry went out) may already be on the server, and then it is
+ * not ours to take back (the caller restores the record with a normal edit instead).
+ * @param {IDBDatabase} db
+ * @param {string} user
+ * @param {{doc: import('./records.js').LocalRecord, entries: OutboxEntry[]}} snapshot
+ * @returns {Promise<boolean>} restored
+ */
+export function restoreSnapshot(db, user, snapshot) {
+  const { doc, entries } = snapshot;
+  return withTx(db, [STORES.records, STORES.outbox], 'readwrite', async (tx) => {
+    const outbox = tx.objectStore(STORES.outbox);
+    const now = await getAllByPrefix(outbox, 'by_record', [user, doc.id]);
+    const before = new Map(entries.map((e) => [e.seq, e]));
+    const sentSince = now.some((e) => e.attempts > (before.get(e.seq)?.attempts ?? 0));
+    if (sentSince) return false;
+    for (const e of now) outbox.delete(/** @type {number} */ (e.seq));
+    for (const e of entries) await req(outbox.put(e));
+    await req(tx.objectStore(STORES.records).put(doc));
+    return true;
+  });
+}
+
+/**
+ * Whether the server may hold this record: it has a rev, or an entry of it was sent (a lost
+ * answer may mean the server took it). A record it cannot hold is deleted with nothing sent.
+ * @param {import('./records.js').LocalRecord} doc
+ * @param {OutboxEntry[]} entries
+ */
+export function serverMayHold(doc, entries) {
+  return !(doc.rev === null && entries.every((e) => e.attempts === 0 || e.state === 'rejected'));
 }

@@ -11,15 +11,16 @@ import { STORES, req, getAllByPrefix } from './db.js';
  * @property {Object<string, string>} [hlc]
  * @property {{id: any, username: string, display_name: string}} [officer]
  * @property {string} [team]
- * @property {{state: string, comment?: string, by?: any, at?: string} | null} [review]
+ * @property {{state: string, comment?: string, by?: {id: any, display_name: string}|null, at?: string|null} | null} [review]
  * @property {Array<Conflict>} [conflicts]
+ * @property {string} [created_at] when the record first reached the server
  * @property {string} [updated_at]
  *
  * @typedef {{field: string, winner: {value: any, hlc: string}, loser: {value: any, hlc: string}}} Conflict
  *
  * @typedef {Object} Receipt
  * @property {'pending'|'synced'|'rejected'|'conflict'} state
- * @property {string|null} at when the server took it (ISO), for synced
+ * @property {string|null} at when the record first reached the server (ISO), once it has
  * @property {Object<string, string[]>|null} errors the server's reasons, field -> messages
  * @property {Conflict[]} conflicts
  *
@@ -61,9 +62,9 @@ export function refresh(doc, entries) {
   } else if (entries.length) {
     receipt = { state: 'pending', at: null, errors: null, conflicts };
   } else if (conflicts.length) {
-    receipt = { state: 'conflict', at: doc.lastResult?.at ?? doc.server?.updated_at ?? null, errors: null, conflicts };
+    receipt = { state: 'conflict', at: reachedServer(doc), errors: null, conflicts };
   } else {
-    receipt = { state: 'synced', at: doc.lastResult?.at ?? doc.server?.updated_at ?? null, errors: null, conflicts };
+    receipt = { state: 'synced', at: reachedServer(doc), errors: null, conflicts };
   }
   return {
     ...doc,
@@ -73,6 +74,16 @@ export function refresh(doc, entries) {
     kind: fields.kind ?? '',
     receipt,
   };
+}
+
+/**
+ * When the record first reached the server: the server's `created_at`, or until a pull brings it,
+ * the time of the push that created it. Never the time the phone last downloaded it, nor a
+ * review's time (those move).
+ * @param {LocalRecord} doc
+ */
+function reachedServer(doc) {
+  return doc.server?.created_at ?? null;
 }
 
 /**
@@ -118,6 +129,7 @@ export async function applyPulled(tx, user, change) {
         team: change.team,
         review: change.review ?? null,
         conflicts: change.conflicts ?? [],
+        created_at: change.created_at ?? doc.server?.created_at,
         updated_at: change.updated_at,
       },
     },
@@ -141,6 +153,18 @@ export function displayState(r) {
   return s;
 }
 
+/**
+ * The review as the officer reads it: waiting, approved, sent back, or back with the supervisor
+ * after a fix (a record that was reviewed and is waiting again; `resubmitted` if the server says so).
+ * @param {{state: string, at?: string|null}|null|undefined} review
+ * @returns {'waiting'|'approved'|'returned'|'resubmitted'}
+ */
+export function reviewState(review) {
+  const s = review?.state;
+  if (s === 'approved' || s === 'returned' || s === 'resubmitted') return s;
+  return review?.at ? 'resubmitted' : 'waiting';
+}
+
 /** The officer's own record waits for the officer: returned by a supervisor or refused. */
 export function needsAttention(/** @type {LocalRecord} */ r) {
   if (!r.mine) return false;
@@ -155,14 +179,40 @@ export function needsAttention(/** @type {LocalRecord} */ r) {
  * @property {string} [to] YYYY-MM-DD (local day)
  * @property {'mine'|'team'} [scope] "mine": only the officer's own records (default: all)
  * @property {boolean} [attention] only the officer's records that need attention
+ * @property {string} [q] search words: every word must appear in the record's text or kind
  */
 
+/** Lower case, accents off: "Café" is found by "cafe". @param {string} text */
+const fold = (text) => String(text ?? '').normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+
+/** The words a record is found by: its texts, its kind (code and title) and its officer. */
+function searchText(/** @type {LocalRecord} */ r, kindTitle) {
+  const f = r.fields ?? {};
+  return fold([f.summary, f.place, f.follow_up, f.contact_role, f.contact_org, f.kind, kindTitle(f.kind),
+    r.server?.officer?.display_name, r.server?.review?.comment].filter(Boolean).join(' '));
+}
+
 /**
- * Filter and order records for the log, newest first.
+ * Whether a record matches search words (all of them, anywhere, case and accents ignored).
+ * @param {LocalRecord} r
+ * @param {string} q
+ * @param {(code: string) => string} [kindTitle]
+ */
+export function matchesSearch(r, q, kindTitle = () => '') {
+  const words = fold(q).split(/\s+/).filter(Boolean);
+  if (!words.length) return true;
+  const text = searchText(r, kindTitle);
+  return words.every((w) => text.includes(w));
+}
+
+/**
+ * Filter and order records for the log, newest first. Runs over the phone's own copy, so
+ * search works with no signal.
  * @param {LocalRecord[]} rows
  * @param {LogFilter} [filter]
+ * @param {(code: string) => string} [kindTitle] the schema's title of a kind, for search
  */
-export function filterRecords(rows, filter = {}) {
+export function filterRecords(rows, filter = {}, kindTitle = () => '') {
   const fromMs = filter.from ? new Date(`${filter.from}T00:00:00`).getTime() : -Infinity;
   const toMs = filter.to ? new Date(`${filter.to}T23:59:59.999`).getTime() : Infinity;
   return rows
@@ -172,6 +222,7 @@ export function filterRecords(rows, filter = {}) {
     .filter((r) => filter.scope !== 'mine' || r.mine)
     .filter((r) => !filter.attention || needsAttention(r))
     .filter((r) => !filter.kind || r.kind === filter.kind)
+    .filter((r) => !filter.q || matchesSearch(r, filter.q, kindTitle))
     .filter((r) => {
       const t = Date.parse(r.occurred_at);
       return Number.isNaN(t) || (t >= fromMs && t <= toMs);

@@ -16,6 +16,7 @@ const GLOBAL = '*';
  * @property {string} deviceId
  * @property {string} deviceName
  * @property {boolean} needsSignIn the server refused the token: sync paused until signed in again
+ * @property {string} [signInReason] the server's words for why (revoked by a supervisor, expired...)
  * @property {string} signedInAt
  */
 
@@ -39,12 +40,24 @@ export function signInHints(db) {
 /**
  * Sign this phone in and make the officer current. Their earlier queue (if any) is kept.
  * @param {IDBDatabase} db
- * @param {{signIn: (c: any) => Promise<any>}} api
+ * @param {{signIn: (c: any) => Promise<any>, renameDevice: (name: string, token?: string) => Promise<any>}} api
  * @param {{username: string, password: string, deviceName: string}} form
  * @returns {Promise<Session>}
  */
 export async function signIn(db, api, form) {
-  const res = await api.signIn({ username: form.username, password: form.password, device_name: form.deviceName });
+  const kind = deviceKind(globalThis.navigator?.userAgent ?? '');
+  const res = await api.signIn({ username: form.username, password: form.password, device_name: form.deviceName || `Phone (${kind})` });
+  let deviceName = form.deviceName;
+  if (!deviceName) {
+    // Left blank: name it after the officer, now the server has said who they are, so
+    // supervisors read "PC Okafor's phone (Android Chrome)", not a device id.
+    deviceName = defaultDeviceName(res.user.display_name || res.user.username, kind);
+    try {
+      deviceName = (await api.renameDevice(deviceName, res.token)).device_name;
+    } catch {
+      deviceName = `Phone (${kind})`; // signed in all the same; renamed from "This phone" later
+    }
+  }
   /** @type {Session} */
   const session = {
     userId: String(res.user.id),
@@ -54,7 +67,7 @@ export async function signIn(db, api, form) {
     team: res.team ?? null,
     token: res.token,
     deviceId: res.device_id,
-    deviceName: form.deviceName,
+    deviceName,
     needsSignIn: false,
     signedInAt: new Date().toISOString(),
   };
@@ -67,11 +80,16 @@ export async function signIn(db, api, form) {
   return session;
 }
 
-/** The server refused the token: keep everything, pause sync, ask for a new sign-in. */
-export function markNeedsSignIn(db, userId) {
+/**
+ * The server refused the token: keep everything, pause sync, ask for a new sign-in.
+ * @param {IDBDatabase} db
+ * @param {string} userId
+ * @param {string} [reason] the server's sentence, shown to the officer as the why
+ */
+export function markNeedsSignIn(db, userId, reason = '') {
   return withTx(db, [STORES.auth], 'readwrite', async (tx) => {
     const row = await req(tx.objectStore(STORES.auth).get(userId));
-    if (row) await req(tx.objectStore(STORES.auth).put({ ...row, needsSignIn: true, token: '' }));
+    if (row) await req(tx.objectStore(STORES.auth).put({ ...row, needsSignIn: true, token: '', signInReason: reason }));
   });
 }
 
@@ -86,4 +104,44 @@ export async function forget(db, userId) {
   await withTx(db, [STORES.meta], 'readwrite', async (tx) => {
     if ((await getMeta(tx, GLOBAL, 'current_user')) === userId) await putMeta(tx, GLOBAL, 'current_user', null);
   });
+}
+
+/**
+ * What kind of phone this is, in words a supervisor recognises: "Android Chrome", "iPhone Safari".
+ * @param {string} ua the browser's user agent
+ */
+export function deviceKind(ua) {
+  const os = /iPhone/.test(ua) ? 'iPhone' : /iPad/.test(ua) ? 'iPad' : /Android/.test(ua) ? 'Android'
+    : /CrOS/.test(ua) ? 'Chromebook' : /Windows/.test(ua) ? 'Windows' : /Mac OS X|Macintosh/.test(ua) ? 'Mac'
+      : /Linux/.test(ua) ? 'Linux' : '';
+  const browser = /SamsungBrowser/.test(ua) ? 'Samsung Internet' : /EdgA?\//.test(ua) ? 'Edge'
+    : /Firefox|FxiOS/.test(ua) ? 'Firefox' : /CriOS|Chrome|Chromium/.test(ua) ? 'Chrome' : /Safari/.test(ua) ? 'Safari' : '';
+  return [os, browser].filter(Boolean).join(' ') || 'browser';
+}
+
+/**
+ * The name a phone gets when the officer leaves it blank.
+ * @param {string} who the officer's display name
+ * @param {string} kind from deviceKind
+ */
+export function defaultDeviceName(who, kind) {
+  const phone = /^(iPad|Windows|Mac|Linux|Chromebook)/.test(kind) ? 'device' : 'phone';
+  const suffix = `’s ${phone} (${kind})`;
+  return `${who.slice(0, 80 - suffix.length)}${suffix}`;
+}
+
+/**
+ * Rename the signed-in phone (needs a signal) and keep the new name with the sign-in.
+ * @param {IDBDatabase} db
+ * @param {{renameDevice: (name: string) => Promise<{device_name: string}>}} api
+ * @param {string} userId
+ * @param {string} name
+ */
+export async function renameDevice(db, api, userId, name) {
+  const res = await api.renameDevice(name);
+  await withTx(db, [STORES.auth], 'readwrite', async (tx) => {
+    const row = await req(tx.objectStore(STORES.auth).get(userId));
+    if (row) await req(tx.objectStore(STORES.auth).put({ ...row, deviceName: res.device_name }));
+  });
+  return res.device_name;
 }

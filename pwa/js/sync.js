@@ -15,10 +15,14 @@ const MAX_ROUNDS = 10000; // a guard against a server that never says `more: fal
  *
  * @typedef {Object} SyncStatus
  * @property {'idle'|'syncing'|'offline'|'retrying'|'auth'|'error'|'signed-out'} state
- * @property {number} waiting changes in the outbox
+ * @property {number} waiting records with a change not yet on the server
  * @property {number} rejected of which the server refused
+ * @property {number} attention the officer's own records that wait for them (refused or returned)
+ * @property {number} changes outbox entries (what a push reports as `pending`)
+ * @property {boolean} busy the server said it is overloaded or down for a moment (503, 429)
  * @property {string|null} lastSuccess ISO time of the last complete sync
  * @property {string|null} lastError a sentence for the officer
+ * @property {string|null} [lastCode] the protocol's code of the last error (e.g. token_revoked)
  * @property {number|null} nextRetryAt epoch ms
  * @property {number} failures consecutive transient failures
  */
@@ -74,7 +78,7 @@ export class SyncEngine {
     const locks = globalThis.navigator?.locks;
     this.lock = o.lock ?? (locks ? (name, fn) => locks.request(name, fn) : (_name, fn) => fn());
     /** @type {SyncStatus} */
-    this.status = { state: 'idle', waiting: 0, rejected: 0, lastSuccess: null, lastError: null, nextRetryAt: null, failures: 0 };
+    this.status = { state: 'idle', waiting: 0, rejected: 0, attention: 0, changes: 0, busy: false, lastSuccess: null, lastError: null, nextRetryAt: null, failures: 0 };
     /** @type {Set<(s: SyncStatus) => void>} */
     this.listeners = new Set();
     /** @type {Promise<void>|null} */
@@ -101,7 +105,7 @@ export class SyncEngine {
   async refresh() {
     const s = this.session();
     if (!s) {
-      this.#set({ state: 'signed-out', waiting: 0, rejected: 0, lastSuccess: null });
+      this.#set({ state: 'signed-out', waiting: 0, rejected: 0, attention: 0, changes: 0, lastSuccess: null });
       return;
     }
     const counts = await countPending(this.db, s.userId);
@@ -170,7 +174,7 @@ export class SyncEngine {
       await this.#pull(s);
       const at = new Date(this.now()).toISOString();
       await withTx(this.db, [STORES.meta], 'readwrite', (tx) => putMeta(tx, s.userId, 'lastSync', at));
-      this.#set({ state: 'idle', lastError: null, failures: 0, lastSuccess: at });
+      this.#set({ state: 'idle', lastError: null, failures: 0, busy: false, lastSuccess: at });
       this.#schedule(this.periodMs);
     } catch (error) {
       await this.#failed(error);
@@ -183,17 +187,20 @@ export class SyncEngine {
   async #failed(error) {
     if (error instanceof ApiError && error.needsSignIn) {
       this.stop();
-      this.#set({ state: 'auth', lastError: error.message, nextRetryAt: null });
+      this.#set({ state: 'auth', lastError: error.message, lastCode: error.code, busy: false, nextRetryAt: null });
       await this.onAuthLost(error);
       return;
     }
     if (error instanceof ApiError && error.transient) {
       const failures = this.status.failures + 1;
-      const wait = error.status === 429 && error.retryAfterS !== null
-        ? error.retryAfterS * 1000
+      // Overloaded or down for a moment (503 `unavailable`, 429): the server says when to come
+      // back (capped at an hour, so a bad header cannot park the queue for days).
+      const busy = error.status === 503 || error.status === 429;
+      const wait = busy && error.retryAfterS !== null
+        ? Math.min(error.retryAfterS, 3600) * 1000
         : backoffMs(failures, this.random());
       const offline = error.status === 0 && !this.isOnline();
-      this.#set({ state: offline ? 'offline' : 'retrying', failures, lastError: error.message });
+      this.#set({ state: offline ? 'offline' : 'retrying', failures, busy, lastError: error.message, lastCode: error.code });
       this.#schedule(wait);
       return;
     }
@@ -210,9 +217,12 @@ export class SyncEngine {
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
       const batch = await nextBatch(this.db, s.userId, limit);
       if (!batch.length) return;
+      // Offline nothing leaves the phone: do not mark the batch sent, so a record made and
+      // deleted with no signal is forgotten with nothing sent (only sent entries are frozen).
+      if (!this.isOnline()) throw new ApiError(0, 'network', 'No connection.');
       await markSent(this.db, batch);
       // `pending` is what stays queued once this batch is taken, so a sync's last batch says 0.
-      const { waiting } = await countPending(this.db, s.userId);
+      const { changes: waiting } = await countPending(this.db, s.userId);
       const offset = await withTx(this.db, [STORES.meta], 'readonly', (tx) => getMeta(tx, s.userId, 'offset'));
       const sentAt = this.now();
       const body = {

@@ -100,7 +100,10 @@ def authenticate_device() -> tuple[User, Device]:
     if device is None:
         raise ApiError(Code.UNAUTHENTICATED, "This device token is not known. Sign in again.")
     if device.revoked_at is not None:
-        raise ApiError(Code.TOKEN_REVOKED, "This device was signed out. Sign in again.")
+        # The phone shows this as the reason its sync stopped: say who stopped it.
+        who = "A supervisor signed this phone out" if device.revoked_by_id else (
+            "This device was signed out")
+        raise ApiError(Code.TOKEN_REVOKED, f"{who}. Sign in again.")
     if device.expires_at is not None and device.expires_at < utcnow():
         raise ApiError(Code.TOKEN_REVOKED, "This device's sign-in has expired. Sign in again.")
     user = device.user

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g
 from sqlalchemy import func, select
 
-from schema.wire import DeviceSignInSchema
+from schema.wire import DeviceRenameSchema, DeviceSignInSchema
 from server.accounts.auth import (
     check_password,
     check_rate_limit,
@@ -47,6 +47,20 @@ def sign_in_device():
     db.session.commit()
     team = {"code": user.team.code, "name": user.team.name} if user.team else None
     return {"token": token, "device_id": device.id, "user": user_json(user), "team": team}, 201
+
+
+@bp.patch("/device")
+@device_required()
+def rename_device():
+    """Rename the calling device: the app names it after its officer once it knows who they are."""
+    body = load(DeviceRenameSchema(), json_body())
+    name = body["device_name"].strip()
+    if not name:
+        raise ApiError(Code.VALIDATION_FAILED, "The device name is empty.",
+                       fields={"device_name": ["Give the device a name."]})
+    g.device.name = name
+    db.session.commit()
+    return {"device_id": g.device.id, "device_name": g.device.name}
 
 
 @bp.delete("/device")

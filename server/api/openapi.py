@@ -8,6 +8,7 @@ from flask import Blueprint, Flask, current_app
 
 from schema.wire import (
     ChangeSchema,
+    DeviceRenameSchema,
     DeviceSignInSchema,
     ErrorBodySchema,
     PullQuerySchema,
@@ -67,6 +68,7 @@ def build_spec() -> dict:
     spec.components.security_scheme("device", {"type": "http", "scheme": "bearer"})
     for name, schema in (
         ("DeviceSignIn", DeviceSignInSchema),
+        ("DeviceRename", DeviceRenameSchema),
         ("Change", ChangeSchema),
         ("PushRequest", PushRequestSchema),
         ("ErrorBody", ErrorBodySchema),
@@ -92,6 +94,14 @@ def build_spec() -> dict:
                 "requestBody": _body("DeviceSignIn"),
                 "responses": {"201": _json("Signed in", {"type": "object"}),
                               **_errors("400", "401", "403", "415", "429")},
+            },
+            "patch": {
+                "summary": "Rename the calling device (the name supervisors see).",
+                "security": [{"device": []}],
+                "requestBody": {"required": True,
+                                "content": {"application/json": {"schema": "DeviceRename"}}},
+                "responses": {"200": _json("Renamed", {"type": "object"}),
+                              **_errors("400", "401", "415")},
             },
             "delete": {
                 "summary": "Sign the calling device out (revoke its token).",

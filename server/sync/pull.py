@@ -14,9 +14,15 @@ from server.sync.store import SqlStore
 from sync import OpenConflict, PulledRecord, Scope
 
 
-def record_json(record: PulledRecord) -> dict:
-    """The full current state of a record as phones see it."""
+def record_json(record: PulledRecord, reviewers: dict[int, str] | None = None) -> dict:
+    """The full current state of a record as phones see it.
+
+    `reviewers` names the supervisors who reviewed (id -> display name), so the officer's card can
+    say who returned a record.
+    """
     extra = record.extra
+    by = extra.get("reviewed_by_id")
+    reviewer = {"id": by, "display_name": (reviewers or {}).get(by, "")} if by else None
     return {
         "id": record.id,
         "rev": record.rev,
@@ -29,6 +35,7 @@ def record_json(record: PulledRecord) -> dict:
         "review": {
             "state": record.review.state,
             "comment": record.review.comment,
+            "by": reviewer,
             "at": iso(extra["reviewed_at"]),
         },
         "conflicts": [{"id": c.id, "field": c.field, "winner": c.winner, "loser": c.loser}
@@ -91,5 +98,15 @@ def pull(user: User, since: str, limit: int) -> dict:
     visible = user.team_ids()
     scope = Scope(None if visible is None else frozenset(visible), user.id)
     page = SqlStore(db.session).pull(after, limit, scope)
-    return {"changes": [record_json(record) for record in page.records],
+    reviewers = _reviewer_names({r.extra.get("reviewed_by_id") for r in page.records} - {None})
+    return {"changes": [record_json(record, reviewers) for record in page.records],
             "cursor": str(page.cursor), "more": page.more}
+
+
+def _reviewer_names(ids: set[int]) -> dict[int, str]:
+    """Display names of a page's reviewers, in one query (a team has a handful)."""
+    if not ids:
+        return {}
+    rows = db.session.execute(select(User.id, User.display_name, User.username)
+                              .where(User.id.in_(ids)))
+    return {r.id: r.display_name or r.username for r in rows}

@@ -356,7 +356,8 @@ class SqlStore:
 PULL_COLUMNS = (
     Record.id, Record.rev, Record.deleted, Record.data, Record.meta, Record.seq,
     Record.team_id, Record.review_state, Record.review_comment, Record.reviewed_at,
-    Record.created_at, Record.updated_at, User.id.label("officer_id"), User.username,
+    Record.reviewed_by_id, Record.created_at, Record.updated_at, User.id.label("officer_id"),
+    User.username,
     User.display_name, Team.code.label("team_code"),
 )
 
@@ -370,7 +371,8 @@ def _pulled(row, conflicts: list[OpenConflict]) -> PulledRecord:
                int(reviewed.replace(tzinfo=timezone.utc).timestamp() * 1000) if reviewed else None),
         conflicts,
         {"username": row.username, "display_name": row.display_name, "team_code": row.team_code,
-         "reviewed_at": reviewed, "created_at": row.created_at, "updated_at": row.updated_at},
+         "reviewed_at": reviewed, "reviewed_by_id": row.reviewed_by_id,
+         "created_at": row.created_at, "updated_at": row.updated_at},
     )
 
 

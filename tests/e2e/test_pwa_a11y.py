@@ -58,7 +58,7 @@ def test_screens_are_accessible(phone, ui, api, server_app):
     page.reload()
     page.get_by_role("heading", name="My log").wait_for()
     ui.card(page, "Beat surgery").wait_for()
-    expect(ui.card(page, "Co-op").locator(".badge")).to_have_text("Returned — needs your fix")
+    expect(ui.card(page, "Co-op").locator(".badge")).to_have_text("Sent back — needs your fix")
     paint = page.evaluate(PAINT_AND_SHIFT)
     print("first paint and layout shift", paint)
     assert paint["cls"] < 0.1, paint
@@ -66,7 +66,7 @@ def test_screens_are_accessible(phone, ui, api, server_app):
 
     context.set_offline(True)
     ui.new_record(page, "Chat with two residents at the bus stop about speeding vans.", people=2)
-    expect(ui.status(page)).to_have_text("1 change waiting")
+    expect(ui.status(page)).to_have_text("1 record waiting")
     assert run_axe(page) == []
     shot(page, "my-log")
 
@@ -77,6 +77,12 @@ def test_screens_are_accessible(phone, ui, api, server_app):
     assert run_axe(page) == []
     shot(page, "form")
     page.get_by_role("button", name="Cancel").click()
+    # Typed work is never thrown away without asking.
+    dialog = page.get_by_role("dialog", name="Discard this record?")
+    expect(dialog).to_be_visible()
+    assert run_axe(page) == []
+    dialog.get_by_role("button", name="Discard record").click()
+    page.get_by_role("heading", name="My log").wait_for()
 
     page.get_by_role("button", name="This phone").click()
     page.get_by_role("heading", name="This phone").wait_for()

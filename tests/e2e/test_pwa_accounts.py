@@ -36,13 +36,13 @@ def test_revoked_token_pauses_sync_and_keeps_the_queue(phone, ui, api, server):
     pushes = []
     context.on("request", lambda r: pushes.append(r) if r.url.endswith("/api/v1/sync/push") else None)
     ui.new_record(page, "Recorded after the token was revoked")
-    expect(page.locator(".banner-auth")).to_contain_text("Your sign-in has ended")
+    expect(page.locator(".banner-auth")).to_contain_text("This device was signed out")
     expect(ui.status(page)).to_have_text("Sign in again to sync")
     seen = len(pushes)
     assert seen == 1
     ui.sync_now(page)  # takes the officer to sign-in instead of calling the server
     page.get_by_role("heading", name="Sign in again").wait_for()
-    expect(page.get_by_text("1 unsynced change is safe on this phone")).to_be_visible()
+    expect(page.get_by_text("1 record not synced yet is safe on this phone")).to_be_visible()
     time.sleep(3)
     assert len(pushes) == seen, "a 401 is never retried"
     assert len(ui.outbox(page)) == 1
@@ -70,7 +70,7 @@ def test_shared_phone_keeps_queues_apart(phone, ui, api):
     ui.sign_in(page, "pc.one")
     context.set_offline(True)
     ui.new_record(page, "PC One's queued contact")
-    expect(ui.status(page)).to_have_text("1 change waiting")
+    expect(ui.status(page)).to_have_text("1 record waiting")
 
     page.get_by_role("button", name="This phone").click()
     page.get_by_role("button", name="Switch officer").click()
@@ -108,17 +108,17 @@ def test_sign_out_warns_about_unsynced_changes(phone, ui, api):
     page.get_by_role("button", name="This phone").click()
     page.get_by_role("button", name="Sign out").click()
     dialog = page.get_by_role("dialog")
-    expect(dialog).to_contain_text("1 unsynced change")
+    expect(dialog).to_contain_text("1 record not synced")
     # Offline, "sync and sign out" cannot sync: nothing is wiped.
     dialog.get_by_role("button", name="Sync and sign out").click()
-    expect(page.locator("#toast")).to_contain_text("Could not sync all changes")
+    expect(page.locator("#toast")).to_contain_text("Could not sync everything")
     assert len(ui.outbox(page)) == 1
 
     # Ask again while still offline (back online, the app would sync at once and the dialog would
     # rightly have nothing left to warn about), then let the signal come back.
     page.get_by_role("button", name="Sign out").click()
     dialog = page.get_by_role("dialog")
-    expect(dialog).to_contain_text("1 unsynced change")
+    expect(dialog).to_contain_text("1 record not synced")
     context.set_offline(False)
     dialog.get_by_role("button", name="Sync and sign out").click()
     page.get_by_role("heading", name="Sign in").wait_for()

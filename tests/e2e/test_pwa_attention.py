@@ -59,7 +59,7 @@ def test_returned_records_stand_out_and_the_banner_filters_to_them(phone, ui, ap
     banner = page.get_by_role("button", name=re.compile("2 records need your attention"))
     expect(banner).to_be_visible()
     fly = ui.card(page, "Fly-tipping")
-    expect(fly.locator(".badge")).to_have_text("Returned — needs your fix")
+    expect(fly.locator(".badge")).to_have_text("Sent back — needs your fix")
     edge = fly.evaluate("el => getComputedStyle(el).borderLeftColor")
     assert edge != GREEN, "a returned record must not look synced"
     comment = fly.locator(".notice.review")
@@ -78,7 +78,7 @@ def test_returned_records_stand_out_and_the_banner_filters_to_them(phone, ui, ap
     expect(page.get_by_role("radio", name="Whole team")).to_be_checked()
     expect(page.locator("li.card")).to_have_count(4)
     mates = ui.card(page, "PC Two: patrol")
-    expect(mates.locator(".badge")).to_have_text("Returned")
+    expect(mates.locator(".badge")).to_have_text("Sent back")
     expect(mates.get_by_role("button", name="Edit")).to_have_count(0)
     expect(banner).to_be_visible()
     assert run_axe(page) == []

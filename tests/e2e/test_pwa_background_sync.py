@@ -23,7 +23,7 @@ def test_worker_sends_the_queue_with_no_app_open(phone, ui, api, server):
     context.set_offline(True)
     ui.new_record(page, "Sent by the worker: underpass lighting")
     ui.new_record(page, "Sent by the worker: shop watch meeting")
-    expect(ui.status(page)).to_have_text("2 changes waiting")
+    expect(ui.status(page)).to_have_text("2 records waiting")
 
     # The officer leaves the app; the signal comes back; the browser fires the sync event.
     page.goto("about:blank")

@@ -4,6 +4,8 @@ record a supervisor returned."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -147,7 +149,8 @@ def test_returned_record_shows_the_comment_and_goes_back_when_edited(phone, ui, 
 def test_editing_an_approved_record_says_first_that_it_goes_back_for_review(phone, ui, api, server_app):
     page = _reviewed_by_the_sergeant(phone, ui, api, server_app,
                                      "Spoke with the school crossing patrol", "approved")
-    expect(ui.card(page, "crossing patrol").locator(".review-ok")).to_have_text("Approved")
+    expect(ui.card(page, "crossing patrol").locator(".badge")).to_have_text(
+        re.compile(r"^Synced \d\d:\d\d · Approved$"))
     ui.card(page, "crossing patrol").get_by_role("button", name="Edit").click()
     page.get_by_role("heading", name="Edit record").wait_for()
     note = page.locator(".notice.info")

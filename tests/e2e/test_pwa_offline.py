@@ -19,7 +19,7 @@ def test_offline_records_survive_reload_and_sync(phone, ui, api):
     summaries = [f"Offline contact {i}: spoke with shop staff about bike theft" for i in (1, 2, 3)]
     for i, summary in enumerate(summaries, start=1):
         ui.new_record(page, summary, people=i)
-    expect(ui.status(page)).to_have_text("3 changes waiting")
+    expect(ui.status(page)).to_have_text("3 records waiting")
     expect(page.locator("#sync-detail")).to_contain_text("Offline")
     for summary in summaries:
         expect(ui.card(page, summary).locator(".badge")).to_have_text("Pending")
@@ -33,7 +33,7 @@ def test_offline_records_survive_reload_and_sync(phone, ui, api):
     context.set_offline(False)
     ui.wait_synced(page)
     for summary in summaries:
-        expect(ui.card(page, summary).locator(".badge")).to_have_text(re.compile(r"^Synced \d\d:\d\d$"))
+        expect(ui.card(page, summary).locator(".badge")).to_have_text(re.compile(r"^Synced \d\d:\d\d · Waiting for review$"))
 
     on_server = {r["data"]["summary"]: r for r in api("pc.one").pull_all().values()}
     assert set(on_server) == set(summaries)

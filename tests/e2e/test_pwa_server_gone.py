@@ -20,7 +20,7 @@ def test_server_stops_mid_sync_nothing_lost_or_duplicated(phone, ui, api, server
     summaries = [f"Shift note {i}: checked the bus station" for i in range(1, 6)]
     for summary in summaries:
         ui.new_record(page, summary)
-    expect(ui.status(page)).to_have_text("5 changes waiting")
+    expect(ui.status(page)).to_have_text("5 records waiting")
 
     # The first push reaches the server and is applied; the server then dies before the phone
     # hears the answer (the worst moment: written on the server, unknown to the phone).
@@ -39,7 +39,7 @@ def test_server_stops_mid_sync_nothing_lost_or_duplicated(phone, ui, api, server
     context.route("**/api/v1/sync/push", push_then_die)
     context.set_offline(False)
     expect(page.locator("#sync-detail")).to_contain_text("retrying", timeout=20000)
-    expect(ui.status(page)).to_have_text("5 changes waiting")
+    expect(ui.status(page)).to_have_text("5 records waiting")
     outbox = ui.outbox(page)
     assert len(outbox) == 5 and all(entry["attempts"] >= 1 for entry in outbox)
 

@@ -41,6 +41,10 @@ def test_shell_update_keeps_queued_changes(phone, ui, api, pwa_dir):
     page = ui.open(context)
     ui.sign_in(page, "pc.one")
     assert page.evaluate("() => document.documentElement.dataset.version") == OLD_VERSION
+    old_db_version = page.evaluate("""() => new Promise((resolve) => {
+        const open = indexedDB.open('beatbook');
+        open.onsuccess = () => { const v = open.result.version; open.result.close(); resolve(v); };
+    })""")
 
     # The server is overloaded: pushes fail, so changes wait in the outbox.
     context.route("**/api/v1/sync/push", lambda route: route.fulfill(
@@ -48,7 +52,7 @@ def test_shell_update_keeps_queued_changes(phone, ui, api, pwa_dir):
         body='{"error": {"code": "unavailable", "message": "Try again later."}}'))
     ui.new_record(page, "Queued before the update: market patrol", people=3)
     ui.new_record(page, "Queued before the update: school crossing")
-    expect(ui.status(page)).to_have_text("2 changes waiting")
+    expect(ui.status(page)).to_have_text("2 records waiting")
 
     publish_new_version(pwa_dir)
     page.get_by_role("button", name="This phone").click()
@@ -57,7 +61,7 @@ def test_shell_update_keeps_queued_changes(phone, ui, api, pwa_dir):
     expect(banner).to_contain_text("A new version of Beatbook is ready", timeout=15000)
     # Still the old version until the officer chooses to reload.
     assert page.evaluate("() => document.documentElement.dataset.version") == OLD_VERSION
-    expect(ui.status(page)).to_have_text("2 changes waiting")
+    expect(ui.status(page)).to_have_text("2 records waiting")
 
     with page.expect_event("load"):
         banner.get_by_role("button", name="Reload").click()
@@ -80,7 +84,8 @@ def test_shell_update_keeps_queued_changes(phone, ui, api, pwa_dir):
             tx.oncomplete = () => { db.close(); resolve(out); };
         };
     })""")
-    assert shape == {"version": 2, "indexes": ["by_kind", "by_user_time"], "outbox": 2}
+    assert shape == {"version": old_db_version + 1, "indexes": ["by_kind", "by_user_time"],
+                     "outbox": 2}
     for text in ("market patrol", "school crossing"):
         expect(ui.card(page, text).locator(".badge")).to_have_text("Pending")
 

@@ -20,9 +20,15 @@ test('storage advice: nearly full, not synced for days, install to the home scre
 test('the status line says what waits and what needs attention', () => {
   const s = { state: 'idle', waiting: 0, rejected: 0, lastSuccess: new Date().toISOString(), lastError: null, nextRetryAt: null, failures: 0 };
   assert.equal(describe(s, true).text, 'All changes synced');
-  assert.equal(describe({ ...s, waiting: 3 }, false).text, '3 changes waiting');
+  assert.equal(describe({ ...s, waiting: 3 }, false).text, '3 records waiting');
   assert.match(describe({ ...s, waiting: 3 }, false).sub, /^Offline/);
-  assert.equal(describe({ ...s, waiting: 2, rejected: 1 }, true).text, '1 change waiting · 1 needs attention');
+  assert.equal(describe({ ...s, waiting: 2, rejected: 1, attention: 1 }, true).text, '1 record waiting · 1 needs attention');
+  // The attention count is the log banner's (refused and returned records), not the outbox's.
+  assert.equal(describe({ ...s, waiting: 2, rejected: 1, attention: 3 }, true).text, '1 record waiting · 3 need attention');
+  const returnedOnly = describe({ ...s, waiting: 0, rejected: 0, attention: 2 }, true);
+  assert.equal(returnedOnly.text, 'All changes synced');
+  assert.equal(returnedOnly.sub, '2 need attention · last synced just now');
+  assert.equal(describe({ ...s, state: 'retrying', busy: true, waiting: 2 }, true).sub, 'Server busy, will retry');
   assert.equal(describe({ ...s, state: 'auth', waiting: 1 }, true).text, 'Sign in again to sync');
 });
 

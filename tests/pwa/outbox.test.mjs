@@ -71,7 +71,7 @@ test('a rejected entry stays with its reasons; the fix is folded in under a new 
   assert.equal(view.receipt.state, 'rejected');
   assert.deepEqual(view.receipt.errors, errors);
   assert.deepEqual(await nextBatch(db, U, 500), [], 'a rejected entry is not re-sent as it is');
-  assert.deepEqual(await countPending(db, U), { waiting: 1, rejected: 1 });
+  assert.deepEqual(await countPending(db, U), { waiting: 1, rejected: 1, attention: 1, changes: 1 });
   await writeChange(db, { user: U, node: NODE_A, nowMs: NOW + 5, recordId: ID, op: 'upsert', data: { occurred_at: '2026-11-25T08:00:00Z' } });
   const all = await entries(db);
   assert.equal(all.length, 1);

@@ -72,7 +72,7 @@ test('batches hold at most 500 changes and pull runs until more is false', async
   assert.deepEqual(server.pushes.map((p) => p.pending), [703, 203, 0]);
   assert.equal(server.pulls, 3, '1203 changes at 500 a page');
   assert.equal((await listRecords(d.db, U)).length, 1203);
-  assert.deepEqual(await countPending(d.db, U), { waiting: 0, rejected: 0 });
+  assert.deepEqual(await countPending(d.db, U), { waiting: 0, rejected: 0, attention: 0, changes: 0 });
 });
 
 test('a lost response is resent with the same stamps and counted once', async () => {

@@ -3,6 +3,8 @@
 import { h, mount, focusHeading, icon, fmtAgo, confirmDialog } from './dom.js';
 import { storageState, askPersist, storageAdvice, formatBytes } from '../storage.js';
 import { APP_VERSION } from '../version.js';
+import { renameDevice } from '../session.js';
+import { ApiError } from '../api.js';
 
 /**
  * @param {HTMLElement} root
@@ -13,6 +15,9 @@ export function renderDevice(root, ctx) {
   const storageBox = h('div', { class: 'panel-body' }, h('p', {}, 'Checking storage…'));
   const adviceBox = h('div', { class: 'advice' });
   const updateNote = h('p', { class: 'hint', role: 'status' });
+  // The sync bar's words and clock, so the two never disagree.
+  const lastSynced = h('dd', { id: 'last-synced' });
+  const drawLast = () => { lastSynced.textContent = fmtAgo(ctx.engine.status.lastSuccess, ctx.now()); };
 
   async function drawStorage() {
     const st = await storageState();
@@ -46,11 +51,11 @@ export function renderDevice(root, ctx) {
       return;
     }
     const choice = await confirmDialog({
-      title: `${waiting} unsynced ${waiting === 1 ? 'change' : 'changes'}`,
-      body: 'They exist only on this phone. Sync first, then sign out — or discard them for good.',
+      title: `${waiting} ${waiting === 1 ? 'record' : 'records'} not synced`,
+      body: 'Their latest changes exist only on this phone. Sync first, then sign out — or discard them for good.',
       actions: [
         { label: 'Cancel', value: null },
-        { label: `Discard ${waiting} unsynced ${waiting === 1 ? 'change' : 'changes'}`, value: 'discard', kind: 'danger' },
+        { label: `Discard changes to ${waiting} ${waiting === 1 ? 'record' : 'records'}`, value: 'discard', kind: 'danger' },
         { label: 'Sync and sign out', value: 'sync', kind: 'primary' },
       ],
     });
@@ -58,7 +63,7 @@ export function renderDevice(root, ctx) {
     if (choice === 'sync') {
       await ctx.syncNow();
       if (ctx.engine.status.waiting === 0) await ctx.signOut({ discard: false });
-      else ctx.toast(`Could not sync all changes (${ctx.engine.status.waiting} waiting). You are still signed in.`);
+      else ctx.toast(`Could not sync everything (${ctx.engine.status.waiting} ${ctx.engine.status.waiting === 1 ? 'record' : 'records'} waiting). You are still signed in.`);
     }
   };
 
@@ -71,8 +76,8 @@ export function renderDevice(root, ctx) {
       h('dl', { class: 'facts' },
         h('dt', {}, 'Officer'), h('dd', {}, `${s.displayName} (${s.username})`),
         h('dt', {}, 'Team'), h('dd', {}, s.team ? `${s.team.name} (${s.team.code})` : 'No team'),
-        h('dt', {}, 'Device name'), h('dd', {}, s.deviceName),
-        h('dt', {}, 'Last synced'), h('dd', {}, fmtAgo(ctx.engine.status.lastSuccess)))),
+        h('dt', {}, 'Last synced'), lastSynced),
+      deviceNameEditor(ctx)),
     h('section', { class: 'panel', 'aria-labelledby': 'store-h' }, h('h2', { id: 'store-h' }, 'Storage'), storageBox),
     h('section', { class: 'panel', 'aria-labelledby': 'app-h' }, h('h2', { id: 'app-h' }, 'App'),
       h('p', {}, `Version ${APP_VERSION}. Works offline once opened; new versions install in the background.`),
@@ -87,5 +92,38 @@ export function renderDevice(root, ctx) {
         h('button', { type: 'button', class: 'btn danger', onclick: signOut }, 'Sign out')))));
   void drawStorage();
   focusHeading(root);
-  return () => {};
+  const unsubscribe = ctx.engine.subscribe(drawLast);
+  const untick = ctx.onTick(drawLast);
+  return () => { unsubscribe(); untick(); };
+}
+
+/**
+ * The phone's name as supervisors see it, editable (renaming needs a signal).
+ * @param {import('../app.js').Context} ctx
+ */
+function deviceNameEditor(ctx) {
+  const note = h('p', { class: 'hint', role: 'status' });
+  const input = h('input', { id: 'device-name', maxlength: 80, value: ctx.session.deviceName, autocomplete: 'off', 'aria-describedby': 'device-name-hint' });
+  const button = h('button', { type: 'submit', class: 'btn secondary small' }, 'Rename');
+  return h('form', { class: 'rename field', onsubmit: async (event) => {
+    event.preventDefault();
+    const name = input.value.trim();
+    if (!name) {
+      note.textContent = 'Give this phone a name.';
+      return;
+    }
+    button.disabled = true;
+    try {
+      const saved = await renameDevice(ctx.db, ctx.api, ctx.session.userId, name);
+      ctx.session = { ...ctx.session, deviceName: saved };
+      input.value = saved;
+      note.textContent = 'Renamed.';
+    } catch (e) {
+      note.textContent = e instanceof ApiError && e.status === 0 ? 'Renaming needs a signal. Try again when you have one.' : 'Could not rename the phone. Try again later.';
+    } finally {
+      button.disabled = false;
+    }
+  } }, h('label', { for: 'device-name' }, 'Device name'),
+  h('p', { class: 'hint', id: 'device-name-hint' }, 'What supervisors see in the console.'),
+  h('div', { class: 'row' }, input, button), note);
 }

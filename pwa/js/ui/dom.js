@@ -58,6 +58,7 @@ const ICONS = {
   trash: '<path d="M4 7h16M9 7V4h6v3M6.5 7l1 13h9l1-13" stroke="currentColor" stroke-width="2.1" stroke-linejoin="round" fill="none"/>',
   back: '<path d="M15 5l-7 7 7 7" stroke="currentColor" stroke-width="2.5" stroke-linecap="round" stroke-linejoin="round" fill="none"/>',
   comment: '<path d="M4 5.5h16v10.5H10l-4.5 4v-4H4z" stroke="currentColor" stroke-width="2.1" stroke-linejoin="round" fill="none"/><path d="M8 9.5h8M8 12.5h5" stroke="currentColor" stroke-width="2" stroke-linecap="round"/>',
+  search: '<circle cx="10.5" cy="10.5" r="6.5" stroke="currentColor" stroke-width="2.2" fill="none"/><path d="M15.5 15.5 20 20" stroke="currentColor" stroke-width="2.4" stroke-linecap="round"/>',
   user: '<circle cx="12" cy="8.5" r="4" stroke="currentColor" stroke-width="2.2" fill="none"/><path d="M4.5 20a7.5 7.5 0 0 1 15 0" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" fill="none"/>',
 };
 
@@ -84,6 +85,16 @@ const fullFmt = new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'short
 export function fmtTime(iso) {
   const t = iso ? new Date(iso) : null;
   return t && !Number.isNaN(t.getTime()) ? timeFmt.format(t) : '';
+}
+
+/** A moment in a badge: "11:48" today, "3 Dec, 11:48" another day (with the year if not this one). */
+export function fmtStamp(/** @type {string|null|undefined} */ iso, nowMs = Date.now()) {
+  const t = iso ? new Date(iso) : null;
+  if (!t || Number.isNaN(t.getTime())) return '';
+  const now = new Date(nowMs);
+  if (t.toDateString() === now.toDateString()) return timeFmt.format(t);
+  const text = fullFmt.format(t);
+  return t.getFullYear() === now.getFullYear() ? text : `${text} ${t.getFullYear()}`;
 }
 
 /** "Today", "Yesterday" or a short date, for day headings. @param {string} iso */

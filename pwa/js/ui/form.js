@@ -1,7 +1,7 @@
 // The record form, built from the cached schema. A quick face-to-face contact is: New record,
 // the kind, the summary, Save. Everything typed is kept as a draft on the phone.
 
-import { h, mount, focusHeading, icon, toLocalInput, fromLocalInput, isoWithOffset } from './dom.js';
+import { h, mount, focusHeading, icon, toLocalInput, fromLocalInput, isoWithOffset, confirmDialog } from './dom.js';
 import { fieldLabel } from './labels.js';
 import { kindOf, isKeyContact, isMeeting, maxLength, APP_SCHEMA_VERSION } from '../schema.js';
 import { getRecord } from '../records.js';
@@ -157,284 +157,382 @@ export function reviewNote(record) {
  */
 export async function renderForm(root, ctx, params) {
   const schema = ctx.schema;
-  if (!schema) {
-    mount(root, h('section', { class: 'screen' }, h('h1', {}, 'New record'),
-      h('p', { class: 'notice warn' }, 'The form needs one connection after sign-in to download the list of kinds. Connect and tap Sync now.')));
-    focusHeading(root);
-    return () => {};
-  }
+  if (!schema) return noticeScreen(root, h('p', { class: 'notice warn' }, 'The form needs one connection after sign-in to download the list of kinds. Connect and tap Sync now.'), 'New record');
   const editing = params.id ? await getRecord(ctx.db, ctx.session.userId, params.id) : null;
   if (params.id && (!editing || !editing.mine)) {
-    mount(root, h('section', { class: 'screen' }, h('h1', {}, 'Record not found'),
-      h('p', {}, 'It may have been deleted.'), h('button', { class: 'btn secondary', type: 'button', onclick: () => ctx.navigate('#/') }, 'Back to My log')));
-    focusHeading(root);
-    return () => {};
+    return noticeScreen(root, [h('p', {}, 'It may have been deleted.'),
+      h('button', { class: 'btn secondary', type: 'button', onclick: () => ctx.navigate('#/') }, 'Back to My log')], 'Record not found');
   }
   const draftKey = editing ? `edit:${editing.id}` : 'new';
   const draft = await loadDraft(ctx.db, ctx.session.userId, draftKey);
   /** @type {FormValues} */
   const v = draft?.values ?? (editing ? valuesFromRecord(editing.fields) : blankValues());
   const serverErrors = editing?.receipt.state === 'rejected' ? editing.receipt.errors ?? {} : {};
+  const f = { ctx, schema, v, editing, draftKey, hadDraft: Boolean(draft), opened: JSON.stringify(v),
+    drafts: draftKeeper(ctx, draftKey, v), errors: errorSlots(serverErrors) };
 
-  let draftTimer = null;
-  const stopDraft = () => {
-    clearTimeout(draftTimer);
-    draftTimer = null;
+  const form = buildForm(f);
+  for (const name of Object.keys(serverErrors)) form.querySelector(`[name="${name}"]`)?.setAttribute('aria-invalid', 'true');
+  mount(root, formScreen(f, form, serverErrors));
+  // A record the server refused opens at the first field it refused, not at the kind tiles.
+  const [first] = inScreenOrder(Object.keys(serverErrors).filter((n) => f.errors.slots[n]), f.errors.slots);
+  // After the router's scroll to the top of the new screen, hence the next frame.
+  if (first) requestAnimationFrame(() => showError(form, f.errors.slots, first));
+  else focusHeading(root);
+  // Leaving mid-typing (another screen, a reload for an update, the phone locking): keep it.
+  const onHide = () => f.drafts.flush();
+  window.addEventListener('pagehide', onHide);
+  document.addEventListener('visibilitychange', onHide);
+  return () => {
+    window.removeEventListener('pagehide', onHide);
+    document.removeEventListener('visibilitychange', onHide);
+    f.drafts.flush();
   };
-  const keepDraft = () => {
-    stopDraft();
-    draftTimer = setTimeout(() => {
-      draftTimer = null;
+}
+
+/**
+ * @typedef {Object} FormParts what the form's builders share
+ * @property {import('../app.js').Context} ctx
+ * @property {import('../schema.js').Schema} schema
+ * @property {FormValues} v the values as typed (mutated by the inputs)
+ * @property {import('../records.js').LocalRecord|null|undefined} editing
+ * @property {string} draftKey
+ * @property {boolean} hadDraft the form opened on a draft
+ * @property {string} opened the values the form opened with (JSON), to know if anything was typed
+ * @property {ReturnType<typeof draftKeeper>} drafts
+ * @property {ReturnType<typeof errorSlots>} errors
+ */
+
+/** A screen with only a heading and a few words instead of the form. */
+function noticeScreen(root, body, title) {
+  mount(root, h('section', { class: 'screen' }, h('h1', {}, title), body));
+  focusHeading(root);
+  return () => {};
+}
+
+/** Everything typed is kept as a draft a moment after typing stops. */
+function draftKeeper(ctx, draftKey, v) {
+  let timer = null;
+  const stop = () => {
+    clearTimeout(timer);
+    timer = null;
+  };
+  return {
+    keep() {
+      stop();
+      timer = setTimeout(() => {
+        timer = null;
+        void saveDraft(ctx.db, ctx.session.userId, draftKey, v);
+      }, 250);
+    },
+    stop,
+    /** Write a pending draft now. */
+    flush() {
+      if (!timer) return;
+      stop();
       void saveDraft(ctx.db, ctx.session.userId, draftKey, v);
-    }, 250);
+    },
+    /** Write the draft now, pending or not. */
+    save: () => { stop(); return saveDraft(ctx.db, ctx.session.userId, draftKey, v); },
+    drop: () => { stop(); return dropDraft(ctx.db, ctx.session.userId, draftKey); },
   };
+}
 
-  /** Error slots by field, filled by the client check or the server's reasons. */
+/** Error slots by field, filled by the client check or the server's reasons. */
+function errorSlots(serverErrors) {
+  /** @type {Object<string, HTMLElement>} */
   const slots = {};
-  const errorSlot = (name) => {
+  const slot = (name) => {
     slots[name] = h('p', { class: 'field-error', id: `err-${name}` });
     const server = serverErrors[name];
     if (server) slots[name].textContent = `Server: ${[].concat(server).join(' ')}`;
     return slots[name];
   };
-  const describedBy = (name, hint) => [hint, `err-${name}`].filter(Boolean).join(' ');
+  return { slots, slot };
+}
 
-  // Kind: one tap, as big tiles.
-  const kindTiles = schema.kinds.map((k) => h('label', { class: 'tile' },
-    h('input', { type: 'radio', name: 'kind', value: k.code, checked: v.kind === k.code, onchange: () => {
-      v.kind = k.code;
-      if (!v.standardsTouched) v.standards = [...(k.standards ?? [])];
-      syncKind();
-      keepDraft();
-    } }),
-    h('span', { class: 'tile-title' }, k.title)));
-  const kindGroup = h('fieldset', { class: 'kinds', role: 'radiogroup', 'aria-labelledby': 'kind-legend', 'aria-describedby': describedBy('kind'), 'aria-required': 'true' },
-    h('legend', { id: 'kind-legend' }, 'Kind'),
-    h('div', { class: 'tiles' }, kindTiles),
-    errorSlot('kind'));
+const describedBy = (name, hint) => [hint, `err-${name}`].filter(Boolean).join(' ');
 
-  const text = (name, attrs = {}) => {
-    const el = h(attrs.multiline ? 'textarea' : 'input', {
-      id: `f-${name}`, name, value: v[name], 'aria-describedby': describedBy(name, attrs.hint ? `f-${name}-hint` : null),
-      maxlength: attrs.max, rows: attrs.multiline ? attrs.rows ?? 4 : undefined, type: attrs.type, inputmode: attrs.inputmode,
-      autocomplete: 'off', required: attrs.required,
-      oninput: () => { v[name] = el.value; keepDraft(); if (attrs.counter) attrs.counter(); },
-    });
-    return el;
-  };
-  const field = (name, label, input, hint, extra) => h('div', { class: 'field', id: `wrap-${name}` },
+/** Field names sorted as they stand on the screen, the first the nearest the top. */
+function inScreenOrder(names, slots) {
+  return [...names].sort((a, b) =>
+    slots[a] && slots[b] && slots[a].compareDocumentPosition(slots[b]) & Node.DOCUMENT_POSITION_PRECEDING ? 1 : -1);
+}
+
+/**
+ * Focus the field and bring its error into view: scroll-padding keeps both clear of the app bar
+ * and the fixed Cancel/Save bar, which a plain focus() would leave the message hidden under.
+ */
+function showError(form, slots, name) {
+  const slot = slots[name];
+  const control = /** @type {HTMLElement|null} */ (form.querySelector(`[name="${name}"]`) ?? form.querySelector(`#f-${name}`));
+  const details = slot?.closest('details');
+  if (details) details.open = true;
+  control?.focus({ preventScroll: true });
+  slot?.closest('.field, fieldset, details')?.scrollIntoView({ block: 'nearest' });
+  slot?.scrollIntoView({ block: 'nearest' });
+}
+
+/** A text, number or date input bound to `v[name]`. @param {FormParts} f */
+function textInput(f, name, attrs = {}) {
+  const el = h(attrs.multiline ? 'textarea' : 'input', {
+    id: `f-${name}`, name, value: f.v[name], 'aria-describedby': describedBy(name, attrs.hint ? `f-${name}-hint` : null),
+    maxlength: attrs.max, rows: attrs.multiline ? attrs.rows ?? 4 : undefined, type: attrs.type, inputmode: attrs.inputmode,
+    autocomplete: 'off', required: attrs.required, min: attrs.min, max: attrs.maxValue,
+    oninput: () => { f.v[name] = el.value; f.drafts.keep(); if (attrs.counter) attrs.counter(); },
+  });
+  return el;
+}
+
+/** A labelled field with its hint and error slot. @param {FormParts} f */
+function field(f, name, label, input, hint, extra) {
+  return h('div', { class: 'field', id: `wrap-${name}` },
     h('label', { for: `f-${name}` }, label),
     hint ? h('p', { class: 'hint', id: `f-${name}-hint` }, hint) : null,
-    input, extra ?? null, errorSlot(name));
+    input, extra ?? null, f.errors.slot(name));
+}
 
-  const when = text('occurred_at', { type: 'datetime-local' });
-  const summaryMax = maxLength(schema, 'summary', 4000);
+/** Kind: one tap, as big tiles. @param {FormParts} f @param {() => void} onKind */
+function kindTiles(f, onKind) {
+  const tiles = f.schema.kinds.map((k) => h('label', { class: 'tile' },
+    h('input', { type: 'radio', name: 'kind', value: k.code, checked: f.v.kind === k.code, onchange: () => {
+      f.v.kind = k.code;
+      if (!f.v.standardsTouched) f.v.standards = [...(k.standards ?? [])];
+      onKind();
+      f.drafts.keep();
+    } }),
+    h('span', { class: 'tile-title' }, k.title)));
+  return h('fieldset', { class: 'kinds', role: 'radiogroup', 'aria-labelledby': 'kind-legend', 'aria-describedby': describedBy('kind'), 'aria-required': 'true' },
+    h('legend', { id: 'kind-legend' }, 'Kind'),
+    h('div', { class: 'tiles' }, tiles),
+    f.errors.slot('kind'));
+}
+
+/** The summary with a counter near its limit. @param {FormParts} f */
+function summaryField(f) {
+  const summaryMax = maxLength(f.schema, 'summary', 4000);
   const counter = h('p', { class: 'counter', 'aria-hidden': 'true' });
   const updateCounter = () => {
-    const n = v.summary.length;
+    const n = f.v.summary.length;
     counter.textContent = n > summaryMax * 0.8 ? `${n} / ${summaryMax}` : '';
   };
-  const summary = text('summary', { multiline: true, rows: 4, max: summaryMax, required: true, counter: updateCounter, hint: true });
-  const follow = text('follow_up', { multiline: true, rows: 2, max: maxLength(schema, 'follow_up', 4000) });
-  const place = text('place', { max: maxLength(schema, 'place', 200), hint: true });
-  const role = text('contact_role', { max: maxLength(schema, 'contact_role', 120), hint: true });
-  const org = text('contact_org', { max: maxLength(schema, 'contact_org', 120) });
-  const publicised = text('publicised_at', { type: 'date' });
-  const duration = text('duration_minutes', { type: 'number', inputmode: 'numeric' });
-  duration.setAttribute('min', '0');
-  duration.setAttribute('max', '1440');
+  const input = textInput(f, 'summary', { multiline: true, rows: 4, max: summaryMax, required: true, counter: updateCounter, hint: true });
+  updateCounter();
+  return field(f, 'summary', 'Summary', input, 'What happened and what was said. No names of members of the public.', counter);
+}
 
-  // People: a stepper, big buttons either side of a number field.
-  const people = text('people_count', { type: 'number', inputmode: 'numeric' });
-  people.setAttribute('min', '0');
-  people.setAttribute('max', '100000');
+/** People: a stepper, big buttons either side of a number field. @param {FormParts} f */
+function peopleField(f) {
+  const people = textInput(f, 'people_count', { type: 'number', inputmode: 'numeric', min: 0, maxValue: 100000 });
   const step = (d) => {
-    const n = Math.max(0, Math.min(100000, (toInt(v.people_count) ?? 0) + d));
-    v.people_count = String(n);
-    people.value = v.people_count;
-    keepDraft();
+    const n = Math.max(0, Math.min(100000, (toInt(f.v.people_count) ?? 0) + d));
+    f.v.people_count = String(n);
+    people.value = f.v.people_count;
+    f.drafts.keep();
   };
-  const stepper = h('div', { class: 'stepper' },
-    h('button', { type: 'button', class: 'btn step', 'aria-label': 'Minus one', onclick: () => step(-1) }, icon('minus')),
-    people,
-    h('button', { type: 'button', class: 'btn step', 'aria-label': 'Plus one', onclick: () => step(1) }, icon('plus')));
+  return h('div', { class: 'field', id: 'wrap-people_count' }, h('label', { for: 'f-people_count' }, 'People'),
+    h('div', { class: 'stepper' },
+      h('button', { type: 'button', class: 'btn step', 'aria-label': 'Minus one', onclick: () => step(-1) }, icon('minus')),
+      people,
+      h('button', { type: 'button', class: 'btn step', 'aria-label': 'Plus one', onclick: () => step(1) }, icon('plus'))),
+    f.errors.slot('people_count'));
+}
 
-  // Groups reached: chips.
-  const chips = h('fieldset', { class: 'chips-field' }, h('legend', {}, 'Groups reached'),
-    h('div', { class: 'chips' }, schema.groups.map((g) => h('label', { class: 'chip' },
-      h('input', { type: 'checkbox', value: g.code, checked: v.groups.includes(g.code), onchange: (e) => {
-        v.groups = e.target.checked ? [...v.groups, g.code] : v.groups.filter((c) => c !== g.code);
-        keepDraft();
+/** Groups reached: chips. @param {FormParts} f */
+function groupChips(f) {
+  return h('fieldset', { class: 'chips-field' }, h('legend', {}, 'Groups reached'),
+    h('div', { class: 'chips' }, f.schema.groups.map((g) => h('label', { class: 'chip' },
+      h('input', { type: 'checkbox', value: g.code, checked: f.v.groups.includes(g.code), onchange: (e) => {
+        f.v.groups = e.target.checked ? [...f.v.groups, g.code] : f.v.groups.filter((c) => c !== g.code);
+        f.drafts.keep();
       } }),
       h('span', {}, g.title, g.seldom_heard ? h('span', { class: 'sr-only' }, ' (seldom heard)') : null),
       g.seldom_heard ? h('span', { class: 'dot', 'aria-hidden': 'true', title: 'Seldom heard' }) : null))),
     h('p', { class: 'hint' }, h('span', { class: 'dot', 'aria-hidden': 'true' }), ' seldom-heard group'),
-    errorSlot('groups'));
+    f.errors.slot('groups'));
+}
 
-  // Standards evidenced: defaulted from the kind, editable.
-  const standardsBox = h('div', { class: 'checks' });
-  const drawStandards = () => mount(standardsBox, schema.standards.standards.map((s) => h('label', { class: 'check' },
-    h('input', { type: 'checkbox', value: s.code, checked: v.standards.includes(s.code), onchange: (e) => {
-      v.standards = e.target.checked ? [...v.standards, s.code] : v.standards.filter((c) => c !== s.code);
-      v.standardsTouched = true;
-      keepDraft();
-      standardsCount();
-    } }),
-    h('span', {}, h('strong', {}, s.code), ` ${s.title}`))));
-  const standardsSummary = h('summary', {});
-  const standardsCount = () => { standardsSummary.textContent = `Standards evidenced (${v.standards.length})`; };
-  const standards = h('details', { class: 'standards' }, standardsSummary,
+/** Standards evidenced: defaulted from the kind, editable. @param {FormParts} f */
+function standardsPicker(f) {
+  const box = h('div', { class: 'checks' });
+  const summary = h('summary', {});
+  const count = () => { summary.textContent = `Standards evidenced (${f.v.standards.length})`; };
+  const draw = () => {
+    mount(box, f.schema.standards.standards.map((s) => h('label', { class: 'check' },
+      h('input', { type: 'checkbox', value: s.code, checked: f.v.standards.includes(s.code), onchange: (e) => {
+        f.v.standards = e.target.checked ? [...f.v.standards, s.code] : f.v.standards.filter((c) => c !== s.code);
+        f.v.standardsTouched = true;
+        f.drafts.keep();
+        count();
+      } }),
+      h('span', {}, h('strong', {}, s.code), ` ${s.title}`))));
+    count();
+  };
+  const el = h('details', { class: 'standards' }, summary,
     h('p', { class: 'hint' }, 'Ticked from the kind you chose. Change them if this engagement evidences others.'),
-    standardsBox, errorSlot('standards'));
+    box, f.errors.slot('standards'));
+  return { el, draw };
+}
 
-  // Location: only when the officer asks, with its accuracy.
-  const locStatus = h('p', { class: 'loc-status', role: 'status' });
-  const locButton = h('button', { type: 'button', class: 'btn secondary', onclick: () => locate() }, icon('pin'), 'Add my location');
-  const locRemove = h('button', { type: 'button', class: 'btn ghost small', onclick: () => { v.location = null; keepDraft(); drawLocation(); } }, 'Remove location');
-  const drawLocation = (message) => {
+/** Location: only when the officer asks, with its accuracy. @param {FormParts} f */
+function locationPicker(f) {
+  const v = f.v;
+  const status = h('p', { class: 'loc-status', role: 'status' });
+  const add = h('button', { type: 'button', class: 'btn secondary', onclick: () => locate() }, icon('pin'), 'Add my location');
+  const remove = h('button', { type: 'button', class: 'btn ghost small', onclick: () => { v.location = null; f.drafts.keep(); draw(); } }, 'Remove location');
+  const draw = (message) => {
     if (v.location) {
       const acc = v.location.accuracy_m;
-      locStatus.textContent = `Location added${acc ? `, accurate to ±${Math.round(acc)} m` : ''}${acc > 100 ? ' (low accuracy)' : ''}.`;
-      locButton.hidden = true;
-      locRemove.hidden = false;
+      status.textContent = `Location added${acc ? `, accurate to ±${Math.round(acc)} m` : ''}${acc > 100 ? ' (low accuracy)' : ''}.`;
     } else {
-      locStatus.textContent = message ?? '';
-      locButton.hidden = false;
-      locRemove.hidden = true;
+      status.textContent = message ?? '';
     }
+    add.hidden = Boolean(v.location);
+    remove.hidden = !v.location;
   };
   const locate = () => {
-    if (!navigator.geolocation) return drawLocation('This phone cannot share its location.');
-    locStatus.textContent = 'Finding your location…';
+    if (!navigator.geolocation) return draw('This phone cannot share its location.');
+    status.textContent = 'Finding your location…';
     navigator.geolocation.getCurrentPosition((pos) => {
       v.location = { lat: +pos.coords.latitude.toFixed(6), lon: +pos.coords.longitude.toFixed(6), accuracy_m: Math.round(pos.coords.accuracy) };
-      keepDraft();
-      drawLocation();
-    }, (err) => drawLocation(err.code === 1 ? 'Location permission was refused. You can type the place instead.' : 'Could not find your location. Type the place instead.'),
+      f.drafts.keep();
+      draw();
+    }, (err) => draw(err.code === 1 ? 'Location permission was refused. You can type the place instead.' : 'Could not find your location. Type the place instead.'),
     { enableHighAccuracy: true, timeout: 20000, maximumAge: 60000 });
   };
-  drawLocation();
+  draw();
+  return h('div', { class: 'loc' }, add, remove, status);
+}
 
-  const publicBox = h('label', { class: 'check' },
-    h('input', { type: 'checkbox', id: 'f-public', checked: v.public, onchange: (e) => { v.public = e.target.checked; keepDraft(); } }),
-    h('span', {}, 'Share on the team’s public page (“you said, we did”)'));
-
-  const meetingWrap = field('publicised_at', 'Publicised on', publicised, null);
+/** The fields in screen order, with the kind-specific ones shown for their kinds. @param {FormParts} f */
+function formFields(f) {
+  const { schema, v } = f;
+  const standards = standardsPicker(f);
+  const meetingWrap = field(f, 'publicised_at', 'Publicised on', textInput(f, 'publicised_at', { type: 'date' }), null);
   const contactWrap = h('div', { class: 'group' },
-    field('contact_role', 'Contact’s role', role, 'For example “Head teacher”. No names.'),
-    field('contact_org', 'Organisation', org, null));
-
-  function syncKind() {
+    field(f, 'contact_role', 'Contact’s role', textInput(f, 'contact_role', { max: maxLength(schema, 'contact_role', 120), hint: true }), 'For example “Head teacher”. No names.'),
+    field(f, 'contact_org', 'Organisation', textInput(f, 'contact_org', { max: maxLength(schema, 'contact_org', 120) }), null));
+  const syncKind = () => {
     const kind = kindOf(schema, v.kind);
     meetingWrap.hidden = !isMeeting(kind);
     contactWrap.hidden = !isKeyContact(kind);
-    drawStandards();
-    standardsCount();
-  }
+    standards.draw();
+  };
+  const kinds = kindTiles(f, syncKind);
   syncKind();
-  updateCounter();
+  const publicBox = h('label', { class: 'check' },
+    h('input', { type: 'checkbox', id: 'f-public', checked: v.public, onchange: (e) => { v.public = e.target.checked; f.drafts.keep(); } }),
+    h('span', {}, 'Share on the team’s public page (“you said, we did”)'));
+  return [
+    kinds,
+    field(f, 'occurred_at', 'When', textInput(f, 'occurred_at', { type: 'datetime-local' }), null),
+    meetingWrap,
+    contactWrap,
+    summaryField(f),
+    peopleField(f),
+    groupChips(f),
+    field(f, 'place', 'Place', textInput(f, 'place', { max: maxLength(schema, 'place', 200), hint: true }), 'For example “Co-op, High Street”.', locationPicker(f)),
+    field(f, 'follow_up', 'Follow-up', textInput(f, 'follow_up', { multiline: true, rows: 2, max: maxLength(schema, 'follow_up', 4000) }), null),
+    standards.el,
+    field(f, 'duration_minutes', 'Duration (minutes)', textInput(f, 'duration_minutes', { type: 'number', inputmode: 'numeric', min: 0, maxValue: 1440 }), null),
+    publicBox,
+  ];
+}
 
+/** The form with its Cancel/Save bar. @param {FormParts} f */
+function buildForm(f) {
   const save = h('button', { type: 'submit', class: 'btn primary' }, 'Save');
   const formError = h('p', { class: 'form-error', role: 'alert' });
-  /** Say it even when it is the same words as last time (a live region ignores no change). */
-  const announce = (message) => {
-    formError.textContent = '';
-    requestAnimationFrame(() => { formError.textContent = message; });
-  };
-  /**
-   * Focus the field and bring its error into view: scroll-padding keeps both clear of the app bar
-   * and the fixed Cancel/Save bar, which a plain focus() would leave the message hidden under.
-   * @param {string} name
-   */
-  const showError = (name) => {
-    const slot = slots[name];
-    const control = /** @type {HTMLElement|null} */ (form.querySelector(`[name="${name}"]`) ?? form.querySelector(`#f-${name}`));
-    const details = slot?.closest('details');
-    if (details) details.open = true;
-    control?.focus({ preventScroll: true });
-    slot?.closest('.field, fieldset, details')?.scrollIntoView({ block: 'nearest' });
-    slot?.scrollIntoView({ block: 'nearest' });
-  };
-  const form = h('form', { class: 'record-form', novalidate: true, onsubmit: async (event) => {
+  const form = h('form', { class: 'record-form', novalidate: true, onsubmit: (event) => {
     event.preventDefault();
-    const { data, errors } = toRecord(v, schema);
-    for (const [name, slot] of Object.entries(slots)) slot.textContent = errors[name] ?? '';
-    for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
-    // In screen order, so "first" is the one nearest the top.
-    const names = Object.keys(errors).sort((a, b) =>
-      slots[a] && slots[b] && slots[a].compareDocumentPosition(slots[b]) & Node.DOCUMENT_POSITION_PRECEDING ? 1 : -1);
-    if (names.length) {
-      for (const n of names) form.querySelector(`[name="${n}"]`)?.setAttribute('aria-invalid', 'true');
-      announce(names.length === 1
-        ? errors[names[0]]
-        : `${names.length} things to fix. ${names.map((n) => `${fieldLabel(n)}: ${errors[n]}`).join(' ')}`);
-      showError(names[0]);
-      return;
-    }
-    const payload = editing ? changedFields(editing.fields, data) : data;
-    save.disabled = true;
-    stopDraft();
-    const unchangedRejected = editing?.receipt.state === 'rejected' && !Object.keys(payload).length;
-    if (editing && !Object.keys(payload).length && !unchangedRejected) {
-      await dropDraft(ctx.db, ctx.session.userId, draftKey);
-      ctx.toast('No changes to save.');
-      ctx.navigate('#/');
-      return;
-    }
-    await ctx.saveRecord(editing?.id ?? null, payload);
-    await dropDraft(ctx.db, ctx.session.userId, draftKey);
-    ctx.navigate('#/');
+    void submit(f, form, save, formError);
   } },
-  kindGroup,
-  field('occurred_at', 'When', when, null),
-  meetingWrap,
-  contactWrap,
-  field('summary', 'Summary', summary, 'What happened and what was said. No names of members of the public.', counter),
-  h('div', { class: 'field', id: 'wrap-people_count' }, h('label', { for: 'f-people_count' }, 'People'), stepper, errorSlot('people_count')),
-  chips,
-  field('place', 'Place', place, 'For example “Co-op, High Street”.', h('div', { class: 'loc' }, locButton, locRemove, locStatus)),
-  field('follow_up', 'Follow-up', follow, null),
-  standards,
-  field('duration_minutes', 'Duration (minutes)', duration, null),
-  publicBox,
+  formFields(f),
   formError,
   h('div', { class: 'form-actions' },
-    h('button', { type: 'button', class: 'btn secondary', onclick: async () => {
-      stopDraft();
-      await dropDraft(ctx.db, ctx.session.userId, draftKey);
-      ctx.navigate('#/');
-    } }, 'Cancel'),
+    h('button', { type: 'button', class: 'btn secondary', onclick: () => void cancel(f) }, 'Cancel'),
     save));
-  for (const name of Object.keys(serverErrors)) form.querySelector(`[name="${name}"]`)?.setAttribute('aria-invalid', 'true');
+  if (reviewNote(f.editing)?.tone === 'approved') save.setAttribute('aria-describedby', 'review-note'); // heard on Save too
+  return form;
+}
 
-  const note = reviewNote(editing);
-  if (note?.tone === 'approved') save.setAttribute('aria-describedby', 'review-note'); // heard on Save too
-  mount(root, h('section', { class: 'screen form-screen' },
+/** Check, then save what changed (or say nothing changed). @param {FormParts} f */
+async function submit(f, form, save, formError) {
+  const { ctx, editing } = f;
+  const { data, errors } = toRecord(f.v, f.schema);
+  for (const [name, slot] of Object.entries(f.errors.slots)) slot.textContent = errors[name] ?? '';
+  for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+  const names = inScreenOrder(Object.keys(errors), f.errors.slots);
+  if (names.length) {
+    for (const n of names) form.querySelector(`[name="${n}"]`)?.setAttribute('aria-invalid', 'true');
+    announce(formError, names.length === 1
+      ? errors[names[0]]
+      : `${names.length} things to fix. ${names.map((n) => `${fieldLabel(n)}: ${errors[n]}`).join(' ')}`);
+    showError(form, f.errors.slots, names[0]);
+    return;
+  }
+  const payload = editing ? changedFields(editing.fields, data) : data;
+  save.disabled = true;
+  f.drafts.stop();
+  const unchangedRejected = editing?.receipt.state === 'rejected' && !Object.keys(payload).length;
+  if (editing && !Object.keys(payload).length && !unchangedRejected) {
+    await f.drafts.drop();
+    ctx.toast('No changes to save.');
+    ctx.navigate('#/');
+    return;
+  }
+  await ctx.saveRecord(editing?.id ?? null, payload);
+  await f.drafts.drop();
+  ctx.navigate('#/');
+}
+
+/** Say it even when it is the same words as last time (a live region ignores no change). */
+function announce(el, message) {
+  el.textContent = '';
+  requestAnimationFrame(() => { el.textContent = message; });
+}
+
+/**
+ * Cancel: nothing typed leaves at once; typed work is never thrown away without asking (it can
+ * be kept as a draft, which the log lists at the top). @param {FormParts} f
+ */
+async function cancel(f) {
+  const { ctx } = f;
+  const typed = f.hadDraft || JSON.stringify(f.v) !== f.opened;
+  if (typed) {
+    f.drafts.stop();
+    const choice = await confirmDialog({
+      title: f.editing ? 'Discard your changes?' : 'Discard this record?',
+      body: f.editing ? 'Your changes to this record are not saved yet.' : 'What you typed is not saved yet.',
+      actions: [
+        { label: 'Keep editing', value: null },
+        { label: 'Keep as draft', value: 'draft' },
+        { label: f.editing ? 'Discard changes' : 'Discard record', value: 'discard', kind: 'danger' },
+      ],
+    });
+    if (choice === null) return;
+    if (choice === 'draft') await f.drafts.save();
+    else await f.drafts.drop();
+    if (choice === 'draft') ctx.toast('Kept as a draft: it is at the top of your log.');
+  } else {
+    await f.drafts.drop();
+  }
+  ctx.navigate('#/');
+}
+
+/** The screen around the form: heading, draft note, the supervisor's review, the server's refusal. @param {FormParts} f */
+function formScreen(f, form, serverErrors) {
+  const note = reviewNote(f.editing);
+  return h('section', { class: 'screen form-screen' },
     h('div', { class: 'screen-head' },
-      h('button', { type: 'button', class: 'btn icon-only', 'aria-label': 'Back to My log', onclick: () => ctx.navigate('#/') }, icon('back')),
-      h('h1', {}, editing ? 'Edit record' : 'New record')),
-    draft ? h('p', { class: 'notice info' }, 'Your unsaved draft is back, as you left it.') : null,
+      h('button', { type: 'button', class: 'btn icon-only', 'aria-label': 'Back to My log', onclick: () => f.ctx.navigate('#/') }, icon('back')),
+      h('h1', {}, f.editing ? 'Edit record' : 'New record')),
+    f.hadDraft ? h('p', { class: 'notice info' }, 'Your unsaved draft is back, as you left it.') : null,
     note?.tone === 'returned' ? h('div', { class: 'notice review' }, icon('comment'), h('div', {},
       h('strong', {}, note.title), note.comment ? h('blockquote', { class: 'review-comment' }, note.comment) : null)) : null,
     note?.tone === 'approved' ? h('div', { class: 'notice info', id: 'review-note' }, icon('check'), h('div', {},
       h('strong', {}, note.title), h('p', {}, note.text))) : null,
     Object.keys(serverErrors).length ? h('div', { class: 'notice bad' }, icon('alert'),
       h('p', {}, 'The server did not accept this record. Its reasons are shown next to the fields. Fix them and save.')) : null,
-    form));
-  focusHeading(root);
-  // Leaving mid-typing (another screen, a reload for an update, the phone locking): keep it.
-  const flush = () => {
-    if (draftTimer) {
-      stopDraft();
-      void saveDraft(ctx.db, ctx.session.userId, draftKey, v);
-    }
-  };
-  const onHide = () => flush();
-  window.addEventListener('pagehide', onHide);
-  document.addEventListener('visibilitychange', onHide);
-  return () => {
-    window.removeEventListener('pagehide', onHide);
-    document.removeEventListener('visibilitychange', onHide);
-    flush();
-  };
+    form);
 }

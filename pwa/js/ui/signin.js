@@ -2,8 +2,9 @@
 // queue untouched.
 
 import { h, mount, focusHeading, icon } from './dom.js';
-import { signIn, signInHints } from '../session.js';
+import { signIn, signInHints, deviceKind } from '../session.js';
 import { ApiError } from '../api.js';
+import { signInWhy } from './syncbar.js';
 
 /**
  * @param {HTMLElement} root
@@ -16,16 +17,20 @@ export async function renderSignIn(root, ctx, opts = {}) {
   const error = h('p', { class: 'form-error', role: 'alert', id: 'signin-error' });
   const username = h('input', { id: 'si-user', name: 'username', autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false', required: true, value: expired?.username ?? hints.username });
   const password = h('input', { id: 'si-pass', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
-  const device = h('input', { id: 'si-device', name: 'device_name', required: true, maxlength: 80, value: expired?.deviceName ?? (hints.deviceName || defaultDeviceName()) });
+  // Blank by default: the phone is then named after the officer once signed in.
+  const device = h('input', { id: 'si-device', name: 'device_name', maxlength: 80, autocomplete: 'off', value: expired?.deviceName ?? hints.deviceName });
+  const kind = deviceKind(globalThis.navigator?.userAgent ?? '');
   const button = h('button', { type: 'submit', class: 'btn primary block' }, 'Sign in');
 
   const form = h('form', { class: 'stack', novalidate: true, 'aria-describedby': 'signin-error', onsubmit: async (event) => {
     event.preventDefault();
     error.textContent = '';
     const values = { username: username.value.trim(), password: password.value, deviceName: device.value.trim() };
-    const missing = [['Username', values.username], ['Password', values.password], ['Device name', values.deviceName]].filter(([, v]) => !v).map(([n]) => n);
+    const missing = checkMissing(values, { username, password });
     if (missing.length) {
-      error.textContent = `Enter your ${missing.join(', ').toLowerCase()}.`;
+      // Each missing field says so beside itself; the alert says them all, in plain words.
+      error.textContent = missing.join(' ');
+      (values.username ? password : username).focus();
       return;
     }
     button.disabled = true;
@@ -45,7 +50,7 @@ export async function renderSignIn(root, ctx, opts = {}) {
   } },
   field('si-user', 'Username', username),
   field('si-pass', 'Password', password),
-  field('si-device', 'Device name', device, 'So you can sign this phone out from the console if it is lost.'),
+  field('si-device', 'Device name (optional)', device, `Left blank, it is named after you, e.g. “PC Okafor’s phone (${kind})”. Supervisors see it in the console, where a lost phone is signed out.`),
   error,
   button);
 
@@ -54,11 +59,11 @@ export async function renderSignIn(root, ctx, opts = {}) {
       h('div', { class: 'signin-hero' }, h('img', { src: '/icons/icon.svg', alt: '', width: 64, height: 64 }),
         h('h1', {}, expired ? 'Sign in again' : 'Sign in'),
         h('p', { class: 'lede' }, expired
-          ? 'Your sign-in on this phone has ended.'
+          ? signInWhy(expired.signInReason)
           : 'Sign in once on this phone. You stay signed in and can log engagements with no signal.')),
       expired ? h('div', { class: 'notice warn', role: 'status' }, icon('alert'),
         h('p', {}, opts.waiting
-          ? `${opts.waiting} unsynced ${opts.waiting === 1 ? 'change is' : 'changes are'} safe on this phone and will sync once you sign in.`
+          ? `${opts.waiting} ${opts.waiting === 1 ? 'record' : 'records'} not synced yet ${opts.waiting === 1 ? 'is' : 'are'} safe on this phone and will sync once you sign in.`
           : 'Nothing is lost: your records are on this phone.')) : null,
       form,
       // Signing in needs signal; the log and the form work without it meanwhile.
@@ -66,16 +71,34 @@ export async function renderSignIn(root, ctx, opts = {}) {
   focusHeading(root);
 }
 
+const MISSING = { username: 'Enter your username.', password: 'Enter your password.' };
+
+/**
+ * Mark each empty field with its own message; return the messages, in screen order.
+ * @param {{username: string, password: string, deviceName: string}} values
+ * @param {{username: HTMLElement, password: HTMLElement}} inputs
+ */
+function checkMissing(values, inputs) {
+  const empty = { username: !values.username, password: !values.password };
+  const out = [];
+  for (const [name, input] of Object.entries(inputs)) {
+    const slot = /** @type {HTMLElement} */ (document.getElementById(`${input.id}-error`));
+    slot.textContent = empty[name] ? MISSING[name] : '';
+    if (empty[name]) {
+      input.setAttribute('aria-invalid', 'true');
+      out.push(MISSING[name]);
+    } else {
+      input.removeAttribute('aria-invalid');
+    }
+  }
+  return out;
+}
+
 function field(id, label, input, hint) {
+  input.setAttribute('aria-describedby', [hint ? `${id}-hint` : '', `${id}-error`].filter(Boolean).join(' '));
   return h('div', { class: 'field' },
     h('label', { for: id }, label),
     hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null,
-    hint ? (input.setAttribute('aria-describedby', `${id}-hint`), input) : input);
-}
-
-function defaultDeviceName() {
-  const ua = globalThis.navigator?.userAgent ?? '';
-  if (/iPhone/.test(ua)) return 'iPhone';
-  if (/Android/.test(ua)) return 'Android phone';
-  return 'Phone';
+    input,
+    h('p', { class: 'field-error', id: `${id}-error` }));
 }

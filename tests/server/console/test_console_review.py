@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from console_helpers import access_log, edit_record, push_record, record_row
 
 from server.db import db
-from server.db.models import Change
+from server.db.models import Change, User
 
 
 def _pulled(device, record_id: str) -> dict:
@@ -34,7 +34,7 @@ def test_return_with_comment_reaches_the_officer_and_their_edit_makes_it_pending
                 {"state": "returned", "comment": "Who did you speak to? Add the group."})
     review = _pulled(officer, record_id)["review"]
     assert review == {"state": "returned", "comment": "Who did you speak to? Add the group.",
-                      "at": review["at"]} and review["at"]
+                      "by": review["by"], "at": review["at"]} and review["at"]
     result = edit_record(officer, record_id, 1, groups=["businesses"])
     assert result["status"] == "applied"
     assert record_row(app, record_id).review_state == "pending"
@@ -58,6 +58,26 @@ def test_unknown_state_is_refused(app, console, officer):
     person.post(f"/console/records/{record_id}/review", {"state": "deleted"})
     assert record_row(app, record_id).review_state == "pending"
     assert "A review approves or returns a record." in person.text(f"/console/records/{record_id}")
+
+
+def test_pull_says_who_reviewed_and_keeps_it_after_the_officers_fix(app, console, officer):
+    """The officer's card says who returned a record, and after the fix that it is back with
+    them."""
+    record_id = push_record(officer)
+    assert _pulled(officer, record_id)["review"]["by"] is None, "not reviewed yet"
+    person = console("supervisor")
+    person.post(f"/console/records/{record_id}/review", {"state": "returned", "comment": "Where?"})
+    with app.app_context():
+        supervisor = db.session.get(User, record_row(app, record_id).reviewed_by_id)
+        name = supervisor.display_name or supervisor.username
+        expected = {"id": supervisor.id, "display_name": name}
+    assert _pulled(officer, record_id)["review"]["by"] == expected
+    assert expected["display_name"]
+    edit_record(officer, record_id, 1, place="Mill Lane")
+    after = _pulled(officer, record_id)
+    assert after["review"]["state"] == "pending"
+    assert after["review"]["by"] == expected and after["review"]["at"], "the return it answers"
+    assert after["created_at"] and after["created_at"] <= after["review"]["at"]
 
 
 def test_approved_record_edited_later_needs_review_again(app, console, officer):
