@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from marshmallow import ValidationError
+from sqlalchemy import select
 
 from schema.fast import Unsure, compile_loader
 from schema.wire import ChangeSchema
@@ -16,7 +17,7 @@ from server.db.models import Device, SyncBatch, User
 from server.errors import flat_messages
 from server.records.validator import engagement_schema
 from server.sync.errors import ClockUnusableError
-from server.sync.store import Actor, SqlStore
+from server.sync.store import Actor, SqlStore, node_of
 from sync import HLC, SERVER_NODE, Change, apply_batch
 
 REQUIRED_ON_CREATE = ("occurred_at", "kind", "summary")
@@ -71,6 +72,37 @@ def _envelope_errors(raw: dict) -> dict:
     return {}
 
 
+NOT_YOUR_DEVICE = ("The change's stamp names another device than the one signed in. "
+                   "Sign in again on this phone.")
+
+
+def not_yours(user: User, team_id: int) -> str:
+    """Why a push may not write someone else's record (docs/sync-protocol.md, "Who may write")."""
+    visible = user.team_ids()
+    if visible is not None and team_id not in visible:
+        return "This record belongs to another team."
+    return (
+        "Only the officer who made this record can change it from the app; supervisors review "
+        "and resolve it in the console."
+    )
+
+
+def own_device_ids(user: User, device: Device, stamps: list) -> set[str]:
+    """The nodes a push may stamp changes with: the signed-in device, and any other device of
+    the same user (a phone that signed in again keeps the queue it stamped under its old id).
+
+    Device ids are visible in pulled stamps, so a teammate's id must not pass: only ids this
+    user signed in with are accepted. One query, and only when a batch names another node.
+    """
+    nodes = {node_of(s) for s in stamps if isinstance(s, str)} - {device.id, None}
+    own = {device.id}
+    if nodes:
+        own.update(db.session.scalars(
+            select(Device.id).where(Device.user_id == user.id, Device.id.in_(nodes))
+        ))
+    return own
+
+
 def push(user: User, device: Device, body: dict, address: str = "") -> dict:
     """Apply one batch from a device in one transaction and return the response body."""
     session = db.session
@@ -89,7 +121,6 @@ def push(user: User, device: Device, body: dict, address: str = "") -> dict:
 
     schema = engagement_schema(received)
     changes, errors = _prepare(body["changes"], schema)
-    visible = user.team_ids()
 
     def validate(change: Change, existing):
         problems = errors.get(id(change))
@@ -101,15 +132,18 @@ def push(user: User, device: Device, body: dict, address: str = "") -> dict:
             return missing or None
         return None
 
+    own_nodes = own_device_ids(user, device, [c.get("hlc") for c in body["changes"]
+                                              if isinstance(c, dict)])
+
     def authorize(change: Change, existing):
+        if node_of(change.hlc) not in own_nodes:
+            return NOT_YOUR_DEVICE
         if existing is None:
             return None if user.team_id is not None else "You have no team; ask your supervisor."
         owner = store.owner(change.id)
         if owner is None:  # created earlier in this batch by this user
             return None
-        if owner.officer_id == user.id or visible is None or owner.team_id in visible:
-            return None
-        return "This record belongs to another team."
+        return None if owner.officer_id == user.id else not_yours(user, owner.team_id)
 
     merge_skew = skew_ms if abs(skew_ms) > SKEW_TOLERANCE_MS else 0
     outcome = apply_batch(

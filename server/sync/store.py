@@ -193,7 +193,7 @@ class SqlStore:
             }
             if write.created:
                 row.update(
-                    team_id=actor.team_id, officer_id=actor.user_id, device_id=node_of(write.hlc),
+                    team_id=actor.team_id, officer_id=actor.user_id, device_id=actor.device_id,
                     created_at=row["updated_at"], review_state="pending", review_comment="",
                     open_conflicts=delta.get(state.id, 0),
                 )
