@@ -11,6 +11,7 @@ import secrets
 import time
 from functools import wraps
 from typing import Callable
+from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, request, session, url_for
 
@@ -95,10 +96,19 @@ def login_required(*roles: str) -> Callable:
 
 
 def _safe_next(path: str) -> str:
-    """Only same-site absolute paths, so the sign-in page cannot redirect anywhere else."""
-    path = path.rstrip("?")
-    if not path.startswith("/") or path.startswith("//") or "\\" in path:
-        return "/console/records"
+    """Only a path of this site (under /console/ or the app at /), so the sign-in page cannot
+    redirect anywhere else. Browsers drop tabs and newlines from URLs (so "/<tab>/evil" is
+    "//evil") and read a backslash as "/": anything with a control character, a backslash, a scheme, a
+    host or a leading "//" falls back to the records page."""
+    fallback = "/console/records"
+    path = (path or "").rstrip("?")
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F or ch == "\\" for ch in path):
+        return fallback
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or path.startswith("//"):
+        return fallback
+    if not (parts.path == "/" or parts.path.startswith("/console/") or parts.path == "/console"):
+        return fallback
     return path
 
 

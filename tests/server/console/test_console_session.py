@@ -141,3 +141,34 @@ def test_sign_in_and_out_are_in_the_access_log(app, console):
     person.post("/console/sign-out")
     actions = [row.action for row in access_log(app)]
     assert actions == ["sign_in", "sign_out"]
+
+
+@pytest.mark.parametrize("target", [
+    "/\t/evil.example", "/%09/evil.example", "/\n/evil.example", "/%0A/evil.example",
+    "/%0D%0A/evil.example", "https:/evil.example", "/console/\x7f", "javascript:alert(1)",
+    "/teams/../../evil", "evil.example/console/",
+])
+def test_sign_in_refuses_next_with_control_characters_or_a_host(app, make_user, target):
+    from urllib.parse import unquote
+
+    name = make_user("supervisor", "NPT-ONE")
+    response = Console(app).sign_in(name, next=unquote(target))
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/console/records"
+
+
+def test_sign_in_refuses_an_encoded_tab_in_the_query_string(app, make_user):
+    name = make_user("supervisor", "NPT-ONE")
+    person = Console(app)
+    person.sign_in(name)
+    for raw in ("/%09/evil.example", "/%0A/evil.example"):
+        response = person.get(f"/console/sign-in?next={raw}")
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/console/records"
+
+
+def test_sign_in_keeps_console_and_app_paths(app, make_user):
+    name = make_user("supervisor", "NPT-ONE")
+    assert Console(app).sign_in(name, next="/").headers["Location"] == "/"
+    target = "/console/records?q=litter&team=NPT-ONE"
+    assert Console(app).sign_in(name, next=target).headers["Location"] == target
