@@ -337,3 +337,18 @@ class AssessmentState(db.Model):
     __tablename__ = "assessment_state"
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+# --- Security (issue 11): console sessions kept on the server, so signing out, deactivation and
+# a password change end a session at once, whatever copy of its cookie is still around.
+class ConsoleSession(db.Model):
+    """One console sign-in. The cookie carries a random id; only its SHA-256 is stored."""
+
+    __tablename__ = "console_session"
+    id_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    ended_reason: Mapped[str] = mapped_column(sa.String(20), default="")
+    address: Mapped[str] = mapped_column(sa.String(64), default="")

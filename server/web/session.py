@@ -1,8 +1,10 @@
 """Console sign-in state: who is signed in, what they may see, and the page guard.
 
-The session cookie holds the user id, when the session started and a CSRF token. Sessions end
-after SESSION_HOURS whatever the activity, and at once when the account is deactivated or made
-an officer (checked on every request, not only at sign-in).
+The session cookie holds the user id, when the session started, a CSRF token and the id of the
+session's row on the server (server/accounts/sessions.py). Sessions end at sign-out (every copy of the
+cookie), after SESSION_IDLE_MINUTES unused, after SESSION_HOURS whatever the activity, and at
+once when the account is deactivated, its password changes, or it is made an officer (checked
+on every request, not only at sign-in).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, request, session, url_for
 
+from server.accounts.sessions import end_session, session_alive, start_session
 from server.db import db
 from server.db.models import User
 from server.web.error_pages import PageForbidden
@@ -22,6 +25,7 @@ from server.web.error_pages import PageForbidden
 CONSOLE_ROLES = ("supervisor", "admin", "panel")
 _USER_KEY = "console_user_id"
 _STARTED_KEY = "console_started"
+_SESSION_KEY = "console_sid"  # the server-side session's id (server/accounts/sessions.py)
 
 
 def sign_in(user: User) -> None:
@@ -29,12 +33,15 @@ def sign_in(user: User) -> None:
     session.clear()
     session[_USER_KEY] = user.id
     session[_STARTED_KEY] = int(time.time())
+    session[_SESSION_KEY] = start_session(user.id, (request.remote_addr or ""))
     session["csrf"] = secrets.token_urlsafe(32)
     session.permanent = False
     g.pop("console_user", None)
 
 
 def sign_out() -> None:
+    end_session(session.get(_SESSION_KEY))
+    db.session.commit()
     session.clear()
     g.pop("console_user", None)
 
@@ -53,7 +60,7 @@ def current_user() -> User | None:
     user = None
     user_id = session.get(_USER_KEY)
     if user_id is not None:
-        if _expired():
+        if _expired() or not session_alive(session.get(_SESSION_KEY), user_id):
             session.clear()
         else:
             found = db.session.get(User, user_id)
@@ -113,3 +120,8 @@ def _safe_next(path: str) -> str:
 
 
 safe_next = _safe_next
+
+
+def current_session_id() -> str | None:
+    """The signed-in session's server-side id (to keep it when ending a user's other sessions)."""
+    return session.get(_SESSION_KEY)

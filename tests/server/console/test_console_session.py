@@ -172,3 +172,69 @@ def test_sign_in_keeps_console_and_app_paths(app, make_user):
     assert Console(app).sign_in(name, next="/").headers["Location"] == "/"
     target = "/console/records?q=litter&team=NPT-ONE"
     assert Console(app).sign_in(name, next=target).headers["Location"] == target
+
+
+def _cookie_copy(person: Console) -> Console:
+    """Another browser holding a copy of this one's session cookie."""
+    copy = Console(person.app)
+    with person.client.session_transaction() as original:
+        saved = dict(original)
+    with copy.client.session_transaction() as session:
+        session.update(saved)
+    return copy
+
+
+def test_a_cookie_copied_before_sign_out_opens_nothing_after(app, console):
+    person = console("supervisor")
+    copy = _cookie_copy(person)
+    assert copy.get("/console/records").status_code == 200
+    person.post("/console/sign-out")
+    assert copy.get("/console/records").status_code == 302
+
+
+def test_session_ends_after_idle_minutes(app, console):
+    from datetime import timedelta
+
+    from server.db.models import ConsoleSession
+
+    person = console("supervisor")
+    assert person.get("/console/records").status_code == 200
+    with app.app_context():
+        row = db.session.scalar(db.select(ConsoleSession))
+        row.last_seen_at -= timedelta(minutes=app.config["SESSION_IDLE_MINUTES"] + 1)
+        db.session.commit()
+    assert person.get("/console/records").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(db.select(ConsoleSession.ended_reason)) == "idle"
+
+
+def test_activity_keeps_a_session_alive(app, console):
+    from datetime import timedelta
+
+    from server.db.models import ConsoleSession
+
+    person = console("supervisor")
+    with app.app_context():
+        row = db.session.scalar(db.select(ConsoleSession))
+        row.last_seen_at -= timedelta(minutes=app.config["SESSION_IDLE_MINUTES"] - 1)
+        db.session.commit()
+    assert person.get("/console/records").status_code == 200  # touched: a fresh idle window
+    with app.app_context():
+        row = db.session.scalar(db.select(ConsoleSession))
+        row.last_seen_at -= timedelta(minutes=2)
+        db.session.commit()
+    assert person.get("/console/records").status_code == 200
+
+
+def test_idle_minutes_come_from_the_environment(monkeypatch):
+    from server.config import DEFAULTS, from_environment
+
+    assert DEFAULTS["SESSION_IDLE_MINUTES"] == 30
+    assert from_environment({"BEATBOOK_SESSION_IDLE_MINUTES": "5"}) == {"SESSION_IDLE_MINUTES": 5}
+
+
+def test_a_session_cookie_without_a_server_session_opens_nothing(app, console):
+    person = console("supervisor")
+    with person.client.session_transaction() as session:
+        session.pop("console_sid")
+    assert person.get("/console/records").status_code == 302
