@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, g, request
 from schema.wire import PullQuerySchema, PushRequestSchema
 from server.accounts.auth import device_required
 from server.api.body import json_body, load
+from server.records.text import may_have_surrogates
 from server.errors import ApiError, Code
 from server.sync.errors import BadCursorError, ClockUnusableError
 from server.sync.pull import note_contact, pull
@@ -20,7 +21,7 @@ WRITERS = ("officer", "supervisor", "admin")
 @device_required(*WRITERS)
 def push_changes():
     """Apply a batch of changes from a device and answer each one."""
-    raw = json_body()
+    raw = json_body(per_change=True)
     if isinstance(raw, dict) and isinstance(raw.get("changes"), list):
         limit = current_app.config["MAX_CHANGES"]
         if len(raw["changes"]) > limit:
@@ -36,7 +37,8 @@ def push_changes():
             "device_id is not the device this token was issued to. Sign in again on this device.",
         )
     try:
-        return push(g.user, g.device, body, address=(request.remote_addr or "")[:64])
+        return push(g.user, g.device, body, address=(request.remote_addr or "")[:64],
+                    text_suspect=may_have_surrogates(request.get_data(cache=True)))
     except ClockUnusableError as exc:
         raise ApiError(Code.CLOCK_DRIFT, str(exc), extra={"server_time": exc.server_time}) from exc
 

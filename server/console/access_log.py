@@ -53,6 +53,7 @@ def access_log_page():
         query = query.where(AccessLog.at < day_end_utc(day))
     before = request.args.get("before", type=int)
     if before:
+        before = min(before, 2**63 - 1)  # past any id; SQLite refuses a bigger parameter
         query = query.where(AccessLog.id < before)
     rows = list(db.session.execute(query.order_by(AccessLog.id.desc()).limit(PAGE_SIZE + 1)))
     older = rows[PAGE_SIZE - 1][0].id if len(rows) > PAGE_SIZE else None

@@ -15,6 +15,8 @@ from server.clock import from_ms
 from server.db import db
 from server.db.models import Device, SyncBatch, User
 from server.errors import flat_messages
+from server.records import text
+from server.records.text import bad_text
 from server.records.validator import engagement_schema
 from server.sync.errors import ClockUnusableError
 from server.sync.store import Actor, SqlStore, node_of
@@ -29,7 +31,24 @@ _ENVELOPE = ChangeSchema()
 _envelope_fast = compile_loader(_ENVELOPE, partial=False)
 
 
-def _prepare(raw_changes: list, schema) -> tuple[list[Change], dict[int, dict]]:
+def _unstorable(raw: dict) -> Change:
+    """A change holding text the database cannot store, made storable so that it can be
+    rejected and kept in the change log like any refused change (its data is not kept)."""
+    base_rev = raw.get("base_rev")
+    return Change(id=text.clean(raw.get("id")), op=text.clean(raw.get("op")),
+                  hlc=text.clean(raw.get("hlc")),
+                  base_rev=base_rev if type(base_rev) is int else None, data={})
+
+
+def _text_errors(raw: dict) -> dict:
+    data = raw.get("data")
+    found = text.bad_fields(data) if isinstance(data, dict) else {}
+    found.update(text.bad_fields({k: v for k, v in raw.items() if k != "data"}))
+    return found or {"data": [text.MESSAGE]}
+
+
+def _prepare(raw_changes: list, schema,
+             text_suspect: bool = True) -> tuple[list[Change], dict[int, dict]]:
     """Turn the wire changes into engine Changes with normalised data, and note their errors.
 
     Data is validated as a partial record once here (types, limits, codes, upgrades); whether
@@ -42,6 +61,11 @@ def _prepare(raw_changes: list, schema) -> tuple[list[Change], dict[int, dict]]:
             change = Change(id=None, op=None, hlc=None, base_rev=None, data={})
             changes.append(change)
             errors[id(change)] = {"_change": ["Each change must be an object."]}
+            continue
+        if text_suspect and bad_text(raw):
+            change = _unstorable(raw)
+            changes.append(change)
+            errors[id(change)] = _text_errors(raw)
             continue
         problems = _envelope_errors(raw)
         data = raw.get("data", {})
@@ -103,8 +127,12 @@ def own_device_ids(user: User, device: Device, stamps: list) -> set[str]:
     return own
 
 
-def push(user: User, device: Device, body: dict, address: str = "") -> dict:
-    """Apply one batch from a device in one transaction and return the response body."""
+def push(user: User, device: Device, body: dict, address: str = "",
+         text_suspect: bool = True) -> dict:
+    """Apply one batch from a device in one transaction and return the response body.
+
+    `text_suspect` False says the body has no surrogate escape at all (server/records/text.py), so
+    no change needs its text checked one by one."""
     session = db.session
     received = datetime.now(timezone.utc)
     received_ms = int(received.timestamp() * 1000)
@@ -120,7 +148,7 @@ def push(user: User, device: Device, body: dict, address: str = "") -> dict:
         return replay.response
 
     schema = engagement_schema(received)
-    changes, errors = _prepare(body["changes"], schema)
+    changes, errors = _prepare(body["changes"], schema, text_suspect)
 
     def validate(change: Change, existing):
         problems = errors.get(id(change))
