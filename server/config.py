@@ -45,7 +45,10 @@ DEFAULTS = {
     "SIGNIN_FAILURES_PER_ADDRESS": 50,
     "SIGNIN_WINDOW_SECONDS": 15 * 60,
     "SESSION_HOURS": 8,
-    "SESSION_IDLE_MINUTES": 30,  # a console session unused this long ends
+    "SESSION_IDLE_MINUTES": 30,
+    # Reverse proxies in front of the server that append X-Forwarded-For/-Proto/-Host: the
+    # client address is then the one the nearest trusted proxy saw. 0: none, use the peer.
+    "TRUSTED_PROXIES": 0,  # a console session unused this long ends
     "DEVICE_TOKEN_DAYS": 90,
     "QUIET_DAYS": 7,
     "PWA_DIR": default_pwa_dir(),
