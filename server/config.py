@@ -41,7 +41,8 @@ DEFAULTS = {
     "SQLITE_BUSY_TIMEOUT": 30,
     # Seconds a connection may go quiet while sending a request before 408 (server/worker.py).
     "READ_TIMEOUT": 10,
-    "SIGNIN_FAILURES_PER_ACCOUNT": 10,
+    "SIGNIN_FAILURES_PER_ACCOUNT": 100,  # high: one address cannot reach it (server/auth.py)
+    "SIGNIN_FREE_TRIES": 3,  # per (account, address) before the growing delays start
     "SIGNIN_FAILURES_PER_ADDRESS": 50,
     "SIGNIN_WINDOW_SECONDS": 15 * 60,
     "SESSION_HOURS": 8,

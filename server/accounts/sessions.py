@@ -15,15 +15,16 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import update
 
+from server.clock import utcnow
 from server.db import db
-from server.db.models import ConsoleSession, Device, utcnow
+from server.db.models import ConsoleSession, Device
 
 # A request within a minute of the last one does not write: an idle limit needs no finer clock,
 # and a page's every request writing a row would queue console reads behind pushes.
 TOUCH_EVERY = timedelta(minutes=1)
 
 
-def _digest(session_id: str) -> str:
+def digest(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
@@ -31,7 +32,7 @@ def start_session(user_id: int, address: str = "") -> str:
     """A new session row for the user; returns the id to put in the cookie (added, not committed)."""
     session_id = secrets.token_urlsafe(32)
     now = utcnow()
-    db.session.add(ConsoleSession(id_hash=_digest(session_id), user_id=user_id, started_at=now,
+    db.session.add(ConsoleSession(id_hash=digest(session_id), user_id=user_id, started_at=now,
                                   last_seen_at=now, address=address[:64]))
     return session_id
 
@@ -40,7 +41,7 @@ def session_alive(session_id: object, user_id: object) -> bool:
     """Whether the cookie's session is still open for this user; notes the activity."""
     if not isinstance(session_id, str) or not session_id:
         return False
-    row = db.session.get(ConsoleSession, _digest(session_id))
+    row = db.session.get(ConsoleSession, digest(session_id))
     if row is None or row.ended_at is not None or row.user_id != user_id:
         return False
     now = utcnow()
@@ -67,7 +68,7 @@ def end_session(session_id: object, reason: str = "signed_out") -> None:
     if isinstance(session_id, str) and session_id:
         db.session.execute(
             update(ConsoleSession)
-            .where(ConsoleSession.id_hash == _digest(session_id), ConsoleSession.ended_at.is_(None))
+            .where(ConsoleSession.id_hash == digest(session_id), ConsoleSession.ended_at.is_(None))
             .values(ended_at=utcnow(), ended_reason=reason)
         )
 
@@ -81,7 +82,7 @@ def end_user_sessions(user_id: int, reason: str, *, keep: object = None,
     query = (update(ConsoleSession)
              .where(ConsoleSession.user_id == user_id, ConsoleSession.ended_at.is_(None)))
     if isinstance(keep, str) and keep:
-        query = query.where(ConsoleSession.id_hash != _digest(keep))
+        query = query.where(ConsoleSession.id_hash != digest(keep))
     db.session.execute(query.values(ended_at=now, ended_reason=reason))
     if revoke_devices:
         db.session.execute(

@@ -7,8 +7,8 @@ from flask import Blueprint, current_app, g, request
 from schema.wire import PullQuerySchema, PushRequestSchema
 from server.accounts.auth import device_required
 from server.api.body import json_body, load
-from server.records.text import may_have_surrogates
 from server.errors import ApiError, Code
+from server.records.text import may_have_surrogates
 from server.sync.errors import BadCursorError, ClockUnusableError
 from server.sync.pull import note_contact, pull
 from server.sync.push import push

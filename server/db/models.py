@@ -39,6 +39,9 @@ class User(db.Model):
     team_id: Mapped[int | None] = mapped_column(sa.ForeignKey("team.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set by an admin's password reset: the user must choose a new password before signing in.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    password_changed_at: Mapped[datetime | None]
 
     team: Mapped[Team | None] = relationship()
     supervised: Mapped[list[Team]] = relationship(secondary="supervisor_team")
@@ -243,6 +246,9 @@ class AccessLog(db.Model):
     target_id: Mapped[str] = mapped_column(sa.String(80), default="")
     detail: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     address: Mapped[str] = mapped_column(sa.String(64), default="")
+    # Which phone (API reads) or console session (its id_hash) the entry came from.
+    device_id: Mapped[str | None] = mapped_column(sa.String(32))
+    session_id: Mapped[str | None] = mapped_column(sa.String(64))
 
     user: Mapped[User | None] = relationship()
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from server.db import db
 from server.db.models import AccessLog, User
-from server.web.session import current_user
+from server.web.session import current_user, session_ref
 
 
 def log_access(
@@ -31,6 +31,7 @@ def log_access(
         target_id=str(target_id)[:80],
         detail=detail or {},
         address=(request.remote_addr or "")[:64],
+        session_id=session_ref(),
     )
     db.session.add(row)
     return row

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, request, session, url_for
 
-from server.accounts.sessions import end_session, session_alive, start_session
+from server.accounts.sessions import digest, end_session, session_alive, start_session
 from server.db import db
 from server.db.models import User
 from server.web.error_pages import PageForbidden
@@ -125,3 +125,9 @@ safe_next = _safe_next
 def current_session_id() -> str | None:
     """The signed-in session's server-side id (to keep it when ending a user's other sessions)."""
     return session.get(_SESSION_KEY)
+
+
+def session_ref() -> str | None:
+    """How the access log names the signed-in session: its stored digest, never the id."""
+    sid = session.get(_SESSION_KEY)
+    return digest(sid) if isinstance(sid, str) and sid else None

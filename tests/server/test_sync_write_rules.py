@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from helpers import create_change
+
 from server.db import db
 from server.db.models import Change, Record
 

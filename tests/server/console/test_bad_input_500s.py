@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 
 import pytest
 import sqlalchemy as sa
-
 from console_helpers import Console
 from helpers import create_change
+
 from server.db import db
 from server.db.models import Change, Record
 

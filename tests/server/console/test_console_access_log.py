@@ -24,8 +24,10 @@ def activity(app, console, officer, make_user):
 
 def test_every_view_export_and_change_is_logged_with_who_and_what(app, activity):
     _, record_id = activity
+    # Sign-ins and the consultation entries of issue 11 (device sign-ins, pulls, page views)
+    # are tested on their own (test_access_log_reads.py).
     rows = [(r.action, r.target_type, r.target_id) for r in access_log(app)
-            if r.action not in ("sign_in", "sign_out")]
+            if r.action in ("view_record", "export", "review")]
     assert rows == [("view_record", "record", record_id), ("export", "records", ""),
                     ("review", "record", record_id)]
     export = access_log(app, "export")[0]
