@@ -7,6 +7,8 @@ from flask import Blueprint, current_app, g, request
 from schema.wire import PullQuerySchema, PushRequestSchema
 from server.accounts.auth import device_required
 from server.api.body import json_body, load
+from server.db import db
+from server.db.access_log import add_entry, returned
 from server.errors import ApiError, Code
 from server.records.text import may_have_surrogates
 from server.sync.errors import BadCursorError, ClockUnusableError
@@ -52,5 +54,11 @@ def pull_changes():
         body = pull(g.user, query["since"], query["limit"])
     except BadCursorError as exc:
         raise ApiError(Code.BAD_CURSOR, str(exc)) from exc
-    note_contact(g.device)
+    # A pull discloses records to a phone: the access log says which, committed with the
+    # device's contact before anything is sent (no entry, no answer).
+    add_entry("pull", user_id=g.user.id, device_id=g.device.id, target_type="records",
+              detail={"since": query["since"], "limit": query["limit"], "cursor": body["cursor"],
+                      "more": body["more"], **returned([c["id"] for c in body["changes"]])})
+    note_contact(g.device, commit=False)
+    db.session.commit()
     return body

@@ -62,12 +62,17 @@ def teams_page():
     by_team: dict[int, list[User]] = {t.id: [] for t in teams}
     for person in people:
         by_team[person.team_id].append(person)
+    devices = device_summary([p.id for p in people])
+    failures = repeated_failures([p.username for p in people])
+    log_access("view_people", "team", "", {"teams": [t.code for t in teams],
+                                           "people": [p.id for p in people]})
+    db.session.commit()
     return render_template(
         "console/teams.html",
         teams=teams,
         by_team=by_team,
-        devices=device_summary([p.id for p in people]),
-        failures=repeated_failures([p.username for p in people]),
+        devices=devices,
+        failures=failures,
         now=utcnow(),
         min_password=MIN_PASSWORD,
     )
@@ -101,8 +106,11 @@ def person_page(user_id: int):
     officer = managed_officer(user_id)
     devices = list(db.session.scalars(
         sa.select(Device).where(Device.user_id == officer.id)
-        .order_by(Device.revoked_at.is_not(None), Device.last_sync_at.desc(), Device.created_at.desc())
+        .order_by(Device.revoked_at.is_not(None), Device.last_sync_at.desc(),
+                  Device.created_at.desc())
     ))
+    log_access("view_person", "user", officer.id, {"devices": [d.id for d in devices]})
+    db.session.commit()
     return render_template(
         "console/person.html",
         officer=officer,
