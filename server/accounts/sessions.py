@@ -29,7 +29,7 @@ def digest(session_id: str) -> str:
 
 
 def start_session(user_id: int, address: str = "") -> str:
-    """A new session row for the user; returns the id to put in the cookie (added, not committed)."""
+    """A new session row for the user; returns the id for the cookie (added, not committed)."""
     session_id = secrets.token_urlsafe(32)
     now = utcnow()
     db.session.add(ConsoleSession(id_hash=digest(session_id), user_id=user_id, started_at=now,

@@ -36,7 +36,8 @@ def failed_sign_ins(usernames: list[str], days: int = FAILURE_DAYS) -> dict[str,
     rows = db.session.execute(
         sa.select(AccessLog.target_id, sa.func.count(), sa.func.max(AccessLog.at),
                   sa.func.count(sa.distinct(AccessLog.address)))
-        .where(AccessLog.action == "sign_in_failed", AccessLog.at >= utcnow() - timedelta(days=days),
+        .where(AccessLog.action == "sign_in_failed",
+               AccessLog.at >= utcnow() - timedelta(days=days),
                AccessLog.target_id.in_([u.lower() for u in usernames]))
         .group_by(AccessLog.target_id)
     )
@@ -61,7 +62,8 @@ def password_page():
     try:
         check_rate_limit(username)
     except ApiError as exc:
-        record_failure(username, found.id if found else None, via="password", reason="rate_limited")
+        record_failure(username, found.id if found else None, via="password",
+                       reason="rate_limited")
         return _password_form(user, username, exc.message, 429, exc.headers)
     current, new = request.form.get("current", ""), request.form.get("new", "")
     if found is None or not found.active:

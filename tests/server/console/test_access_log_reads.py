@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 
 import sqlalchemy as sa
-
 from console_helpers import access_log, make_conflict, push_record, user_id
 from helpers import DeviceClient
+
 from server.db import db
 from server.db.models import ConsoleSession
 
