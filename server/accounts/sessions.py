@@ -13,7 +13,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from server.clock import utcnow
 from server.db import db
@@ -41,25 +41,32 @@ def session_alive(session_id: object, user_id: object) -> bool:
     """Whether the cookie's session is still open for this user; notes the activity."""
     if not isinstance(session_id, str) or not session_id:
         return False
-    row = db.session.get(ConsoleSession, digest(session_id))
+    key = digest(session_id)
+    # Columns, not the ORM object: every console request pays for this lookup.
+    row = db.session.execute(
+        select(ConsoleSession.user_id, ConsoleSession.started_at, ConsoleSession.last_seen_at,
+               ConsoleSession.ended_at).where(ConsoleSession.id_hash == key)
+    ).first()
     if row is None or row.ended_at is not None or row.user_id != user_id:
         return False
     now = utcnow()
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
     if now - row.last_seen_at > idle:
-        _end(row, "idle", now)
+        _end(key, "idle", now)
         return False
     if now - row.started_at > timedelta(hours=current_app.config["SESSION_HOURS"]):
-        _end(row, "expired", now)
+        _end(key, "expired", now)
         return False
     if now - row.last_seen_at >= TOUCH_EVERY:
-        row.last_seen_at = now
+        db.session.execute(update(ConsoleSession).where(ConsoleSession.id_hash == key)
+                           .values(last_seen_at=now))
         db.session.commit()
     return True
 
 
-def _end(row: ConsoleSession, reason: str, now) -> None:
-    row.ended_at, row.ended_reason = now, reason
+def _end(key: str, reason: str, now) -> None:
+    db.session.execute(update(ConsoleSession).where(ConsoleSession.id_hash == key)
+                       .values(ended_at=now, ended_reason=reason))
     db.session.commit()
 
 

@@ -9,7 +9,7 @@ from flask import Blueprint, render_template, request
 
 from server.db import db
 from server.db.models import AccessLog, User
-from server.web.audit import log_access
+from server.web.audit import log_read
 from server.web.session import login_required
 from server.web.timefmt import day_end_utc, day_start_utc
 
@@ -61,10 +61,9 @@ def access_log_page():
     shown = {k: v for k, v in args.items() if v}
     # Reading the log is itself a consultation of personal data (who did what, from where).
     entries = [row[0].id for row in rows[:PAGE_SIZE]]
-    log_access("view_access_log", "access_log", "", {
+    log_read("view_access_log", "access_log", "", {
         "filters": shown, "before": before, "count": len(entries),
         "ids": [entries[0], entries[-1]] if entries else []})
-    db.session.commit()
     return render_template(
         "console/access_log.html",
         rows=rows[:PAGE_SIZE],

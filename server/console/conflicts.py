@@ -21,11 +21,11 @@ from werkzeug.exceptions import HTTPException
 
 from server.console.record import device_names, label
 from server.db import db
+from server.db.access_log import returned
 from server.db.models import Conflict, Record
 from server.records.conflicts import resolve_conflict
 from server.records.review import ActionError
-from server.db.access_log import returned
-from server.web.audit import log_access
+from server.web.audit import log_access, log_read
 from server.web.error_pages import PageNotFound
 from server.web.session import current_user, login_required, safe_next, visible_team_ids
 
@@ -99,10 +99,9 @@ def conflicts_page():
     more = conflicts[QUEUE_SIZE].id if len(conflicts) > QUEUE_SIZE else None
     conflicts = conflicts[:QUEUE_SIZE]
     devices = {s.get("device_id") for c in conflicts for s in (c.winner, c.loser) if s.get("device_id")}
-    log_access("view_conflicts", "records", "", {
+    log_read("view_conflicts", "records", "", {
         "after": after, "conflicts": [c.id for c in conflicts],
         **returned(list(dict.fromkeys(c.record_id for c in conflicts)))})
-    db.session.commit()
     return render_template(
         "console/conflicts.html",
         conflicts=conflicts,

@@ -12,7 +12,7 @@ from server.console.accounts import repeated_failures
 from server.console.options import visible_teams
 from server.db import db
 from server.db.models import Device, Team, User
-from server.web.audit import log_access
+from server.web.audit import log_access, log_read
 from server.web.error_pages import PageNotFound
 from server.web.session import current_user, login_required, session_ref, visible_team_ids
 
@@ -64,9 +64,8 @@ def teams_page():
         by_team[person.team_id].append(person)
     devices = device_summary([p.id for p in people])
     failures = repeated_failures([p.username for p in people])
-    log_access("view_people", "team", "", {"teams": [t.code for t in teams],
+    log_read("view_people", "team", "", {"teams": [t.code for t in teams],
                                            "people": [p.id for p in people]})
-    db.session.commit()
     return render_template(
         "console/teams.html",
         teams=teams,
@@ -109,8 +108,7 @@ def person_page(user_id: int):
         .order_by(Device.revoked_at.is_not(None), Device.last_sync_at.desc(),
                   Device.created_at.desc())
     ))
-    log_access("view_person", "user", officer.id, {"devices": [d.id for d in devices]})
-    db.session.commit()
+    log_read("view_person", "user", officer.id, {"devices": [d.id for d in devices]})
     return render_template(
         "console/person.html",
         officer=officer,

@@ -10,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from server.db import db
+from server.db.access_log import add_entry
 from server.db.models import AccessLog, User
 from server.web.session import current_user, session_ref
 
@@ -35,6 +36,15 @@ def log_access(
     )
     db.session.add(row)
     return row
+
+
+def log_read(action: str, target_type: str = "", target_id: object = "",
+             detail: dict | None = None) -> None:
+    """Log a console page's consultation of personal data; it is committed after the page is
+    rendered and before it is sent (server.db.access_log.commit_logged_reads)."""
+    who = current_user()
+    add_entry(action, user_id=who.id if who else None, target_type=target_type,
+              target_id=target_id, detail=detail, session_id=session_ref())
 
 
 class AccessLogImmutable(RuntimeError):
