@@ -56,7 +56,7 @@ DEFAULTS = {
 }
 
 _INT_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, int) and not isinstance(v, bool)}
-_ZERO_ALLOWED = {"DATABASE_TIMEOUT"}  # 0 means no bound
+_ZERO_ALLOWED = {"DATABASE_TIMEOUT", "TRUSTED_PROXIES"}  # 0: no bound; no proxy
 ENVIRONMENTS = ("development", "production")
 DATABASE_EXAMPLE = (
     "e.g. BEATBOOK_DATABASE_URL=postgresql://beatbook@db.internal/beatbook "
