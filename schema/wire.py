@@ -24,6 +24,9 @@ class DeviceSignInSchema(Schema):
     device_name = fields.String(required=True, validate=validate.Length(min=1, max=80))
 
 
+MAX_INT32 = 2**31 - 1
+
+
 class DeviceRenameSchema(Schema):
     """A signed-in phone renames itself (the name supervisors see in the console)."""
 
@@ -42,8 +45,9 @@ class ChangeSchema(Schema):
     id = fields.String(required=True, validate=UUID)
     op = fields.String(required=True, validate=validate.OneOf(["upsert", "delete"]))
     hlc = fields.String(required=True, validate=validate.Length(min=23, max=90))
+    # Revs are 32-bit columns: a bigger number is refused here, not by the database.
     base_rev = fields.Integer(
-        required=True, allow_none=True, strict=True, validate=validate.Range(min=0)
+        required=True, allow_none=True, strict=True, validate=validate.Range(min=0, max=MAX_INT32)
     )
     data = fields.Dict(load_default=dict)
 
@@ -57,7 +61,8 @@ class PushRequestSchema(Schema):
     device_id = fields.String(required=True, validate=HEX32)
     batch_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     device_now = fields.AwareDateTime(required=True)
-    pending = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    pending = fields.Integer(load_default=None, allow_none=True,
+                             validate=validate.Range(min=0, max=MAX_INT32))
     app_version = fields.String(load_default="", validate=validate.Length(max=40))
     changes = fields.List(fields.Raw(), required=True)
 

@@ -21,6 +21,8 @@ from server.db import outage
 from server.db.engine import init_engine
 from server.db.migrate import refuse_unless_at_head
 from server.errors import register_error_handlers
+from server.web.proxy import trust_proxies
+from server.web.urls import install_converters
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -37,10 +39,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["SESSION_COOKIE_SECURE"] = app.config["ENV"] == "production"
     app.json.sort_keys = False
 
+    trust_proxies(app)
     init_engine(app)
     if app.config.get("CHECK_SCHEMA", not app.testing):
         refuse_unless_at_head(app)  # SchemaError: one line saying which command to run
     init_catalogues(app)
+    install_converters(app)  # before any route is added
     for blueprint in (*API_BLUEPRINTS, pwa.bp, *CONSOLE_BLUEPRINTS, public.bp):
         app.register_blueprint(blueprint)
     openapi.add_paths(app, assessment_openapi.paths())

@@ -41,17 +41,22 @@ DEFAULTS = {
     "SQLITE_BUSY_TIMEOUT": 30,
     # Seconds a connection may go quiet while sending a request before 408 (server/worker.py).
     "READ_TIMEOUT": 10,
-    "SIGNIN_FAILURES_PER_ACCOUNT": 10,
+    "SIGNIN_FAILURES_PER_ACCOUNT": 100,  # high: one address cannot reach it (server/auth.py)
+    "SIGNIN_FREE_TRIES": 3,  # per (account, address) before the growing delays start
     "SIGNIN_FAILURES_PER_ADDRESS": 50,
     "SIGNIN_WINDOW_SECONDS": 15 * 60,
     "SESSION_HOURS": 8,
+    "SESSION_IDLE_MINUTES": 30,
+    # Reverse proxies in front of the server that append X-Forwarded-For/-Proto/-Host: the
+    # client address is then the one the nearest trusted proxy saw. 0: none, use the peer.
+    "TRUSTED_PROXIES": 0,  # a console session unused this long ends
     "DEVICE_TOKEN_DAYS": 90,
     "QUIET_DAYS": 7,
     "PWA_DIR": default_pwa_dir(),
 }
 
 _INT_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, int) and not isinstance(v, bool)}
-_ZERO_ALLOWED = {"DATABASE_TIMEOUT"}  # 0 means no bound
+_ZERO_ALLOWED = {"DATABASE_TIMEOUT", "TRUSTED_PROXIES"}  # 0: no bound; no proxy
 ENVIRONMENTS = ("development", "production")
 DATABASE_EXAMPLE = (
     "e.g. BEATBOOK_DATABASE_URL=postgresql://beatbook@db.internal/beatbook "

@@ -34,6 +34,8 @@ class Code(str, Enum):
     TOKEN_REVOKED = "token_revoked", 401, "the device's token was revoked or has expired"
     BAD_CREDENTIALS = "bad_credentials", 401, "wrong username or password"
     FORBIDDEN = "forbidden", 403, "the role or team may not do this"
+    PASSWORD_CHANGE_REQUIRED = ("password_change_required", 403,
+                                "an admin reset the password; choose a new one first")
     NOT_FOUND = "not_found", 404, "no such resource"
     METHOD_NOT_ALLOWED = "method_not_allowed", 405, "wrong HTTP method (Allow lists the right ones)"
     REQUEST_TIMEOUT = "request_timeout", 408, "the body stopped arriving; send it again"

@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select
 
 from server.clock import utcnow
 from server.db import db
+from server.db.access_log import add_entry
 from server.db.models import AuthFailure, Device, User
 from server.errors import ApiError, Code
 
@@ -42,35 +43,62 @@ def client_address() -> str:
     return (request.remote_addr or "")[:64]
 
 
-def check_rate_limit(username: str) -> None:
-    """Refuse a sign-in once an account or an address has failed too often recently.
+def _failure_keys(username: str) -> tuple[str, str, str]:
+    name, address = username.lower()[:80], client_address()
+    return f"user:{name}", f"ip:{address}", f"pair:{name}|{address}"
 
-    Only failures count, so a team signing in on several phones at shift start is never locked out.
+
+def _refuse(retry_after: int, message: str) -> None:
+    raise ApiError(Code.RATE_LIMITED, message, headers={"Retry-After": str(max(1, retry_after))})
+
+
+def check_rate_limit(username: str) -> None:
+    """Refuse a sign-in attempt that comes too soon after failures (issue 11 item 6).
+
+    - Per (account, address): the first SIGNIN_FREE_TRIES failures cost nothing; after that
+      each attempt waits 1, 2, 4 ... seconds (up to the window) after the last failure. Someone
+      guessing one account from one address gets about a dozen tries in 15 minutes, while the
+      officer, signing in from their own phone, is not slowed by it.
+    - Per account: a ceiling (SIGNIN_FAILURES_PER_ACCOUNT, 100 in 15 minutes) that one address
+      cannot reach at that pace, against guessing from many addresses.
+    - Per address: a ceiling (SIGNIN_FAILURES_PER_ADDRESS) against trying many accounts.
+    Only failures count, so a team signing in on several phones at shift start is never held up.
     """
-    window = current_app.config["SIGNIN_WINDOW_SECONDS"]
-    since = utcnow() - timedelta(seconds=window)
-    limits = (
-        (f"user:{username.lower()}", current_app.config["SIGNIN_FAILURES_PER_ACCOUNT"]),
-        (f"ip:{client_address()}", current_app.config["SIGNIN_FAILURES_PER_ADDRESS"]),
-    )
-    for key, limit in limits:
+    config = current_app.config
+    window = config["SIGNIN_WINDOW_SECONDS"]
+    now = utcnow()
+    since = now - timedelta(seconds=window)
+    user_key, ip_key, pair_key = _failure_keys(username)
+    for key, limit in ((user_key, config["SIGNIN_FAILURES_PER_ACCOUNT"]),
+                       (ip_key, config["SIGNIN_FAILURES_PER_ADDRESS"])):
         count = db.session.scalar(
             select(func.count()).where(AuthFailure.key == key, AuthFailure.at > since)
         )
         if count >= limit:
-            raise ApiError(
-                Code.RATE_LIMITED,
-                f"Too many failed sign-ins. Try again in {window // 60} minutes.",
-                headers={"Retry-After": str(window)},
-            )
+            _refuse(window, f"Too many failed sign-ins. Try again in {window // 60} minutes.")
+    count, last = db.session.execute(
+        select(func.count(), func.max(AuthFailure.at))
+        .where(AuthFailure.key == pair_key, AuthFailure.at > since)
+    ).one()
+    free = config["SIGNIN_FREE_TRIES"]
+    if count >= free and last is not None:
+        delay = min(2 ** min(count - free, 30), window)
+        wait = (last + timedelta(seconds=delay) - now).total_seconds()
+        if wait > 0:
+            seconds = int(wait) + 1
+            _refuse(seconds, f"Too many failed sign-ins. Wait {seconds} seconds and try again.")
 
 
-def record_failure(username: str) -> None:
-    db.session.add_all(
-        [AuthFailure(key=f"user:{username.lower()}"), AuthFailure(key=f"ip:{client_address()}")]
-    )
-    # Old failures only slow the count down; prune the ones outside any window.
-    db.session.execute(delete(AuthFailure).where(AuthFailure.at < utcnow() - timedelta(days=1)))
+def record_failure(username: str, user_id: int | None = None, *, via: str,
+                   reason: str = "bad_credentials") -> None:
+    """Count a failed sign-in and keep it in the access log (supervisors see repeated ones)."""
+    if reason == "bad_credentials":
+        db.session.add_all([AuthFailure(key=key) for key in _failure_keys(username)])
+        # Old failures only slow the count down; prune the ones outside any window (the access
+        # log keeps every failure).
+        db.session.execute(delete(AuthFailure).where(AuthFailure.at < utcnow() - timedelta(days=1)))
+    add_entry("sign_in_failed", user_id=user_id, target_type="user",
+              target_id=username.lower(), detail={"via": via, "reason": reason})
     db.session.commit()
 
 

@@ -13,9 +13,11 @@ from server.accounts.auth import (
     issue_device,
     record_failure,
 )
+from server.accounts.passwords import refuse_until_password_changed
 from server.api.body import json_body, load
 from server.clock import utcnow
 from server.db import db
+from server.db.access_log import add_entry
 from server.db.models import User
 from server.errors import ApiError, Code
 
@@ -36,14 +38,21 @@ def sign_in_device():
     """Sign a device in and return its bearer token."""
     body = load(DeviceSignInSchema(), json_body())
     username = body["username"].strip()
-    check_rate_limit(username)
     user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    try:
+        check_rate_limit(username)
+    except ApiError:
+        record_failure(username, user.id if user else None, via="app", reason="rate_limited")
+        raise
     if not check_password(user, body["password"]):
-        record_failure(username)
+        record_failure(username, user.id if user else None, via="app")
         raise ApiError(Code.BAD_CREDENTIALS, "Wrong username or password.")
     if user.role == "panel":
         raise ApiError(Code.FORBIDDEN, "Panel members use the console, not the officers' app.")
+    refuse_until_password_changed(user)
     device, token = issue_device(user, body["device_name"].strip())
+    add_entry("device_sign_in", user_id=user.id, target_type="device", target_id=device.id,
+              device_id=device.id, detail={"name": device.name})
     db.session.commit()
     team = {"code": user.team.code, "name": user.team.name} if user.team else None
     return {"token": token, "device_id": device.id, "user": user_json(user), "team": team}, 201
@@ -68,5 +77,7 @@ def rename_device():
 def sign_out_device():
     """Revoke the calling device's token."""
     g.device.revoked_at = utcnow()
+    add_entry("device_sign_out", user_id=g.user.id, target_type="device", target_id=g.device.id,
+              device_id=g.device.id, detail={"pending": g.device.pending})
     db.session.commit()
     return "", 204

@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import ClientDisconnected
 
 from server.errors import TIMEOUT_MESSAGE, ApiError, Code
+from server.records.text import MESSAGE, bad_fields, bad_text, may_have_surrogates
 
 # No Beatbook request nests deeper than 5 (body, changes, change, data, location); deeper input
 # is refused before anything recurses over it (the merge, the change log's JSON writer, error
@@ -16,7 +17,9 @@ from server.errors import TIMEOUT_MESSAGE, ApiError, Code
 MAX_DEPTH = 32
 
 
-def json_body() -> object:
+def json_body(per_change: bool = False) -> object:
+    """The request's JSON; with `per_change`, text problems inside `changes` are left to the
+    push, which rejects only the changes that have them."""
     if not request.is_json:
         raise ApiError(
             Code.UNSUPPORTED_MEDIA_TYPE, "Send the body as JSON with Content-Type: application/json."
@@ -52,7 +55,19 @@ def json_body() -> object:
         raise ApiError(Code.MALFORMED_JSON, f"The body is not valid JSON ({exc}).") from exc
     if _deeper_than(data, MAX_DEPTH):
         raise _too_deep()
+    if may_have_surrogates(raw):
+        _refuse_bad_text(data, per_change)
     return data
+
+
+def _refuse_bad_text(value: object, per_change: bool) -> None:
+    """A 400 for text the database cannot store; a push's changes are judged one by one."""
+    if isinstance(value, dict):
+        problems = bad_fields(value, skip=("changes",) if per_change else ())
+    else:
+        problems = {"_schema": [MESSAGE]} if bad_text(value) else {}
+    if problems:
+        raise ApiError(Code.VALIDATION_FAILED, "Some fields are missing or wrong.", problems)
 
 
 def _too_deep() -> ApiError:

@@ -7,7 +7,10 @@ from flask import Blueprint, current_app, g, request
 from schema.wire import PullQuerySchema, PushRequestSchema
 from server.accounts.auth import device_required
 from server.api.body import json_body, load
+from server.db import db
+from server.db.access_log import add_entry, returned
 from server.errors import ApiError, Code
+from server.records.text import may_have_surrogates
 from server.sync.errors import BadCursorError, ClockUnusableError
 from server.sync.pull import note_contact, pull
 from server.sync.push import push
@@ -20,7 +23,7 @@ WRITERS = ("officer", "supervisor", "admin")
 @device_required(*WRITERS)
 def push_changes():
     """Apply a batch of changes from a device and answer each one."""
-    raw = json_body()
+    raw = json_body(per_change=True)
     if isinstance(raw, dict) and isinstance(raw.get("changes"), list):
         limit = current_app.config["MAX_CHANGES"]
         if len(raw["changes"]) > limit:
@@ -36,7 +39,8 @@ def push_changes():
             "device_id is not the device this token was issued to. Sign in again on this device.",
         )
     try:
-        return push(g.user, g.device, body, address=(request.remote_addr or "")[:64])
+        return push(g.user, g.device, body, address=(request.remote_addr or "")[:64],
+                    text_suspect=may_have_surrogates(request.get_data(cache=True)))
     except ClockUnusableError as exc:
         raise ApiError(Code.CLOCK_DRIFT, str(exc), extra={"server_time": exc.server_time}) from exc
 
@@ -50,5 +54,11 @@ def pull_changes():
         body = pull(g.user, query["since"], query["limit"])
     except BadCursorError as exc:
         raise ApiError(Code.BAD_CURSOR, str(exc)) from exc
-    note_contact(g.device)
+    # A pull discloses records to a phone: the access log says which, committed with the
+    # device's contact before anything is sent (no entry, no answer).
+    add_entry("pull", user_id=g.user.id, device_id=g.device.id, target_type="records",
+              detail={"since": query["since"], "limit": query["limit"], "cursor": body["cursor"],
+                      "more": body["more"], **returned([c["id"] for c in body["changes"]])})
+    note_contact(g.device, commit=False)
+    db.session.commit()
     return body

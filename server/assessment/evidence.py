@@ -28,6 +28,9 @@ from server.db.models import AssessmentFact as Fact
 from server.db.models import Record, User
 
 
+CONTACT_WITHHELD = "A key contact (role and organisation withheld until approved)"
+
+
 @dataclass
 class Item:
     record_id: str
@@ -40,6 +43,9 @@ class Item:
     duration_minutes: int | None
     review_state: str
     note: str = ""
+    # The note as the panel may read it, when `note` quotes the record's free text and the
+    # record is not approved (None: the note shows nothing that needs withholding).
+    panel_note: str | None = None
     counts: bool = True
     groups: list[str] = field(default_factory=list)
 
@@ -208,8 +214,13 @@ def _share_renewed(scope, measure, team_id, limit, offset) -> Evidence:
         who = ", ".join(p for p in (record.contact_role, record.contact_org) if p)
         days = number(seconds(scope.as_of, item.occurred_at) / DAY)
         item.counts = item.occurred_at >= renewed_since
-        item.note = f"{who}: last met {days} days before {_as_of_words(scope)}; " + (
+        tail = f"last met {days} days before {_as_of_words(scope)}; " + (
             "renewed" if item.counts else f"not renewed (over {measure['within_days']} days)")
+        item.note = f"{who}: {tail}"
+        if record.review_state != "approved":
+            # Role and organisation are free text the officer typed: the panel reads them only
+            # once a supervisor approved the record, as it does summaries.
+            item.panel_note = f"{CONTACT_WITHHELD}: {tail}"
     return Evidence(items, total, [
         f"Each key contact (by role and organisation) met in the last {measure['lookback_days']} "
         f"days, with the latest contact; renewed means within {measure['within_days']} days."

@@ -166,7 +166,8 @@ def evidence_json(ev: Evidence, tz, anonymise: bool) -> dict:
                 "duration_minutes": item.duration_minutes,
                 "review_state": item.review_state,
                 "groups": item.groups,
-                "note": item.note,
+                "note": item.panel_note if anonymise and item.panel_note is not None
+                else item.note,
                 "counts": item.counts,
             }
             for item in ev.items

@@ -1,12 +1,13 @@
 """The supervisor console: server-rendered pages under /console for supervisors, admins and panel.
 
 Each view module owns its blueprint (records, record, review, conflicts, people, export,
-activity, access_log, signin, assessment, meetings); `server.create_app` registers them. What
+activity, access_log, signin, assessment, meetings, accounts); `server.create_app` registers them. What
 every page shares (CSRF, the layout, time formatting) is `server.web`.
 """
 
 from server.console import (
     access_log,
+    accounts,
     activity,
     assessment,
     conflicts,
@@ -21,5 +22,5 @@ from server.console import (
 
 BLUEPRINTS = tuple(module.bp for module in (
     signin, records, record, review, conflicts, export, people, activity, access_log, assessment,
-    meetings,
+    meetings, accounts,
 ))

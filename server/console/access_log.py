@@ -9,6 +9,7 @@ from flask import Blueprint, render_template, request
 
 from server.db import db
 from server.db.models import AccessLog, User
+from server.web.audit import log_read
 from server.web.session import login_required
 from server.web.timefmt import day_end_utc, day_start_utc
 
@@ -53,10 +54,16 @@ def access_log_page():
         query = query.where(AccessLog.at < day_end_utc(day))
     before = request.args.get("before", type=int)
     if before:
+        before = min(before, 2**63 - 1)  # past any id; SQLite refuses a bigger parameter
         query = query.where(AccessLog.id < before)
     rows = list(db.session.execute(query.order_by(AccessLog.id.desc()).limit(PAGE_SIZE + 1)))
     older = rows[PAGE_SIZE - 1][0].id if len(rows) > PAGE_SIZE else None
     shown = {k: v for k, v in args.items() if v}
+    # Reading the log is itself a consultation of personal data (who did what, from where).
+    entries = [row[0].id for row in rows[:PAGE_SIZE]]
+    log_read("view_access_log", "access_log", "", {
+        "filters": shown, "before": before, "count": len(entries),
+        "ids": [entries[0], entries[-1]] if entries else []})
     return render_template(
         "console/access_log.html",
         rows=rows[:PAGE_SIZE],

@@ -12,6 +12,7 @@ from server.clock import utcnow
 from server.console.options import visible_teams
 from server.db import db
 from server.db.models import Device, Record, Team, User
+from server.web.audit import log_read
 from server.web.session import login_required, visible_team_ids
 
 bp = Blueprint("console_activity", __name__, url_prefix="/console")
@@ -106,12 +107,19 @@ def activity_page():
     team_ids = visible_team_ids()
     now = utcnow()
     quiet_since = now - timedelta(days=days)
+    officers = quiet_officers(team_ids, quiet_since)
+    stale = stale_devices(team_ids, now, quiet_since)
+    holding = silent_with_pending(team_ids, now, now - timedelta(hours=hours))
+    # Who is quiet, and which phones hold unsynced work, is personal data about officers.
+    log_read("view_activity", "users", "", {
+        "days": days, "hours": hours, "officers": [user.id for user, _ in officers],
+        "devices": sorted({row[0].id for row in (*stale, *holding)})})
     return render_template(
         "console/activity.html",
         weeks=team_weeks(team_ids, now),
-        officers=quiet_officers(team_ids, quiet_since),
-        stale=stale_devices(team_ids, now, quiet_since),
-        holding=silent_with_pending(team_ids, now, now - timedelta(hours=hours)),
+        officers=officers,
+        stale=stale,
+        holding=holding,
         days=days,
         hours=hours,
         now=now,

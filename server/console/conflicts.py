@@ -21,10 +21,11 @@ from werkzeug.exceptions import HTTPException
 
 from server.console.record import device_names, label
 from server.db import db
+from server.db.access_log import returned
 from server.db.models import Conflict, Record
 from server.records.conflicts import resolve_conflict
 from server.records.review import ActionError
-from server.web.audit import log_access
+from server.web.audit import log_access, log_read
 from server.web.error_pages import PageNotFound
 from server.web.session import current_user, login_required, safe_next, visible_team_ids
 
@@ -88,7 +89,7 @@ def _visible(query: sa.Select) -> sa.Select:
 @login_required("supervisor", "admin")
 def conflicts_page():
     """Open conflicts of the user's teams, oldest first so nothing waits forever."""
-    after = request.args.get("after", type=int) or 0
+    after = min(request.args.get("after", type=int) or 0, 2**63 - 1)  # SQLite's integer range
     conflicts = list(db.session.scalars(
         _visible(sa.select(Conflict).join(Record, Record.id == Conflict.record_id))
         .where(Conflict.status == "open", Conflict.id > after)
@@ -98,6 +99,9 @@ def conflicts_page():
     more = conflicts[QUEUE_SIZE].id if len(conflicts) > QUEUE_SIZE else None
     conflicts = conflicts[:QUEUE_SIZE]
     devices = {s.get("device_id") for c in conflicts for s in (c.winner, c.loser) if s.get("device_id")}
+    log_read("view_conflicts", "records", "", {
+        "after": after, "conflicts": [c.id for c in conflicts],
+        **returned(list(dict.fromkeys(c.record_id for c in conflicts)))})
     return render_template(
         "console/conflicts.html",
         conflicts=conflicts,

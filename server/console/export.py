@@ -12,6 +12,7 @@ from flask import Blueprint, Response, request, stream_with_context
 from server.console.paging import iter_records
 from server.console.record_query import RecordFilter
 from server.db import db
+from server.db.access_log import add_entry, returned
 from server.web.audit import log_access
 from server.web.session import login_required, visible_team_ids
 
@@ -65,6 +66,24 @@ def csv_lines(rows) -> Iterator[str]:
     yield buffer.getvalue()
 
 
+def _counted(rows, filters: dict, entry: dict):
+    """The rows, then an access log entry saying how many left and which (a digest of their
+    ids), whether the download finished or the browser stopped reading. `entry` says who, taken
+    before streaming (the ORM objects of the request are expired by then)."""
+    ids: list[str] = []
+    complete = False
+    try:
+        for row in rows:
+            ids.append(row.id)
+            yield row
+        complete = True
+    finally:
+        add_entry("export_finished", target_type="records", **entry,
+                  detail={"filters": filters, "format": "csv", "complete": complete,
+                          **returned(ids)})
+        db.session.commit()
+
+
 @bp.get("/records/export.csv")
 @login_required("supervisor", "admin")
 def export_csv():
@@ -72,11 +91,12 @@ def export_csv():
     team_ids = visible_team_ids()
     filters = RecordFilter.from_args(request.args, team_ids)
     where = filters.conditions(team_ids).resolved()
-    log_access("export", "records", "", {"filters": filters.to_args(), "format": "csv"})
+    row = log_access("export", "records", "", {"filters": filters.to_args(), "format": "csv"})
+    who = {"user_id": row.user_id, "session_id": row.session_id, "address": row.address}
     db.session.commit()
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
     return Response(
-        stream_with_context(csv_lines(iter_records(where))),
+        stream_with_context(csv_lines(_counted(iter_records(where), filters.to_args(), who))),
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="beatbook-records-{stamp}.csv"',

@@ -5,14 +5,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from server.accounts.passwords import set_active
 from server.accounts.people import MIN_PASSWORD, PeopleError, add_user
 from server.clock import utcnow
+from server.console.accounts import repeated_failures
 from server.console.options import visible_teams
 from server.db import db
 from server.db.models import Device, Team, User
-from server.web.audit import log_access
+from server.web.audit import log_access, log_read
 from server.web.error_pages import PageNotFound
-from server.web.session import current_user, login_required, visible_team_ids
+from server.web.session import current_user, login_required, session_ref, visible_team_ids
 
 bp = Blueprint("console_people", __name__, url_prefix="/console")
 
@@ -60,11 +62,16 @@ def teams_page():
     by_team: dict[int, list[User]] = {t.id: [] for t in teams}
     for person in people:
         by_team[person.team_id].append(person)
+    devices = device_summary([p.id for p in people])
+    failures = repeated_failures([p.username for p in people])
+    log_read("view_people", "team", "", {"teams": [t.code for t in teams],
+                                           "people": [p.id for p in people]})
     return render_template(
         "console/teams.html",
         teams=teams,
         by_team=by_team,
-        devices=device_summary([p.id for p in people]),
+        devices=devices,
+        failures=failures,
         now=utcnow(),
         min_password=MIN_PASSWORD,
     )
@@ -98,8 +105,10 @@ def person_page(user_id: int):
     officer = managed_officer(user_id)
     devices = list(db.session.scalars(
         sa.select(Device).where(Device.user_id == officer.id)
-        .order_by(Device.revoked_at.is_not(None), Device.last_sync_at.desc(), Device.created_at.desc())
+        .order_by(Device.revoked_at.is_not(None), Device.last_sync_at.desc(),
+                  Device.created_at.desc())
     ))
+    log_read("view_person", "user", officer.id, {"devices": [d.id for d in devices]})
     return render_template(
         "console/person.html",
         officer=officer,
@@ -135,10 +144,8 @@ def set_officer_active(user_id: int):
     officer = managed_officer(user_id)
     active = request.form.get("active") == "yes"
     if officer.active != active:
-        log_access("activate_officer" if active else "deactivate_officer", "user", officer.id)
-        officer.active = active
-        db.session.commit()
-        word = "reactivated" if active else "deactivated; their devices can no longer sync"
+        set_active(current_user(), officer, active, session_id=session_ref())
+        word = "reactivated" if active else "deactivated; every device of theirs is signed out"
         flash(f"{officer.display_name} {word}.", "ok")
     return redirect(url_for("console_people.person_page", user_id=officer.id))
 

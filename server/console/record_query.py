@@ -58,7 +58,8 @@ class RecordFilter:
             else:
                 self.team, self.team_id = team.code, team.id
         if self.officer:
-            if self.officer.isdigit():
+            # isascii and a length cap: ids are 32-bit, and "²" is a digit int() refuses.
+            if self.officer.isascii() and self.officer.isdigit() and len(self.officer) <= 9:
                 self.officer_id = int(self.officer)
             else:
                 self._drop("officer", "Choose an officer from the list.")

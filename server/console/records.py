@@ -7,6 +7,8 @@ from flask import Blueprint, render_template, request
 from server.console import options
 from server.console.paging import CursorError, decode_cursor, fetch_page
 from server.console.record_query import SHOW, RecordFilter
+from server.db.access_log import returned
+from server.web.audit import log_read
 from server.web.session import login_required, visible_team_ids
 
 bp = Blueprint("console_records", __name__, url_prefix="/console")
@@ -27,6 +29,11 @@ def records_page():
     except CursorError as exc:
         filters.errors.append(str(exc))
     page = fetch_page(filters.conditions(team_ids), after=after, before=before)
+    args = filters.to_args()
+    log_read("search_records" if args else "list_records", "records", "",
+               {"filters": args, "after": request.args.get("after", ""),
+                "before": request.args.get("before", ""),
+                **returned([row.id for row in page.rows])})
     return render_template(
         "console/records.html",
         filters=filters,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from server.accounts.auth import check_password, check_rate_limit, record_failure
@@ -38,16 +38,20 @@ def sign_in_page():
 
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
+    user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
     try:
         check_rate_limit(username)
     except ApiError as exc:
+        record_failure(username, user.id if user else None, via="console", reason="rate_limited")
         return _form(username, next_path, exc.message, 429, exc.headers)
-    user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
     if not username or not check_password(user, password):
-        record_failure(username)
+        record_failure(username, user.id if user else None, via="console")
         return _form(username, next_path, "Wrong username or password.", 401)
     if user.role not in CONSOLE_ROLES:
         return _form(username, next_path, "Officers use the Beatbook app, not the console.", 403)
+    if user.must_change_password:
+        flash("Your password was reset. Choose a new one, then sign in with it.", "error")
+        return redirect(url_for("console_accounts.password_page", username=user.username))
     sign_in(user)
     log_access("sign_in", "user", user.id, user=user)
     db.session.commit()

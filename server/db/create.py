@@ -3,6 +3,7 @@
 from sqlalchemy import select
 
 from server.db import db, migrate
+from server.db.append_only import install_append_only
 from server.db.models import SyncCounter
 from server.db.search import install_search
 
@@ -16,6 +17,7 @@ def init_db() -> None:
         migrate.require_head(db.engine)
     db.create_all()
     install_search()
+    install_append_only()
     if db.session.scalar(select(SyncCounter).where(SyncCounter.id == 1)) is None:
         db.session.add(SyncCounter(id=1, value=0))
         db.session.commit()

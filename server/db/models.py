@@ -39,6 +39,9 @@ class User(db.Model):
     team_id: Mapped[int | None] = mapped_column(sa.ForeignKey("team.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set by an admin's password reset: the user must choose a new password before signing in.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    password_changed_at: Mapped[datetime | None]
 
     team: Mapped[Team | None] = relationship()
     supervised: Mapped[list[Team]] = relationship(secondary="supervisor_team")
@@ -243,6 +246,9 @@ class AccessLog(db.Model):
     target_id: Mapped[str] = mapped_column(sa.String(80), default="")
     detail: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     address: Mapped[str] = mapped_column(sa.String(64), default="")
+    # Which phone (API reads) or console session (its id_hash) the entry came from.
+    device_id: Mapped[str | None] = mapped_column(sa.String(32))
+    session_id: Mapped[str | None] = mapped_column(sa.String(64))
 
     user: Mapped[User | None] = relationship()
 
@@ -337,3 +343,18 @@ class AssessmentState(db.Model):
     __tablename__ = "assessment_state"
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+# --- Security (issue 11): console sessions kept on the server, so signing out, deactivation and
+# a password change end a session at once, whatever copy of its cookie is still around.
+class ConsoleSession(db.Model):
+    """One console sign-in. The cookie carries a random id; only its SHA-256 is stored."""
+
+    __tablename__ = "console_session"
+    id_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    ended_reason: Mapped[str] = mapped_column(sa.String(20), default="")
+    address: Mapped[str] = mapped_column(sa.String(64), default="")

@@ -84,12 +84,14 @@ def _cursor(since: str) -> int:
 CONTACT_EVERY = timedelta(minutes=1)
 
 
-def note_contact(device: Device) -> None:
-    """Mark the device as having synced now (pushes do it in their own transaction)."""
+def note_contact(device: Device, commit: bool = True) -> None:
+    """Mark the device as having synced now (pushes do it in their own transaction); with
+    `commit` False the caller commits it with its own writes (the pull's access log entry)."""
     now = from_ms(now_ms())
     if device.last_sync_at is None or now - device.last_sync_at >= CONTACT_EVERY:
         device.last_sync_at = device.last_seen_at = now
-        db.session.commit()
+        if commit:
+            db.session.commit()
 
 
 def pull(user: User, since: str, limit: int) -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from marshmallow import ValidationError
+from sqlalchemy import select
 
 from schema.fast import Unsure, compile_loader
 from schema.wire import ChangeSchema
@@ -14,9 +15,11 @@ from server.clock import from_ms
 from server.db import db
 from server.db.models import Device, SyncBatch, User
 from server.errors import flat_messages
+from server.records import text
+from server.records.text import bad_text
 from server.records.validator import engagement_schema
 from server.sync.errors import ClockUnusableError
-from server.sync.store import Actor, SqlStore
+from server.sync.store import Actor, SqlStore, node_of
 from sync import HLC, SERVER_NODE, Change, apply_batch
 
 REQUIRED_ON_CREATE = ("occurred_at", "kind", "summary")
@@ -28,7 +31,24 @@ _ENVELOPE = ChangeSchema()
 _envelope_fast = compile_loader(_ENVELOPE, partial=False)
 
 
-def _prepare(raw_changes: list, schema) -> tuple[list[Change], dict[int, dict]]:
+def _unstorable(raw: dict) -> Change:
+    """A change holding text the database cannot store, made storable so that it can be
+    rejected and kept in the change log like any refused change (its data is not kept)."""
+    base_rev = raw.get("base_rev")
+    return Change(id=text.clean(raw.get("id")), op=text.clean(raw.get("op")),
+                  hlc=text.clean(raw.get("hlc")),
+                  base_rev=base_rev if type(base_rev) is int else None, data={})
+
+
+def _text_errors(raw: dict) -> dict:
+    data = raw.get("data")
+    found = text.bad_fields(data) if isinstance(data, dict) else {}
+    found.update(text.bad_fields({k: v for k, v in raw.items() if k != "data"}))
+    return found or {"data": [text.MESSAGE]}
+
+
+def _prepare(raw_changes: list, schema,
+             text_suspect: bool = True) -> tuple[list[Change], dict[int, dict]]:
     """Turn the wire changes into engine Changes with normalised data, and note their errors.
 
     Data is validated as a partial record once here (types, limits, codes, upgrades); whether
@@ -41,6 +61,11 @@ def _prepare(raw_changes: list, schema) -> tuple[list[Change], dict[int, dict]]:
             change = Change(id=None, op=None, hlc=None, base_rev=None, data={})
             changes.append(change)
             errors[id(change)] = {"_change": ["Each change must be an object."]}
+            continue
+        if text_suspect and bad_text(raw):
+            change = _unstorable(raw)
+            changes.append(change)
+            errors[id(change)] = _text_errors(raw)
             continue
         problems = _envelope_errors(raw)
         data = raw.get("data", {})
@@ -71,8 +96,43 @@ def _envelope_errors(raw: dict) -> dict:
     return {}
 
 
-def push(user: User, device: Device, body: dict, address: str = "") -> dict:
-    """Apply one batch from a device in one transaction and return the response body."""
+NOT_YOUR_DEVICE = ("The change's stamp names another device than the one signed in. "
+                   "Sign in again on this phone.")
+
+
+def not_yours(user: User, team_id: int) -> str:
+    """Why a push may not write someone else's record (docs/sync-protocol.md, "Who may write")."""
+    visible = user.team_ids()
+    if visible is not None and team_id not in visible:
+        return "This record belongs to another team."
+    return (
+        "Only the officer who made this record can change it from the app; supervisors review "
+        "and resolve it in the console."
+    )
+
+
+def own_device_ids(user: User, device: Device, stamps: list) -> set[str]:
+    """The nodes a push may stamp changes with: the signed-in device, and any other device of
+    the same user (a phone that signed in again keeps the queue it stamped under its old id).
+
+    Device ids are visible in pulled stamps, so a teammate's id must not pass: only ids this
+    user signed in with are accepted. One query, and only when a batch names another node.
+    """
+    nodes = {node_of(s) for s in stamps if isinstance(s, str)} - {device.id, None}
+    own = {device.id}
+    if nodes:
+        own.update(db.session.scalars(
+            select(Device.id).where(Device.user_id == user.id, Device.id.in_(nodes))
+        ))
+    return own
+
+
+def push(user: User, device: Device, body: dict, address: str = "",
+         text_suspect: bool = True) -> dict:
+    """Apply one batch from a device in one transaction and return the response body.
+
+    `text_suspect` False says the body has no surrogate escape at all (server/records/text.py), so
+    no change needs its text checked one by one."""
     session = db.session
     received = datetime.now(timezone.utc)
     received_ms = int(received.timestamp() * 1000)
@@ -88,8 +148,7 @@ def push(user: User, device: Device, body: dict, address: str = "") -> dict:
         return replay.response
 
     schema = engagement_schema(received)
-    changes, errors = _prepare(body["changes"], schema)
-    visible = user.team_ids()
+    changes, errors = _prepare(body["changes"], schema, text_suspect)
 
     def validate(change: Change, existing):
         problems = errors.get(id(change))
@@ -101,15 +160,18 @@ def push(user: User, device: Device, body: dict, address: str = "") -> dict:
             return missing or None
         return None
 
+    own_nodes = own_device_ids(user, device, [c.get("hlc") for c in body["changes"]
+                                              if isinstance(c, dict)])
+
     def authorize(change: Change, existing):
+        if node_of(change.hlc) not in own_nodes:
+            return NOT_YOUR_DEVICE
         if existing is None:
             return None if user.team_id is not None else "You have no team; ask your supervisor."
         owner = store.owner(change.id)
         if owner is None:  # created earlier in this batch by this user
             return None
-        if owner.officer_id == user.id or visible is None or owner.team_id in visible:
-            return None
-        return "This record belongs to another team."
+        return None if owner.officer_id == user.id else not_yours(user, owner.team_id)
 
     merge_skew = skew_ms if abs(skew_ms) > SKEW_TOLERANCE_MS else 0
     outcome = apply_batch(

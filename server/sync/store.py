@@ -193,7 +193,7 @@ class SqlStore:
             }
             if write.created:
                 row.update(
-                    team_id=actor.team_id, officer_id=actor.user_id, device_id=node_of(write.hlc),
+                    team_id=actor.team_id, officer_id=actor.user_id, device_id=actor.device_id,
                     created_at=row["updated_at"], review_state="pending", review_comment="",
                     open_conflicts=delta.get(state.id, 0),
                 )
@@ -275,7 +275,7 @@ class SqlStore:
                 "status": entry.result.status,
                 "hlc": entry.change.hlc[:90] if isinstance(entry.change.hlc, str) else None,
                 "effective_hlc": entry.effective_hlc,
-                "base_rev": entry.change.base_rev if type(entry.change.base_rev) is int else None,
+                "base_rev": _int32(entry.change.base_rev),
                 "rev": entry.result.rev,
                 "seq": seq_of.get(entry.change.id) if entry.effective_hlc else None,
                 "data": {"fields": entry.changed_fields,
@@ -384,6 +384,11 @@ def _conflict_delta(writes: BatchWrites) -> dict[str, int]:
     for r in writes.resolutions:
         delta[r.record_id] = delta.get(r.record_id, 0) - 1
     return delta
+
+
+def _int32(value) -> int | None:
+    """A refused change's base_rev as the 32-bit column can hold it (anything else: None)."""
+    return value if type(value) is int and -(2**31) <= value < 2**31 else None
 
 
 def _side(side: dict) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from server.db.access_log import commit_logged_reads
 from server.web.csrf import init_csrf
 from server.web.layout import init_layout
 from server.web.security import register_security_headers
@@ -17,3 +18,4 @@ def init_app(app: Flask) -> None:
     init_layout(app)
     init_time_filters(app)
     register_security_headers(app)
+    app.after_request(commit_logged_reads)

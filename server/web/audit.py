@@ -10,8 +10,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from server.db import db
+from server.db.access_log import add_entry
 from server.db.models import AccessLog, User
-from server.web.session import current_user
+from server.web.session import current_user, session_ref
 
 
 def log_access(
@@ -31,9 +32,19 @@ def log_access(
         target_id=str(target_id)[:80],
         detail=detail or {},
         address=(request.remote_addr or "")[:64],
+        session_id=session_ref(),
     )
     db.session.add(row)
     return row
+
+
+def log_read(action: str, target_type: str = "", target_id: object = "",
+             detail: dict | None = None) -> None:
+    """Log a console page's consultation of personal data; it is committed after the page is
+    rendered and before it is sent (server.db.access_log.commit_logged_reads)."""
+    who = current_user()
+    add_entry(action, user_id=who.id if who else None, target_type=target_type,
+              target_id=target_id, detail=detail, session_id=session_ref())
 
 
 class AccessLogImmutable(RuntimeError):

@@ -24,6 +24,7 @@ NAV = (
     NavItem("Teams", "/console/teams", ("supervisor", "admin")),
     NavItem("Activity", "/console/activity", ("supervisor", "admin")),
     NavItem("Assessment", "/console/assessment", ("supervisor", "admin", "panel")),
+    NavItem("Accounts", "/console/users", ("admin",)),
     NavItem("Access log", "/console/access-log", ("admin",)),
 )
 

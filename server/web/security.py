@@ -1,6 +1,6 @@
 """Standard security headers and a strict Content Security Policy (no inline script or style)."""
 
-from flask import Flask
+from flask import Flask, request
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -19,6 +19,10 @@ def register_security_headers(app: Flask) -> None:
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
         headers.setdefault("Content-Security-Policy", CSP)
+        if request.path.startswith("/api/"):
+            # Sign-in answers carry a token and pulls personal data: no cache may keep them
+            # (an ETag'd schema is still revalidated with If-None-Match).
+            headers["Cache-Control"] = "no-store"
         if app.config["ENV"] == "production":
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response

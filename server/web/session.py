@@ -1,8 +1,10 @@
 """Console sign-in state: who is signed in, what they may see, and the page guard.
 
-The session cookie holds the user id, when the session started and a CSRF token. Sessions end
-after SESSION_HOURS whatever the activity, and at once when the account is deactivated or made
-an officer (checked on every request, not only at sign-in).
+The session cookie holds the user id, when the session started, a CSRF token and the id of the
+session's row on the server (server/accounts/sessions.py). Sessions end at sign-out (every copy of the
+cookie), after SESSION_IDLE_MINUTES unused, after SESSION_HOURS whatever the activity, and at
+once when the account is deactivated, its password changes, or it is made an officer (checked
+on every request, not only at sign-in).
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ import secrets
 import time
 from functools import wraps
 from typing import Callable
+from urllib.parse import urlsplit
 
 from flask import current_app, g, redirect, request, session, url_for
 
+from server.accounts.sessions import digest, end_session, session_alive, start_session
 from server.db import db
 from server.db.models import User
 from server.web.error_pages import PageForbidden
@@ -21,6 +25,7 @@ from server.web.error_pages import PageForbidden
 CONSOLE_ROLES = ("supervisor", "admin", "panel")
 _USER_KEY = "console_user_id"
 _STARTED_KEY = "console_started"
+_SESSION_KEY = "console_sid"  # the server-side session's id (server/accounts/sessions.py)
 
 
 def sign_in(user: User) -> None:
@@ -28,12 +33,15 @@ def sign_in(user: User) -> None:
     session.clear()
     session[_USER_KEY] = user.id
     session[_STARTED_KEY] = int(time.time())
+    session[_SESSION_KEY] = start_session(user.id, (request.remote_addr or ""))
     session["csrf"] = secrets.token_urlsafe(32)
     session.permanent = False
     g.pop("console_user", None)
 
 
 def sign_out() -> None:
+    end_session(session.get(_SESSION_KEY))
+    db.session.commit()
     session.clear()
     g.pop("console_user", None)
 
@@ -52,7 +60,7 @@ def current_user() -> User | None:
     user = None
     user_id = session.get(_USER_KEY)
     if user_id is not None:
-        if _expired():
+        if _expired() or not session_alive(session.get(_SESSION_KEY), user_id):
             session.clear()
         else:
             found = db.session.get(User, user_id)
@@ -95,11 +103,31 @@ def login_required(*roles: str) -> Callable:
 
 
 def _safe_next(path: str) -> str:
-    """Only same-site absolute paths, so the sign-in page cannot redirect anywhere else."""
-    path = path.rstrip("?")
-    if not path.startswith("/") or path.startswith("//") or "\\" in path:
-        return "/console/records"
+    """Only a path of this site (under /console/ or the app at /), so the sign-in page cannot
+    redirect anywhere else. Browsers drop tabs and newlines from URLs (so "/<tab>/evil" is
+    "//evil") and read a backslash as "/": anything with a control character, a backslash, a scheme, a
+    host or a leading "//" falls back to the records page."""
+    fallback = "/console/records"
+    path = (path or "").rstrip("?")
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F or ch == "\\" for ch in path):
+        return fallback
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or path.startswith("//"):
+        return fallback
+    if not (parts.path == "/" or parts.path.startswith("/console/") or parts.path == "/console"):
+        return fallback
     return path
 
 
 safe_next = _safe_next
+
+
+def current_session_id() -> str | None:
+    """The signed-in session's server-side id (to keep it when ending a user's other sessions)."""
+    return session.get(_SESSION_KEY)
+
+
+def session_ref() -> str | None:
+    """How the access log names the signed-in session: its stored digest, never the id."""
+    sid = session.get(_SESSION_KEY)
+    return digest(sid) if isinstance(sid, str) and sid else None

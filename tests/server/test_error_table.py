@@ -37,6 +37,18 @@ def _rate_limited(client, make_user, **_):
     return _sign_in(client, username, PASSWORD)
 
 
+def _password_reset(client, make_user, app, **_):
+    from server.db import db
+    from server.db.models import User
+
+    username = make_user("officer", "NPT-TWO")
+    with app.app_context():
+        user = db.session.scalar(db.select(User).where(User.username == username))
+        user.must_change_password = True
+        db.session.commit()
+    return _sign_in(client, username, PASSWORD)
+
+
 def _internal(client, device, monkeypatch, **_):
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
@@ -80,6 +92,7 @@ TRIGGERS = {
                                                                "wrong"),
     Code.FORBIDDEN: lambda client, make_user, **_: _sign_in(client, make_user("panel", None),
                                                             PASSWORD),
+    Code.PASSWORD_CHANGE_REQUIRED: _password_reset,
     Code.NOT_FOUND: lambda client, **_: client.get("/api/v1/no-such-thing"),
     Code.METHOD_NOT_ALLOWED: lambda client, **_: client.get("/api/v1/sync/push"),
     Code.DEVICE_MISMATCH: lambda device, **_: device.push([], device_id="f" * 32),

@@ -68,3 +68,35 @@ def test_serves_https_with_a_certificate(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_the_access_log_keeps_paths_without_query_strings(tmp_path):
+    env = _env(tmp_path)
+    subprocess.run([*BEATBOOK, "init-db"], cwd=REPO, env=env, check=True, timeout=60,
+                   capture_output=True)
+    port = _free_port()
+    log = tmp_path / "access.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen([*BEATBOOK, "serve", "--dev", "--port", str(port),
+                                   "--workers", "1"], cwd=REPO, env=env, stdout=out,
+                                  stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    response = requests.get(
+                        f"http://127.0.0.1:{port}/console/records?q=zebedee-secret-word",
+                        headers={"Referer": f"http://127.0.0.1:{port}/console/records?q=other"},
+                        allow_redirects=False, timeout=5)
+                    break
+                except requests.ConnectionError:
+                    if time.monotonic() > deadline or server.poll() is not None:
+                        raise
+                    time.sleep(0.2)
+            assert response.status_code == 302
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+    text = log.read_text()
+    assert '"GET /console/records HTTP/1.1" 302' in text
+    assert "zebedee" not in text and "q=other" not in text

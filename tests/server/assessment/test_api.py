@@ -270,3 +270,29 @@ def test_panel_reads_only_approved_summaries(app, client, world):
     assert shown[approved_id] == summary != WITHHELD
     page = client.get(f"/console/assessment/teams/NPT-A/standards/F2F?period={JULY}")
     assert WITHHELD in page.get_data(as_text=True)
+
+
+def test_panel_never_reads_an_unapproved_key_contacts_role_or_organisation(app, client, force):
+    from server.db.models import Record
+
+    officer = force.officer("NPT-A", "pc.kilo")
+    (record_id,) = force.add_many(officer, [
+        ("2025-07-08 10:00", "key_contact",
+         {"contact_role": "Chair Zebedee", "contact_org": "Quayside Residents Xyzzy"})])
+    force.user("panel", None, "panel.kilo")
+    force.user("supervisor", "NPT-A", "sgt.kilo")
+    path = f"/api/v1/assessment/teams/NPT-A/standards/KCL?period={JULY}"
+    page = f"/console/assessment/teams/NPT-A/standards/KCL?period={JULY}"
+
+    def shown(username: str) -> str:
+        other = app.test_client()
+        console(other, username)
+        return other.get(path).get_data(as_text=True) + other.get(page).get_data(as_text=True)
+
+    assert "Zebedee" not in shown("panel.kilo") and "Xyzzy" not in shown("panel.kilo")
+    assert "withheld until approved" in shown("panel.kilo")
+    assert "Zebedee" in shown("sgt.kilo")  # supervisors review it, so they read it
+    with app.app_context():
+        db.session.get(Record, record_id).review_state = "approved"
+        db.session.commit()
+    assert "Chair Zebedee, Quayside Residents Xyzzy" in shown("panel.kilo")

@@ -86,3 +86,29 @@ def test_assess_an_unknown_team_says_so_plainly(runner, records):
     assert result.exit_code != 0
     assert "No active team with code NOPE." in result.output
     assert "that you can see" not in result.output and "Traceback" not in result.output
+
+
+def test_export_records_the_operator_named_by_as(runner, records, tmp_path, force):
+    force.user("admin", None, "insp.export")
+    result = runner.invoke(args=["export", "--sqlite", str(tmp_path / "a.sqlite"),
+                                 "--as", "insp.export"])
+    assert result.exit_code == 0, result.output
+    entry = db.session.query(AccessLog).filter_by(action="export.sqlite").one()
+    assert entry.user is not None and entry.user.username == "insp.export"
+    assert entry.detail["operator"] == "insp.export"
+
+
+def test_export_without_as_records_the_os_user(runner, records, tmp_path):
+    import getpass
+
+    result = runner.invoke(args=["export", "--sqlite", str(tmp_path / "b.sqlite")])
+    assert result.exit_code == 0, result.output
+    entry = db.session.query(AccessLog).filter_by(action="export.sqlite").one()
+    assert entry.user_id is None and entry.detail["os_user"] == getpass.getuser()
+
+
+def test_export_as_an_unknown_user_writes_nothing(runner, records, tmp_path):
+    target = tmp_path / "c.sqlite"
+    result = runner.invoke(args=["export", "--sqlite", str(target), "--as", "nobody.here"])
+    assert result.exit_code == 1 and "no active Beatbook user" in result.output
+    assert not target.exists()

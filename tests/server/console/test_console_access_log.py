@@ -24,8 +24,10 @@ def activity(app, console, officer, make_user):
 
 def test_every_view_export_and_change_is_logged_with_who_and_what(app, activity):
     _, record_id = activity
+    # Sign-ins and the consultation entries of issue 11 (device sign-ins, pulls, page views)
+    # are tested on their own (test_access_log_reads.py).
     rows = [(r.action, r.target_type, r.target_id) for r in access_log(app)
-            if r.action not in ("sign_in", "sign_out")]
+            if r.action in ("view_record", "export", "review")]
     assert rows == [("view_record", "record", record_id), ("export", "records", ""),
                     ("review", "record", record_id)]
     export = access_log(app, "export")[0]
@@ -107,3 +109,35 @@ def test_log_text_is_escaped(app, console, officer):
     html = console("admin", None).text("/console/access-log")
     assert "<script>x()" not in html and "&lt;script&gt;x()&lt;/script&gt;" in html
     assert isinstance(sergeant, Console)
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE access_log SET action = 'nothing_to_see'",
+    "DELETE FROM access_log",
+])
+def test_the_database_refuses_updates_and_deletes_of_the_log(app, activity, statement):
+    before = [(r.id, r.action) for r in access_log(app)]
+    with app.app_context():
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+            with db.engine.begin() as conn:  # below the ORM: raw SQL on its own connection
+                conn.execute(sa.text(statement))
+    assert [(r.id, r.action) for r in access_log(app)] == before
+
+
+def test_the_database_still_takes_new_entries_and_init_db_runs_again(app, activity):
+    from server.db.create import init_db
+
+    with app.app_context():
+        init_db()  # the triggers are created idempotently
+        db.session.add(AccessLog(action="view_record", target_type="record", target_id="x"))
+        db.session.commit()
+    assert access_log(app)[-1].target_id == "x"
+
+
+def test_postgresql_refuses_truncate_of_the_log(app, activity):
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("TRUNCATE is PostgreSQL's")
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("TRUNCATE access_log"))

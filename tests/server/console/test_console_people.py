@@ -108,7 +108,8 @@ def test_supervisor_cannot_move_to_a_team_they_do_not_supervise(app, console, of
     assert _user(app, "pc.one").team_id == team_id(app, TEAM)
 
 
-def test_deactivate_stops_every_device_and_reactivate_allows_again(app, client, console, officer):
+def test_deactivate_ends_every_device_and_reactivate_needs_a_new_sign_in(app, client, console,
+                                                                         officer):
     person = console("supervisor")
     officer_id = user_id(app, "pc.one")
     person.post(f"/console/people/{officer_id}/active", {"active": "no"})
@@ -117,7 +118,9 @@ def test_deactivate_stops_every_device_and_reactivate_allows_again(app, client, 
     assert pull.status_code == 401 and pull.get_json()["error"]["code"] == "token_revoked"
     assert "Deactivated" in person.text("/console/teams")
     person.post(f"/console/people/{officer_id}/active", {"active": "yes"})
-    assert officer.pull().status_code == 200
+    # The tokens were revoked, not merely paused (issue 11): the phone signs in again.
+    assert officer.pull().get_json()["error"]["code"] == "token_revoked"
+    assert DeviceClient(client, "pc.one", "Same phone").pull().status_code == 200
     assert [r.action for r in access_log(app) if r.action.endswith("activate_officer")] == [
         "deactivate_officer", "activate_officer"]
 

@@ -141,3 +141,100 @@ def test_sign_in_and_out_are_in_the_access_log(app, console):
     person.post("/console/sign-out")
     actions = [row.action for row in access_log(app)]
     assert actions == ["sign_in", "sign_out"]
+
+
+@pytest.mark.parametrize("target", [
+    "/\t/evil.example", "/%09/evil.example", "/\n/evil.example", "/%0A/evil.example",
+    "/%0D%0A/evil.example", "https:/evil.example", "/console/\x7f", "javascript:alert(1)",
+    "/teams/../../evil", "evil.example/console/",
+])
+def test_sign_in_refuses_next_with_control_characters_or_a_host(app, make_user, target):
+    from urllib.parse import unquote
+
+    name = make_user("supervisor", "NPT-ONE")
+    response = Console(app).sign_in(name, next=unquote(target))
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/console/records"
+
+
+def test_sign_in_refuses_an_encoded_tab_in_the_query_string(app, make_user):
+    name = make_user("supervisor", "NPT-ONE")
+    person = Console(app)
+    person.sign_in(name)
+    for raw in ("/%09/evil.example", "/%0A/evil.example"):
+        response = person.get(f"/console/sign-in?next={raw}")
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/console/records"
+
+
+def test_sign_in_keeps_console_and_app_paths(app, make_user):
+    name = make_user("supervisor", "NPT-ONE")
+    assert Console(app).sign_in(name, next="/").headers["Location"] == "/"
+    target = "/console/records?q=litter&team=NPT-ONE"
+    assert Console(app).sign_in(name, next=target).headers["Location"] == target
+
+
+def _cookie_copy(person: Console) -> Console:
+    """Another browser holding a copy of this one's session cookie."""
+    copy = Console(person.app)
+    with person.client.session_transaction() as original:
+        saved = dict(original)
+    with copy.client.session_transaction() as session:
+        session.update(saved)
+    return copy
+
+
+def test_a_cookie_copied_before_sign_out_opens_nothing_after(app, console):
+    person = console("supervisor")
+    copy = _cookie_copy(person)
+    assert copy.get("/console/records").status_code == 200
+    person.post("/console/sign-out")
+    assert copy.get("/console/records").status_code == 302
+
+
+def test_session_ends_after_idle_minutes(app, console):
+    from datetime import timedelta
+
+    from server.db.models import ConsoleSession
+
+    person = console("supervisor")
+    assert person.get("/console/records").status_code == 200
+    with app.app_context():
+        row = db.session.scalar(db.select(ConsoleSession))
+        row.last_seen_at -= timedelta(minutes=app.config["SESSION_IDLE_MINUTES"] + 1)
+        db.session.commit()
+    assert person.get("/console/records").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(db.select(ConsoleSession.ended_reason)) == "idle"
+
+
+def test_activity_keeps_a_session_alive(app, console):
+    from datetime import timedelta
+
+    from server.db.models import ConsoleSession
+
+    person = console("supervisor")
+    with app.app_context():
+        row = db.session.scalar(db.select(ConsoleSession))
+        row.last_seen_at -= timedelta(minutes=app.config["SESSION_IDLE_MINUTES"] - 1)
+        db.session.commit()
+    assert person.get("/console/records").status_code == 200  # touched: a fresh idle window
+    with app.app_context():
+        row = db.session.scalar(db.select(ConsoleSession))
+        row.last_seen_at -= timedelta(minutes=2)
+        db.session.commit()
+    assert person.get("/console/records").status_code == 200
+
+
+def test_idle_minutes_come_from_the_environment(monkeypatch):
+    from server.config import DEFAULTS, from_environment
+
+    assert DEFAULTS["SESSION_IDLE_MINUTES"] == 30
+    assert from_environment({"BEATBOOK_SESSION_IDLE_MINUTES": "5"}) == {"SESSION_IDLE_MINUTES": 5}
+
+
+def test_a_session_cookie_without_a_server_session_opens_nothing(app, console):
+    person = console("supervisor")
+    with person.client.session_transaction() as session:
+        session.pop("console_sid")
+    assert person.get("/console/records").status_code == 302
