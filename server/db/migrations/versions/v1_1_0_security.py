@@ -66,19 +66,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    dialect = op.get_bind().dialect.name
-    if dialect == "sqlite":
-        op.execute("DROP TRIGGER IF EXISTS access_log_no_update")
-        op.execute("DROP TRIGGER IF EXISTS access_log_no_delete")
-    elif dialect == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS access_log_append_only ON access_log")
-        op.execute("DROP TRIGGER IF EXISTS access_log_no_truncate ON access_log")
-        op.execute("DROP FUNCTION IF EXISTS access_log_refuse()")
-    op.drop_index("ix_console_session_user_id", table_name="console_session")
-    op.drop_table("console_session")
-    with op.batch_alter_table("access_log") as table:
-        table.drop_column("session_id")
-        table.drop_column("device_id")
-    with op.batch_alter_table("user_account") as table:
-        table.drop_column("password_changed_at")
-        table.drop_column("must_change_password")
+    raise RuntimeError("Beatbook does not migrate down: to go back, restore the backup taken "
+                       "before the upgrade (docs/operations.md, 'Rolling back').")
