@@ -35,8 +35,9 @@ def check_schema(connection: sa.Connection) -> None:
     app factory's check, server.db.migrate.refuse_unless_at_head, which names the command.)"""
     if not sa.inspect(connection).has_table("sync_counter"):
         url = connection.engine.url.render_as_string(hide_password=True)
-        raise ConfigError(f"BEATBOOK_DATABASE_URL: {url} has no Beatbook tables yet; "
-                          "run `beatbook init-db` first")
+        raise ConfigError(
+            f"BEATBOOK_DATABASE_URL: {url} has no Beatbook tables yet; run `beatbook init-db` first"
+        )
 
 
 def one_line(error: BaseException) -> str:

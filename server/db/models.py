@@ -107,7 +107,9 @@ class Record(db.Model):
     contact_org: Mapped[str] = mapped_column(sa.String(120), default="")
     public: Mapped[bool] = mapped_column(default=False)
     data: Mapped[dict] = mapped_column(sa.JSON)
-    meta: Mapped[list] = mapped_column(sa.JSON)  # field stamps, packed (server.sync.store.pack_meta)
+    meta: Mapped[list] = mapped_column(
+        sa.JSON
+    )  # field stamps, packed (server.sync.store.pack_meta)
     review_state: Mapped[str] = mapped_column(sa.String(12), default="pending")
     review_comment: Mapped[str] = mapped_column(sa.Text, default="")
     reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
@@ -140,9 +142,11 @@ class _RecordCodes:
     @declared_attr.directive
     def __table_args__(cls):
         # Without a rowid the primary key is the table: two B-trees to write per row, not three.
-        return (sa.PrimaryKeyConstraint("record_id", "code"),
-                sa.Index(f"ix_{cls.__tablename__}_code", "code", "record_id"),
-                {"sqlite_with_rowid": False})
+        return (
+            sa.PrimaryKeyConstraint("record_id", "code"),
+            sa.Index(f"ix_{cls.__tablename__}_code", "code", "record_id"),
+            {"sqlite_with_rowid": False},
+        )
 
 
 class RecordStandard(_RecordCodes, db.Model):
@@ -262,8 +266,11 @@ sa.Index("ix_record_kind_time_id", Record.kind, Record.occurred_at, Record.id)
 sa.Index("ix_record_officer_created", Record.officer_id, Record.created_at)  # activity: last synced
 # Few records have open conflicts: a partial index keeps that filter and the queue cheap.
 sa.Index(
-    "ix_record_conflicted", Record.occurred_at, Record.id,
-    sqlite_where=Record.open_conflicts > 0, postgresql_where=Record.open_conflicts > 0,
+    "ix_record_conflicted",
+    Record.occurred_at,
+    Record.id,
+    sqlite_where=Record.open_conflicts > 0,
+    postgresql_where=Record.open_conflicts > 0,
 )
 sa.Index("ix_access_log_action_at", AccessLog.action, AccessLog.at)
 sa.Index("ix_access_log_target", AccessLog.target_type, AccessLog.target_id)
@@ -316,13 +323,32 @@ class AssessmentFact(db.Model):
 
     __table_args__ = (
         sa.Index("ix_assessment_fact_record", "record_id", unique=True),
-        sa.Index("ix_assessment_fact_kind", "team_id", "kind", "occurred_at", "deleted",
-                 "review_state", "contact_role", "contact_org"),
+        sa.Index(
+            "ix_assessment_fact_kind",
+            "team_id",
+            "kind",
+            "occurred_at",
+            "deleted",
+            "review_state",
+            "contact_role",
+            "contact_org",
+        ),
         # PostgreSQL keeps rows in a heap: this lets the period scan read the index alone.
         sa.Index(
-            "ix_assessment_fact_scan", "team_id", "occurred_at",
-            postgresql_include=["officer_id", "kind", "deleted", "review_state", "people_count",
-                                "duration_minutes", "notice_seconds", "std_mask", "group_mask"],
+            "ix_assessment_fact_scan",
+            "team_id",
+            "occurred_at",
+            postgresql_include=[
+                "officer_id",
+                "kind",
+                "deleted",
+                "review_state",
+                "people_count",
+                "duration_minutes",
+                "notice_seconds",
+                "std_mask",
+                "group_mask",
+            ],
         ).ddl_if(dialect="postgresql"),
         {"sqlite_with_rowid": False},
     )
