@@ -3,8 +3,8 @@
 The session cookie holds the user id, when the session started, a CSRF token and the id of the
 session's row on the server (server/accounts/sessions.py). Sessions end at sign-out (every
 copy of the cookie), after SESSION_IDLE_MINUTES unused, after SESSION_HOURS whatever the
-activity, and at once when the account is deactivated, its password changes, or it is made an officer (checked
-on every request, not only at sign-in).
+activity, and at once when the account is deactivated, its password changes, or it is made an
+officer (checked on every request, not only at sign-in).
 """
 
 from __future__ import annotations
