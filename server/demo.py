@@ -262,17 +262,19 @@ def _supervise(rng: random.Random, now: datetime) -> None:
                 review_record(sergeant, recent, "returned", rng.choice(RETURN_COMMENTS))
 
     # Two phones of one officer changed the same summary while both were out of signal.
-    officer = db.session.scalar(select(User).where(User.username == "pc.okafor"))
+    okafor = db.session.scalar(select(User).where(User.username == "pc.okafor"))
+    assert okafor is not None  # seeded above
     record = db.session.scalar(
         select(Record)
-        .where(Record.officer_id == officer.id)
+        .where(Record.officer_id == okafor.id)
         .order_by(Record.occurred_at.desc())
         .limit(1)
     )
-    first = db.session.scalar(select(Device).where(Device.user_id == officer.id))
+    first = db.session.scalar(select(Device).where(Device.user_id == okafor.id))
+    assert record is not None and first is not None  # seeded above
     second = Device(
         id=secrets.token_hex(16),
-        user_id=officer.id,
+        user_id=okafor.id,
         name="PC 3310 Okafor spare phone",
         token_hash=token_digest(secrets.token_urlsafe(32)),
         last_seen_at=utcnow(),
@@ -288,7 +290,7 @@ def _supervise(rng: random.Random, now: datetime) -> None:
         (second, 5_000, original + " Follow-up visit booked."),
     ):
         push(
-            officer,
+            okafor,
             phone,
             {
                 "batch_id": uuid.uuid4().hex,

@@ -74,6 +74,7 @@ def add_user(
         team_id=team.id if team else None,
     )
     if role == "supervisor":
+        assert team is not None  # a supervisor without a team was refused above
         user.supervised.append(team)
     db.session.add(user)
     db.session.commit()

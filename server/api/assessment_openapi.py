@@ -11,7 +11,7 @@ ERRORS = {
     "403": "forbidden: only supervisors, admins and the panel see assessments",
     "404": "not_found: no such team (or standard) that you can see",
 }
-SECURITY = [{"device": []}]  # or the console session cookie
+SECURITY: list[dict[str, list[str]]] = [{"device": []}]  # or the console session cookie
 NUMBER = {"type": "number", "nullable": True}
 RATING = {"type": "string", "enum": ["met", "partly_met", "not_met"]}
 CHANGE = {"type": "string", "enum": ["better", "worse", "same"], "nullable": True}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import cast
 
 from flask import current_app, request
 from marshmallow import Schema, ValidationError
@@ -88,7 +89,7 @@ def _deeper_than(data: object, limit: int) -> bool:
     while containers:
         if level > limit:
             return True
-        inner = []
+        inner: list[dict | list] = []
         for container in containers:
             values = container.values() if isinstance(container, dict) else container
             inner.extend(v for v in values if isinstance(v, (dict, list)))
@@ -102,4 +103,6 @@ def load(schema: Schema, data: object) -> dict:
     try:
         return schema.load(data)
     except ValidationError as exc:
-        raise ApiError(Code.VALIDATION_FAILED, "Some fields are missing or wrong.", exc.messages)
+        # A schema's load reports its errors as a dict by field (marshmallow types them wider).
+        fields = cast(dict, exc.messages)
+        raise ApiError(Code.VALIDATION_FAILED, "Some fields are missing or wrong.", fields)

@@ -6,15 +6,18 @@ from __future__ import annotations
 from functools import lru_cache
 from itertools import chain
 from operator import itemgetter
+from typing import Any, cast
 
-from sqlalchemy import Dialect, Table, bindparam, update
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, Dialect, Table, bindparam, update
+from sqlalchemy.sql.elements import BindParameter
+
+from server.db import AnySession
 
 # Rows of an executemany UPDATE name the key this way, so that `id` is not also SET.
 _KEY = "record_key"
 
 
-def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
+def insert_rows(session: AnySession, table: Table, rows: list[dict]) -> None:
     """Insert `rows` (dicts with the same keys), each value converted by its column's type.
 
     SQLite gets multi-row INSERTs. Under an executemany of one-row INSERTs the search index's
@@ -55,7 +58,7 @@ def _converted(rows: list[dict], columns: tuple) -> list[tuple]:
 
 
 def update_rows(
-    session: Session, table: Table, rows: list[dict], guard: tuple[str, str] | None = None
+    session: AnySession, table: Table, rows: list[dict], guard: tuple[str, str] | None = None
 ) -> int:
     """Update rows of `table` by primary key `id`; `rows` are dicts with the same keys. Returns
     how many rows were updated.
@@ -78,12 +81,15 @@ def update_rows(
         where = table.c.id == bindparam(_KEY)
         if guard:
             where = where & (table.c[guard[0]] == bindparam(guard[1]))
-        values = {
+        values: dict[str, BindParameter[Any]] = {
             name: bindparam(name)
             for name in renamed[0]
             if name != _KEY and (not guard or name != guard[1])
         }
-        result = session.execute(update(table).where(where).values(values), renamed)
+        # Session.execute is typed as returning Result; an UPDATE gives a CursorResult.
+        result = cast(
+            CursorResult[Any], session.execute(update(table).where(where).values(values), renamed)
+        )
         return result.rowcount
     names = tuple(rows[0])
     marks, columns = _values_plan(table, names, dialect)
@@ -93,16 +99,16 @@ def update_rows(
     sets = ", ".join(
         f"{quote(name)} = v.column{i}" for i, name in enumerate(names, 1) if name not in skip
     )
-    where = f"{target}.{quote('id')} = v.column{names.index('id') + 1}"
+    match = f"{target}.{quote('id')} = v.column{names.index('id') + 1}"
     if guard:
-        where += f" AND {target}.{quote(guard[0])} = v.column{names.index(guard[1]) + 1}"
+        match += f" AND {target}.{quote(guard[0])} = v.column{names.index(guard[1]) + 1}"
     per_statement = max(1, dialect.insertmanyvalues_max_parameters // len(columns))
     updated = 0
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
         updated += connection.exec_driver_sql(
             f"UPDATE {target} SET {sets} FROM (VALUES {', '.join([marks] * len(chunk))}) AS v "
-            f"WHERE {where}",
+            f"WHERE {match}",
             tuple(chain.from_iterable(_converted(chunk, columns))),
         ).rowcount
     return updated

@@ -40,6 +40,6 @@ def check_schema(connection: sa.Connection) -> None:
         )
 
 
-def one_line(error: BaseException) -> str:
+def one_line(error: BaseException | None) -> str:
     """A driver's error message on one line."""
     return "; ".join(line.strip() for line in str(error).splitlines() if line.strip())

@@ -49,7 +49,7 @@ def engine_options(url: str, timeout: int = 5, sqlite_wait: int = 30) -> dict:
         # can wait seconds behind others that are each quick (5 s gave a 503 with 30 phones
         # on a busy 2-core machine).
         return {"connect_args": {"timeout": sqlite_wait}, **codec}
-    connect = {"connect_timeout": timeout or 30}
+    connect: dict[str, object] = {"connect_timeout": timeout or 30}
     if timeout:
         # Server-side bound on each statement, waits for the counter row's lock included; a
         # dead peer is noticed by TCP within the same time.

@@ -21,7 +21,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from alembic.script import Script, ScriptDirectory
 from sqlalchemy.pool import NullPool
 
 from server.config import ConfigError
@@ -89,7 +89,9 @@ def scripts() -> ScriptDirectory:
 
 
 def head() -> str:
-    return scripts().get_current_head()
+    found = scripts().get_current_head()
+    assert found is not None  # the migrations ship with the package: there is a head
+    return found
 
 
 def revisions() -> list[str]:
@@ -331,4 +333,5 @@ def autogenerate(message: str, rev_id: str) -> Path:
         finally:
             engine.dispose()
     scripts.cache_clear()
+    assert isinstance(script, Script)  # one head, so one new script
     return Path(script.path)

@@ -9,8 +9,10 @@ stemming, every word required ("shop lift" finds "shoplifting").
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from server.db import db
@@ -96,7 +98,7 @@ def text_match(query: str) -> ColumnElement | None:
     return key.in_(candidates)
 
 
-def text_candidates(query: str) -> tuple[ColumnElement, sa.Select]:
+def text_candidates(query: str) -> tuple[InstrumentedAttribute[Any], sa.Select[Any]]:
     """(Record column, a select of that column for every matching record), found by the index."""
     if db.engine.dialect.name == "postgresql":
         return Record.id, sa.select(Record.id).where(

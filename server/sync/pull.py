@@ -79,7 +79,9 @@ def _cursor(since: str) -> int:
     # isascii: str.isdigit() is also true of "¹" and other digits int() will not read.
     if since.isascii() and since.isdigit() and len(since) <= 18:
         after = int(since)
-        if after <= db.session.scalar(select(SyncCounter.value).where(SyncCounter.id == 1)):
+        counter = db.session.scalar(select(SyncCounter.value).where(SyncCounter.id == 1))
+        assert counter is not None  # the migrations make the counter's one row
+        if after <= counter:
             return after
     raise BadCursorError("The cursor is not one this server gave; pull from the start.")
 
@@ -105,7 +107,9 @@ def pull(user: User, since: str, limit: int) -> dict:
     visible = user.team_ids()
     scope = Scope(None if visible is None else frozenset(visible), user.id)
     page = SqlStore(db.session).pull(after, limit, scope)
-    reviewers = _reviewer_names({r.extra.get("reviewed_by_id") for r in page.records} - {None})
+    reviewers = _reviewer_names(
+        {i for r in page.records if (i := r.extra.get("reviewed_by_id")) is not None}
+    )
     return {
         "changes": [record_json(record, reviewers) for record in page.records],
         "cursor": str(page.cursor),

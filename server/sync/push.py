@@ -35,10 +35,12 @@ def _unstorable(raw: dict) -> Change:
     """A change holding text the database cannot store, made storable so that it can be
     rejected and kept in the change log like any refused change (its data is not kept)."""
     base_rev = raw.get("base_rev")
+    # A refused change keeps what the device sent, None included, for its result and the log;
+    # the engine's Change types the envelope of a valid change.
     return Change(
-        id=text.clean(raw.get("id")),
-        op=text.clean(raw.get("op")),
-        hlc=text.clean(raw.get("hlc")),
+        id=text.clean(raw.get("id")),  # type: ignore[arg-type]
+        op=text.clean(raw.get("op")),  # type: ignore[arg-type]
+        hlc=text.clean(raw.get("hlc")),  # type: ignore[arg-type]
         base_rev=base_rev if type(base_rev) is int else None,
         data={},
     )
@@ -63,7 +65,7 @@ def _prepare(
     changes, errors = [], {}
     for raw in raw_changes:
         if not isinstance(raw, dict):
-            change = Change(id=None, op=None, hlc=None, base_rev=None, data={})
+            change = Change(id=None, op=None, hlc=None, base_rev=None, data={})  # type: ignore[arg-type]
             changes.append(change)
             errors[id(change)] = {"_change": ["Each change must be an object."]}
             continue
@@ -82,10 +84,11 @@ def _prepare(
             else:
                 if raw.get("base_rev") is None and data.get("kind") and not data.get("standards"):
                     data["standards"] = _default_standards(data["kind"])
+        # An invalid envelope is refused, and its result keeps what the device sent (None too).
         change = Change(
-            id=raw.get("id"),
-            op=raw.get("op"),
-            hlc=raw.get("hlc"),
+            id=raw.get("id"),  # type: ignore[arg-type]
+            op=raw.get("op"),  # type: ignore[arg-type]
+            hlc=raw.get("hlc"),  # type: ignore[arg-type]
             base_rev=raw.get("base_rev"),
             data=data,
         )

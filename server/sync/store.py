@@ -14,13 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any, cast
 
 from marshmallow.fields import Boolean, String
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, delete, select, update
 
 from schema.records import AwareDateTime, EngagementSchema
 from server.clock import from_ms, naive_utc
+from server.db import AnySession
 from server.db.bulk import insert_rows, update_rows
 from server.db.models import (
     Change,
@@ -107,7 +108,7 @@ def record_columns(fields: dict) -> dict:
 class SqlStore:
     """The Store protocol for one push (or one console action) by one actor."""
 
-    def __init__(self, session: Session, actor: Actor | None = None):
+    def __init__(self, session: AnySession, actor: Actor | None = None):
         """`actor` is who writes; a Store that only pulls needs none."""
         self.session = session
         self.actor = actor
@@ -295,19 +296,23 @@ class SqlStore:
         revs = {w.state.id: w.state.rev for w in writes.records}
         for r in writes.resolutions:
             rev = revs.get(r.record_id, self._states[r.record_id].rev)
-            closed = self.session.execute(
-                update(CONFLICT)
-                .where(
-                    CONFLICT.c.id == r.conflict_id,
-                    CONFLICT.c.record_id == r.record_id,
-                    CONFLICT.c.status == "open",
-                )
-                .values(
-                    status="resolved",
-                    resolved_by_id=r.by,
-                    resolved_at=from_ms(r.at_ms),
-                    resolution={"value": r.value, "hlc": r.hlc, "rev": rev},
-                )
+            # Session.execute is typed as returning Result; an UPDATE gives a CursorResult.
+            closed = cast(
+                CursorResult[Any],
+                self.session.execute(
+                    update(CONFLICT)
+                    .where(
+                        CONFLICT.c.id == r.conflict_id,
+                        CONFLICT.c.record_id == r.record_id,
+                        CONFLICT.c.status == "open",
+                    )
+                    .values(
+                        status="resolved",
+                        resolved_by_id=r.by,
+                        resolved_at=from_ms(r.at_ms),
+                        resolution={"value": r.value, "hlc": r.hlc, "rev": rev},
+                    )
+                ),
             )
             if closed.rowcount != 1:
                 raise StaleWriteError(f"conflict {r.conflict_id} is not open")
