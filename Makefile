@@ -9,7 +9,7 @@ NODE_STAMP := node_modules/.installed
 PG_URL = $${BEATBOOK_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}
 export BEATBOOK_DATABASE_URL ?=
 
-.PHONY: run test test-pg soak lint lint-js bench setup clean lock
+.PHONY: run test test-pg soak lint bench setup clean lock
 
 # requirements.lock pins every Python package (with hashes) for the app and its tests; `make lock`
 # regenerates it after pyproject.toml changes. The app itself is installed on top, without deps.
@@ -23,15 +23,18 @@ lock: $(STAMP)
 	$(BIN)/pip-compile --quiet --extra test --extra postgres --generate-hashes --strip-extras \
 		--allow-unsafe --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
 
-# ruff reports (main still has older findings, so it does not fail the build yet); the
-# dependency audit fails on a known vulnerability, and says so and skips where PyPI's data
-# cannot be reached.
-lint: $(STAMP)
-	$(BIN)/ruff check --exit-zero --statistics server schema sync tests
+# ruff (lint and format), mypy (sync/ and schema/ strict, server/ at mypy's default checks),
+# eslint over the officers' app; the dependency audit fails on a known vulnerability, and says
+# so and skips where PyPI's data cannot be reached. `make test` and CI run it first.
+lint: $(STAMP) $(NODE_STAMP)
+	$(BIN)/ruff check server schema sync tests
+	$(BIN)/ruff format --check server schema sync tests
+	$(BIN)/mypy sync schema server
+	npx --no-install eslint pwa tests/pwa
 	$(BIN)/python scripts/audit.py
 
 # Only the tests and lint use npm (fake-indexeddb for the JS units, axe-core for the browser
-# tests, eslint for make lint-js).
+# tests, eslint for make lint).
 $(NODE_STAMP): package.json package-lock.json
 	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || { \
 	  echo "The JavaScript tests need Node 20 or later (this is $$(node --version)): see README.md, Requirements"; \
@@ -47,7 +50,7 @@ run: $(STAMP)
 	@echo "The beatbook command is $(BIN)/beatbook (or: export PATH=\"$(CURDIR)/$(BIN):\$$PATH\")."
 	$(BIN)/beatbook serve --dev --host 127.0.0.1 --port 8000 --workers 2
 
-test: $(STAMP) $(NODE_STAMP)
+test: lint
 	node --test tests/pwa/
 	$(BIN)/pytest -m "not slow"
 
@@ -63,10 +66,6 @@ test-pg: $(STAMP)
 # The long forms of the fault tests (tests/faults/): a whole shift syncing for 3 minutes.
 soak: $(STAMP)
 	$(BIN)/pytest -m slow tests/faults
-
-# eslint over the officers' app and its node tests (eslint.config.js).
-lint-js: $(NODE_STAMP)
-	npx --no-install eslint pwa tests/pwa
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.run

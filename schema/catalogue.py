@@ -37,7 +37,9 @@ MEASURE_SPECS: dict[str, MeasureType] = {
     "days_since_last": MeasureType(False, True),
     "share_publicised": MeasureType(True, True, frozenset({"min_days"}), frozenset({"min_days"})),
     "share_renewed": MeasureType(
-        True, True, frozenset({"within_days", "lookback_days"}),
+        True,
+        True,
+        frozenset({"within_days", "lookback_days"}),
         frozenset({"within_days", "lookback_days"}),
     ),
     "mean_people": MeasureType(True, True),
@@ -95,8 +97,9 @@ def _number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _validate_measure(measure: dict[str, Any], where: str, codes: set[str],
-                      kind_codes: Collection[str] | None) -> None:
+def _validate_measure(
+    measure: dict[str, Any], where: str, codes: set[str], kind_codes: Collection[str] | None
+) -> None:
     kind = measure.get("type")
     spec = MEASURE_SPECS.get(kind) if isinstance(kind, str) else None
     if spec is None:
@@ -173,8 +176,9 @@ def _validate(raw: dict[str, Any], source: str, kind_codes: Collection[str] | No
         if not standard.get("measures"):
             raise CatalogueError(f"{source}: standard {standard['code']} has no measures")
         for measure in standard["measures"]:
-            _validate_measure(measure, f"{source}: standard {standard['code']}", set(codes),
-                              kind_codes)
+            _validate_measure(
+                measure, f"{source}: standard {standard['code']}", set(codes), kind_codes
+            )
     _validate_grades(raw["grades"], source, len(codes))
     for kind, standards in raw.get("kind_standards", {}).items():
         if kind_codes is not None and kind not in kind_codes:
@@ -190,8 +194,9 @@ def _validate(raw: dict[str, Any], source: str, kind_codes: Collection[str] | No
         raise CatalogueError(f"{source}: unknown time zone {raw.get('time_zone')!r}") from exc
 
 
-def parse_catalogue(raw: dict[str, Any], source: str = "catalogue",
-                    kind_codes: Collection[str] | None = None) -> Catalogue:
+def parse_catalogue(
+    raw: dict[str, Any], source: str = "catalogue", kind_codes: Collection[str] | None = None
+) -> Catalogue:
     _validate(raw, source, kind_codes)
     try:
         effective = date.fromisoformat(raw["effective_from"])
@@ -224,12 +229,14 @@ class CatalogueSet:
         if not in_force:
             first = self.versions[0].effective_from
             raise CatalogueError(
-                f"no catalogue is in force on {day} (the first takes effect {first})")
+                f"no catalogue is in force on {day} (the first takes effect {first})"
+            )
         return in_force[-1]
 
 
 def load_catalogues(
-    name: str = "dorset", directory: str | Path | None = None,
+    name: str = "dorset",
+    directory: str | Path | None = None,
     kind_codes: Collection[str] | None = None,
 ) -> CatalogueSet:
     folder = Path(directory or STANDARDS_DIR)

@@ -30,8 +30,14 @@ class Unsure(Exception):
     """The fast path cannot decide this input exactly: load it with marshmallow instead."""
 
 
-def compile_loader(schema: Schema, *, partial: bool, custom: Custom | None = None,
-                   replicated_hooks: Collection[str] = (), unknown: str | None = None) -> Loader:
+def compile_loader(
+    schema: Schema,
+    *,
+    partial: bool,
+    custom: Custom | None = None,
+    replicated_hooks: Collection[str] = (),
+    unknown: str | None = None,
+) -> Loader:
     """A loader equal to `schema.load(data, partial=partial)` wherever it does not raise Unsure.
 
     `replicated_hooks` names the schema's hook methods the caller reproduces around the loader
@@ -48,8 +54,7 @@ def compile_loader(schema: Schema, *, partial: bool, custom: Custom | None = Non
         key = field.data_key if field.data_key is not None else name
         if (field.attribute or name) != key:
             raise TypeError(f"no fast path for a renamed field ({name})")
-        plan.append((key, _field(field, partial, custom or {}), field.required,
-                     field.load_default))
+        plan.append((key, _field(field, partial, custom or {}), field.required, field.load_default))
     known = frozenset(key for key, *_ in plan)
     raise_unknown = unknown == RAISE
 
@@ -118,8 +123,7 @@ def _typed(field: fields.Field[Any], partial: bool, custom: Custom) -> Convert:
     if type(field) is fields.Nested and not field.many:
         # An edit may leave out whole fields, but a location it sends is complete: partial
         # applies to the top level only (marshmallow's `partial=<top-level names>`).
-        nested = compile_loader(field.schema, partial=False, custom=custom,
-                                unknown=field.unknown)
+        nested = compile_loader(field.schema, partial=False, custom=custom, unknown=field.unknown)
         return nested
     raise TypeError(f"no fast path for {kind.__name__} ({field.name})")
 
@@ -129,8 +133,13 @@ def _unsure() -> Any:
 
 
 def _plain_string(field: fields.Field[Any]) -> bool:
-    return (type(field) is fields.String and not field.validators and not field.allow_none
-            and not getattr(field, "pre_load", None) and not getattr(field, "post_load", None))
+    return (
+        type(field) is fields.String
+        and not field.validators
+        and not field.allow_none
+        and not getattr(field, "pre_load", None)
+        and not getattr(field, "post_load", None)
+    )
 
 
 def _strings(value: Any) -> list[str]:

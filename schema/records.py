@@ -66,8 +66,11 @@ class AwareDateTime(fields.AwareDateTime):
 
 def _fast_aware_datetime(field: fields.Field[Any]) -> Convert:
     """AwareDateTime's fast path: marshmallow's own ISO parse, aware only, to UTC ISO text."""
-    if (not isinstance(field, AwareDateTime) or field.format not in ("iso", "iso8601")
-            or field.default_timezone is not None):
+    if (
+        not isinstance(field, AwareDateTime)
+        or field.format not in ("iso", "iso8601")
+        or field.default_timezone is not None
+    ):
         raise TypeError("no fast path for this AwareDateTime's options")
 
     def convert(value: object) -> str:
@@ -168,8 +171,14 @@ class EngagementSchema(Schema):
         metadata={"label": "Shared on the team's public page"},
     )
 
-    def __init__(self, *, vocabularies: Vocabularies, standard_codes: Iterable[str],
-                 now: datetime, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        vocabularies: Vocabularies,
+        standard_codes: Iterable[str],
+        now: datetime,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.vocabularies = vocabularies
         self.standard_codes = frozenset(standard_codes)

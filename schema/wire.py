@@ -61,8 +61,9 @@ class PushRequestSchema(Schema):
     device_id = fields.String(required=True, validate=HEX32)
     batch_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     device_now = fields.AwareDateTime(required=True)
-    pending = fields.Integer(load_default=None, allow_none=True,
-                             validate=validate.Range(min=0, max=MAX_INT32))
+    pending = fields.Integer(
+        load_default=None, allow_none=True, validate=validate.Range(min=0, max=MAX_INT32)
+    )
     app_version = fields.String(load_default="", validate=validate.Length(max=40))
     changes = fields.List(fields.Raw(), required=True)
 

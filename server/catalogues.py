@@ -19,8 +19,10 @@ def init_catalogues(app: Flask) -> None:
         )
     except CatalogueError as exc:
         # A mistyped name or a broken force file is a configuration mistake, said in one line.
-        raise ConfigError(f"BEATBOOK_CATALOGUE: {exc} (e.g. BEATBOOK_CATALOGUE=dorset, or "
-                          "BEATBOOK_CATALOGUE_DIR=a folder holding the force's own file)") from None
+        raise ConfigError(
+            f"BEATBOOK_CATALOGUE: {exc} (e.g. BEATBOOK_CATALOGUE=dorset, or "
+            "BEATBOOK_CATALOGUE_DIR=a folder holding the force's own file)"
+        ) from None
     app.extensions["beatbook.vocabularies"] = vocabularies
     app.extensions["beatbook.catalogues"] = catalogues
 

@@ -119,18 +119,23 @@ def validate(config: dict) -> list[str]:
     problems = []
     env = config.get("ENV")
     if env not in ENVIRONMENTS:
-        problems.append(f"BEATBOOK_ENV: {env!r} is not one of {', '.join(ENVIRONMENTS)} "
-                        "(e.g. BEATBOOK_ENV=production)")
+        problems.append(
+            f"BEATBOOK_ENV: {env!r} is not one of {', '.join(ENVIRONMENTS)} "
+            "(e.g. BEATBOOK_ENV=production)"
+        )
     if env == "production" and not config.get("SECRET_KEY"):
-        problems.append("BEATBOOK_SECRET_KEY is not set. Production needs a long random secret, "
-                        + SECRET_EXAMPLE)
+        problems.append(
+            "BEATBOOK_SECRET_KEY is not set. Production needs a long random secret, "
+            + SECRET_EXAMPLE
+        )
     for key in sorted(_INT_KEYS):
         value = config.get(key)
         if isinstance(value, bool) or not isinstance(value, int):
             problems.append(_not_a_number(key, value))
         elif value < (0 if key in _ZERO_ALLOWED else 1):
-            problems.append(f"BEATBOOK_{key}: {value} must be at least 1 "
-                            f"(e.g. BEATBOOK_{key}={DEFAULTS[key]})")
+            problems.append(
+                f"BEATBOOK_{key}: {value} must be at least 1 (e.g. BEATBOOK_{key}={DEFAULTS[key]})"
+            )
     if config.get("DATABASE_URL"):
         problem = database_url_problem(config["DATABASE_URL"])
         if problem:
@@ -139,12 +144,16 @@ def validate(config: dict) -> list[str]:
         problems.append("BEATBOOK_CATALOGUE is empty (e.g. BEATBOOK_CATALOGUE=dorset)")
     folder = config.get("CATALOGUE_DIR")
     if folder and not Path(folder).is_dir():
-        problems.append(f"BEATBOOK_CATALOGUE_DIR: {folder} is not a folder "
-                        "(e.g. BEATBOOK_CATALOGUE_DIR=/etc/beatbook/standards)")
+        problems.append(
+            f"BEATBOOK_CATALOGUE_DIR: {folder} is not a folder "
+            "(e.g. BEATBOOK_CATALOGUE_DIR=/etc/beatbook/standards)"
+        )
     pwa = config.get("PWA_DIR")
     if not pwa or not (Path(pwa) / "index.html").is_file():
-        problems.append(f"BEATBOOK_PWA_DIR: {pwa} holds no officers' app (index.html); leave it "
-                        "unset to serve the app that came with Beatbook")
+        problems.append(
+            f"BEATBOOK_PWA_DIR: {pwa} holds no officers' app (index.html); leave it "
+            "unset to serve the app that came with Beatbook"
+        )
     return problems
 
 

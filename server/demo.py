@@ -47,34 +47,75 @@ DEMO_LOGINS = [
     ("admin", PASSWORD, "admin, the whole force"),
     ("panel", PASSWORD, "Commissioner's panel, read-only assessment"),
 ]
-PLACES = ["High Street", "the market", "Co-op car park", "the library", "St Mary's school gates",
-          "the leisure centre", "Community centre", "Parish hall", "the seafront", "Railway station",
-          "Tesco Express", "the youth club", "the mosque", "Methodist church hall", "Village green"]
-CONTACTS = [("Head teacher", "St Mary's Primary"), ("Chair", "Residents' Association"),
-            ("Imam", "Central Mosque"), ("Manager", "Town Centre BID"), ("Warden", "Sheltered housing"),
-            ("Clerk", "Town Council"), ("Vicar", "St John's Church"), ("Coordinator", "Food bank"),
-            ("Youth worker", "Youth club"), ("Manager", "Homeless shelter")]
+PLACES = [
+    "High Street",
+    "the market",
+    "Co-op car park",
+    "the library",
+    "St Mary's school gates",
+    "the leisure centre",
+    "Community centre",
+    "Parish hall",
+    "the seafront",
+    "Railway station",
+    "Tesco Express",
+    "the youth club",
+    "the mosque",
+    "Methodist church hall",
+    "Village green",
+]
+CONTACTS = [
+    ("Head teacher", "St Mary's Primary"),
+    ("Chair", "Residents' Association"),
+    ("Imam", "Central Mosque"),
+    ("Manager", "Town Centre BID"),
+    ("Warden", "Sheltered housing"),
+    ("Clerk", "Town Council"),
+    ("Vicar", "St John's Church"),
+    ("Coordinator", "Food bank"),
+    ("Youth worker", "Youth club"),
+    ("Manager", "Homeless shelter"),
+]
 SUMMARIES = {
-    "face_to_face": ["Spoke with shop staff about shoplifting and the new radio scheme.",
-                     "Foot patrol; residents raised speeding on the main road.",
-                     "Chatted with parents at the school gate about parking.",
-                     "Reassurance patrol after a burglary; gave crime prevention advice."],
-    "key_contact": ["Catch-up on antisocial behaviour near the park.",
-                    "Agreed joint patrol times around the evening economy."],
+    "face_to_face": [
+        "Spoke with shop staff about shoplifting and the new radio scheme.",
+        "Foot patrol; residents raised speeding on the main road.",
+        "Chatted with parents at the school gate about parking.",
+        "Reassurance patrol after a burglary; gave crime prevention advice.",
+    ],
+    "key_contact": [
+        "Catch-up on antisocial behaviour near the park.",
+        "Agreed joint patrol times around the evening economy.",
+    ],
     "beat_surgery": ["Beat surgery: questions on drug dealing and parking."],
     "community_meeting": ["PACT meeting: priorities agreed were ASB and speeding."],
     "school_visit": ["Assembly on online safety for years 5 and 6."],
-    "partner_meeting": ["Problem-solving meeting with housing and the council on a nuisance address."],
+    "partner_meeting": [
+        "Problem-solving meeting with housing and the council on a nuisance address."
+    ],
     "social_media_post": ["Posted an appeal and a burglary prevention reminder."],
     "web_page_update": ["Updated the team page: new PCSO, priorities and surgery dates."],
     "community_alert": ["Alert sent about catalytic converter thefts."],
-    "feedback": ["You said speeding on the high road; we did six speed checks, 14 drivers stopped."],
+    "feedback": [
+        "You said speeding on the high road; we did six speed checks, 14 drivers stopped."
+    ],
     "priority_review": ["Reviewed priorities with residents; ASB stays, add cycle thefts."],
     "outreach": ["Drop-in at the youth club; talked about knife crime and reporting."],
 }
-WEIGHTS = {"face_to_face": 40, "key_contact": 6, "beat_surgery": 3, "community_meeting": 2,
-           "school_visit": 3, "partner_meeting": 3, "social_media_post": 8, "web_page_update": 1,
-           "community_alert": 3, "feedback": 2, "priority_review": 1, "outreach": 3}
+WEIGHTS = {
+    "face_to_face": 40,
+    "key_contact": 6,
+    "beat_surgery": 3,
+    "community_meeting": 2,
+    "school_visit": 3,
+    "partner_meeting": 3,
+    "social_media_post": 8,
+    "web_page_update": 1,
+    "community_alert": 3,
+    "feedback": 2,
+    "priority_review": 1,
+    "outreach": 3,
+}
 
 
 def _record(rng: random.Random, kind: str, when: datetime, catalogue, groups) -> dict:
@@ -96,13 +137,17 @@ def _record(rng: random.Random, kind: str, when: datetime, catalogue, groups) ->
         "public": kind == "feedback",
     }
     if kind in ("beat_surgery", "community_meeting", "priority_review"):
-        data["publicised_at"] = (when - timedelta(days=rng.choice([2, 5, 8, 10, 14, 21]))).isoformat()
+        data["publicised_at"] = (
+            when - timedelta(days=rng.choice([2, 5, 8, 10, 14, 21]))
+        ).isoformat()
     if kind == "key_contact":
         data["contact_role"], data["contact_org"] = rng.choice(CONTACTS)
     if rng.random() < 0.3:
-        data["location"] = {"lat": round(50.6 + rng.random() * 0.4, 5),
-                            "lon": round(-2.9 + rng.random() * 1.0, 5),
-                            "accuracy_m": rng.choice([5, 12, 30])}
+        data["location"] = {
+            "lat": round(50.6 + rng.random() * 0.4, 5),
+            "lon": round(-2.9 + rng.random() * 1.0, 5),
+            "accuracy_m": rng.choice([5, 12, 30]),
+        }
     return data
 
 
@@ -124,28 +169,48 @@ def seed_demo(months: int = 6, seed: int = 7, now: datetime | None = None) -> in
         user = add_user(username, PASSWORD, role, teams[team_index].code, display)
         if role != "officer":
             continue
-        device = Device(id=secrets.token_hex(16), user_id=user.id, name=f"{display} phone",
-                        token_hash=token_digest(secrets.token_urlsafe(32)), last_seen_at=utcnow())
+        device = Device(
+            id=secrets.token_hex(16),
+            user_id=user.id,
+            name=f"{display} phone",
+            token_hash=token_digest(secrets.token_urlsafe(32)),
+            last_seen_at=utcnow(),
+        )
         db.session.add(device)
         db.session.commit()
         changes = []
         day = now - timedelta(days=30 * months)
         while day < now - timedelta(hours=2):
             for _ in range(rng.choice([0, 1, 1, 2, 2, 3])):
-                when = day.replace(hour=rng.randint(7, 21), minute=rng.randint(0, 59), second=0,
-                                   microsecond=0)
+                when = day.replace(
+                    hour=rng.randint(7, 21), minute=rng.randint(0, 59), second=0, microsecond=0
+                )
                 if when >= now:
                     continue
                 kind = rng.choices(kinds, weights)[0]
                 stamp = f"{int(when.timestamp() * 1000):015d}-00000-{device.id}"
-                changes.append({"id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                                "op": "upsert", "hlc": stamp, "base_rev": None,
-                                "data": _record(rng, kind, when, catalogue, groups)})
+                changes.append(
+                    {
+                        "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                        "op": "upsert",
+                        "hlc": stamp,
+                        "base_rev": None,
+                        "data": _record(rng, kind, when, catalogue, groups),
+                    }
+                )
             day += timedelta(days=1)
         for start in range(0, len(changes), 500):
-            push(user, device, {"batch_id": uuid.uuid4().hex, "device_now": now,
-                                "pending": 0, "app_version": "demo",
-                                "changes": changes[start:start + 500]})
+            push(
+                user,
+                device,
+                {
+                    "batch_id": uuid.uuid4().hex,
+                    "device_now": now,
+                    "pending": 0,
+                    "app_version": "demo",
+                    "changes": changes[start : start + 500],
+                },
+            )
         total += len(changes)
     _supervise(rng, now)
     return total
@@ -167,9 +232,13 @@ def _supervise(rng: random.Random, now: datetime) -> None:
 
     for sergeant in db.session.scalars(select(User).where(User.role == "supervisor")).all():
         older = db.session.scalars(
-            select(Record.id).where(Record.team_id == sergeant.team_id,
-                                    Record.occurred_at < (now - timedelta(days=14)).replace(tzinfo=None))
-            .order_by(Record.occurred_at.desc()).limit(30)
+            select(Record.id)
+            .where(
+                Record.team_id == sergeant.team_id,
+                Record.occurred_at < (now - timedelta(days=14)).replace(tzinfo=None),
+            )
+            .order_by(Record.occurred_at.desc())
+            .limit(30)
         ).all()
         for record_id in older:
             review_record(sergeant, record_id, "approved")
@@ -183,27 +252,59 @@ def _supervise(rng: random.Random, now: datetime) -> None:
             select(User).where(User.team_id == sergeant.team_id, User.role == "officer")
         ).all():
             recent = db.session.scalar(
-                select(Record.id).where(Record.officer_id == officer.id, Record.kind != "feedback")
-                .order_by(Record.occurred_at.desc()).offset(3).limit(1))
+                select(Record.id)
+                .where(Record.officer_id == officer.id, Record.kind != "feedback")
+                .order_by(Record.occurred_at.desc())
+                .offset(3)
+                .limit(1)
+            )
             if recent:
                 review_record(sergeant, recent, "returned", rng.choice(RETURN_COMMENTS))
 
     # Two phones of one officer changed the same summary while both were out of signal.
-    officer = db.session.scalar(select(User).where(User.username == "pc.okafor"))
-    record = db.session.scalar(select(Record).where(Record.officer_id == officer.id)
-                               .order_by(Record.occurred_at.desc()).limit(1))
-    first = db.session.scalar(select(Device).where(Device.user_id == officer.id))
-    second = Device(id=secrets.token_hex(16), user_id=officer.id, name="PC 3310 Okafor spare phone",
-                    token_hash=token_digest(secrets.token_urlsafe(32)), last_seen_at=utcnow(),
-                    pending=3, last_sync_at=utcnow() - timedelta(days=9))
+    okafor = db.session.scalar(select(User).where(User.username == "pc.okafor"))
+    assert okafor is not None  # seeded above
+    record = db.session.scalar(
+        select(Record)
+        .where(Record.officer_id == okafor.id)
+        .order_by(Record.occurred_at.desc())
+        .limit(1)
+    )
+    first = db.session.scalar(select(Device).where(Device.user_id == okafor.id))
+    assert record is not None and first is not None  # seeded above
+    second = Device(
+        id=secrets.token_hex(16),
+        user_id=okafor.id,
+        name="PC 3310 Okafor spare phone",
+        token_hash=token_digest(secrets.token_urlsafe(32)),
+        last_seen_at=utcnow(),
+        pending=3,
+        last_sync_at=utcnow() - timedelta(days=9),
+    )
     db.session.add(second)
     db.session.commit()
     base = int(now.timestamp() * 1000) - 60_000
     seen_rev, original = record.rev, record.summary
-    for phone, offset, summary in ((first, 0, original + " Shop manager to call back."),
-                                   (second, 5_000, original + " Follow-up visit booked.")):
-        push(officer, phone, {
-            "batch_id": uuid.uuid4().hex, "device_now": now, "pending": 0, "app_version": "demo",
-            "changes": [{"id": record.id, "op": "upsert", "base_rev": seen_rev,
-                         "hlc": f"{base + offset:015d}-00000-{phone.id}",
-                         "data": {"summary": summary}}]})
+    for phone, offset, summary in (
+        (first, 0, original + " Shop manager to call back."),
+        (second, 5_000, original + " Follow-up visit booked."),
+    ):
+        push(
+            okafor,
+            phone,
+            {
+                "batch_id": uuid.uuid4().hex,
+                "device_now": now,
+                "pending": 0,
+                "app_version": "demo",
+                "changes": [
+                    {
+                        "id": record.id,
+                        "op": "upsert",
+                        "base_rev": seen_rev,
+                        "hlc": f"{base + offset:015d}-00000-{phone.id}",
+                        "data": {"summary": summary},
+                    }
+                ],
+            },
+        )

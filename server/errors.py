@@ -34,8 +34,11 @@ class Code(str, Enum):
     TOKEN_REVOKED = "token_revoked", 401, "the device's token was revoked or has expired"
     BAD_CREDENTIALS = "bad_credentials", 401, "wrong username or password"
     FORBIDDEN = "forbidden", 403, "the role or team may not do this"
-    PASSWORD_CHANGE_REQUIRED = ("password_change_required", 403,
-                                "an admin reset the password; choose a new one first")
+    PASSWORD_CHANGE_REQUIRED = (
+        "password_change_required",
+        403,
+        "an admin reset the password; choose a new one first",
+    )
     NOT_FOUND = "not_found", 404, "no such resource"
     METHOD_NOT_ALLOWED = "method_not_allowed", 405, "wrong HTTP method (Allow lists the right ones)"
     REQUEST_TIMEOUT = "request_timeout", 408, "the body stopped arriving; send it again"
@@ -46,8 +49,11 @@ class Code(str, Enum):
     CLOCK_DRIFT = "clock_drift", 422, "a clock is beyond the drift the server accepts"
     RATE_LIMITED = "rate_limited", 429, "too many failed sign-ins; wait Retry-After seconds"
     INTERNAL_ERROR = "internal_error", 500, "a bug on the server; retry later"
-    UNAVAILABLE = ("unavailable", 503,
-                   "the database is unreachable or busy; retry after Retry-After seconds")
+    UNAVAILABLE = (
+        "unavailable",
+        503,
+        "the database is unreachable or busy; retry after Retry-After seconds",
+    )
 
 
 def codes_by_status() -> dict[int, list[Code]]:
@@ -64,8 +70,14 @@ _BY_STATUS = {status: codes[0] for status, codes in codes_by_status().items()}
 class ApiError(Exception):
     """An error the client is told about; `extra` adds keys such as `server_time` to the body."""
 
-    def __init__(self, code: Code, message: str, fields: dict | None = None, headers=None,
-                 extra: dict | None = None):
+    def __init__(
+        self,
+        code: Code,
+        message: str,
+        fields: dict | None = None,
+        headers=None,
+        extra: dict | None = None,
+    ):
         super().__init__(message)
         self.code, self.message, self.fields = code, message, fields
         self.headers, self.extra = headers or {}, extra or {}
@@ -74,7 +86,8 @@ class ApiError(Exception):
 def flat_messages(messages) -> dict[str, list[str]]:
     """Marshmallow's nested errors as field -> sentences a person can read.
 
-    {"standards": {0: ["Not a valid string."]}} becomes {"standards": ["Item 1: Not a valid string."]}
+    {"standards": {0: ["Not a valid string."]}} becomes
+    {"standards": ["Item 1: Not a valid string."]}
     and {"location": {"lat": [...]}} becomes {"location": ["lat: ..."]}.
     """
     if not isinstance(messages, dict):
@@ -92,14 +105,16 @@ def _sentences(value, prefix: str = "") -> list[str]:
     if isinstance(value, (list, tuple)):
         out = []
         for item in value:
-            out.extend(_sentences(item, prefix) if isinstance(item, (dict, list)) else
-                       [f"{prefix}{item}"])
+            out.extend(
+                _sentences(item, prefix) if isinstance(item, (dict, list)) else [f"{prefix}{item}"]
+            )
         return out
     return [f"{prefix}{value}"]
 
 
-def error_response(code: Code, message: str, fields: dict | None = None, headers=None,
-                   extra: dict | None = None):
+def error_response(
+    code: Code, message: str, fields: dict | None = None, headers=None, extra: dict | None = None
+):
     body = {"code": code.value, "message": message, **(extra or {})}
     if fields:
         body["fields"] = fields
@@ -152,4 +167,6 @@ def register_error_handlers(app: Flask) -> None:
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         if not wants_json():
             return "Something went wrong on the server. It has been logged.", 500
-        return error_response(Code.INTERNAL_ERROR, "Something went wrong on the server; retry later.")
+        return error_response(
+            Code.INTERNAL_ERROR, "Something went wrong on the server; retry later."
+        )

@@ -39,8 +39,11 @@ class Summary:
 
 def _shown(team: Team, period: Period) -> list:
     return [
-        Record.team_id == team.id, Record.deleted == sa.false(), Record.review_state != "returned",
-        Record.occurred_at >= period.start_utc, Record.occurred_at < period.end_utc,
+        Record.team_id == team.id,
+        Record.deleted == sa.false(),
+        Record.review_state != "returned",
+        Record.occurred_at >= period.start_utc,
+        Record.occurred_at < period.end_utc,
     ]
 
 
@@ -48,8 +51,11 @@ def summarise(team: Team, period: Period) -> Summary:
     vocab = vocabularies()
     where = _shown(team, period)
     rows = db.session.execute(
-        sa.select(Record.kind, sa.func.count(), sa.func.coalesce(sa.func.sum(Record.people_count), 0))
-        .where(*where).group_by(Record.kind)
+        sa.select(
+            Record.kind, sa.func.count(), sa.func.coalesce(sa.func.sum(Record.people_count), 0)
+        )
+        .where(*where)
+        .group_by(Record.kind)
     ).all()
     by_kind = sorted(((kind, count) for kind, count, _ in rows), key=lambda r: (-r[1], r[0]))
     meeting_kinds = [k["code"] for k in vocab.kinds if k.get("meeting")]
@@ -59,12 +65,15 @@ def summarise(team: Team, period: Period) -> Summary:
     meetings = [
         {"date": to_local(when, period.tz).date(), "kind": kind, "people": people}
         for when, kind, people in db.session.execute(
-            held.order_by(Record.occurred_at.desc()).limit(MEETINGS_SHOWN))
+            held.order_by(Record.occurred_at.desc()).limit(MEETINGS_SHOWN)
+        )
     ]
     total = db.session.scalar(sa.select(sa.func.count()).select_from(held.subquery()))
     codes = db.session.scalars(
-        sa.select(RecordGroup.code).join(Record, Record.id == RecordGroup.record_id)
-        .where(*where).group_by(RecordGroup.code)
+        sa.select(RecordGroup.code)
+        .join(Record, Record.id == RecordGroup.record_id)
+        .where(*where)
+        .group_by(RecordGroup.code)
     ).all()
     seldom = vocab.seldom_heard
     groups = sorted(
@@ -77,11 +86,17 @@ def summarise(team: Team, period: Period) -> Summary:
 def feedback(team: Team, since: datetime) -> list[dict]:
     """'You said, we did': feedback the team marked public and a supervisor approved."""
     rows = db.session.execute(
-        sa.select(Record.occurred_at, Record.summary).where(
-            Record.team_id == team.id, Record.kind == "feedback", Record.public == sa.true(),
-            Record.review_state == "approved", Record.deleted == sa.false(),
+        sa.select(Record.occurred_at, Record.summary)
+        .where(
+            Record.team_id == team.id,
+            Record.kind == "feedback",
+            Record.public == sa.true(),
+            Record.review_state == "approved",
+            Record.deleted == sa.false(),
             Record.occurred_at >= since,
-        ).order_by(Record.occurred_at.desc()).limit(FEEDBACK_SHOWN)
+        )
+        .order_by(Record.occurred_at.desc())
+        .limit(FEEDBACK_SHOWN)
     )
     tz = force_tz()
     return [{"date": to_local(when, tz).date(), "text": text} for when, text in rows]
@@ -89,10 +104,14 @@ def feedback(team: Team, since: datetime) -> list[dict]:
 
 def coming_up(team: Team, now: datetime) -> list[dict]:
     rows = db.session.scalars(
-        sa.select(PlannedMeeting).where(
-            PlannedMeeting.team_id == team.id, PlannedMeeting.cancelled == sa.false(),
+        sa.select(PlannedMeeting)
+        .where(
+            PlannedMeeting.team_id == team.id,
+            PlannedMeeting.cancelled == sa.false(),
             PlannedMeeting.starts_at >= now,
-        ).order_by(PlannedMeeting.starts_at).limit(MEETINGS_SHOWN)
+        )
+        .order_by(PlannedMeeting.starts_at)
+        .limit(MEETINGS_SHOWN)
     )
     tz = force_tz()
     return [{"starts": to_local(m.starts_at, tz), "kind": m.kind, "title": m.title} for m in rows]
@@ -127,8 +146,15 @@ def _json(view: dict) -> dict:
             "people_reached": s.people,
             "by_kind": [{"kind": k, "title": title(k), "count": n} for k, n in s.by_kind],
             "meetings_held": s.meetings_total,
-            "meetings": [{"date": m["date"].isoformat(), "kind": m["kind"], "title": title(m["kind"]),
-                          "people": m["people"]} for m in s.meetings],
+            "meetings": [
+                {
+                    "date": m["date"].isoformat(),
+                    "kind": m["kind"],
+                    "title": title(m["kind"]),
+                    "people": m["people"],
+                }
+                for m in s.meetings
+            ],
             "groups_reached": s.groups,
         }
 
@@ -137,9 +163,13 @@ def _json(view: dict) -> dict:
         "team": {"code": team.code, "name": team.name, "area": team.area},
         "month": block(view["month"]),
         "quarter": block(view["quarter"]),
-        "coming_up": [{"starts": m["starts"].isoformat(), "kind": m["kind"], "title": m["title"]}
-                      for m in view["coming_up"]],
-        "you_said_we_did": [{"date": f["date"].isoformat(), "text": f["text"]} for f in view["feedback"]],
+        "coming_up": [
+            {"starts": m["starts"].isoformat(), "kind": m["kind"], "title": m["title"]}
+            for m in view["coming_up"]
+        ],
+        "you_said_we_did": [
+            {"date": f["date"].isoformat(), "text": f["text"]} for f in view["feedback"]
+        ],
     }
 
 
@@ -152,8 +182,11 @@ def index_slash():
 @bp.get("")
 def index():
     teams = db.session.scalars(sa.select(Team).where(Team.active == sa.true()).order_by(Team.name))
-    return render_template("assessment/public_index.html", teams=list(teams)), 200, {
-        "Cache-Control": CACHE}
+    return (
+        render_template("assessment/public_index.html", teams=list(teams)),
+        200,
+        {"Cache-Control": CACHE},
+    )
 
 
 @bp.get("/<code>")

@@ -36,8 +36,9 @@ class _Gunicorn(BaseApplication):
 ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s" %(M)sms'
 
 
-def run_gunicorn(host, port, workers, certfile=None, keyfile=None, *, production=True,
-                 threads: int = 4) -> None:
+def run_gunicorn(
+    host, port, workers, certfile=None, keyfile=None, *, production=True, threads: int = 4
+) -> None:
     from server import create_app
     from server.db.check import check_database
     from server.worker import BeatbookWorker

@@ -20,9 +20,16 @@ from server.errors import Code
 # What gunicorn answers itself, before the app sees the request, by status. These are transport
 # errors a client cannot get from the app, so they stand beside the one error table
 # (server.errors.Code) rather than in it; docs/sync-protocol.md lists them.
-GUNICORN_CODES = {400: "bad_request", 403: "forbidden", 408: Code.REQUEST_TIMEOUT.value,
-                  414: "uri_too_long", 417: "expectation_failed", 431: "headers_too_large",
-                  500: Code.INTERNAL_ERROR.value, 501: "not_implemented"}
+GUNICORN_CODES = {
+    400: "bad_request",
+    403: "forbidden",
+    408: Code.REQUEST_TIMEOUT.value,
+    414: "uri_too_long",
+    417: "expectation_failed",
+    431: "headers_too_large",
+    500: Code.INTERNAL_ERROR.value,
+    501: "not_implemented",
+}
 
 
 class _TimedConn(TConn):
@@ -82,6 +89,8 @@ def json_error(page: bytes, exc: Exception) -> bytes:
     if code == "uri_too_long":
         message = "The request line is too long; send long values in a POST body."
     body = json.dumps({"error": {"code": code, "message": message}}).encode()
-    head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
     return head.encode("latin-1") + body

@@ -35,9 +35,16 @@ class BatchOutcome:
     writes: BatchWrites
 
 
-def apply_batch(store: Store, changes: Sequence[Change], *, now_ms: int, skew_ms: int,
-                validate: Validate, authorize: Authorize,
-                resolutions: Sequence[Resolution] = ()) -> BatchOutcome:
+def apply_batch(
+    store: Store,
+    changes: Sequence[Change],
+    *,
+    now_ms: int,
+    skew_ms: int,
+    validate: Validate,
+    authorize: Authorize,
+    resolutions: Sequence[Resolution] = (),
+) -> BatchOutcome:
     """Apply `changes` in order; calls `store.seen`, `store.load` and `store.save` once each.
 
     `resolutions` close conflicts in the same save (a supervisor's chosen value is a change of
@@ -49,8 +56,11 @@ def apply_batch(store: Store, changes: Sequence[Change], *, now_ms: int, skew_ms
             first_index.setdefault(key, i)
     seen = store.seen(list(first_index))
 
-    fresh = [i for i, key in enumerate(keys)
-             if key is None or (first_index[key] == i and key not in seen)]
+    fresh = [
+        i
+        for i, key in enumerate(keys)
+        if key is None or (first_index[key] == i and key not in seen)
+    ]
     ids = {changes[i].id for i in fresh if isinstance(changes[i].id, str)}
     loaded = store.load(ids)
 
@@ -64,9 +74,10 @@ def apply_batch(store: Store, changes: Sequence[Change], *, now_ms: int, skew_ms
         else:
             results.append(run.apply(change))
 
-    records = [RecordWrite(run.current[rid], loaded[rid].rev if rid in loaded else None, hlc,
-                           now_ms)
-               for rid, hlc in run.last_writer.items()]
+    records = [
+        RecordWrite(run.current[rid], loaded[rid].rev if rid in loaded else None, hlc, now_ms)
+        for rid, hlc in run.last_writer.items()
+    ]
     writes = BatchWrites(records, run.log, run.conflicts, results, resolutions=list(resolutions))
     store.save(writes)
     return BatchOutcome(results, writes)
@@ -87,8 +98,14 @@ def _duplicate(first: ChangeResult) -> ChangeResult:
 class _Run:
     """The working state of one batch: records as merged so far, and what to write."""
 
-    def __init__(self, current: dict[str, RecordState], now_ms: int, skew_ms: int,
-                 validate: Validate, authorize: Authorize) -> None:
+    def __init__(
+        self,
+        current: dict[str, RecordState],
+        now_ms: int,
+        skew_ms: int,
+        validate: Validate,
+        authorize: Authorize,
+    ) -> None:
         self.current = current
         self.now_ms = now_ms
         self.skew_ms = skew_ms
@@ -119,25 +136,31 @@ class _Run:
             self.current[change.id] = outcome.state
             self.last_writer[change.id] = change.hlc
         for conflict in outcome.conflicts:
-            self.conflicts.append(ConflictWrite(change.id, outcome.state.rev, change.hlc,
-                                                conflict))
-        result = ChangeResult(change.id, change.hlc, outcome.status, outcome.state.rev, None,
-                              list(outcome.conflicts))
+            self.conflicts.append(ConflictWrite(change.id, outcome.state.rev, change.hlc, conflict))
+        result = ChangeResult(
+            change.id, change.hlc, outcome.status, outcome.state.rev, None, list(outcome.conflicts)
+        )
         self._log(change, effective, result, outcome.changed_fields)
         return result
 
     def _reject(self, change: Change, errors: FieldErrors) -> ChangeResult:
         existing = self.current.get(change.id) if isinstance(change.id, str) else None
-        result = ChangeResult(change.id, change.hlc, "rejected",
-                              existing.rev if existing else None,
-                              {name: list(msgs) for name, msgs in errors.items()})
+        result = ChangeResult(
+            change.id,
+            change.hlc,
+            "rejected",
+            existing.rev if existing else None,
+            {name: list(msgs) for name, msgs in errors.items()},
+        )
         self._log(change, None, result, [])
         return result
 
-    def _log(self, change: Change, effective: str | None, result: ChangeResult,
-             changed_fields: list[str]) -> None:
-        self.log.append(LogEntry(change, effective, result, changed_fields, self.now_ms,
-                                 self.skew_ms))
+    def _log(
+        self, change: Change, effective: str | None, result: ChangeResult, changed_fields: list[str]
+    ) -> None:
+        self.log.append(
+            LogEntry(change, effective, result, changed_fields, self.now_ms, self.skew_ms)
+        )
 
 
 def _check_shape(change: Change) -> tuple[HLC | None, FieldErrors]:

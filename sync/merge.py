@@ -80,13 +80,23 @@ class Change:
     data: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "op": self.op, "hlc": self.hlc, "base_rev": self.base_rev,
-                "data": dict(self.data)}
+        return {
+            "id": self.id,
+            "op": self.op,
+            "hlc": self.hlc,
+            "base_rev": self.base_rev,
+            "data": dict(self.data),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Change:
-        return cls(id=data["id"], op=data["op"], hlc=data["hlc"],
-                   base_rev=data.get("base_rev"), data=dict(data.get("data") or {}))
+        return cls(
+            id=data["id"],
+            op=data["op"],
+            hlc=data["hlc"],
+            base_rev=data.get("base_rev"),
+            data=dict(data.get("data") or {}),
+        )
 
 
 @dataclass(frozen=True)
@@ -137,8 +147,9 @@ def _side(value: Any, hlc: str) -> dict[str, Any]:
     return {"value": value, "hlc": hlc}
 
 
-def merge(state: RecordState | None, change: Change, effective_hlc: str,
-          new_rev: int) -> MergeOutcome:
+def merge(
+    state: RecordState | None, change: Change, effective_hlc: str, new_rev: int
+) -> MergeOutcome:
     """Merge `change`, stamped `effective_hlc`, into `state`. Pure: inputs are never mutated."""
     if change.op not in OPS:
         raise ValueError(f"unknown op {change.op!r}")
@@ -157,17 +168,19 @@ def merge(state: RecordState | None, change: Change, effective_hlc: str,
     deleted = state.deleted
 
     if change.op == DELETE:
-        unseen = [m["hlc"] for name, m in state.meta.items()
-                  if name != DELETED and m["rev"] > base]
+        unseen = [m["hlc"] for name, m in state.meta.items() if name != DELETED and m["rev"] > base]
         if not state.deleted and unseen:
             # Field edits the deleter never saw: the tombstone wins, the edits are the loser.
-            conflicts.append(Conflict(DELETED, _side(True, effective_hlc),
-                                      _side(False, max(unseen))))
+            conflicts.append(
+                Conflict(DELETED, _side(True, effective_hlc), _side(False, max(unseen)))
+            )
         # Always a write, even on a tombstone: an upsert that did not see this delete must
         # find it concurrent, or a restore could win in one delivery order and lose in another.
         old = meta.get(DELETED)
-        meta[DELETED] = {"hlc": effective_hlc if old is None else max(old["hlc"], effective_hlc),
-                         "rev": new_rev}
+        meta[DELETED] = {
+            "hlc": effective_hlc if old is None else max(old["hlc"], effective_hlc),
+            "rev": new_rev,
+        }
         changed.append(DELETED)
         deleted = True
     else:
@@ -181,11 +194,13 @@ def merge(state: RecordState | None, change: Change, effective_hlc: str,
             elif change.data:
                 # The edit never saw the deletion: keep its values in the tombstone and let a
                 # supervisor decide whether to restore.
-                conflicts.append(Conflict(DELETED, _side(True, deleted_meta["hlc"]),
-                                          _side(False, effective_hlc)))
+                conflicts.append(
+                    Conflict(DELETED, _side(True, deleted_meta["hlc"]), _side(False, effective_hlc))
+                )
         for name in sorted(change.data):
-            if _merge_field(name, change.data[name], fields, meta, base, effective_hlc, new_rev,
-                            conflicts):
+            if _merge_field(
+                name, change.data[name], fields, meta, base, effective_hlc, new_rev, conflicts
+            ):
                 changed.append(name)
 
     if not changed and not conflicts:
@@ -199,8 +214,9 @@ def merge(state: RecordState | None, change: Change, effective_hlc: str,
 
 def _create(change: Change, effective_hlc: str, new_rev: int) -> MergeOutcome:
     if change.op == DELETE:
-        state = RecordState(change.id, new_rev, {}, {DELETED: {"hlc": effective_hlc,
-                                                               "rev": new_rev}}, True)
+        state = RecordState(
+            change.id, new_rev, {}, {DELETED: {"hlc": effective_hlc, "rev": new_rev}}, True
+        )
         return MergeOutcome(state, "applied", [], [DELETED])
     names = sorted(change.data)
     stamp = {"hlc": effective_hlc, "rev": new_rev}  # shared: meta entries are never mutated
@@ -214,8 +230,16 @@ def _create(change: Change, effective_hlc: str, new_rev: int) -> MergeOutcome:
     return MergeOutcome(state, "applied", [], names)
 
 
-def _merge_field(name: str, value: Any, fields: dict[str, Any], meta: dict[str, FieldMeta],
-                 base: int, hlc: str, new_rev: int, conflicts: list[Conflict]) -> bool:
+def _merge_field(
+    name: str,
+    value: Any,
+    fields: dict[str, Any],
+    meta: dict[str, FieldMeta],
+    base: int,
+    hlc: str,
+    new_rev: int,
+    conflicts: list[Conflict],
+) -> bool:
     """Merge one field into the working copies; return whether its value or stamp changed."""
     old = meta.get(name)
     if old is None or name not in fields:

@@ -23,8 +23,12 @@ class ChangeResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The wire form: `errors` and `conflicts` only when there are some."""
-        out: dict[str, Any] = {"id": self.id, "hlc": self.hlc, "status": self.status,
-                               "rev": self.rev}
+        out: dict[str, Any] = {
+            "id": self.id,
+            "hlc": self.hlc,
+            "status": self.status,
+            "rev": self.rev,
+        }
         if self.errors:
             out["errors"] = {name: list(msgs) for name, msgs in self.errors.items()}
         if self.conflicts:

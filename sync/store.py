@@ -121,8 +121,11 @@ class Scope:
     officer_id: Any
 
     def sees(self, owner: Owner) -> bool:
-        return (self.team_ids is None or owner.team_id in self.team_ids
-                or owner.officer_id == self.officer_id)
+        return (
+            self.team_ids is None
+            or owner.team_id in self.team_ids
+            or owner.officer_id == self.officer_id
+        )
 
 
 @dataclass(frozen=True)
@@ -237,8 +240,7 @@ class MemoryStore:
             self._first[entry.key] = entry.result
         self.conflicts.extend(writes.conflicts)
         for written in writes.reviews:
-            self.reviews[written.record_id] = Review(written.state, written.comment,
-                                                     written.at_ms)
+            self.reviews[written.record_id] = Review(written.state, written.comment, written.at_ms)
         for resolution in writes.resolutions:
             self.closed[resolution.conflict_id] = resolution
         for record_id in writes.touched():
@@ -255,7 +257,8 @@ class MemoryStore:
             if current_rev != write.previous_rev:
                 raise StaleWriteError(
                     f"record {write.state.id} is at rev {current_rev}, batch loaded "
-                    f"{write.previous_rev}")
+                    f"{write.previous_rev}"
+                )
         keys = [entry.key for entry in writes.changes]
         if len(set(keys)) != len(keys) or any(key in self._first for key in keys):
             raise StaleWriteError("change already in the log")
@@ -268,32 +271,49 @@ class MemoryStore:
 
     def _is_open(self, conflict_id: Any, record_id: str) -> bool:
         index = conflict_id - 1 if isinstance(conflict_id, int) else -1
-        return (0 <= index < len(self.conflicts) and conflict_id not in self.closed
-                and self.conflicts[index].record_id == record_id)
+        return (
+            0 <= index < len(self.conflicts)
+            and conflict_id not in self.closed
+            and self.conflicts[index].record_id == record_id
+        )
 
     def pull(self, after: int, limit: int, scope: Scope) -> PullPage:
-        ids = sorted((i for i, seq in self.seq.items()
-                      if seq > after and scope.sees(self.owners.get(i, Owner(None, None)))),
-                     key=self.seq.__getitem__)
+        ids = sorted(
+            (
+                i
+                for i, seq in self.seq.items()
+                if seq > after and scope.sees(self.owners.get(i, Owner(None, None)))
+            ),
+            key=self.seq.__getitem__,
+        )
         page = [self._pulled(i) for i in ids[:limit]]
         return PullPage(page, page[-1].seq if page else after, len(ids) > limit)
 
     def _pulled(self, record_id: str) -> PulledRecord:
         state = _copy_state(self.records[record_id])
-        conflicts = [OpenConflict(n, c.conflict.field, dict(c.conflict.winner),
-                                  dict(c.conflict.loser))
-                     for n, c in enumerate(self.conflicts, 1)
-                     if c.record_id == record_id and n not in self.closed]
+        conflicts = [
+            OpenConflict(n, c.conflict.field, dict(c.conflict.winner), dict(c.conflict.loser))
+            for n, c in enumerate(self.conflicts, 1)
+            if c.record_id == record_id and n not in self.closed
+        ]
         return PulledRecord(
-            state.id, state.rev, self.seq[record_id], state.deleted, state.fields,
+            state.id,
+            state.rev,
+            self.seq[record_id],
+            state.deleted,
+            state.fields,
             {name: m["hlc"] for name, m in state.meta.items()},
             self.owners.get(record_id, Owner(None, None)),
-            self.reviews.get(record_id, Review("pending", "", None)), conflicts)
+            self.reviews.get(record_id, Review("pending", "", None)),
+            conflicts,
+        )
 
 
 def _copy_state(state: RecordState) -> RecordState:
     """A copy sharing nothing mutable with `state` (nested values copied only when present)."""
-    fields = {name: copy.deepcopy(value) if isinstance(value, (dict, list)) else value
-              for name, value in state.fields.items()}
+    fields = {
+        name: copy.deepcopy(value) if isinstance(value, (dict, list)) else value
+        for name, value in state.fields.items()
+    }
     meta = {name: dict(m) for name, m in state.meta.items()}
     return RecordState(state.id, state.rev, fields, meta, state.deleted)

@@ -46,8 +46,11 @@ def cheap_password_hashing(monkeypatch):
 
     import server.accounts.auth
 
-    monkeypatch.setattr(server.accounts.auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024,
-                                                               parallelism=1))
+    monkeypatch.setattr(
+        server.accounts.auth,
+        "_hasher",
+        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
+    )
 
 
 @pytest.fixture

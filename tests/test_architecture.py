@@ -74,16 +74,27 @@ def test_the_import_checker_sees_every_form(tmp_path, monkeypatch):
         "from server.db.models import Record\n"
         "def f():\n"
         "    import sqlalchemy\n"
-        "    importlib.import_module('x')\n")
+        "    importlib.import_module('x')\n"
+    )
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     names = [name for _, name in _imports(module, "pkg")]
-    assert names == ["flask", "os.path", "pkg.sub", "pkg.other", "server.db.models", "sqlalchemy",
-                     "<dynamic import>"]
+    assert names == [
+        "flask",
+        "os.path",
+        "pkg.sub",
+        "pkg.other",
+        "server.db.models",
+        "sqlalchemy",
+        "<dynamic import>",
+    ]
 
 
 def test_the_architecture_map_names_every_server_module():
     text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
-    block = text[text.index("## The map of `server/`"):text.index("### One push")]
-    unnamed = [str(path.relative_to(ROOT)) for path in _modules("server")
-               if path.name != "__init__.py" and path.stem not in block]
+    block = text[text.index("## The map of `server/`") : text.index("### One push")]
+    unnamed = [
+        str(path.relative_to(ROOT))
+        for path in _modules("server")
+        if path.name != "__init__.py" and path.stem not in block
+    ]
     assert unnamed == []

@@ -15,9 +15,14 @@ ONE_BROWSER_TEST = "tests/e2e/test_pwa_form.py::test_quick_contact_takes_four_ta
 def _pytest(tmp_path, **env) -> subprocess.CompletedProcess:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("BEATBOOK_")}
     environ.update(BEATBOOK_TEST_CHROMIUM=str(tmp_path / "no-chromium"), **env)
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           ONE_BROWSER_TEST], cwd=REPO, env=environ, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", ONE_BROWSER_TEST],
+        cwd=REPO,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_missing_chromium_fails_the_browser_tests(tmp_path):

@@ -39,8 +39,11 @@ def _run(args, **kwargs) -> subprocess.CompletedProcess:
 
 def _app_files() -> set[str]:
     """What the server serves from pwa/ (its README is for developers)."""
-    return {p.relative_to(PWA).as_posix() for p in PWA.rglob("*")
-            if p.is_file() and p.name != "README.md"}
+    return {
+        p.relative_to(PWA).as_posix()
+        for p in PWA.rglob("*")
+        if p.is_file() and p.name != "README.md"
+    }
 
 
 @pytest.fixture(scope="module")
@@ -56,15 +59,26 @@ def venv(dist, tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("venv") / "venv"
     _run([sys.executable, "-m", "venv", str(home)])
     [wheel] = dist.glob("beatbook-*.whl")
-    _run([str(home / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
-          str(wheel)], env=_env())
+    _run(
+        [
+            str(home / "bin" / "pip"),
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            str(wheel),
+        ],
+        env=_env(),
+    )
     return home
 
 
 def _env(**extra) -> dict:
     """The environment without this checkout on the path and without BEATBOOK_* settings."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("BEATBOOK_") and k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("BEATBOOK_") and k not in ("PYTHONPATH", "VIRTUAL_ENV")
+    }
     return {**env, **extra}
 
 
@@ -77,36 +91,50 @@ def test_the_sdist_and_the_wheel_carry_the_whole_app(dist):
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
     assert {f"server/_pwa/{f}" for f in _app_files()} <= names
-    for served in ("server/templates/base.html", "server/static/console.css",
-                   "schema/vocabularies.json"):
+    for served in (
+        "server/templates/base.html",
+        "server/static/console.css",
+        "schema/vocabularies.json",
+    ):
         assert served in names
 
 
 def test_the_installed_server_serves_the_app_the_console_and_the_public_pages(venv, tmp_path):
     beatbook = str(venv / "bin" / "beatbook")
-    located = _run([str(venv / "bin" / "python"), "-c", "import server; print(server.__file__)"],
-                   cwd=tmp_path, env=_env()).stdout.strip()
+    located = _run(
+        [str(venv / "bin" / "python"), "-c", "import server; print(server.__file__)"],
+        cwd=tmp_path,
+        env=_env(),
+    ).stdout.strip()
     assert located.startswith(str(venv)), located  # the installed copy, not this checkout
 
     # With no BEATBOOK_DATABASE_URL the database is in the venv (what the README says).
     env = _env(BEATBOOK_SECRET_KEY="a-test-secret-of-some-length")
     ready = _run([beatbook, "init-db"], cwd=tmp_path, env=env).stdout
     assert f"sqlite:///{venv}/var/server-instance/beatbook.sqlite" in ready
-    _run([beatbook, "team", "add", "NPT-WEY", "--name", "Weymouth Town NPT"], cwd=tmp_path,
-         env=env)
+    _run([beatbook, "team", "add", "NPT-WEY", "--name", "Weymouth Town NPT"], cwd=tmp_path, env=env)
     assert _run([beatbook, "--version"], env=env).stdout.startswith("Beatbook ")
 
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "serve.log"
     with open(log, "wb") as out:
-        server = subprocess.Popen([beatbook, "serve", "--port", str(port), "--workers", "1"],
-                                  cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [beatbook, "serve", "--port", str(port), "--workers", "1"],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         _wait_for(base, server, log)
-        for path, source in [("/", "index.html"), ("/sw.js", "sw.js"),
-                             ("/manifest.webmanifest", "manifest.webmanifest"),
-                             ("/js/app.js", "js/app.js"), ("/css/app.css", "css/app.css")]:
+        for path, source in [
+            ("/", "index.html"),
+            ("/sw.js", "sw.js"),
+            ("/manifest.webmanifest", "manifest.webmanifest"),
+            ("/js/app.js", "js/app.js"),
+            ("/css/app.css", "css/app.css"),
+        ]:
             response = requests.get(base + path, timeout=10)
             assert response.status_code == 200, path
             assert response.content == (PWA / source).read_bytes(), path

@@ -14,8 +14,9 @@ pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="needs make
 
 
 def _steps(target: str) -> str:
-    result = subprocess.run(["make", "-n", "-B", target], cwd=REPO, capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        ["make", "-n", "-B", target], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -34,5 +35,5 @@ def test_the_tests_install_their_npm_packages():
 
 def test_test_pg_says_what_it_runs():
     steps = _steps("test-pg")
-    assert "-m \"not e2e and not slow\"" in steps
+    assert '-m "not e2e and not slow"' in steps
     assert "The JavaScript and browser tests do not use PostgreSQL" in steps

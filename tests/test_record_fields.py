@@ -15,8 +15,10 @@ from server.sync.store import RECORD_COLUMNS
 ROOT = Path(__file__).resolve().parents[1]
 FIELDS = list(EngagementSchema._declared_fields)
 # How the CSV export spells fields that are not one column each.
-EXPORTED_AS = {"occurred_at": ["occurred_at_utc"], "location": ["latitude", "longitude",
-                                                                "accuracy_m"]}
+EXPORTED_AS = {
+    "occurred_at": ["occurred_at_utc"],
+    "location": ["latitude", "longitude", "accuracy_m"],
+}
 
 
 def test_every_field_has_a_label_in_the_schema():
@@ -39,6 +41,6 @@ def test_the_export_has_every_field_but_the_app_version():
 
 def test_the_officers_app_names_every_field():
     text = (ROOT / "pwa" / "js" / "ui" / "labels.js").read_text(encoding="utf-8")
-    block = text[text.index("FIELD_LABELS = {"):text.index("};")]
+    block = text[text.index("FIELD_LABELS = {") : text.index("};")]
     named = set(re.findall(r"^\s+([a-z_]+):", block, re.M))
     assert set(FIELDS) <= named

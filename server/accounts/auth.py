@@ -69,16 +69,19 @@ def check_rate_limit(username: str) -> None:
     now = utcnow()
     since = now - timedelta(seconds=window)
     user_key, ip_key, pair_key = _failure_keys(username)
-    for key, limit in ((user_key, config["SIGNIN_FAILURES_PER_ACCOUNT"]),
-                       (ip_key, config["SIGNIN_FAILURES_PER_ADDRESS"])):
+    for key, limit in (
+        (user_key, config["SIGNIN_FAILURES_PER_ACCOUNT"]),
+        (ip_key, config["SIGNIN_FAILURES_PER_ADDRESS"]),
+    ):
         count = db.session.scalar(
             select(func.count()).where(AuthFailure.key == key, AuthFailure.at > since)
         )
         if count >= limit:
             _refuse(window, f"Too many failed sign-ins. Try again in {window // 60} minutes.")
     count, last = db.session.execute(
-        select(func.count(), func.max(AuthFailure.at))
-        .where(AuthFailure.key == pair_key, AuthFailure.at > since)
+        select(func.count(), func.max(AuthFailure.at)).where(
+            AuthFailure.key == pair_key, AuthFailure.at > since
+        )
     ).one()
     free = config["SIGNIN_FREE_TRIES"]
     if count >= free and last is not None:
@@ -89,16 +92,22 @@ def check_rate_limit(username: str) -> None:
             _refuse(seconds, f"Too many failed sign-ins. Wait {seconds} seconds and try again.")
 
 
-def record_failure(username: str, user_id: int | None = None, *, via: str,
-                   reason: str = "bad_credentials") -> None:
+def record_failure(
+    username: str, user_id: int | None = None, *, via: str, reason: str = "bad_credentials"
+) -> None:
     """Count a failed sign-in and keep it in the access log (supervisors see repeated ones)."""
     if reason == "bad_credentials":
         db.session.add_all([AuthFailure(key=key) for key in _failure_keys(username)])
         # Old failures only slow the count down; prune the ones outside any window (the access
         # log keeps every failure).
         db.session.execute(delete(AuthFailure).where(AuthFailure.at < utcnow() - timedelta(days=1)))
-    add_entry("sign_in_failed", user_id=user_id, target_type="user",
-              target_id=username.lower(), detail={"via": via, "reason": reason})
+    add_entry(
+        "sign_in_failed",
+        user_id=user_id,
+        target_type="user",
+        target_id=username.lower(),
+        detail={"via": via, "reason": reason},
+    )
     db.session.commit()
 
 
@@ -124,13 +133,18 @@ def authenticate_device() -> tuple[User, Device]:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(Code.UNAUTHENTICATED, "Sign in: send Authorization: Bearer <device token>.")
-    device = db.session.scalar(select(Device).where(Device.token_hash == token_digest(token.strip())))
+    device = db.session.scalar(
+        select(Device).where(Device.token_hash == token_digest(token.strip()))
+    )
     if device is None:
         raise ApiError(Code.UNAUTHENTICATED, "This device token is not known. Sign in again.")
     if device.revoked_at is not None:
         # The phone shows this as the reason its sync stopped: say who stopped it.
-        who = "A supervisor signed this phone out" if device.revoked_by_id else (
-            "This device was signed out")
+        who = (
+            "A supervisor signed this phone out"
+            if device.revoked_by_id
+            else ("This device was signed out")
+        )
         raise ApiError(Code.TOKEN_REVOKED, f"{who}. Sign in again.")
     if device.expires_at is not None and device.expires_at < utcnow():
         raise ApiError(Code.TOKEN_REVOKED, "This device's sign-in has expired. Sign in again.")

@@ -32,8 +32,14 @@ def check_new_password(user: User, new: str, confirm: str | None = None) -> None
         raise PeopleError("A password cannot be the username.")
 
 
-def change_password(user: User, current: str, new: str, confirm: str | None = None, *,
-                    keep_session: str | None = None) -> None:
+def change_password(
+    user: User,
+    current: str,
+    new: str,
+    confirm: str | None = None,
+    *,
+    keep_session: str | None = None,
+) -> None:
     """Change a user's own password. Other console sessions end; devices stay signed in."""
     if not check_password(user, current):
         raise PeopleError("The current password is wrong.")
@@ -48,21 +54,29 @@ def change_password(user: User, current: str, new: str, confirm: str | None = No
     db.session.commit()
 
 
-def reset_password(admin: User, user: User, temporary: str, *, session_id: str | None = None
-                   ) -> None:
+def reset_password(
+    admin: User, user: User, temporary: str, *, session_id: str | None = None
+) -> None:
     """An admin sets a temporary password; the user must change it at their next sign-in."""
     check_new_password(user, temporary)
     user.password_hash = hash_password(temporary)
     user.must_change_password = True
     user.password_changed_at = utcnow()
     end_user_sessions(user.id, "password_reset", revoke_devices=True, by_id=admin.id)
-    add_entry("password_reset", user_id=admin.id, target_type="user", target_id=user.id,
-              detail={"username": user.username}, session_id=session_id)
+    add_entry(
+        "password_reset",
+        user_id=admin.id,
+        target_type="user",
+        target_id=user.id,
+        detail={"username": user.username},
+        session_id=session_id,
+    )
     db.session.commit()
 
 
-def set_active(actor: User | None, user: User, active: bool, *,
-               session_id: str | None = None) -> bool:
+def set_active(
+    actor: User | None, user: User, active: bool, *, session_id: str | None = None
+) -> bool:
     """Deactivate (ending every session and device token now) or reactivate; False if unchanged."""
     if user.active == active:
         return False
@@ -70,12 +84,18 @@ def set_active(actor: User | None, user: User, active: bool, *,
         raise PeopleError("You cannot deactivate your own account.")
     user.active = active
     if not active:
-        end_user_sessions(user.id, "deactivated", revoke_devices=True,
-                          by_id=actor.id if actor else None)
+        end_user_sessions(
+            user.id, "deactivated", revoke_devices=True, by_id=actor.id if actor else None
+        )
     noun = "officer" if user.role == "officer" else "user"
-    add_entry(f"{'activate' if active else 'deactivate'}_{noun}",
-              user_id=actor.id if actor else None, target_type="user", target_id=user.id,
-              detail={"username": user.username, "role": user.role}, session_id=session_id)
+    add_entry(
+        f"{'activate' if active else 'deactivate'}_{noun}",
+        user_id=actor.id if actor else None,
+        target_type="user",
+        target_id=user.id,
+        detail={"username": user.username, "role": user.role},
+        session_id=session_id,
+    )
     db.session.commit()
     return True
 

@@ -48,7 +48,9 @@ def add_user(
 ) -> User:
     username = username.strip().lower()
     if not USERNAME.match(username):
-        raise PeopleError("A username is 2-80 lowercase letters, digits, dots, hyphens or underscores.")
+        raise PeopleError(
+            "A username is 2-80 lowercase letters, digits, dots, hyphens or underscores."
+        )
     if role not in ROLES:
         raise PeopleError(f"Role must be one of {', '.join(ROLES)}.")
     if len(password) < MIN_PASSWORD:
@@ -56,8 +58,9 @@ def add_user(
     if role in TEAMLESS_ROLES and team_code:
         # An admin or a panel member sees every team: a stored team would mean nothing.
         who = "An admin" if role == "admin" else "A panel member"
-        raise PeopleError(f"{who} sees every team; leave out --team "
-                          "(it is for officers and supervisors).")
+        raise PeopleError(
+            f"{who} sees every team; leave out --team (it is for officers and supervisors)."
+        )
     team = find_team(team_code)
     if role in ("officer", "supervisor") and team is None:
         raise PeopleError(f"A{'n' if role == 'officer' else ''} {role} needs a team (--team CODE).")
@@ -71,6 +74,7 @@ def add_user(
         team_id=team.id if team else None,
     )
     if role == "supervisor":
+        assert team is not None  # a supervisor without a team was refused above
         user.supervised.append(team)
     db.session.add(user)
     db.session.commit()

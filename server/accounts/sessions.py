@@ -32,8 +32,15 @@ def start_session(user_id: int, address: str = "") -> str:
     """A new session row for the user; returns the id for the cookie (added, not committed)."""
     session_id = secrets.token_urlsafe(32)
     now = utcnow()
-    db.session.add(ConsoleSession(id_hash=digest(session_id), user_id=user_id, started_at=now,
-                                  last_seen_at=now, address=address[:64]))
+    db.session.add(
+        ConsoleSession(
+            id_hash=digest(session_id),
+            user_id=user_id,
+            started_at=now,
+            last_seen_at=now,
+            address=address[:64],
+        )
+    )
     return session_id
 
 
@@ -44,8 +51,12 @@ def session_alive(session_id: object, user_id: object) -> bool:
     key = digest(session_id)
     # Columns, not the ORM object: every console request pays for this lookup.
     row = db.session.execute(
-        select(ConsoleSession.user_id, ConsoleSession.started_at, ConsoleSession.last_seen_at,
-               ConsoleSession.ended_at).where(ConsoleSession.id_hash == key)
+        select(
+            ConsoleSession.user_id,
+            ConsoleSession.started_at,
+            ConsoleSession.last_seen_at,
+            ConsoleSession.ended_at,
+        ).where(ConsoleSession.id_hash == key)
     ).first()
     if row is None or row.ended_at is not None or row.user_id != user_id:
         return False
@@ -58,15 +69,19 @@ def session_alive(session_id: object, user_id: object) -> bool:
         _end(key, "expired", now)
         return False
     if now - row.last_seen_at >= TOUCH_EVERY:
-        db.session.execute(update(ConsoleSession).where(ConsoleSession.id_hash == key)
-                           .values(last_seen_at=now))
+        db.session.execute(
+            update(ConsoleSession).where(ConsoleSession.id_hash == key).values(last_seen_at=now)
+        )
         db.session.commit()
     return True
 
 
 def _end(key: str, reason: str, now) -> None:
-    db.session.execute(update(ConsoleSession).where(ConsoleSession.id_hash == key)
-                       .values(ended_at=now, ended_reason=reason))
+    db.session.execute(
+        update(ConsoleSession)
+        .where(ConsoleSession.id_hash == key)
+        .values(ended_at=now, ended_reason=reason)
+    )
     db.session.commit()
 
 
@@ -80,19 +95,27 @@ def end_session(session_id: object, reason: str = "signed_out") -> None:
         )
 
 
-def end_user_sessions(user_id: int, reason: str, *, keep: object = None,
-                      revoke_devices: bool = False, by_id: int | None = None) -> None:
+def end_user_sessions(
+    user_id: int,
+    reason: str,
+    *,
+    keep: object = None,
+    revoke_devices: bool = False,
+    by_id: int | None = None,
+) -> None:
     """End every console session of a user (but `keep`, the caller's own), and with
     `revoke_devices` every device token too: the phones keep their queues and ask for a sign-in.
     Added to the transaction; the caller commits."""
     now = utcnow()
-    query = (update(ConsoleSession)
-             .where(ConsoleSession.user_id == user_id, ConsoleSession.ended_at.is_(None)))
+    query = update(ConsoleSession).where(
+        ConsoleSession.user_id == user_id, ConsoleSession.ended_at.is_(None)
+    )
     if isinstance(keep, str) and keep:
         query = query.where(ConsoleSession.id_hash != digest(keep))
     db.session.execute(query.values(ended_at=now, ended_reason=reason))
     if revoke_devices:
         db.session.execute(
-            update(Device).where(Device.user_id == user_id, Device.revoked_at.is_(None))
+            update(Device)
+            .where(Device.user_id == user_id, Device.revoked_at.is_(None))
             .values(revoked_at=now, revoked_by_id=by_id)
         )

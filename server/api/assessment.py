@@ -1,11 +1,11 @@
 """The assessment JSON API under /api/v1/assessment (supervisors, admins, panel).
 
-    GET /api/v1/assessment?period=2026-Q3[&kind=quarter][&team=CODE]   the grid
-    GET /api/v1/assessment/grid.csv?period=...                           the grid as CSV
-    GET /api/v1/assessment/teams/CODE?period=...&periods=12              one team and its trend
-    GET /api/v1/assessment/teams/CODE/standards/STD?period=&limit=&offset=   a cell and its evidence
-    GET /api/v1/assessment/teams/CODE/pack?period=...                    the evidence pack
-    GET /api/v1/assessment/what-works?period=...[&team=CODE]             what works
+GET /api/v1/assessment?period=2026-Q3[&kind=quarter][&team=CODE]   the grid
+GET /api/v1/assessment/grid.csv?period=...                           the grid as CSV
+GET /api/v1/assessment/teams/CODE?period=...&periods=12              one team and its trend
+GET /api/v1/assessment/teams/CODE/standards/STD?period=&limit=&offset=   a cell and its evidence
+GET /api/v1/assessment/teams/CODE/pack?period=...                    the evidence pack
+GET /api/v1/assessment/what-works?period=...[&team=CODE]             what works
 """
 
 from __future__ import annotations
@@ -36,8 +36,11 @@ def _int(name: str, default: int, low: int, high: int) -> int:
     if raw is None or raw == "":
         return default
     if not raw.isdigit() or not low <= int(raw) <= high:
-        raise ApiError(Code.VALIDATION_FAILED, f"{name} must be a whole number from {low} to {high}.",
-                       {name: [f"Must be {low}..{high}."]})
+        raise ApiError(
+            Code.VALIDATION_FAILED,
+            f"{name} must be a whole number from {low} to {high}.",
+            {name: [f"Must be {low}..{high}."]},
+        )
     return int(raw)
 
 
@@ -74,8 +77,13 @@ def grid():
 def grid_as_csv():
     result = _grid()
     audit(g.user, "assessment.export_csv", "*", period=result.period.label)
-    return Response(grid_csv(result), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="assessment-{result.period.label}.csv"'})
+    return Response(
+        grid_csv(result),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="assessment-{result.period.label}.csv"'
+        },
+    )
 
 
 @bp.get("/teams/<code>")
@@ -104,8 +112,11 @@ def cell(code: str, standard: str):
     result = assess_with_previous(period, [found])
     judged = result.teams[0].by_code.get(standard.upper())
     if judged is None:
-        raise ApiError(Code.NOT_FOUND, f"No standard {standard.upper()} in {result.catalogue.name} "
-                                       f"version {result.catalogue.version}.")
+        raise ApiError(
+            Code.NOT_FOUND,
+            f"No standard {standard.upper()} in {result.catalogue.name} "
+            f"version {result.catalogue.version}.",
+        )
     limit, offset = _int("limit", 50, 1, 500), _int("offset", 0, 0, 10_000_000)
     scope = scope_for(period, [found])
     hidden = anonymise(g.user)
@@ -116,8 +127,9 @@ def cell(code: str, standard: str):
         "catalogue": serialize.catalogue_json(result.catalogue),
         "standard": serialize.standard_json(judged, with_definition=True),
         "evidence": [
-            serialize.evidence_json(evidence(scope, m.measure, found.id, limit, offset),
-                                    period.tz, hidden)
+            serialize.evidence_json(
+                evidence(scope, m.measure, found.id, limit, offset), period.tz, hidden
+            )
             for m in judged.measures
         ],
     }
@@ -142,7 +154,9 @@ def pack(code: str):
                 **serialize.standard_json(section.standard, with_definition=True),
                 "summary": section.summary,
                 "trend": serialize.trend_json(built.history, section.standard.code),
-                "samples": [serialize.evidence_json(ev, period.tz, hidden) for ev in section.samples],
+                "samples": [
+                    serialize.evidence_json(ev, period.tz, hidden) for ev in section.samples
+                ],
             }
             for section in built.sections
         ],
@@ -157,5 +171,7 @@ def what_works_view():
     code = request.args.get("team")
     teams = _teams(code)
     scope = scope_for(period, teams)
-    return {"period": serialize.period_json(period),
-            **serialize.what_works_json(what_works(scope), teams)}
+    return {
+        "period": serialize.period_json(period),
+        **serialize.what_works_json(what_works(scope), teams),
+    }

@@ -51,8 +51,14 @@ def sign_in_device():
         raise ApiError(Code.FORBIDDEN, "Panel members use the console, not the officers' app.")
     refuse_until_password_changed(user)
     device, token = issue_device(user, body["device_name"].strip())
-    add_entry("device_sign_in", user_id=user.id, target_type="device", target_id=device.id,
-              device_id=device.id, detail={"name": device.name})
+    add_entry(
+        "device_sign_in",
+        user_id=user.id,
+        target_type="device",
+        target_id=device.id,
+        device_id=device.id,
+        detail={"name": device.name},
+    )
     db.session.commit()
     team = {"code": user.team.code, "name": user.team.name} if user.team else None
     return {"token": token, "device_id": device.id, "user": user_json(user), "team": team}, 201
@@ -65,8 +71,11 @@ def rename_device():
     body = load(DeviceRenameSchema(), json_body())
     name = body["device_name"].strip()
     if not name:
-        raise ApiError(Code.VALIDATION_FAILED, "The device name is empty.",
-                       fields={"device_name": ["Give the device a name."]})
+        raise ApiError(
+            Code.VALIDATION_FAILED,
+            "The device name is empty.",
+            fields={"device_name": ["Give the device a name."]},
+        )
     g.device.name = name
     db.session.commit()
     return {"device_id": g.device.id, "device_name": g.device.name}
@@ -77,7 +86,13 @@ def rename_device():
 def sign_out_device():
     """Revoke the calling device's token."""
     g.device.revoked_at = utcnow()
-    add_entry("device_sign_out", user_id=g.user.id, target_type="device", target_id=g.device.id,
-              device_id=g.device.id, detail={"pending": g.device.pending})
+    add_entry(
+        "device_sign_out",
+        user_id=g.user.id,
+        target_type="device",
+        target_id=g.device.id,
+        device_id=g.device.id,
+        detail={"pending": g.device.pending},
+    )
     db.session.commit()
     return "", 204

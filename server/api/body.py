@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import cast
 
 from flask import current_app, request
 from marshmallow import Schema, ValidationError
@@ -22,10 +23,12 @@ def json_body(per_change: bool = False) -> object:
     push, which rejects only the changes that have them."""
     if not request.is_json:
         raise ApiError(
-            Code.UNSUPPORTED_MEDIA_TYPE, "Send the body as JSON with Content-Type: application/json."
+            Code.UNSUPPORTED_MEDIA_TYPE,
+            "Send the body as JSON with Content-Type: application/json.",
         )
     # Reading the raw body first lets an oversized chunked body (no Content-Length) fail as 413
-    # body_too_large, not as malformed JSON; and `null` is valid JSON, refused later as not an object.
+    # body_too_large, not as malformed JSON; and `null` is valid JSON, refused later as not an
+    # object.
     try:
         raw = request.get_data(cache=True)
     except ClientDisconnected as exc:
@@ -33,20 +36,24 @@ def json_body(per_change: bool = False) -> object:
         # a stalled upload, is the one a phone should simply send again.
         if isinstance(exc.__context__, TimeoutError):
             raise ApiError(Code.REQUEST_TIMEOUT, TIMEOUT_MESSAGE) from exc
-        raise ApiError(Code.MALFORMED_JSON,
-                       "The connection failed before the body was complete.") from exc
+        raise ApiError(
+            Code.MALFORMED_JSON, "The connection failed before the body was complete."
+        ) from exc
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if request.content_length is None and len(raw) >= limit:
         # Werkzeug stops reading a chunked body at the limit rather than failing.
-        raise ApiError(Code.BODY_TOO_LARGE,
-                       f"The body is over the limit of {limit} bytes: send smaller batches.")
+        raise ApiError(
+            Code.BODY_TOO_LARGE,
+            f"The body is over the limit of {limit} bytes: send smaller batches.",
+        )
     if request.content_length is not None and len(raw) < request.content_length:
         # gunicorn hands over what arrived when the client closes early: a body cut short may
         # still parse (a whole batch with a Content-Length that promised more), and must not apply.
         raise ApiError(
             Code.MALFORMED_JSON,
             f"The body ended after {len(raw)} of the {request.content_length} bytes its "
-            "Content-Length announced; send it again.")
+            "Content-Length announced; send it again.",
+        )
     try:
         data = json.loads(raw)
     except RecursionError as exc:
@@ -71,8 +78,9 @@ def _refuse_bad_text(value: object, per_change: bool) -> None:
 
 
 def _too_deep() -> ApiError:
-    return ApiError(Code.MALFORMED_JSON,
-                    f"The body nests arrays or objects more than {MAX_DEPTH} levels deep.")
+    return ApiError(
+        Code.MALFORMED_JSON, f"The body nests arrays or objects more than {MAX_DEPTH} levels deep."
+    )
 
 
 def _deeper_than(data: object, limit: int) -> bool:
@@ -81,7 +89,7 @@ def _deeper_than(data: object, limit: int) -> bool:
     while containers:
         if level > limit:
             return True
-        inner = []
+        inner: list[dict | list] = []
         for container in containers:
             values = container.values() if isinstance(container, dict) else container
             inner.extend(v for v in values if isinstance(v, (dict, list)))
@@ -95,4 +103,6 @@ def load(schema: Schema, data: object) -> dict:
     try:
         return schema.load(data)
     except ValidationError as exc:
-        raise ApiError(Code.VALIDATION_FAILED, "Some fields are missing or wrong.", exc.messages)
+        # A schema's load reports its errors as a dict by field (marshmallow types them wider).
+        fields = cast(dict, exc.messages)
+        raise ApiError(Code.VALIDATION_FAILED, "Some fields are missing or wrong.", fields)

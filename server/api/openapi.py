@@ -28,10 +28,15 @@ def _errors(*statuses: str) -> dict:
     """Error responses described from the one error table (server.errors.Code)."""
     table = codes_by_status()
     return {
-        s: {"description": "; ".join(f"{code.value}: {code.meaning}" for code in table[int(s)]),
+        s: {
+            "description": "; ".join(f"{code.value}: {code.meaning}" for code in table[int(s)]),
             "content": {"application/json": {"schema": "ErrorBody"}},
-            **({"headers": {"Retry-After": {"schema": {"type": "integer"}}}}
-               if s in ("429", "503") else {})}
+            **(
+                {"headers": {"Retry-After": {"schema": {"type": "integer"}}}}
+                if s in ("429", "503")
+                else {}
+            ),
+        }
         for s in statuses
     }
 
@@ -79,8 +84,10 @@ def build_spec() -> dict:
         "properties": {
             "id": {"type": "string"},
             "hlc": {"type": "string"},
-            "status": {"type": "string",
-                       "enum": ["applied", "merged", "conflict", "duplicate", "rejected"]},
+            "status": {
+                "type": "string",
+                "enum": ["applied", "merged", "conflict", "duplicate", "rejected"],
+            },
             "rev": {"type": "integer", "nullable": True},
             "errors": {"type": "object"},
             "conflicts": {"type": "array", "items": {"type": "object"}},
@@ -92,16 +99,22 @@ def build_spec() -> dict:
             "post": {
                 "summary": "Sign a device in; returns its bearer token.",
                 "requestBody": _body("DeviceSignIn"),
-                "responses": {"201": _json("Signed in", {"type": "object"}),
-                              **_errors("400", "401", "403", "415", "429")},
+                "responses": {
+                    "201": _json("Signed in", {"type": "object"}),
+                    **_errors("400", "401", "403", "415", "429"),
+                },
             },
             "patch": {
                 "summary": "Rename the calling device (the name supervisors see).",
                 "security": [{"device": []}],
-                "requestBody": {"required": True,
-                                "content": {"application/json": {"schema": "DeviceRename"}}},
-                "responses": {"200": _json("Renamed", {"type": "object"}),
-                              **_errors("400", "401", "415")},
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": "DeviceRename"}},
+                },
+                "responses": {
+                    "200": _json("Renamed", {"type": "object"}),
+                    **_errors("400", "401", "415"),
+                },
             },
             "delete": {
                 "summary": "Sign the calling device out (revoke its token).",
@@ -112,42 +125,64 @@ def build_spec() -> dict:
     )
     spec.path(
         path="/api/v1/schema",
-        operations={"get": {
-            "summary": "Record schema, vocabularies and standards catalogue (ETag).",
-            "responses": {"200": _json("The schema", {"type": "object"}),
-                          "304": {"description": "Not modified"}},
-        }},
+        operations={
+            "get": {
+                "summary": "Record schema, vocabularies and standards catalogue (ETag).",
+                "responses": {
+                    "200": _json("The schema", {"type": "object"}),
+                    "304": {"description": "Not modified"},
+                },
+            }
+        },
     )
     spec.path(
         path="/api/v1/sync/push",
-        operations={"post": {
-            "summary": "Push a batch of changes; one result per change.",
-            "security": [{"device": []}],
-            "requestBody": _body("PushRequest"),
-            "responses": {
-                "200": _json("Results", {"type": "object", "properties": {
-                    "batch_id": {"type": "string"},
-                    "results": {"type": "array", "items": result},
-                    "server_time": {"type": "string", "format": "date-time"},
-                    "server_hlc": {"type": "string"}}}),
-                **_errors("400", "401", "403", "409", "413", "415"),
-            },
-        }},
+        operations={
+            "post": {
+                "summary": "Push a batch of changes; one result per change.",
+                "security": [{"device": []}],
+                "requestBody": _body("PushRequest"),
+                "responses": {
+                    "200": _json(
+                        "Results",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "batch_id": {"type": "string"},
+                                "results": {"type": "array", "items": result},
+                                "server_time": {"type": "string", "format": "date-time"},
+                                "server_hlc": {"type": "string"},
+                            },
+                        },
+                    ),
+                    **_errors("400", "401", "403", "409", "413", "415"),
+                },
+            }
+        },
     )
     spec.path(
         path="/api/v1/sync/pull",
-        operations={"get": {
-            "summary": "Records changed since a cursor, in commit order.",
-            "security": [{"device": []}],
-            "parameters": [{"in": "query", "schema": PullQuerySchema}],
-            "responses": {
-                "200": _json("Changes", {"type": "object", "properties": {
-                    "changes": {"type": "array", "items": {"type": "object"}},
-                    "cursor": {"type": "string"},
-                    "more": {"type": "boolean"}}}),
-                **_errors("400", "401", "403"),
-            },
-        }},
+        operations={
+            "get": {
+                "summary": "Records changed since a cursor, in commit order.",
+                "security": [{"device": []}],
+                "parameters": [{"in": "query", "schema": PullQuerySchema}],
+                "responses": {
+                    "200": _json(
+                        "Changes",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "changes": {"type": "array", "items": {"type": "object"}},
+                                "cursor": {"type": "string"},
+                                "more": {"type": "boolean"},
+                            },
+                        },
+                    ),
+                    **_errors("400", "401", "403"),
+                },
+            }
+        },
     )
     for path, operations in current_app.extensions.get("beatbook.openapi_paths", {}).items():
         spec.path(path=path, operations=operations)

@@ -17,7 +17,9 @@ bp = Blueprint("api_schema", __name__, url_prefix="/api/v1")
 def schema_document() -> dict:
     catalogue = catalogues().current
     vocab = vocabularies()
-    kinds = [dict(kind, standards=catalogue.default_standards(kind["code"])) for kind in vocab.kinds]
+    kinds = [
+        dict(kind, standards=catalogue.default_standards(kind["code"])) for kind in vocab.kinds
+    ]
     return {
         "version": f"{SCHEMA_VERSION}.{vocab.version}.{catalogue.version}",
         "schema_version": SCHEMA_VERSION,

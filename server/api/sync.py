@@ -39,8 +39,13 @@ def push_changes():
             "device_id is not the device this token was issued to. Sign in again on this device.",
         )
     try:
-        return push(g.user, g.device, body, address=(request.remote_addr or "")[:64],
-                    text_suspect=may_have_surrogates(request.get_data(cache=True)))
+        return push(
+            g.user,
+            g.device,
+            body,
+            address=(request.remote_addr or "")[:64],
+            text_suspect=may_have_surrogates(request.get_data(cache=True)),
+        )
     except ClockUnusableError as exc:
         raise ApiError(Code.CLOCK_DRIFT, str(exc), extra={"server_time": exc.server_time}) from exc
 
@@ -56,9 +61,19 @@ def pull_changes():
         raise ApiError(Code.BAD_CURSOR, str(exc)) from exc
     # A pull discloses records to a phone: the access log says which, committed with the
     # device's contact before anything is sent (no entry, no answer).
-    add_entry("pull", user_id=g.user.id, device_id=g.device.id, target_type="records",
-              detail={"since": query["since"], "limit": query["limit"], "cursor": body["cursor"],
-                      "more": body["more"], **returned([c["id"] for c in body["changes"]])})
+    add_entry(
+        "pull",
+        user_id=g.user.id,
+        device_id=g.device.id,
+        target_type="records",
+        detail={
+            "since": query["since"],
+            "limit": query["limit"],
+            "cursor": body["cursor"],
+            "more": body["more"],
+            **returned([c["id"] for c in body["changes"]]),
+        },
+    )
     note_contact(g.device, commit=False)
     db.session.commit()
     return body

@@ -27,7 +27,6 @@ from server.db import db
 from server.db.models import AssessmentFact as Fact
 from server.db.models import Record, User
 
-
 CONTACT_WITHHELD = "A key contact (role and organisation withheld until approved)"
 
 
@@ -72,9 +71,19 @@ def _items(rows) -> list[Item]:
     items = []
     for row in rows:
         record, officer = row[0], row[1]
-        items.append(Item(record.id, record.occurred_at, record.kind, record.summary,
-                          record.officer_id, officer, record.people_count,
-                          record.duration_minutes, record.review_state))
+        items.append(
+            Item(
+                record.id,
+                record.occurred_at,
+                record.kind,
+                record.summary,
+                record.officer_id,
+                officer,
+                record.people_count,
+                record.duration_minutes,
+                record.review_state,
+            )
+        )
     return items
 
 
@@ -83,13 +92,19 @@ def _as_of_words(scope: Scope) -> str:
 
 
 def _page(query, limit: int, offset: int):
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+    )
     return total, db.session.execute(query.limit(limit).offset(offset)).all()
 
 
 def _in_period(scope: Scope, measure: dict, team_id: int) -> list:
-    return [*scope.counted(), *scope.in_period(), *where_selected(measure, scope),
-            Fact.team_id == team_id]
+    return [
+        *scope.counted(),
+        *scope.in_period(),
+        *where_selected(measure, scope),
+        Fact.team_id == team_id,
+    ]
 
 
 OLDEST_FIRST = (Fact.occurred_at, Fact.record_id)
@@ -103,7 +118,9 @@ def _count(scope, measure, team_id, limit, offset) -> Evidence:
     if measure.get("per") == "officer":
         per_officer = db.session.execute(
             sa.select(sa.func.coalesce(User.display_name, User.username), sa.func.count())
-            .select_from(Fact).join(User, User.id == Fact.officer_id).where(*conditions)
+            .select_from(Fact)
+            .join(User, User.id == Fact.officer_id)
+            .where(*conditions)
             .group_by(User.id, User.display_name, User.username)
             .order_by(sa.func.count().desc(), User.display_name, User.id)
         ).all()
@@ -124,7 +141,8 @@ def _share_publicised(scope, measure, team_id, limit, offset) -> Evidence:
         else:
             item.counts = ahead >= wanted * DAY
             item.note = f"Publicised {number(ahead / DAY)} days ahead" + (
-                "" if item.counts else f": under {wanted}")
+                "" if item.counts else f": under {wanted}"
+            )
     return Evidence(items, total, [f"Meetings held; publicised {wanted} or more days ahead count."])
 
 
@@ -152,14 +170,20 @@ def _distinct_groups(scope, measure, team_id, limit, offset) -> Evidence:
     per_group: dict[str, int] = {}
     for groups, count in db.session.execute(
         sa.select(Fact.group_mask, sa.func.count())
-        .where(*_in_period(scope, measure, team_id), reached).group_by(Fact.group_mask)
+        .where(*_in_period(scope, measure, team_id), reached)
+        .group_by(Fact.group_mask)
     ):
         for code in scope.groups_in(groups):
             if only is None or code in only:
                 per_group[code] = per_group.get(code, 0) + count
     kind = "seldom-heard groups" if only is not None else "groups"
-    return Evidence(items, total, [f"{len(per_group)} {kind} reached."],
-                    [(titles(code), per_group[code]) for code in sorted(per_group)], "group")
+    return Evidence(
+        items,
+        total,
+        [f"{len(per_group)} {kind} reached."],
+        [(titles(code), per_group[code]) for code in sorted(per_group)],
+        "group",
+    )
 
 
 def _longest_gap(scope, measure, team_id, limit, offset) -> Evidence:
@@ -169,8 +193,9 @@ def _longest_gap(scope, measure, team_id, limit, offset) -> Evidence:
     previous = None
     if offset and rows:
         previous = db.session.scalar(
-            sa.select(sa.func.max(Fact.occurred_at))
-            .where(*conditions, Fact.occurred_at < items[0].occurred_at)
+            sa.select(sa.func.max(Fact.occurred_at)).where(
+                *conditions, Fact.occurred_at < items[0].occurred_at
+            )
         )
     for item in items:
         since = previous or scope.period.start_utc
@@ -186,8 +211,10 @@ def _days_since_last(scope, measure, team_id, limit, offset) -> Evidence:
     items = _items(rows)
     for position, item in enumerate(items):
         item.counts = position == 0 and offset == 0
-        item.note = f"{number(seconds(scope.as_of, item.occurred_at) / DAY)} days before " \
-                    f"{_as_of_words(scope)}"
+        item.note = (
+            f"{number(seconds(scope.as_of, item.occurred_at) / DAY)} days before "
+            f"{_as_of_words(scope)}"
+        )
         if item.counts:
             item.note = "Latest: " + item.note
     return Evidence(items, total, ["The latest record decides the figure; earlier ones follow."])
@@ -200,7 +227,9 @@ def _share_renewed(scope, measure, team_id, limit, offset) -> Evidence:
     ranked = (
         sa.select(
             Fact.record_id.label("id"),
-            sa.func.row_number().over(partition_by=(role, org), order_by=NEWEST_FIRST).label("rank"),
+            sa.func.row_number()
+            .over(partition_by=(role, org), order_by=NEWEST_FIRST)
+            .label("rank"),
         )
         .where(*known_contacts(scope, measure), Fact.team_id == team_id)
         .subquery()
@@ -215,16 +244,22 @@ def _share_renewed(scope, measure, team_id, limit, offset) -> Evidence:
         days = number(seconds(scope.as_of, item.occurred_at) / DAY)
         item.counts = item.occurred_at >= renewed_since
         tail = f"last met {days} days before {_as_of_words(scope)}; " + (
-            "renewed" if item.counts else f"not renewed (over {measure['within_days']} days)")
+            "renewed" if item.counts else f"not renewed (over {measure['within_days']} days)"
+        )
         item.note = f"{who}: {tail}"
         if record.review_state != "approved":
             # Role and organisation are free text the officer typed: the panel reads them only
             # once a supervisor approved the record, as it does summaries.
             item.panel_note = f"{CONTACT_WITHHELD}: {tail}"
-    return Evidence(items, total, [
-        f"Each key contact (by role and organisation) met in the last {measure['lookback_days']} "
-        f"days, with the latest contact; renewed means within {measure['within_days']} days."
-    ])
+    return Evidence(
+        items,
+        total,
+        [
+            "Each key contact (by role and organisation) met in the last "
+            f"{measure['lookback_days']} days, with the latest contact; renewed means within "
+            f"{measure['within_days']} days."
+        ],
+    )
 
 
 _BY_TYPE = {
@@ -238,7 +273,8 @@ _BY_TYPE = {
 }
 
 
-def evidence(scope: Scope, measure: dict, team_id: int, limit: int = 100, offset: int = 0) -> Evidence:
+def evidence(
+    scope: Scope, measure: dict, team_id: int, limit: int = 100, offset: int = 0
+) -> Evidence:
     """The records behind one team's figure for one measure, a page at a time."""
     return _BY_TYPE[measure["type"]](scope, measure, team_id, limit, offset)
-

@@ -72,19 +72,28 @@ def _assign(family: str, codes: set[str], known: dict[str, int]) -> None:
         raise FactsError(f"More than {MAX_BITS} {family} codes: assessment masks cannot hold them.")
     for offset, code in enumerate(new):
         known[code] = start + offset
-    db.session.execute(sa.insert(AssessmentCode), [
-        {"family": family, "code": code, "bit": known[code]} for code in new
-    ])
+    db.session.execute(
+        sa.insert(AssessmentCode),
+        [{"family": family, "code": code, "bit": known[code]} for code in new],
+    )
 
 
 def _marks() -> tuple[int, int | None, str | None]:
     """The newest record seq, the seq the facts reflect and the zone the rollups were built
     for, in one round trip."""
-    top, mark, built = db.session.connection().execute(sa.select(
-        sa.select(sa.func.max(Record.seq)).scalar_subquery(),
-        sa.select(AssessmentState.seq).where(AssessmentState.id == 1).scalar_subquery(),
-        sa.select(rollup.RollupState.tz).where(rollup.RollupState.id == 1).scalar_subquery(),
-    )).one()
+    top, mark, built = (
+        db.session.connection()
+        .execute(
+            sa.select(
+                sa.select(sa.func.max(Record.seq)).scalar_subquery(),
+                sa.select(AssessmentState.seq).where(AssessmentState.id == 1).scalar_subquery(),
+                sa.select(rollup.RollupState.tz)
+                .where(rollup.RollupState.id == 1)
+                .scalar_subquery(),
+            )
+        )
+        .one()
+    )
     return top or 0, mark, built or None
 
 
@@ -118,7 +127,10 @@ def _mask_sql(family: str, model) -> sa.ScalarSelect:
     return (
         sa.select(sa.func.coalesce(sa.func.sum(one.op("<<")(AssessmentCode.bit)), 0))
         .select_from(model)
-        .join(AssessmentCode, sa.and_(AssessmentCode.family == family, AssessmentCode.code == model.code))
+        .join(
+            AssessmentCode,
+            sa.and_(AssessmentCode.family == family, AssessmentCode.code == model.code),
+        )
         .where(model.record_id == Record.id)
         .scalar_subquery()
     )
@@ -130,19 +142,29 @@ def bulk_build(state: AssessmentState, top: int) -> int:
         codes = set(db.session.scalars(sa.select(model.code).distinct()))
         _assign(family, codes, bits(family))
     notice = sa.case(
-        (Record.publicised_at.is_(None), None), else_=seconds_between(Record.occurred_at, Record.publicised_at)
+        (Record.publicised_at.is_(None), None),
+        else_=seconds_between(Record.occurred_at, Record.publicised_at),
     )
     columns = {
-        "team_id": Record.team_id, "occurred_at": Record.occurred_at, "record_id": Record.id,
-        "officer_id": Record.officer_id, "kind": Record.kind, "deleted": Record.deleted,
-        "review_state": Record.review_state, "people_count": Record.people_count,
-        "duration_minutes": Record.duration_minutes, "notice_seconds": notice,
+        "team_id": Record.team_id,
+        "occurred_at": Record.occurred_at,
+        "record_id": Record.id,
+        "officer_id": Record.officer_id,
+        "kind": Record.kind,
+        "deleted": Record.deleted,
+        "review_state": Record.review_state,
+        "people_count": Record.people_count,
+        "duration_minutes": Record.duration_minutes,
+        "notice_seconds": notice,
         "std_mask": _mask_sql("standard", RecordStandard),
         "group_mask": _mask_sql("group", RecordGroup),
         "contact_role": sa.func.coalesce(Record.contact_role, ""),
-        "contact_org": sa.func.coalesce(Record.contact_org, ""), "seq": Record.seq,
+        "contact_org": sa.func.coalesce(Record.contact_org, ""),
+        "seq": Record.seq,
     }
-    select = sa.select(*[value.label(name) for name, value in columns.items()]).where(Record.seq <= top)
+    select = sa.select(*[value.label(name) for name, value in columns.items()]).where(
+        Record.seq <= top
+    )
     db.session.execute(sa.insert(AssessmentFact).from_select(list(columns), select))
     state.seq = top
     return db.session.scalar(sa.select(sa.func.count()).select_from(AssessmentFact))
@@ -153,10 +175,23 @@ def _catch_up(state: AssessmentState, top: int, zone=None) -> int:
     rollups follow (rollup.Batch)."""
     records = db.session.execute(
         sa.select(
-            Record.id, Record.team_id, Record.officer_id, Record.occurred_at, Record.kind,
-            Record.deleted, Record.review_state, Record.people_count, Record.duration_minutes,
-            Record.publicised_at, Record.contact_role, Record.contact_org, Record.seq,
-        ).where(Record.seq > state.seq, Record.seq <= top).order_by(Record.seq).limit(BATCH)
+            Record.id,
+            Record.team_id,
+            Record.officer_id,
+            Record.occurred_at,
+            Record.kind,
+            Record.deleted,
+            Record.review_state,
+            Record.people_count,
+            Record.duration_minutes,
+            Record.publicised_at,
+            Record.contact_role,
+            Record.contact_org,
+            Record.seq,
+        )
+        .where(Record.seq > state.seq, Record.seq <= top)
+        .order_by(Record.seq)
+        .limit(BATCH)
     ).all()
     if not records:
         return 0
@@ -173,24 +208,43 @@ def _catch_up(state: AssessmentState, top: int, zone=None) -> int:
         masks[family] = {rid: sum(1 << known[c] for c in found) for rid, found in codes.items()}
     batch = None
     if zone is not None:
-        batch = rollup.Batch(zone, db.session.execute(sa.select(
-            AssessmentFact.record_id, AssessmentFact.team_id, AssessmentFact.occurred_at,
-            AssessmentFact.kind).where(AssessmentFact.record_id.in_(ids))).all(),
-            [(r.id, r.team_id, r.occurred_at, r.kind) for r in records])
+        batch = rollup.Batch(
+            zone,
+            db.session.execute(
+                sa.select(
+                    AssessmentFact.record_id,
+                    AssessmentFact.team_id,
+                    AssessmentFact.occurred_at,
+                    AssessmentFact.kind,
+                ).where(AssessmentFact.record_id.in_(ids))
+            ).all(),
+            [(r.id, r.team_id, r.occurred_at, r.kind) for r in records],
+        )
         batch.before()
     db.session.execute(sa.delete(AssessmentFact).where(AssessmentFact.record_id.in_(ids)))
-    db.session.execute(sa.insert(AssessmentFact), [
-        {
-            "team_id": r.team_id, "occurred_at": r.occurred_at, "record_id": r.id,
-            "officer_id": r.officer_id, "kind": r.kind, "deleted": r.deleted,
-            "review_state": r.review_state, "people_count": r.people_count,
-            "duration_minutes": r.duration_minutes,
-            "notice_seconds": _seconds(r.occurred_at, r.publicised_at),
-            "std_mask": masks["standard"].get(r.id, 0), "group_mask": masks["group"].get(r.id, 0),
-            "contact_role": r.contact_role or "", "contact_org": r.contact_org or "", "seq": r.seq,
-        }
-        for r in records
-    ])
+    db.session.execute(
+        sa.insert(AssessmentFact),
+        [
+            {
+                "team_id": r.team_id,
+                "occurred_at": r.occurred_at,
+                "record_id": r.id,
+                "officer_id": r.officer_id,
+                "kind": r.kind,
+                "deleted": r.deleted,
+                "review_state": r.review_state,
+                "people_count": r.people_count,
+                "duration_minutes": r.duration_minutes,
+                "notice_seconds": _seconds(r.occurred_at, r.publicised_at),
+                "std_mask": masks["standard"].get(r.id, 0),
+                "group_mask": masks["group"].get(r.id, 0),
+                "contact_role": r.contact_role or "",
+                "contact_org": r.contact_org or "",
+                "seq": r.seq,
+            }
+            for r in records
+        ],
+    )
     if batch:
         batch.after()
     state.seq = records[-1].seq

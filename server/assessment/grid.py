@@ -157,8 +157,9 @@ def officer_roster(team_ids: list[int]) -> dict[int, frozenset[int]]:
     return {team: frozenset(ids) for team, ids in roster.items()}
 
 
-def scope_for(period: Period, teams: list[Team], now: datetime | None = None,
-              like: Scope | None = None) -> Scope:
+def scope_for(
+    period: Period, teams: list[Team], now: datetime | None = None, like: Scope | None = None
+) -> Scope:
     """What assessing `period` for `teams` counts. `like`, a scope made moments ago for the
     same teams (the period before, a team's earlier quarters), lends its freshly refreshed
     facts, code bits and roster, none of which depend on the period."""
@@ -184,8 +185,9 @@ def scope_for(period: Period, teams: list[Team], now: datetime | None = None,
     )
 
 
-def assess(period: Period, teams: list[Team], now: datetime | None = None,
-           like: Scope | None = None) -> Assessment:
+def assess(
+    period: Period, teams: list[Team], now: datetime | None = None, like: Scope | None = None
+) -> Assessment:
     """Every standard of the period's catalogue, rated for each team (`like`: see scope_for)."""
     scope = scope_for(period, teams, now, like)
     catalogue = scope.catalogue
@@ -200,10 +202,15 @@ def assess(period: Period, teams: list[Team], now: datetime | None = None,
             for measure in standard["measures"]:
                 limits = limits_of[index]
                 figure = figures[index][team.id]
-                rated.append(MeasureResult(index, measure, figure, limits,
-                                           ratings.rate(figure.value, limits)))
+                rated.append(
+                    MeasureResult(
+                        index, measure, figure, limits, ratings.rate(figure.value, limits)
+                    )
+                )
                 index += 1
-            standards.append(StandardResult(standard, rated, ratings.worst([m.rating for m in rated])))
+            standards.append(
+                StandardResult(standard, rated, ratings.worst([m.rating for m in rated]))
+            )
         grade = ratings.grade(catalogue, [s.rating for s in standards])
         results.append(TeamAssessment(team, standards, grade))
     return Assessment(period, catalogue, scope.as_of, results, scope=scope)
@@ -239,7 +246,9 @@ def assess_with_previous(
     return compare(current, earlier)
 
 
-def trend(team: Team, period: Period, count: int = 12, now: datetime | None = None) -> list[Assessment]:
+def trend(
+    team: Team, period: Period, count: int = 12, now: datetime | None = None
+) -> list[Assessment]:
     """One team's assessments for the `count` periods ending with `period` (those that can be
     judged: periods before the first catalogue are left out), oldest first."""
     found: list[Assessment] = []

@@ -69,20 +69,28 @@ def statement(key: tuple, build):
 
 def shape(scope: Scope, measures) -> tuple:
     """What a statement built for these measures depends on besides its bound values."""
-    return (db.engine.dialect.name, bool(scope.catalogue.returned_records_count),
-            tuple(sorted(scope.standard_bits.items())),
-            json.dumps(list(measures), sort_keys=True, default=str))
+    return (
+        db.engine.dialect.name,
+        bool(scope.catalogue.returned_records_count),
+        tuple(sorted(scope.standard_bits.items())),
+        json.dumps(list(measures), sort_keys=True, default=str),
+    )
 
 
 def bound(scope: Scope) -> dict:
-    return {"teams": list(scope.teams), "start": scope.period.start, "end": scope.period.end,
-            "as_of": scope.as_of}
+    return {
+        "teams": list(scope.teams),
+        "start": scope.period.start,
+        "end": scope.period.end,
+        "as_of": scope.as_of,
+    }
 
 
 def notice_column(min_days: float):
     """1 for a meeting publicised at least min_days ahead (to the second), else 0."""
     return sa.func.coalesce(
-        sa.func.sum(sa.case((Fact.notice_seconds >= round(min_days * DAY), 1), else_=0)), 0)
+        sa.func.sum(sa.case((Fact.notice_seconds >= round(min_days * DAY), 1), else_=0)), 0
+    )
 
 
 def _notice_days(items: list[tuple[int, dict]]) -> list[float]:
@@ -94,8 +102,13 @@ def _scan(scope: Scope, items: list[tuple[int, dict]]) -> dict[int, dict[int, Fi
     notices = _notice_days(items)
     query = (
         sa.select(
-            Fact.team_id, Fact.officer_id, Fact.kind, Fact.std_mask, sa.func.count(),
-            sa.func.coalesce(sa.func.sum(Fact.people_count), 0), sa.func.count(Fact.people_count),
+            Fact.team_id,
+            Fact.officer_id,
+            Fact.kind,
+            Fact.std_mask,
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(Fact.people_count), 0),
+            sa.func.count(Fact.people_count),
             *[notice_column(days) for days in notices],
         )
         .where(*scope.counted(), *scope.in_period())
@@ -117,7 +130,9 @@ def _whole_days(notices: list[float]) -> list[int] | None:
     return [s // DAY for s in exact]
 
 
-def _scan_rollup(scope: Scope, items: list[tuple[int, dict]]) -> dict[int, dict[int, Figure]] | None:
+def _scan_rollup(
+    scope: Scope, items: list[tuple[int, dict]]
+) -> dict[int, dict[int, Figure]] | None:
     """_scan from assessment_month: every measure's sums added up in SQL, one row per team."""
     if _whole_days(_notice_days(items)) is None:
         return None
@@ -138,15 +153,20 @@ def _scan_rollup(scope: Scope, items: list[tuple[int, dict]]) -> dict[int, dict[
                 columns += [total(Month.records, chosen, ahead), total(Month.records, chosen)]
             else:
                 columns += [total(Month.records, chosen)]
-        return (sa.select(Month.team_id, *columns).where(*_months(Month, scope))
-                .group_by(Month.team_id))
+        return (
+            sa.select(Month.team_id, *columns).where(*_months(Month, scope)).group_by(Month.team_id)
+        )
 
     query = statement(("scan", *shape(scope, [m for _, m in items])), build)
     sums = {team: [int(v) for v in values] for team, *values in run(query, bound(scope))}
     width = len(query.selected_columns) - 1
     officers: dict[int, set[int]] = defaultdict(set)
-    query = statement(("officers", *shape(scope, [])), lambda: sa.select(
-        MonthOfficer.team_id, MonthOfficer.officer_id).where(*_months(MonthOfficer, scope)))
+    query = statement(
+        ("officers", *shape(scope, [])),
+        lambda: sa.select(MonthOfficer.team_id, MonthOfficer.officer_id).where(
+            *_months(MonthOfficer, scope)
+        ),
+    )
     for team, officer in run(query, bound(scope)):
         officers[team].add(officer)
     results: dict[int, dict[int, Figure]] = {index: {} for index, _ in items}
@@ -160,8 +180,9 @@ def _scan_rollup(scope: Scope, items: list[tuple[int, dict]]) -> dict[int, dict[
                 publicised, records = next(values), next(values)
             else:
                 records = next(values)
-            results[index][team] = _scanned(scope, measure, team, officers,
-                                            records, people, counted, publicised)
+            results[index][team] = _scanned(
+                scope, measure, team, officers, records, people, counted, publicised
+            )
     return results
 
 
@@ -196,9 +217,12 @@ def _add_up(scope, items, notices, rows, officers) -> dict[int, dict[int, Figure
             if measure["type"] == "share_publicised":
                 row[3] += int(publicised[notices.index(measure["min_days"])])
     return {
-        index: {team: _scanned(scope, measure, team, officers,
-                               *totals.get(team, {}).get(index, [0, 0, 0, 0]))
-                for team in scope.teams}
+        index: {
+            team: _scanned(
+                scope, measure, team, officers, *totals.get(team, {}).get(index, [0, 0, 0, 0])
+            )
+            for team in scope.teams
+        }
         for index, measure in items
     }
 
@@ -220,8 +244,12 @@ def _distinct_groups(scope: Scope, measure: dict) -> dict[int, Figure]:
     keys = [Fact.team_id, Fact.group_mask]
     query = (
         sa.select(*keys, sa.func.count())
-        .where(*scope.counted(), *scope.in_period(), *where_selected(measure, scope),
-               Fact.group_mask != 0)
+        .where(
+            *scope.counted(),
+            *scope.in_period(),
+            *where_selected(measure, scope),
+            Fact.group_mask != 0,
+        )
         .group_by(*keys)
     )
     wanted = scope.seldom_heard if measure.get("seldom_heard_only") else None
@@ -242,10 +270,14 @@ def _distinct_groups_rollup(scope: Scope, measure: dict) -> dict[int, Figure] | 
         return None
     code_of = {bit: code for code, bit in scope.group_bits.items()}
     wanted = scope.seldom_heard if measure.get("seldom_heard_only") else None
-    query = statement(("groups", *shape(scope, [])), lambda: (
-        sa.select(MonthGroup.team_id, MonthGroup.bit, sa.func.sum(MonthGroup.records))
-        .where(*_months(MonthGroup, scope)).group_by(MonthGroup.team_id, MonthGroup.bit)
-    ))
+    query = statement(
+        ("groups", *shape(scope, [])),
+        lambda: (
+            sa.select(MonthGroup.team_id, MonthGroup.bit, sa.func.sum(MonthGroup.records))
+            .where(*_months(MonthGroup, scope))
+            .group_by(MonthGroup.team_id, MonthGroup.bit)
+        ),
+    )
     reached: dict[int, dict[str, int]] = defaultdict(dict)
     for team, bit, records in run(query, bound(scope)):
         code = code_of.get(bit)
@@ -271,7 +303,9 @@ def _longest_gap(scope: Scope, measure: dict) -> dict[int, Figure]:
     for team in scope.teams:
         if team not in found:
             gap = max(seconds(scope.as_of, start), 0)
-            results[team] = Figure(gap / DAY, detail={"records": 0, "from": start, "to": scope.as_of})
+            results[team] = Figure(
+                gap / DAY, detail={"records": 0, "from": start, "to": scope.as_of}
+            )
             continue
         between, first, last, count = found[team]
         edges = [
@@ -318,21 +352,31 @@ def _gaps_rollup(scope: Scope, measure: dict) -> dict[int, tuple] | None:
     def build():
         rows = (
             sa.select(
-                Series.team_id.label("team_id"), Series.records.label("records"),
-                Series.first_at.label("first_at"), Series.last_at.label("last_at"),
+                Series.team_id.label("team_id"),
+                Series.records.label("records"),
+                Series.first_at.label("first_at"),
+                Series.last_at.label("last_at"),
                 Series.inner_gap.label("inner_gap"),
                 sa.func.lag(Series.last_at)
-                .over(partition_by=Series.team_id, order_by=Series.month).label("prev"),
+                .over(partition_by=Series.team_id, order_by=Series.month)
+                .label("prev"),
             )
-            .where(Series.team_id.in_(TEAMS), Series.month >= START, Series.month < END,
-                   Series.kind == kinds[0],
-                   Series.with_returned == bool(scope.catalogue.returned_records_count))
+            .where(
+                Series.team_id.in_(TEAMS),
+                Series.month >= START,
+                Series.month < END,
+                Series.kind == kinds[0],
+                Series.with_returned == bool(scope.catalogue.returned_records_count),
+            )
             .subquery()
         )
         return sa.select(
-            rows.c.team_id, sa.func.max(rows.c.inner_gap),
+            rows.c.team_id,
+            sa.func.max(rows.c.inner_gap),
             sa.func.max(seconds_between(rows.c.first_at, rows.c.prev)),
-            sa.func.min(rows.c.first_at), sa.func.max(rows.c.last_at), sa.func.sum(rows.c.records),
+            sa.func.min(rows.c.first_at),
+            sa.func.max(rows.c.last_at),
+            sa.func.sum(rows.c.records),
         ).group_by(rows.c.team_id)
 
     query = statement(("gaps", *shape(scope, [measure])), build)
@@ -359,8 +403,13 @@ def _latest(scope: Scope, measure: dict) -> list:
             where.append(Fact.kind == kind)
         if measure.get("standards"):
             where.append(has_bits(Fact.std_mask, scope.standard_mask(measure["standards"])))
-        found.append(sa.select(Fact.occurred_at).where(*where)
-                     .order_by(Fact.occurred_at.desc()).limit(1).scalar_subquery())
+        found.append(
+            sa.select(Fact.occurred_at)
+            .where(*where)
+            .order_by(Fact.occurred_at.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
     return found
 
 
@@ -368,14 +417,17 @@ def _days_since_last(scope: Scope, items: list[tuple[int, dict]]) -> dict[int, d
     """Days from each measure's latest record (up to the as-of time) to the as-of time; one
     query for all of them."""
     widths = [len(measure.get("kinds") or [None]) for _, measure in items]
-    query = statement(("latest", *shape(scope, [m for _, m in items])), lambda: sa.select(
-        Team.id, *[q for _, measure in items for q in _latest(scope, measure)]
-    ).where(Team.id.in_(TEAMS)))
+    query = statement(
+        ("latest", *shape(scope, [m for _, m in items])),
+        lambda: sa.select(
+            Team.id, *[q for _, measure in items for q in _latest(scope, measure)]
+        ).where(Team.id.in_(TEAMS)),
+    )
     found = {}
     for team, *times in run(query, bound(scope)):
         position = 0
         for (index, _), width in zip(items, widths):
-            seen = [t for t in times[position:position + width] if t is not None]
+            seen = [t for t in times[position : position + width] if t is not None]
             found[index, team] = max(seen) if seen else None
             position += width
     results = {}
@@ -473,19 +525,25 @@ def _share_renewed_rollup(scope: Scope, measure: dict) -> dict[int, Figure] | No
     if known is None or renewed is None:
         return None
     contacts = (
-        sa.select(MonthContact.team_id.label("team_id"),
-                  sa.func.max(sa.case((renewed, 1), else_=0)).label("done"))
-        .where(MonthContact.team_id.in_(scope.teams),
-               MonthContact.month >= month_of(known_since, tz),
-               MonthContact.month <= month_of(scope.as_of, tz),
-               *where_selected(measure, scope, MonthContact), known)
+        sa.select(
+            MonthContact.team_id.label("team_id"),
+            sa.func.max(sa.case((renewed, 1), else_=0)).label("done"),
+        )
+        .where(
+            MonthContact.team_id.in_(scope.teams),
+            MonthContact.month >= month_of(known_since, tz),
+            MonthContact.month <= month_of(scope.as_of, tz),
+            *where_selected(measure, scope, MonthContact),
+            known,
+        )
         .group_by(MonthContact.team_id, MonthContact.role_key, MonthContact.org_key)
     )
     if not scope.catalogue.returned_records_count:
         contacts = contacts.where(MonthContact.returned == sa.false())
     contacts = contacts.subquery()
-    query = sa.select(contacts.c.team_id, sa.func.count(), sa.func.sum(contacts.c.done)) \
-        .group_by(contacts.c.team_id)
+    query = sa.select(contacts.c.team_id, sa.func.count(), sa.func.sum(contacts.c.done)).group_by(
+        contacts.c.team_id
+    )
     return _renewed_shares(scope, query)
 
 
@@ -508,5 +566,7 @@ def compute(scope: Scope, measures: list[dict]) -> list[dict[int, Figure]]:
         if measure["type"] in single:
             fast = rolled.get(measure["type"]) if scope.rollups else None
             figures = fast(scope, measure) if fast else None
-            results[index] = figures if figures is not None else single[measure["type"]](scope, measure)
+            results[index] = (
+                figures if figures is not None else single[measure["type"]](scope, measure)
+            )
     return [results[i] for i in range(len(measures))]

@@ -35,7 +35,9 @@ def summary(standard: StandardResult, period: Period) -> str:
     """One honest sentence per standard: rating, the deciding figure, its threshold, the change."""
     head = standard.headline
     measure = head.measure
-    words = [f"{ratings.TITLES[standard.rating]}. {measure['label']} in {period.title}: {head.text}."]
+    words = [
+        f"{ratings.TITLES[standard.rating]}. {measure['label']} in {period.title}: {head.text}."
+    ]
     words.append(head.threshold_text)
     if standard.change == "better":
         words.append(f"Better than last period ({ratings.TITLES[standard.previous].lower()}).")

@@ -64,7 +64,9 @@ class Period:
         if self.kind == "year":
             return self.label
         if self.kind == "quarter":
-            return f"Q{(self.start.month - 1) // 3 + 1} {self.start.year} ({self.start:%b}-{last:%b})"
+            return (
+                f"Q{(self.start.month - 1) // 3 + 1} {self.start.year} ({self.start:%b}-{last:%b})"
+            )
         if self.kind == "month":
             return f"{self.start:%B %Y}"
         year, week, _ = self.start.isocalendar()
@@ -96,7 +98,9 @@ class Period:
     @property
     def months(self) -> float:
         """How many months' worth the period is: exactly 1, 3, 12 for calendar ones."""
-        return {"month": 1.0, "quarter": 3.0, "year": 12.0}.get(self.kind, self.days / DAYS_PER_MONTH)
+        return {"month": 1.0, "quarter": 3.0, "year": 12.0}.get(
+            self.kind, self.days / DAYS_PER_MONTH
+        )
 
     def contains(self, moment_utc: datetime) -> bool:
         return self.start_utc <= moment_utc < self.end_utc

@@ -31,8 +31,9 @@ def thresholds(measure: dict, period: Period) -> Thresholds:
     higher = MEASURE_SPECS[measure["type"]].higher_is_better
     if measure.get("per_month"):
         months = period.months
-        return Thresholds(raw["met"] * months, raw["partly_met"] * months, higher,
-                          (raw["met"], raw["partly_met"]))
+        return Thresholds(
+            raw["met"] * months, raw["partly_met"] * months, higher, (raw["met"], raw["partly_met"])
+        )
     return Thresholds(raw["met"], raw["partly_met"], higher)
 
 

@@ -124,9 +124,14 @@ def month_bounds(month: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return local_midnight_utc(month, tz), local_midnight_utc(_add_months(month, 1), tz)
 
 
-def _selects(month: date, tz: ZoneInfo, teams: list[int] | None,
-             pairs: list[tuple[int, str]] | None = None, records: list[str] | None = None,
-             sign: int = 1) -> list[tuple]:
+def _selects(
+    month: date,
+    tz: ZoneInfo,
+    teams: list[int] | None,
+    pairs: list[tuple[int, str]] | None = None,
+    records: list[str] | None = None,
+    sign: int = 1,
+) -> list[tuple]:
     """(model, columns, INSERT ... SELECT body) for one month's rollup rows of `teams` (None:
     all), or of (team, kind) `pairs`; with `records`, the additive tables' rows for just those
     records' facts, times `sign` (deltas, see Batch)."""
@@ -136,8 +141,10 @@ def _selects(month: date, tz: ZoneInfo, teams: list[int] | None,
     if teams is not None:
         where.append(Fact.team_id.in_(teams))
     if pairs is not None:  # the kinds as a list too: SQLite then seeks the (team, kind) index
-        where += [Fact.kind.in_(sorted({kind for _, kind in pairs})),
-                  sa.tuple_(Fact.team_id, Fact.kind).in_(pairs)]
+        where += [
+            Fact.kind.in_(sorted({kind for _, kind in pairs})),
+            sa.tuple_(Fact.team_id, Fact.kind).in_(pairs),
+        ]
     if records is not None:
         where.append(Fact.record_id.in_(records))
 
@@ -147,62 +154,129 @@ def _selects(month: date, tz: ZoneInfo, teams: list[int] | None,
     count = signed(sa.func.count())
     returned = Fact.review_state == "returned"
     notice = sa.case(
-        (Fact.notice_seconds.is_(None), NO_NOTICE), (Fact.notice_seconds < 0, LATE_NOTICE),
+        (Fact.notice_seconds.is_(None), NO_NOTICE),
+        (Fact.notice_seconds < 0, LATE_NOTICE),
         else_=Fact.notice_seconds // DAY,
     )
     role = sa.func.lower(sa.func.trim(Fact.contact_role))
     org = sa.func.lower(sa.func.trim(Fact.contact_org))
     bit_set = Fact.group_mask.op(">>")(AssessmentCode.bit).op("&")(1) == 1
     made = [
-        (MonthTotal,
-         ["team_id", "month", "kind", "std_mask", "returned", "notice_day", "records",
-          "people_sum", "people_n"],
-         sa.select(Fact.team_id, m, Fact.kind, Fact.std_mask, returned, notice, count,
-                   signed(sa.func.coalesce(sa.func.sum(Fact.people_count), 0)),
-                   signed(sa.func.count(Fact.people_count)))
-         .where(*where).group_by(Fact.team_id, Fact.kind, Fact.std_mask, returned, notice)),
-        (MonthOfficer,
-         ["team_id", "month", "officer_id", "returned", "records"],
-         sa.select(Fact.team_id, m, Fact.officer_id, returned, count)
-         .where(*where).group_by(Fact.team_id, Fact.officer_id, returned)),
-        (MonthGroup,
-         ["team_id", "month", "bit", "returned", "records"],
-         sa.select(Fact.team_id, m, AssessmentCode.bit, returned, count)
-         .join(AssessmentCode, sa.and_(AssessmentCode.family == "group", bit_set))
-         .where(*where, Fact.group_mask != 0)
-         .group_by(Fact.team_id, AssessmentCode.bit, returned)),
+        (
+            MonthTotal,
+            [
+                "team_id",
+                "month",
+                "kind",
+                "std_mask",
+                "returned",
+                "notice_day",
+                "records",
+                "people_sum",
+                "people_n",
+            ],
+            sa.select(
+                Fact.team_id,
+                m,
+                Fact.kind,
+                Fact.std_mask,
+                returned,
+                notice,
+                count,
+                signed(sa.func.coalesce(sa.func.sum(Fact.people_count), 0)),
+                signed(sa.func.count(Fact.people_count)),
+            )
+            .where(*where)
+            .group_by(Fact.team_id, Fact.kind, Fact.std_mask, returned, notice),
+        ),
+        (
+            MonthOfficer,
+            ["team_id", "month", "officer_id", "returned", "records"],
+            sa.select(Fact.team_id, m, Fact.officer_id, returned, count)
+            .where(*where)
+            .group_by(Fact.team_id, Fact.officer_id, returned),
+        ),
+        (
+            MonthGroup,
+            ["team_id", "month", "bit", "returned", "records"],
+            sa.select(Fact.team_id, m, AssessmentCode.bit, returned, count)
+            .join(AssessmentCode, sa.and_(AssessmentCode.family == "group", bit_set))
+            .where(*where, Fact.group_mask != 0)
+            .group_by(Fact.team_id, AssessmentCode.bit, returned),
+        ),
     ]
     if records is not None:
         return made
     made += [
-        (MonthContact,
-         ["team_id", "month", "kind", "std_mask", "returned", "role_key", "org_key",
-          "first_at", "last_at"],
-         sa.select(Fact.team_id, m, Fact.kind, Fact.std_mask, returned, role, org,
-                   sa.func.min(Fact.occurred_at), sa.func.max(Fact.occurred_at))
-         .where(*where, sa.or_(sa.func.trim(Fact.contact_role) != "",
-                               sa.func.trim(Fact.contact_org) != ""))
-         .group_by(Fact.team_id, Fact.kind, Fact.std_mask, returned, role, org)),
+        (
+            MonthContact,
+            [
+                "team_id",
+                "month",
+                "kind",
+                "std_mask",
+                "returned",
+                "role_key",
+                "org_key",
+                "first_at",
+                "last_at",
+            ],
+            sa.select(
+                Fact.team_id,
+                m,
+                Fact.kind,
+                Fact.std_mask,
+                returned,
+                role,
+                org,
+                sa.func.min(Fact.occurred_at),
+                sa.func.max(Fact.occurred_at),
+            )
+            .where(
+                *where,
+                sa.or_(sa.func.trim(Fact.contact_role) != "", sa.func.trim(Fact.contact_org) != ""),
+            )
+            .group_by(Fact.team_id, Fact.kind, Fact.std_mask, returned, role, org),
+        ),
     ]
     for with_returned in (False, True):
         points = (
-            sa.select(Fact.team_id.label("team_id"), Fact.kind.label("kind"),
-                      Fact.occurred_at.label("t"),
-                      sa.func.lag(Fact.occurred_at).over(
-                          partition_by=(Fact.team_id, Fact.kind), order_by=Fact.occurred_at
-                      ).label("prev"))
+            sa.select(
+                Fact.team_id.label("team_id"),
+                Fact.kind.label("kind"),
+                Fact.occurred_at.label("t"),
+                sa.func.lag(Fact.occurred_at)
+                .over(partition_by=(Fact.team_id, Fact.kind), order_by=Fact.occurred_at)
+                .label("prev"),
+            )
             .where(*where, *([] if with_returned else [sa.not_(returned)]))
             .subquery()
         )
-        made.append((
-            MonthSeries,
-            ["team_id", "month", "kind", "with_returned", "records", "first_at", "last_at",
-             "inner_gap"],
-            sa.select(points.c.team_id, m, points.c.kind, sa.literal(with_returned),
-                      sa.func.count(), sa.func.min(points.c.t), sa.func.max(points.c.t),
-                      sa.func.max(seconds_between(points.c.t, points.c.prev)))
-            .group_by(points.c.team_id, points.c.kind),
-        ))
+        made.append(
+            (
+                MonthSeries,
+                [
+                    "team_id",
+                    "month",
+                    "kind",
+                    "with_returned",
+                    "records",
+                    "first_at",
+                    "last_at",
+                    "inner_gap",
+                ],
+                sa.select(
+                    points.c.team_id,
+                    m,
+                    points.c.kind,
+                    sa.literal(with_returned),
+                    sa.func.count(),
+                    sa.func.min(points.c.t),
+                    sa.func.max(points.c.t),
+                    sa.func.max(seconds_between(points.c.t, points.c.prev)),
+                ).group_by(points.c.team_id, points.c.kind),
+            )
+        )
     return made
 
 
@@ -210,8 +284,9 @@ ADDITIVE = (MonthTotal, MonthOfficer, MonthGroup)  # sums: kept by deltas
 REBUILT = (MonthContact, MonthSeries)  # first, last, gaps: rebuilt for the kinds touched
 
 
-def _rebuild_month(month: date, teams: list[int] | None, tz: ZoneInfo,
-                   pairs: list[tuple[int, str]] | None = None) -> None:
+def _rebuild_month(
+    month: date, teams: list[int] | None, tz: ZoneInfo, pairs: list[tuple[int, str]] | None = None
+) -> None:
     """The month's rows for `teams` (None: all), or just REBUILT's for (team, kind) `pairs`."""
     models = TABLES if pairs is None else REBUILT
     for model in models:
@@ -235,8 +310,11 @@ def _upsert(model, columns: list[str], select) -> None:
     statement = insert(model).from_select(columns, select)
     keys = [c.name for c in model.__table__.primary_key.columns]
     sums = [c for c in columns if c not in keys]
-    db.session.execute(statement.on_conflict_do_update(
-        index_elements=keys, set_={c: getattr(model, c) + statement.excluded[c] for c in sums}))
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=keys, set_={c: getattr(model, c) + statement.excluded[c] for c in sums}
+        )
+    )
 
 
 class Batch:
@@ -266,7 +344,9 @@ class Batch:
     def _sums(self, sign: int) -> None:
         for month, ids in self.ids[sign].items():
             if self._delta(month):
-                for model, columns, select in _selects(month, self.tz, None, records=ids, sign=sign):
+                for model, columns, select in _selects(
+                    month, self.tz, None, records=ids, sign=sign
+                ):
                     _upsert(model, columns, select)
 
     def before(self) -> None:
@@ -280,8 +360,11 @@ class Batch:
                 _rebuild_month(month, teams, self.tz)
                 continue
             for model in ADDITIVE:
-                db.session.execute(sa.delete(model).where(
-                    model.month == month, model.team_id.in_(teams), model.records == 0))
+                db.session.execute(
+                    sa.delete(model).where(
+                        model.month == month, model.team_id.in_(teams), model.records == 0
+                    )
+                )
             _rebuild_month(month, teams, self.tz, sorted(pairs))
 
 
@@ -290,7 +373,8 @@ def rebuild_all(tz: ZoneInfo) -> None:
     for model in TABLES:
         db.session.execute(sa.delete(model))
     first, last = db.session.execute(
-        sa.select(sa.func.min(Fact.occurred_at), sa.func.max(Fact.occurred_at))).one()
+        sa.select(sa.func.min(Fact.occurred_at), sa.func.max(Fact.occurred_at))
+    ).one()
     if first is not None:
         teams = list(db.session.scalars(sa.select(Fact.team_id).distinct()))
         month, final = month_of(first, tz), month_of(last, tz)
@@ -319,5 +403,6 @@ def built_for() -> str | None:
 
 def covers(period, zone: str | None) -> bool:
     """Whether `period` is whole local months of the zone the rollups are built for."""
-    return (zone is not None and period.tz.key == zone
-            and period.start.day == 1 and period.end.day == 1)
+    return (
+        zone is not None and period.tz.key == zone and period.start.day == 1 and period.end.day == 1
+    )

@@ -35,9 +35,13 @@ def period_json(period: Period | None) -> dict | None:
     if period is None:
         return None
     return {
-        "label": period.label, "kind": period.kind, "title": period.title,
-        "start": period.start.isoformat(), "end": period.end.isoformat(),
-        "start_utc": iso(period.start_utc), "end_utc": iso(period.end_utc),
+        "label": period.label,
+        "kind": period.kind,
+        "title": period.title,
+        "start": period.start.isoformat(),
+        "end": period.end.isoformat(),
+        "start_utc": iso(period.start_utc),
+        "end_utc": iso(period.end_utc),
     }
 
 
@@ -53,9 +57,12 @@ def measure_json(m: MeasureResult) -> dict:
         "rating": m.rating,
         "rating_title": ratings.TITLES[m.rating],
         "thresholds": {
-            "met": limits.met, "partly_met": limits.partly_met,
+            "met": limits.met,
+            "partly_met": limits.partly_met,
             "higher_is_better": limits.higher_is_better,
-            "per_month": dict(zip(("met", "partly_met"), limits.per_month)) if limits.per_month else None,
+            "per_month": dict(zip(("met", "partly_met"), limits.per_month))
+            if limits.per_month
+            else None,
         },
         "threshold_text": m.threshold_text,
         "detail": plain(m.figure.detail),
@@ -96,8 +103,12 @@ def team_json(t: TeamAssessment) -> dict:
 
 
 def catalogue_json(catalogue) -> dict:
-    return {"name": catalogue.name, "version": catalogue.version,
-            "title": catalogue.raw.get("title", ""), "effective_from": catalogue.effective_from.isoformat()}
+    return {
+        "name": catalogue.name,
+        "version": catalogue.version,
+        "title": catalogue.raw.get("title", ""),
+        "effective_from": catalogue.effective_from.isoformat(),
+    }
 
 
 def assessment_json(a: Assessment) -> dict:
@@ -107,8 +118,12 @@ def assessment_json(a: Assessment) -> dict:
         "as_of": iso(a.as_of),
         "catalogue": catalogue_json(a.catalogue),
         "standards": [
-            {"code": s["code"], "number": s.get("number"), "title": s["title"],
-             "description": s.get("description", "")}
+            {
+                "code": s["code"],
+                "number": s.get("number"),
+                "title": s["title"],
+                "description": s.get("description", ""),
+            }
             for s in a.catalogue.standards
         ],
         "teams": [team_json(t) for t in a.teams],
@@ -121,12 +136,14 @@ def trend_json(history: list[Assessment], code: str) -> list[dict]:
     for a in history:
         team = a.teams[0]
         standard = team.by_code.get(code)
-        series.append({
-            "period": a.period.label,
-            "rating": standard.rating if standard else None,
-            "values": [m.figure.value for m in standard.measures] if standard else [],
-            "grade": team.grade["grade"],
-        })
+        series.append(
+            {
+                "period": a.period.label,
+                "rating": standard.rating if standard else None,
+                "values": [m.figure.value for m in standard.measures] if standard else [],
+                "grade": team.grade["grade"],
+            }
+        )
     return series
 
 
@@ -148,8 +165,10 @@ def evidence_json(ev: Evidence, tz, anonymise: bool) -> dict:
         "lines": ev.lines,
         "breakdown_of": ev.breakdown_of,
         "breakdown": [
-            {"label": alias(label) if anonymise and ev.breakdown_of == "officer" else label,
-             "count": count}
+            {
+                "label": alias(label) if anonymise and ev.breakdown_of == "officer" else label,
+                "count": count,
+            }
             for label, count in ev.breakdown
         ],
         "records": [
@@ -159,15 +178,15 @@ def evidence_json(ev: Evidence, tz, anonymise: bool) -> dict:
                 "occurred_local": to_local(item.occurred_at, tz).isoformat(),
                 "kind": item.kind,
                 "kind_title": kinds(item.kind),
-                "summary": panel_summary(item.summary, item.review_state) if anonymise
+                "summary": panel_summary(item.summary, item.review_state)
+                if anonymise
                 else item.summary,
                 "officer": None if anonymise else item.officer,
                 "people_count": item.people_count,
                 "duration_minutes": item.duration_minutes,
                 "review_state": item.review_state,
                 "groups": item.groups,
-                "note": item.panel_note if anonymise and item.panel_note is not None
-                else item.note,
+                "note": item.panel_note if anonymise and item.panel_note is not None else item.note,
                 "counts": item.counts,
             }
             for item in ev.items
@@ -196,8 +215,12 @@ def what_works_json(result: WhatWorks, teams: list[Team]) -> dict:
         return {
             "kinds": [row_json(r) for r in ordered],
             "seldom_heard": [
-                {"group": code, "title": titles(code), **{k: v for k, v in entry.items() if k != "kinds"},
-                 "kinds": entry["kinds"]}
+                {
+                    "group": code,
+                    "title": titles(code),
+                    **{k: v for k, v in entry.items() if k != "kinds"},
+                    "kinds": entry["kinds"],
+                }
                 for code, entry in result.seldom(rows).items()
             ],
         }

@@ -104,7 +104,9 @@ class Scope:
         """The Python twin of selects(), for rows already grouped by kind and standards."""
         if measure.get("kinds") and kind not in measure["kinds"]:
             return False
-        if measure.get("standards") and not standard_mask & self.standard_mask(measure["standards"]):
+        if measure.get("standards") and not standard_mask & self.standard_mask(
+            measure["standards"]
+        ):
             return False
         return True
 

@@ -53,13 +53,25 @@ def _record_rows(since: datetime | None, teams: dict[int, str]) -> Iterator[list
         after = (batch[-1].occurred_at, batch[-1].id)
         yield [
             {
-                "id": r.id, "team": teams.get(r.team_id, ""), "officer_id": r.officer_id,
-                "occurred_at": iso(r.occurred_at), "kind": r.kind, "summary": r.summary,
-                "follow_up": r.follow_up, "place": r.place, "people_count": r.people_count,
-                "duration_minutes": r.duration_minutes, "publicised_at": iso(r.publicised_at),
-                "contact_role": r.contact_role, "contact_org": r.contact_org, "public": r.public,
-                "review_state": r.review_state, "deleted": r.deleted, "rev": r.rev,
-                "created_at": iso(r.created_at), "updated_at": iso(r.updated_at),
+                "id": r.id,
+                "team": teams.get(r.team_id, ""),
+                "officer_id": r.officer_id,
+                "occurred_at": iso(r.occurred_at),
+                "kind": r.kind,
+                "summary": r.summary,
+                "follow_up": r.follow_up,
+                "place": r.place,
+                "people_count": r.people_count,
+                "duration_minutes": r.duration_minutes,
+                "publicised_at": iso(r.publicised_at),
+                "contact_role": r.contact_role,
+                "contact_org": r.contact_org,
+                "public": r.public,
+                "review_state": r.review_state,
+                "deleted": r.deleted,
+                "rev": r.rev,
+                "created_at": iso(r.created_at),
+                "updated_at": iso(r.updated_at),
             }
             for r in batch
         ]
@@ -67,7 +79,9 @@ def _record_rows(since: datetime | None, teams: dict[int, str]) -> Iterator[list
 
 
 def _codes(model, ids: list[str]) -> list[dict]:
-    rows = db.session.execute(sa.select(model.record_id, model.code).where(model.record_id.in_(ids)))
+    rows = db.session.execute(
+        sa.select(model.record_id, model.code).where(model.record_id.in_(ids))
+    )
     return [{"record_id": record_id, "code": code} for record_id, code in rows]
 
 
@@ -82,11 +96,26 @@ def _changes(since: datetime | None) -> Iterator[list[dict]]:
             return
         last = batch[-1].id
         yield [
-            {"id": c.id, "record_id": c.record_id, "op": c.op, "status": c.status, "hlc": c.hlc,
-             "effective_hlc": c.effective_hlc, "base_rev": c.base_rev, "rev": c.rev, "seq": c.seq,
-             "data": c.data, "errors": c.errors, "conflicts": c.conflicts, "user_id": c.user_id,
-             "device_id": c.device_id, "batch_id": c.batch_id, "occurred_at": iso(c.occurred_at),
-             "device_time": c.device_time, "received_at": iso(c.received_at)}
+            {
+                "id": c.id,
+                "record_id": c.record_id,
+                "op": c.op,
+                "status": c.status,
+                "hlc": c.hlc,
+                "effective_hlc": c.effective_hlc,
+                "base_rev": c.base_rev,
+                "rev": c.rev,
+                "seq": c.seq,
+                "data": c.data,
+                "errors": c.errors,
+                "conflicts": c.conflicts,
+                "user_id": c.user_id,
+                "device_id": c.device_id,
+                "batch_id": c.batch_id,
+                "occurred_at": iso(c.occurred_at),
+                "device_time": c.device_time,
+                "received_at": iso(c.received_at),
+            }
             for c in batch
         ]
         db.session.expunge_all()
@@ -117,34 +146,70 @@ def _assessment_rows(periods: list[Period], teams: list[Team], now: datetime):
             continue
         for team in result.teams:
             base = {"period": period.label, "period_kind": period.kind, "team": team.team.code}
-            grades.append({**base, "grade": team.grade["grade"], "catalogue_version": result.catalogue.version,
-                           **team.counts})
+            grades.append(
+                {
+                    **base,
+                    "grade": team.grade["grade"],
+                    "catalogue_version": result.catalogue.version,
+                    **team.counts,
+                }
+            )
             for s in team.standards:
-                standards.append({**base, "standard": s.code, "rating": s.rating,
-                                  "figure": s.headline.text, "value": s.headline.figure.value})
+                standards.append(
+                    {
+                        **base,
+                        "standard": s.code,
+                        "rating": s.rating,
+                        "figure": s.headline.text,
+                        "value": s.headline.figure.value,
+                    }
+                )
                 for m in s.measures:
-                    measures.append({
-                        **base, "standard": s.code, "measure": m.index, "type": m.measure["type"],
-                        "label": m.measure["label"], "value": m.figure.value,
-                        "numerator": m.figure.numerator, "denominator": m.figure.denominator,
-                        "met": m.limits.met, "partly_met": m.limits.partly_met, "rating": m.rating,
-                    })
+                    measures.append(
+                        {
+                            **base,
+                            "standard": s.code,
+                            "measure": m.index,
+                            "type": m.measure["type"],
+                            "label": m.measure["label"],
+                            "value": m.figure.value,
+                            "numerator": m.figure.numerator,
+                            "denominator": m.figure.denominator,
+                            "met": m.limits.met,
+                            "partly_met": m.limits.partly_met,
+                            "rating": m.rating,
+                        }
+                    )
     return standards, measures, grades
 
 
 def _grid_views(out: sqlite_utils.Database, codes: list[str]) -> None:
-    ratings = ", ".join(f"max(case when standard = '{c}' then rating end) as \"{c}\"" for c in codes)
-    figures = ", ".join(f"max(case when standard = '{c}' then figure end) as \"{c}\"" for c in codes)
-    join = ("from assessments a join grades g on g.period = a.period and g.team = a.team "
-            "group by a.period, a.period_kind, a.team, g.grade")
-    out.create_view("grid", f"select a.period, a.period_kind, a.team, g.grade, {ratings} {join}",
-                    replace=True)
-    out.create_view("grid_figures", f"select a.period, a.period_kind, a.team, g.grade, {figures} {join}",
-                    replace=True)
+    ratings = ", ".join(
+        f"max(case when standard = '{c}' then rating end) as \"{c}\"" for c in codes
+    )
+    figures = ", ".join(
+        f"max(case when standard = '{c}' then figure end) as \"{c}\"" for c in codes
+    )
+    join = (
+        "from assessments a join grades g on g.period = a.period and g.team = a.team "
+        "group by a.period, a.period_kind, a.team, g.grade"
+    )
+    out.create_view(
+        "grid", f"select a.period, a.period_kind, a.team, g.grade, {ratings} {join}", replace=True
+    )
+    out.create_view(
+        "grid_figures",
+        f"select a.period, a.period_kind, a.team, g.grade, {figures} {join}",
+        replace=True,
+    )
 
 
-def export_sqlite(path: Path, since: date | None = None, progress: Progress = lambda n: None,
-                  now: datetime | None = None) -> dict:
+def export_sqlite(
+    path: Path,
+    since: date | None = None,
+    progress: Progress = lambda n: None,
+    now: datetime | None = None,
+) -> dict:
     """Write the export to `path` (which must not exist); returns row counts per table."""
     now = now or utcnow()
     since_at = datetime.combine(since, datetime.min.time()) if since else None
@@ -153,19 +218,35 @@ def export_sqlite(path: Path, since: date | None = None, progress: Progress = la
     teams = list(db.session.scalars(sa.select(Team).order_by(Team.code)))
     team_codes = {t.id: t.code for t in teams}
     out["teams"].insert_all(
-        [{"id": t.id, "code": t.code, "name": t.name, "area": t.area, "active": t.active} for t in teams],
-        pk="id")
+        [
+            {"id": t.id, "code": t.code, "name": t.name, "area": t.area, "active": t.active}
+            for t in teams
+        ],
+        pk="id",
+    )
     out["people"].insert_all(
-        [{"id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role,
-          "team": team_codes.get(u.team_id), "active": u.active}
-         for u in db.session.scalars(sa.select(User).order_by(User.id))], pk="id")
+        [
+            {
+                "id": u.id,
+                "username": u.username,
+                "display_name": u.display_name,
+                "role": u.role,
+                "team": team_codes.get(u.team_id),
+                "active": u.active,
+            }
+            for u in db.session.scalars(sa.select(User).order_by(User.id))
+        ],
+        pk="id",
+    )
     counts = {"records": 0, "changes": 0}
     records = out.table("records", pk="id", foreign_keys=[("officer_id", "people", "id")])
     for batch in _record_rows(since_at, team_codes):
         ids = [r["id"] for r in batch]
         with out.conn:
             records.insert_all(batch, pk="id", batch_size=1000)
-            out["record_standards"].insert_all(_codes(RecordStandard, ids), pk=("record_id", "code"))
+            out["record_standards"].insert_all(
+                _codes(RecordStandard, ids), pk=("record_id", "code")
+            )
             out["record_groups"].insert_all(_codes(RecordGroup, ids), pk=("record_id", "code"))
         counts["records"] += len(batch)
         progress(len(batch))
@@ -176,16 +257,25 @@ def export_sqlite(path: Path, since: date | None = None, progress: Progress = la
         progress(len(batch))
     if counts["records"]:
         records.enable_fts(["summary", "follow_up"], create_triggers=True)
-        for name, columns in (("records", ["team", "occurred_at"]), ("records", ["kind", "occurred_at"]),
-                              ("record_standards", ["code"]), ("record_groups", ["code"])):
+        for name, columns in (
+            ("records", ["team", "occurred_at"]),
+            ("records", ["kind", "occurred_at"]),
+            ("record_standards", ["code"]),
+            ("record_groups", ["code"]),
+        ):
             out[name].create_index(columns, if_not_exists=True)
     standards, measures, grades = _assessment_rows(assessed_periods(since_at, now), teams, now)
     out["assessments"].insert_all(standards, pk=("period", "team", "standard"))
     out["assessment_measures"].insert_all(measures, pk=("period", "team", "standard", "measure"))
     out["grades"].insert_all(grades, pk=("period", "team"))
     if standards:
-        _grid_views(out, sorted({row["standard"] for row in standards},
-                                key=[c for v in catalogues().versions for c in v.codes].index))
+        _grid_views(
+            out,
+            sorted(
+                {row["standard"] for row in standards},
+                key=[c for v in catalogues().versions for c in v.codes].index,
+            ),
+        )
     counts.update(assessments=len(standards), grades=len(grades))
     out.close()
     return counts

@@ -1,9 +1,9 @@
 """What works: per kind of engagement, per team and force-wide, what it reached for the time given.
 
 Two grouped queries over the period's counted facts (facts.py): one by (team, kind) for
-engagements, people and officer time; one by (team, kind, groups mask) for the groups reached. People per
-officer-hour uses only records that give both a people count and a duration, so a missing
-duration never inflates it.
+engagements, people and officer time; one by (team, kind, groups mask) for the groups
+reached. People per officer-hour uses only records that give both a people count and a
+duration, so a missing duration never inflates it.
 """
 
 from __future__ import annotations
@@ -68,7 +68,9 @@ def what_works(scope: Scope) -> WhatWorks:
     timed = sa.and_(Fact.people_count.is_not(None), Fact.duration_minutes > 0)
     query = (
         sa.select(
-            Fact.team_id, Fact.kind, sa.func.count(),
+            Fact.team_id,
+            Fact.kind,
+            sa.func.count(),
             sa.func.coalesce(sa.func.sum(Fact.people_count), 0),
             sa.func.coalesce(sa.func.sum(sa.case((timed, Fact.people_count), else_=0)), 0),
             sa.func.coalesce(sa.func.sum(sa.case((timed, Fact.duration_minutes), else_=0)), 0),
@@ -80,8 +82,13 @@ def what_works(scope: Scope) -> WhatWorks:
     for team_id, kind, count, people, timed_people, minutes in db.session.execute(query):
         by_team[team_id][kind] = Row(kind, count, int(people), int(timed_people), int(minutes))
     groups = (
-        sa.select(Fact.team_id, Fact.kind, Fact.group_mask, sa.func.count(),
-                  sa.func.coalesce(sa.func.sum(Fact.people_count), 0))
+        sa.select(
+            Fact.team_id,
+            Fact.kind,
+            Fact.group_mask,
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(Fact.people_count), 0),
+        )
         .where(*scope.counted(), *scope.in_period(), Fact.group_mask != 0)
         .group_by(Fact.team_id, Fact.kind, Fact.group_mask)
     )

@@ -84,7 +84,9 @@ def user_group():
 def user_add(username, role, team_code, display_name, password_stdin):
     """Add a user; prompts for the password unless --password-stdin.
 
-    Example: echo 's3cret-passphrase' | beatbook user add pc.smith --role officer --team NPT-WEY --password-stdin
+    Example:
+      echo 's3cret-passphrase' | beatbook user add pc.smith --role officer --team NPT-WEY \
+        --password-stdin
     """
     from server.accounts.people import PeopleError, add_user
 
@@ -127,8 +129,13 @@ def demo_command(months: int, seed: int):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
-@click.option("--threads", default=4, show_default=True, type=int,
-              help="Requests each worker serves at once (a slow phone holds one thread).")
+@click.option(
+    "--threads",
+    default=4,
+    show_default=True,
+    type=int,
+    help="Requests each worker serves at once (a slow phone holds one thread).",
+)
 @click.option("--certfile", type=click.Path(exists=True, dir_okay=False), help="TLS certificate.")
 @click.option("--keyfile", type=click.Path(exists=True, dir_okay=False), help="TLS private key.")
 @click.option("--dev", is_flag=True, help="Development settings (no secret key needed).")
@@ -148,8 +155,15 @@ def serve_command(host, port, workers, threads, certfile, keyfile, dev):
         raise ConfigProblem(str(exc)) from None
 
 
-COMMANDS = [init_db_command, team_group, user_group, demo_command, serve_command, *ASSESSMENT_COMMANDS,
-            *DB_COMMANDS]
+COMMANDS = [
+    init_db_command,
+    team_group,
+    user_group,
+    demo_command,
+    serve_command,
+    *ASSESSMENT_COMMANDS,
+    *DB_COMMANDS,
+]
 
 
 def register_commands(app: Flask) -> None:

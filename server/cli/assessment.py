@@ -38,16 +38,31 @@ def _os_user() -> str:
 def _log(action: str, detail: dict, as_user: str | None) -> None:
     """Exports leave the same trace in the access log as the console's (user: the operator)."""
     user_id, who = operator(as_user)
-    db.session.add(AccessLog(user_id=user_id, action=action, target_type="cli", target_id="",
-                             detail={**who, **detail}, address="cli"))
+    db.session.add(
+        AccessLog(
+            user_id=user_id,
+            action=action,
+            target_type="cli",
+            target_id="",
+            detail={**who, **detail},
+            address="cli",
+        )
+    )
     db.session.commit()
 
 
 @click.command("assess")
 @click.option("--team", "team_code", help="Team code; all active teams when left out.")
-@click.option("--period", help="2026-Q3, 2026-07, 2026-W27 or 2026; the current quarter by default.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True)
+@click.option(
+    "--period", help="2026-Q3, 2026-07, 2026-W27 or 2026; the current quarter by default."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
 @with_appcontext
 def assess_command(team_code: str | None, period: str | None, fmt: str):
     """Rate teams against the standards for a period.
@@ -80,13 +95,25 @@ def assess_command(team_code: str | None, period: str | None, fmt: str):
 
 
 @click.command("export")
-@click.option("--sqlite", "target", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The SQLite file to write (must not exist).")
-@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="Only records that happened, and changes received, on or after this date.")
-@click.option("--as", "as_user", metavar="USERNAME",
-              help="The Beatbook user running the export, for the access log (default: the "
-                   "operating-system user).")
+@click.option(
+    "--sqlite",
+    "target",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The SQLite file to write (must not exist).",
+)
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Only records that happened, and changes received, on or after this date.",
+)
+@click.option(
+    "--as",
+    "as_user",
+    metavar="USERNAME",
+    help="The Beatbook user running the export, for the access log (default: the "
+    "operating-system user).",
+)
 @with_appcontext
 def export_command(target: Path, since, as_user: str | None):
     """Export records, the change log and assessments to a standalone SQLite file.
@@ -101,13 +128,19 @@ def export_command(target: Path, since, as_user: str | None):
     operator(as_user)  # refuse an unknown --as before writing anything
     day: date | None = since.date() if since else None
     total = count_rows(since)
-    with click.progressbar(length=total, label="Exporting records and changes",
-                           show_pos=True, file=sys.stderr) as bar:
+    with click.progressbar(
+        length=total, label="Exporting records and changes", show_pos=True, file=sys.stderr
+    ) as bar:
         counts = export_sqlite(target, day, progress=bar.update)
-    _log("export.sqlite", {"file": target.name, "since": day.isoformat() if day else None, **counts},
-         as_user)
-    click.echo(f"Wrote {target}: {counts['records']} records, {counts['changes']} changes, "
-               f"{counts['assessments']} standard ratings over {counts['grades']} team periods.")
+    _log(
+        "export.sqlite",
+        {"file": target.name, "since": day.isoformat() if day else None, **counts},
+        as_user,
+    )
+    click.echo(
+        f"Wrote {target}: {counts['records']} records, {counts['changes']} changes, "
+        f"{counts['assessments']} standard ratings over {counts['grades']} team periods."
+    )
 
 
 COMMANDS = [assess_command, export_command]

@@ -54,5 +54,6 @@ class BeatbookGroup(click.Group):
 
 
 def version_option():
-    return click.version_option(package_name="beatbook", prog_name="Beatbook",
-                                message="%(prog)s %(version)s")
+    return click.version_option(
+        package_name="beatbook", prog_name="Beatbook", message="%(prog)s %(version)s"
+    )

@@ -55,6 +55,7 @@ def db_upgrade(revision: str):
     else:
         click.echo(f"Database {_show()} upgraded: {was} -> {after.describe()}.")
 
+
 @db_group.command("current")
 @with_appcontext
 def db_current():

@@ -1,8 +1,8 @@
 """The supervisor console: server-rendered pages under /console for supervisors, admins and panel.
 
 Each view module owns its blueprint (records, record, review, conflicts, people, export,
-activity, access_log, signin, assessment, meetings, accounts); `server.create_app` registers them. What
-every page shares (CSRF, the layout, time formatting) is `server.web`.
+activity, access_log, signin, assessment, meetings, accounts); `server.create_app` registers
+them. What every page shares (CSRF, the layout, time formatting) is `server.web`.
 """
 
 from server.console import (
@@ -20,7 +20,20 @@ from server.console import (
     signin,
 )
 
-BLUEPRINTS = tuple(module.bp for module in (
-    signin, records, record, review, conflicts, export, people, activity, access_log, assessment,
-    meetings, accounts,
-))
+BLUEPRINTS = tuple(
+    module.bp
+    for module in (
+        signin,
+        records,
+        record,
+        review,
+        conflicts,
+        export,
+        people,
+        activity,
+        access_log,
+        assessment,
+        meetings,
+        accounts,
+    )
+)

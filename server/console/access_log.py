@@ -29,15 +29,19 @@ def _day(raw: str, errors: list[str]) -> date | None:
 
 
 def actions() -> list[str]:
-    return list(db.session.scalars(sa.select(AccessLog.action).distinct().order_by(AccessLog.action)))
+    return list(
+        db.session.scalars(sa.select(AccessLog.action).distinct().order_by(AccessLog.action))
+    )
 
 
 @bp.get("/access-log")
 @login_required("admin")
 def access_log_page():
     """Newest first; filter by person, action, target and dates; keyset pages on the row id."""
-    args = {k: (request.args.get(k) or "").strip()[:120]
-            for k in ("user", "action", "target", "date_from", "date_to")}
+    args = {
+        k: (request.args.get(k) or "").strip()[:120]
+        for k in ("user", "action", "target", "date_from", "date_to")
+    }
     errors: list[str] = []
     query = sa.select(AccessLog, User.username, User.display_name).outerjoin(
         User, User.id == AccessLog.user_id
@@ -61,9 +65,17 @@ def access_log_page():
     shown = {k: v for k, v in args.items() if v}
     # Reading the log is itself a consultation of personal data (who did what, from where).
     entries = [row[0].id for row in rows[:PAGE_SIZE]]
-    log_read("view_access_log", "access_log", "", {
-        "filters": shown, "before": before, "count": len(entries),
-        "ids": [entries[0], entries[-1]] if entries else []})
+    log_read(
+        "view_access_log",
+        "access_log",
+        "",
+        {
+            "filters": shown,
+            "before": before,
+            "count": len(entries),
+            "ids": [entries[0], entries[-1]] if entries else [],
+        },
+    )
     return render_template(
         "console/access_log.html",
         rows=rows[:PAGE_SIZE],

@@ -34,20 +34,31 @@ def failed_sign_ins(usernames: list[str], days: int = FAILURE_DAYS) -> dict[str,
     if not usernames:
         return {}
     rows = db.session.execute(
-        sa.select(AccessLog.target_id, sa.func.count(), sa.func.max(AccessLog.at),
-                  sa.func.count(sa.distinct(AccessLog.address)))
-        .where(AccessLog.action == "sign_in_failed",
-               AccessLog.at >= utcnow() - timedelta(days=days),
-               AccessLog.target_id.in_([u.lower() for u in usernames]))
+        sa.select(
+            AccessLog.target_id,
+            sa.func.count(),
+            sa.func.max(AccessLog.at),
+            sa.func.count(sa.distinct(AccessLog.address)),
+        )
+        .where(
+            AccessLog.action == "sign_in_failed",
+            AccessLog.at >= utcnow() - timedelta(days=days),
+            AccessLog.target_id.in_([u.lower() for u in usernames]),
+        )
         .group_by(AccessLog.target_id)
     )
-    return {name: {"count": count, "last": last, "addresses": addresses}
-            for name, count, last, addresses in rows}
+    return {
+        name: {"count": count, "last": last, "addresses": addresses}
+        for name, count, last, addresses in rows
+    }
 
 
 def repeated_failures(usernames: list[str]) -> dict[str, dict]:
-    return {name: found for name, found in failed_sign_ins(usernames).items()
-            if found["count"] >= REPEATED_FAILURES}
+    return {
+        name: found
+        for name, found in failed_sign_ins(usernames).items()
+        if found["count"] >= REPEATED_FAILURES
+    }
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -58,20 +69,25 @@ def password_page():
         return _password_form(user, request.args.get("username", ""), None, 200)
     username = user.username if user else request.form.get("username", "").strip()
     found = user or db.session.scalar(
-        sa.select(User).where(sa.func.lower(User.username) == username.lower()))
+        sa.select(User).where(sa.func.lower(User.username) == username.lower())
+    )
     try:
         check_rate_limit(username)
     except ApiError as exc:
-        record_failure(username, found.id if found else None, via="password",
-                       reason="rate_limited")
+        record_failure(username, found.id if found else None, via="password", reason="rate_limited")
         return _password_form(user, username, exc.message, 429, exc.headers)
     current, new = request.form.get("current", ""), request.form.get("new", "")
     if found is None or not found.active:
         record_failure(username, None, via="password")
         return _password_form(user, username, "The current password is wrong.", 400)
     try:
-        change_password(found, current, new, request.form.get("confirm", ""),
-                        keep_session=current_session_id() if user else None)
+        change_password(
+            found,
+            current,
+            new,
+            request.form.get("confirm", ""),
+            keep_session=current_session_id() if user else None,
+        )
     except PeopleError as exc:
         db.session.rollback()
         if "current password" in str(exc):
@@ -80,13 +96,22 @@ def password_page():
     flash("Password changed." + ("" if user else " Sign in with the new one."), "ok")
     if user is None and found.role == "officer":
         return _password_form(None, username, None, 200, done=True)
-    return redirect(url_for("console_signin.index") if user else url_for("console_signin.sign_in_page"))
+    return redirect(
+        url_for("console_signin.index") if user else url_for("console_signin.sign_in_page")
+    )
 
 
-def _password_form(user, username: str, error: str | None, status: int, headers=None,
-                   done: bool = False):
-    page = render_template("console/password.html", user=user, username=username, error=error,
-                           min_password=MIN_PASSWORD, done=done)
+def _password_form(
+    user, username: str, error: str | None, status: int, headers=None, done: bool = False
+):
+    page = render_template(
+        "console/password.html",
+        user=user,
+        username=username,
+        error=error,
+        min_password=MIN_PASSWORD,
+        done=done,
+    )
     return page, status, headers or {}
 
 
@@ -104,9 +129,13 @@ def users_page():
     users = list(db.session.scalars(sa.select(User).order_by(User.role, User.username)))
     log_access("view_users", "user", "", {"count": len(users)})
     db.session.commit()
-    return render_template("console/users.html", users=users,
-                           failures=failed_sign_ins([u.username for u in users]),
-                           me=current_user(), min_password=MIN_PASSWORD)
+    return render_template(
+        "console/users.html",
+        users=users,
+        failures=failed_sign_ins([u.username for u in users]),
+        me=current_user(),
+        min_password=MIN_PASSWORD,
+    )
 
 
 @bp.post("/users/<int:user_id>/reset-password")
@@ -114,15 +143,19 @@ def users_page():
 def reset_user_password(user_id: int):
     account = _account(user_id)
     try:
-        reset_password(current_user(), account, request.form.get("password", ""),
-                       session_id=session_ref())
+        reset_password(
+            current_user(), account, request.form.get("password", ""), session_id=session_ref()
+        )
     except PeopleError as exc:
         db.session.rollback()
         flash(str(exc), "error")
     else:
-        flash(f"Password of {account.username} reset. Give them the temporary password in "
-              "person: they must choose a new one before signing in. Their devices are signed "
-              "out.", "ok")
+        flash(
+            f"Password of {account.username} reset. Give them the temporary password in "
+            "person: they must choose a new one before signing in. Their devices are signed "
+            "out.",
+            "ok",
+        )
     return redirect(url_for("console_accounts.users_page"))
 
 

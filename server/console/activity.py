@@ -1,4 +1,5 @@
-"""Activity at a glance: who is logging, who has gone quiet, and phones that may hold unsynced work."""
+"""Activity at a glance: who is logging, who has gone quiet, and phones that may hold unsynced
+work."""
 
 from __future__ import annotations
 
@@ -46,15 +47,21 @@ def team_weeks(team_ids: set[int] | None, now: datetime) -> list[TeamWeek]:
             sa.func.sum(sa.case((Record.occurred_at >= week_ago, 1), else_=0)),
             sa.func.sum(sa.case((Record.occurred_at < week_ago, 1), else_=0)),
         )
-        .where(Record.occurred_at >= fortnight_ago, Record.occurred_at < now,
-               Record.deleted.is_(False), *_in_teams(Record.team_id, team_ids))
+        .where(
+            Record.occurred_at >= fortnight_ago,
+            Record.occurred_at < now,
+            Record.deleted.is_(False),
+            *_in_teams(Record.team_id, team_ids),
+        )
         .group_by(Record.team_id)
     )
     counts = {team_id: (int(this or 0), int(last or 0)) for team_id, this, last in rows}
     return [TeamWeek(t, *counts.get(t.id, (0, 0))) for t in visible_teams(team_ids)]
 
 
-def quiet_officers(team_ids: set[int] | None, since: datetime) -> list[tuple[User, datetime | None]]:
+def quiet_officers(
+    team_ids: set[int] | None, since: datetime
+) -> list[tuple[User, datetime | None]]:
     """Active officers whose last synced record arrived before `since` (or never)."""
     last = (
         sa.select(sa.func.max(Record.created_at))
@@ -75,9 +82,13 @@ def _device_query(team_ids: set[int] | None, now: datetime) -> sa.Select:
     return (
         sa.select(Device, User)
         .join(User, User.id == Device.user_id)
-        .where(Device.revoked_at.is_(None), User.active.is_(True), User.role == "officer",
-               sa.or_(Device.expires_at.is_(None), Device.expires_at > now),
-               *_in_teams(User.team_id, team_ids))
+        .where(
+            Device.revoked_at.is_(None),
+            User.active.is_(True),
+            User.role == "officer",
+            sa.or_(Device.expires_at.is_(None), Device.expires_at > now),
+            *_in_teams(User.team_id, team_ids),
+        )
     )
 
 
@@ -91,7 +102,8 @@ def stale_devices(team_ids: set[int] | None, now: datetime, since: datetime) -> 
 
 
 def silent_with_pending(team_ids: set[int] | None, now: datetime, since: datetime) -> list:
-    """Phones whose last sync said they still had unsynced changes, and that have not synced since."""
+    """Phones whose last sync said they still had unsynced changes, and that have not synced
+    since."""
     query = _device_query(team_ids, now).where(Device.pending > 0, Device.last_sync_at < since)
     return list(db.session.execute(query.order_by(Device.last_sync_at.asc())))
 
@@ -111,9 +123,17 @@ def activity_page():
     stale = stale_devices(team_ids, now, quiet_since)
     holding = silent_with_pending(team_ids, now, now - timedelta(hours=hours))
     # Who is quiet, and which phones hold unsynced work, is personal data about officers.
-    log_read("view_activity", "users", "", {
-        "days": days, "hours": hours, "officers": [user.id for user, _ in officers],
-        "devices": sorted({row[0].id for row in (*stale, *holding)})})
+    log_read(
+        "view_activity",
+        "users",
+        "",
+        {
+            "days": days,
+            "hours": hours,
+            "officers": [user.id for user, _ in officers],
+            "devices": sorted({row[0].id for row in (*stale, *holding)}),
+        },
+    )
     return render_template(
         "console/activity.html",
         weeks=team_weeks(team_ids, now),

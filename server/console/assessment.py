@@ -57,7 +57,9 @@ def _kind_title(code: str) -> str:
 
 def _period(kind_default: str = "quarter") -> Period:
     try:
-        return resolve_period(request.args.get("period"), kind=request.args.get("kind", kind_default))
+        return resolve_period(
+            request.args.get("period"), kind=request.args.get("kind", kind_default)
+        )
     except AssessmentError as exc:
         raise PageBadRequest(str(exc)) from exc
 
@@ -102,8 +104,11 @@ def grid_as_csv():
     user = current_user()
     result = assess_with_previous(period, visible_teams(user))
     audit(user, "assessment.export_csv", "*", period=period.label)
-    return Response(grid_csv(result), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="assessment-{period.label}.csv"'})
+    return Response(
+        grid_csv(result),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="assessment-{period.label}.csv"'},
+    )
 
 
 def charts_for(history: list[Assessment], code: str) -> list[dict]:
@@ -114,23 +119,30 @@ def charts_for(history: list[Assessment], code: str) -> list[dict]:
         points, limits = [], set()
         for a in history:
             standard = a.teams[0].by_code.get(code)
-            judged = standard.measures[index] if standard and index < len(standard.measures) else None
+            judged = (
+                standard.measures[index] if standard and index < len(standard.measures) else None
+            )
             if judged is None or judged.measure["type"] != measure.measure["type"]:
                 points.append(Point(a.period.short, None, None))
                 continue
             points.append(Point(a.period.short, judged.figure.value, judged.rating))
             limits.add((judged.limits.met, judged.limits.partly_met))
-        met, partly = (next(iter(limits)) if len(limits) == 1 else (None, None))
-        charts.append({
-            "label": measure.measure["label"],
-            "svg": line_chart(
-                measure.measure["label"], points, met, partly,
-                share=measure.measure["type"].startswith("share_"),
-                higher_is_better=measure.limits.higher_is_better,
-                chart_id=f"c-{code}-{index}",
-            ),
-            "thresholds_changed": len(limits) > 1,
-        })
+        met, partly = next(iter(limits)) if len(limits) == 1 else (None, None)
+        charts.append(
+            {
+                "label": measure.measure["label"],
+                "svg": line_chart(
+                    measure.measure["label"],
+                    points,
+                    met,
+                    partly,
+                    share=measure.measure["type"].startswith("share_"),
+                    higher_is_better=measure.limits.higher_is_better,
+                    chart_id=f"c-{code}-{index}",
+                ),
+                "thresholds_changed": len(limits) > 1,
+            }
+        )
     return charts
 
 
@@ -142,8 +154,14 @@ def team(code: str):
     history = trend(found, period, 12)
     current = history[-1]
     charts = {s.code: charts_for(history, s.code) for s in current.teams[0].standards}
-    return render_template("assessment/team.html", result=current, judged=current.teams[0],
-                           history=history, charts=charts, nav=period_nav(period))
+    return render_template(
+        "assessment/team.html",
+        result=current,
+        judged=current.teams[0],
+        history=history,
+        charts=charts,
+        nav=period_nav(period),
+    )
 
 
 @bp.get("/teams/<code>/standards/<standard>")
@@ -162,9 +180,17 @@ def cell(code: str, standard: str):
     user = current_user()
     audit(user, "assessment.evidence", found.code, period=period.label, standard=judged.code)
     return render_template(
-        "assessment/standard.html", result=result, team=found, judged=judged, lists=lists,
-        offset=offset, page=PAGE, hide_names=anonymise(user), alias=Pseudonyms(),
-        can_open_records=user.role in ("supervisor", "admin"), local=lambda t: to_local(t, period.tz),
+        "assessment/standard.html",
+        result=result,
+        team=found,
+        judged=judged,
+        lists=lists,
+        offset=offset,
+        page=PAGE,
+        hide_names=anonymise(user),
+        alias=Pseudonyms(),
+        can_open_records=user.role in ("supervisor", "admin"),
+        local=lambda t: to_local(t, period.tz),
         nav=period_nav(period),
     )
 
@@ -179,9 +205,16 @@ def pack(code: str):
     user = current_user()
     audit(user, "assessment.pack", found.code, period=period.label)
     return render_template(
-        "assessment/pack.html", built=built, team=found, period=period, charts=charts,
-        hide_names=anonymise(user), alias=Pseudonyms(), local=lambda t: to_local(t, period.tz),
-        user=user, prepared=to_local(utcnow(), period.tz),
+        "assessment/pack.html",
+        built=built,
+        team=found,
+        period=period,
+        charts=charts,
+        hide_names=anonymise(user),
+        alias=Pseudonyms(),
+        local=lambda t: to_local(t, period.tz),
+        user=user,
+        prepared=to_local(utcnow(), period.tz),
     )
 
 
@@ -197,6 +230,13 @@ def what_works_page():
         raise PageNotFound()
     scope = scope_for(period, chosen)
     result = what_works(scope)
-    return render_template("assessment/what_works.html", result=result, teams=teams, chosen=chosen,
-                           code=code, period=period, nav=period_nav(period),
-                           everyone=user.team_ids() is None)
+    return render_template(
+        "assessment/what_works.html",
+        result=result,
+        teams=teams,
+        chosen=chosen,
+        code=code,
+        period=period,
+        nav=period_nav(period),
+        everyone=user.team_ids() is None,
+    )

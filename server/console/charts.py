@@ -72,12 +72,15 @@ def line_chart(
     """An accessible SVG chart; thresholds may be None when they changed across periods."""
     show = percent if share else number
     values = [p.value for p in points if p.value is not None]
-    top, tick_step = (1.0, 0.25) if share else _axis(max(values + [met or 0, partly or 0, 1]) * 1.05)
+    top, tick_step = (
+        (1.0, 0.25) if share else _axis(max(values + [met or 0, partly or 0, 1]) * 1.05)
+    )
     frame = _Frame(len(points), top)
     better = "higher is better" if higher_is_better else "lower is better"
     summary = "; ".join(
         f"{p.label}: {show(p.value) if p.value is not None else 'none'}"
-        f"{', ' + TITLES[p.rating].lower() if p.rating else ''}" for p in points
+        f"{', ' + TITLES[p.rating].lower() if p.rating else ''}"
+        for p in points
     )
     out = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
@@ -89,7 +92,7 @@ def line_chart(
         *_lines(frame, points),
         *_marks(frame, points, show),
         f'<text x="{LEFT}" y="{HEIGHT - 6}" font-size="11" fill="#555">'
-        f'● met  ◆ partly met  ✕ not met · {better}</text>',
+        f"● met  ◆ partly met  ✕ not met · {better}</text>",
         "</svg>",
     ]
     return Markup("".join(out))
@@ -100,10 +103,14 @@ def _gridlines(frame: _Frame, tick_step: float, show) -> list[str]:
     for tick in range(round(frame.top / tick_step) + 1):
         value = tick * tick_step
         ty = frame.y(value)
-        out.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{ty:.1f}" y2="{ty:.1f}" '
-                   'stroke="#d0d4da" stroke-width="1"/>')
-        out.append(f'<text x="{LEFT - 6}" y="{ty + 4:.1f}" text-anchor="end" font-size="12" '
-                   f'fill="#333">{escape(show(value))}</text>')
+        out.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{ty:.1f}" y2="{ty:.1f}" '
+            'stroke="#d0d4da" stroke-width="1"/>'
+        )
+        out.append(
+            f'<text x="{LEFT - 6}" y="{ty + 4:.1f}" text-anchor="end" font-size="12" '
+            f'fill="#333">{escape(show(value))}</text>'
+        )
     return out
 
 
@@ -114,14 +121,18 @@ def _thresholds(frame: _Frame, met: float | None, partly: float | None, show) ->
         if limit is None:
             continue
         ly = frame.y(limit)
-        out.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{ly:.1f}" y2="{ly:.1f}" '
-                   f'stroke="{colour}" stroke-width="2" stroke-dasharray="6 4"/>')
+        out.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{ly:.1f}" y2="{ly:.1f}" '
+            f'stroke="{colour}" stroke-width="2" stroke-dasharray="6 4"/>'
+        )
         text_y = ly + 4
         if label_at and abs(text_y - label_at[0]) < 13:  # two close thresholds: part the labels
             text_y = label_at[0] + (13 if text_y >= label_at[0] else -13)
         label_at.append(text_y)
-        out.append(f'<text x="{WIDTH - RIGHT + 6}" y="{text_y:.1f}" font-size="12" '
-                   f'fill="{colour}">{name} {escape(show(limit))}</text>')
+        out.append(
+            f'<text x="{WIDTH - RIGHT + 6}" y="{text_y:.1f}" font-size="12" '
+            f'fill="{colour}">{name} {escape(show(limit))}</text>'
+        )
     return out
 
 
@@ -133,24 +144,35 @@ def _lines(frame: _Frame, points: list[Point]) -> list[str]:
             runs.append([])
         else:
             runs[-1].append(f"{frame.x(i):.1f},{frame.y(p.value):.1f}")
-    return [f'<polyline points="{" ".join(run)}" fill="none" stroke="#1d3557" stroke-width="2"/>'
-            for run in runs if len(run) > 1]
+    return [
+        f'<polyline points="{" ".join(run)}" fill="none" stroke="#1d3557" stroke-width="2"/>'
+        for run in runs
+        if len(run) > 1
+    ]
 
 
 def _marks(frame: _Frame, points: list[Point], show) -> list[str]:
     out = []
     for i, p in enumerate(points):
         px = frame.x(i)
-        out.append(f'<text x="{px:.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle" '
-                   f'font-size="11" fill="#333">{escape(p.label)}</text>')
+        out.append(
+            f'<text x="{px:.1f}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle" '
+            f'font-size="11" fill="#333">{escape(p.label)}</text>'
+        )
         if p.value is None:
-            out.append(f'<text x="{px:.1f}" y="{TOP + frame.plot_h - 4:.1f}" text-anchor="middle" '
-                       'font-size="11" fill="#555">none</text>')
+            out.append(
+                f'<text x="{px:.1f}" y="{TOP + frame.plot_h - 4:.1f}" text-anchor="middle" '
+                'font-size="11" fill="#555">none</text>'
+            )
             continue
         colour = FILL[COLOURS[p.rating]] if p.rating else "#555"
         py = frame.y(p.value)
-        out.append(f'<text x="{px:.1f}" y="{py + 5:.1f}" text-anchor="middle" font-size="15" '
-                   f'fill="{colour}">{MARK.get(p.rating or "", "●")}</text>')
-        out.append(f'<text x="{px:.1f}" y="{py - 9:.1f}" text-anchor="middle" font-size="11" '
-                   f'fill="#222">{escape(show(p.value))}</text>')
+        out.append(
+            f'<text x="{px:.1f}" y="{py + 5:.1f}" text-anchor="middle" font-size="15" '
+            f'fill="{colour}">{MARK.get(p.rating or "", "●")}</text>'
+        )
+        out.append(
+            f'<text x="{px:.1f}" y="{py - 9:.1f}" text-anchor="middle" font-size="11" '
+            f'fill="#222">{escape(show(p.value))}</text>'
+        )
     return out

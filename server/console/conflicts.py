@@ -64,8 +64,10 @@ def parse_value(conflict: Conflict, raw: str) -> object:
         try:
             return json.loads(raw)
         except ValueError as exc:
-            raise ValueFormError(f'Write {label(conflict.field)} as JSON, e.g. {{"lat": 50.6, '
-                                 f'"lon": -2.4, "accuracy_m": 10}}.') from exc
+            raise ValueFormError(
+                f'Write {label(conflict.field)} as JSON, e.g. {{"lat": 50.6, '
+                f'"lon": -2.4, "accuracy_m": 10}}.'
+            ) from exc
     return raw
 
 
@@ -90,18 +92,29 @@ def _visible(query: sa.Select) -> sa.Select:
 def conflicts_page():
     """Open conflicts of the user's teams, oldest first so nothing waits forever."""
     after = min(request.args.get("after", type=int) or 0, 2**63 - 1)  # SQLite's integer range
-    conflicts = list(db.session.scalars(
-        _visible(sa.select(Conflict).join(Record, Record.id == Conflict.record_id))
-        .where(Conflict.status == "open", Conflict.id > after)
-        .order_by(Conflict.id)
-        .limit(QUEUE_SIZE + 1)
-    ))
+    conflicts = list(
+        db.session.scalars(
+            _visible(sa.select(Conflict).join(Record, Record.id == Conflict.record_id))
+            .where(Conflict.status == "open", Conflict.id > after)
+            .order_by(Conflict.id)
+            .limit(QUEUE_SIZE + 1)
+        )
+    )
     more = conflicts[QUEUE_SIZE].id if len(conflicts) > QUEUE_SIZE else None
     conflicts = conflicts[:QUEUE_SIZE]
-    devices = {s.get("device_id") for c in conflicts for s in (c.winner, c.loser) if s.get("device_id")}
-    log_read("view_conflicts", "records", "", {
-        "after": after, "conflicts": [c.id for c in conflicts],
-        **returned(list(dict.fromkeys(c.record_id for c in conflicts)))})
+    devices = {
+        s.get("device_id") for c in conflicts for s in (c.winner, c.loser) if s.get("device_id")
+    }
+    log_read(
+        "view_conflicts",
+        "records",
+        "",
+        {
+            "after": after,
+            "conflicts": [c.id for c in conflicts],
+            **returned(list(dict.fromkeys(c.record_id for c in conflicts))),
+        },
+    )
     return render_template(
         "console/conflicts.html",
         conflicts=conflicts,
@@ -116,8 +129,9 @@ def conflicts_page():
 def resolve_conflict_action(conflict_id: int):
     """Keep either value or write a new one; the choice syncs back to phones as a normal change."""
     conflict = db.session.scalar(
-        _visible(sa.select(Conflict).join(Record, Record.id == Conflict.record_id))
-        .where(Conflict.id == conflict_id)
+        _visible(sa.select(Conflict).join(Record, Record.id == Conflict.record_id)).where(
+            Conflict.id == conflict_id
+        )
     )
     if conflict is None:
         raise PageNotFound()
@@ -138,8 +152,12 @@ def resolve_conflict_action(conflict_id: int):
             return redirect(back)
         return _show_again(back, conflict.id, request.form.get("value", ""))
     record_id = conflict.record_id
-    log_access("resolve_conflict", "record", record_id,
-               {"conflict": conflict.id, "field": conflict.field, "choice": choice, "value": value})
+    log_access(
+        "resolve_conflict",
+        "record",
+        record_id,
+        {"conflict": conflict.id, "field": conflict.field, "choice": choice, "value": value},
+    )
     try:
         resolve_conflict(current_user(), conflict.id, value)
     except ActionError as exc:

@@ -19,10 +19,33 @@ from server.web.session import login_required, visible_team_ids
 bp = Blueprint("console_export", __name__, url_prefix="/console")
 
 COLUMNS = [
-    "id", "occurred_at_utc", "team", "officer", "officer_username", "kind", "standards", "groups",
-    "place", "latitude", "longitude", "accuracy_m", "duration_minutes", "people_count", "summary",
-    "follow_up", "publicised_at", "contact_role", "contact_org", "public", "review_state",
-    "review_comment", "open_conflicts", "deleted", "rev", "first_synced_utc", "last_changed_utc",
+    "id",
+    "occurred_at_utc",
+    "team",
+    "officer",
+    "officer_username",
+    "kind",
+    "standards",
+    "groups",
+    "place",
+    "latitude",
+    "longitude",
+    "accuracy_m",
+    "duration_minutes",
+    "people_count",
+    "summary",
+    "follow_up",
+    "publicised_at",
+    "contact_role",
+    "contact_org",
+    "public",
+    "review_state",
+    "review_comment",
+    "open_conflicts",
+    "deleted",
+    "rev",
+    "first_synced_utc",
+    "last_changed_utc",
 ]
 # A cell starting with one of these is a formula to a spreadsheet; a leading ' keeps it text.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -41,16 +64,38 @@ def _utc(value: datetime | None) -> str:
 def csv_row(row) -> list:
     data = row.data or {}
     location = data.get("location") or {}
-    return [safe_cell(v) for v in (
-        row.id, _utc(row.occurred_at), row.team_code, row.officer_name, row.officer_username,
-        row.kind, " ".join(data.get("standards") or []), " ".join(data.get("groups") or []),
-        row.place, location.get("lat", ""), location.get("lon", ""), location.get("accuracy_m", ""),
-        row.duration_minutes if row.duration_minutes is not None else "",
-        row.people_count if row.people_count is not None else "",
-        row.summary, row.follow_up, _utc(row.publicised_at), row.contact_role, row.contact_org,
-        "yes" if row.public else "no", row.review_state, row.review_comment, row.open_conflicts,
-        "yes" if row.deleted else "no", row.rev, _utc(row.created_at), _utc(row.updated_at),
-    )]
+    return [
+        safe_cell(v)
+        for v in (
+            row.id,
+            _utc(row.occurred_at),
+            row.team_code,
+            row.officer_name,
+            row.officer_username,
+            row.kind,
+            " ".join(data.get("standards") or []),
+            " ".join(data.get("groups") or []),
+            row.place,
+            location.get("lat", ""),
+            location.get("lon", ""),
+            location.get("accuracy_m", ""),
+            row.duration_minutes if row.duration_minutes is not None else "",
+            row.people_count if row.people_count is not None else "",
+            row.summary,
+            row.follow_up,
+            _utc(row.publicised_at),
+            row.contact_role,
+            row.contact_org,
+            "yes" if row.public else "no",
+            row.review_state,
+            row.review_comment,
+            row.open_conflicts,
+            "yes" if row.deleted else "no",
+            row.rev,
+            _utc(row.created_at),
+            _utc(row.updated_at),
+        )
+    ]
 
 
 def csv_lines(rows) -> Iterator[str]:
@@ -78,9 +123,12 @@ def _counted(rows, filters: dict, entry: dict):
             yield row
         complete = True
     finally:
-        add_entry("export_finished", target_type="records", **entry,
-                  detail={"filters": filters, "format": "csv", "complete": complete,
-                          **returned(ids)})
+        add_entry(
+            "export_finished",
+            target_type="records",
+            **entry,
+            detail={"filters": filters, "format": "csv", "complete": complete, **returned(ids)},
+        )
         db.session.commit()
 
 

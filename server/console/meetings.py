@@ -73,20 +73,31 @@ def meetings(code: str):
             meeting = PlannedMeeting(team_id=team.id, created_by_id=current_user().id, **values)
             db.session.add(meeting)
             db.session.flush()
-            log_access("assessment.meeting_add", "planned_meeting", meeting.id,
-                       {"team": team.code, "starts_at": values["starts_at"].isoformat()})
+            log_access(
+                "assessment.meeting_add",
+                "planned_meeting",
+                meeting.id,
+                {"team": team.code, "starts_at": values["starts_at"].isoformat()},
+            )
             db.session.commit()
             flash("Meeting announced on the team's public page.", "ok")
             return redirect(url_for("meetings.meetings", code=team.code))
     upcoming = db.session.scalars(
-        sa.select(PlannedMeeting).where(
-            PlannedMeeting.team_id == team.id, PlannedMeeting.cancelled == sa.false(),
+        sa.select(PlannedMeeting)
+        .where(
+            PlannedMeeting.team_id == team.id,
+            PlannedMeeting.cancelled == sa.false(),
             PlannedMeeting.starts_at >= now,
-        ).order_by(PlannedMeeting.starts_at)
+        )
+        .order_by(PlannedMeeting.starts_at)
     ).all()
     return render_template(
-        "assessment/meetings.html", team=team, upcoming=upcoming, kinds=meeting_kinds(),
-        values=values, local=lambda t: to_local(t, force_tz()),
+        "assessment/meetings.html",
+        team=team,
+        upcoming=upcoming,
+        kinds=meeting_kinds(),
+        values=values,
+        local=lambda t: to_local(t, force_tz()),
     ), 400 if values and request.method == "POST" else 200
 
 

@@ -59,44 +59,88 @@ def _key_value(cursor: Cursor):
 
 def list_columns() -> list:
     return [
-        Record.id, Record.occurred_at, Record.kind, Record.summary, Record.place,
-        Record.review_state, Record.open_conflicts, Record.deleted,
-        Team.code.label("team_code"), User.display_name.label("officer_name"),
+        Record.id,
+        Record.occurred_at,
+        Record.kind,
+        Record.summary,
+        Record.place,
+        Record.review_state,
+        Record.open_conflicts,
+        Record.deleted,
+        Team.code.label("team_code"),
+        User.display_name.label("officer_name"),
     ]
 
 
-def _rows(where: list[ColumnElement], probes: list[ColumnElement], *, after: Cursor | None,
-          before: Cursor | None, limit: int, cap: int | None = None) -> list:
+def _rows(
+    where: list[ColumnElement],
+    probes: list[ColumnElement],
+    *,
+    after: Cursor | None,
+    before: Cursor | None,
+    limit: int,
+    cap: int | None = None,
+) -> list:
     """Up to `limit` rows past the cursor in page order (oldest first when going to newer
     pages). With `cap`, only the first `cap` records that pass `where` are tested with `probes`."""
     forward = before is not None
-    order = ((Record.occurred_at.asc(), Record.id.asc()) if forward
-             else (Record.occurred_at.desc(), Record.id.desc()))
+    order = (
+        (Record.occurred_at.asc(), Record.id.asc())
+        if forward
+        else (Record.occurred_at.desc(), Record.id.desc())
+    )
     cut = [_KEY > _key_value(before)] if forward else [_KEY < _key_value(after)] if after else []
     if cap is None:
         query = sa.select(*list_columns()).where(*where, *cut, *probes)
     else:
-        newest = (sa.select(Record.id, Record.occurred_at).where(*where, *cut).order_by(*order)
-                  .limit(cap).subquery())
-        query = sa.select(*list_columns()).select_from(newest).join(
-            Record, Record.id == newest.c.id).where(*probes)
+        newest = (
+            sa.select(Record.id, Record.occurred_at)
+            .where(*where, *cut)
+            .order_by(*order)
+            .limit(cap)
+            .subquery()
+        )
+        query = (
+            sa.select(*list_columns())
+            .select_from(newest)
+            .join(Record, Record.id == newest.c.id)
+            .where(*probes)
+        )
         # Ordered by the walk's own columns, the join keeps its order and stops at `limit`
         # instead of testing all `cap` records and sorting them.
-        order = ((newest.c.occurred_at.asc(), newest.c.id.asc()) if forward
-                 else (newest.c.occurred_at.desc(), newest.c.id.desc()))
-    query = (query.join(Team, Team.id == Record.team_id).join(User, User.id == Record.officer_id)
-             .order_by(*order).limit(limit))
+        order = (
+            (newest.c.occurred_at.asc(), newest.c.id.asc())
+            if forward
+            else (newest.c.occurred_at.desc(), newest.c.id.desc())
+        )
+    query = (
+        query.join(Team, Team.id == Record.team_id)
+        .join(User, User.id == Record.officer_id)
+        .order_by(*order)
+        .limit(limit)
+    )
     return list(db.session.execute(query))
 
 
-def fetch_page(conditions: Conditions, *, after: Cursor | None = None,
-               before: Cursor | None = None, size: int = PAGE_SIZE) -> Page:
+def fetch_page(
+    conditions: Conditions,
+    *,
+    after: Cursor | None = None,
+    before: Cursor | None = None,
+    size: int = PAGE_SIZE,
+) -> Page:
     """One page newest first; `after` a cursor for older records, `before` for newer ones."""
     rows = None
     if conditions.walk_first:
         # If the newest WALK_CAP records hold a full page of matches, that is the page.
-        found = _rows(conditions.fixed, [s.probe for s in conditions.sets], after=after,
-                      before=before, limit=size + 1, cap=WALK_CAP)
+        found = _rows(
+            conditions.fixed,
+            [s.probe for s in conditions.sets],
+            after=after,
+            before=before,
+            limit=size + 1,
+            cap=WALK_CAP,
+        )
         rows = found if len(found) > size else None
     if rows is None:
         rows = _rows(conditions.resolved(), [], after=after, before=before, limit=size + 1)
@@ -115,8 +159,12 @@ def fetch_page(conditions: Conditions, *, after: Cursor | None = None,
 def iter_records(where: list[ColumnElement], batch: int = 1000) -> Iterator[sa.Row]:
     """Every matching record newest first as plain rows (every column plus team code and officer
     name), fetched in keyset batches so an export of a million rows holds one batch in memory."""
-    columns = [*Record.__table__.c, Team.code.label("team_code"),
-               User.display_name.label("officer_name"), User.username.label("officer_username")]
+    columns = [
+        *Record.__table__.c,
+        Team.code.label("team_code"),
+        User.display_name.label("officer_name"),
+        User.username.label("officer_username"),
+    ]
     cursor: Cursor | None = None
     while True:
         query = (

@@ -55,17 +55,28 @@ def teams_page():
     """Each team the user may see with its supervisors and officers."""
     teams = visible_teams(visible_team_ids())
     team_ids = [t.id for t in teams]
-    people = list(db.session.scalars(
-        sa.select(User).where(User.team_id.in_(team_ids), User.role.in_(("officer", "supervisor")))
-        .order_by(User.role.desc(), User.display_name)
-    )) if team_ids else []
+    people = (
+        list(
+            db.session.scalars(
+                sa.select(User)
+                .where(User.team_id.in_(team_ids), User.role.in_(("officer", "supervisor")))
+                .order_by(User.role.desc(), User.display_name)
+            )
+        )
+        if team_ids
+        else []
+    )
     by_team: dict[int, list[User]] = {t.id: [] for t in teams}
     for person in people:
         by_team[person.team_id].append(person)
     devices = device_summary([p.id for p in people])
     failures = repeated_failures([p.username for p in people])
-    log_read("view_people", "team", "", {"teams": [t.code for t in teams],
-                                           "people": [p.id for p in people]})
+    log_read(
+        "view_people",
+        "team",
+        "",
+        {"teams": [t.code for t in teams], "people": [p.id for p in people]},
+    )
     return render_template(
         "console/teams.html",
         teams=teams,
@@ -88,8 +99,13 @@ def add_officer():
     username = request.form.get("username", "").strip().lower()
     log_access("add_officer", "user", username, {"team": team.code})
     try:
-        user = add_user(username, request.form.get("password", ""), "officer", team.code,
-                        request.form.get("display_name", ""))
+        user = add_user(
+            username,
+            request.form.get("password", ""),
+            "officer",
+            team.code,
+            request.form.get("display_name", ""),
+        )
     except PeopleError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -103,11 +119,15 @@ def add_officer():
 def person_page(user_id: int):
     """An officer: their team, their devices (last sync, pending, clock, app) and actions."""
     officer = managed_officer(user_id)
-    devices = list(db.session.scalars(
-        sa.select(Device).where(Device.user_id == officer.id)
-        .order_by(Device.revoked_at.is_not(None), Device.last_sync_at.desc(),
-                  Device.created_at.desc())
-    ))
+    devices = list(
+        db.session.scalars(
+            sa.select(Device)
+            .where(Device.user_id == officer.id)
+            .order_by(
+                Device.revoked_at.is_not(None), Device.last_sync_at.desc(), Device.created_at.desc()
+            )
+        )
+    )
     log_read("view_person", "user", officer.id, {"devices": [d.id for d in devices]})
     return render_template(
         "console/person.html",
@@ -127,8 +147,12 @@ def move_officer(user_id: int):
     if team is None:
         flash("Choose one of your teams.", "error")
     elif team.id != officer.team_id:
-        log_access("move_officer", "user", officer.id,
-                   {"from": officer.team.code if officer.team else None, "to": team.code})
+        log_access(
+            "move_officer",
+            "user",
+            officer.id,
+            {"from": officer.team.code if officer.team else None, "to": team.code},
+        )
         officer.team_id = team.id
         db.session.commit()
         flash(f"{officer.display_name} moved to {team.code}.", "ok")
@@ -158,8 +182,12 @@ def revoke_device(device_id: str):
     if device is None or device.user.role != "officer" or not _team_visible(device.user.team_id):
         raise PageNotFound()
     if device.revoked_at is None:
-        log_access("revoke_device", "device", device.id, {"user": device.user.username,
-                                                          "pending": device.pending})
+        log_access(
+            "revoke_device",
+            "device",
+            device.id,
+            {"user": device.user.username, "pending": device.pending},
+        )
         device.revoked_at = utcnow()
         device.revoked_by_id = current_user().id
         db.session.commit()

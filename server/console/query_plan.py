@@ -56,8 +56,12 @@ def text_filter(query: str) -> SetFilter | None:
     if not terms(query):
         return None
     key, candidates = text_candidates(query)
-    return SetFilter(key=key, candidates=candidates, probe=text_probe(query),
-                     walk_first=db.engine.dialect.name == "postgresql")
+    return SetFilter(
+        key=key,
+        candidates=candidates,
+        probe=text_probe(query),
+        walk_first=db.engine.dialect.name == "postgresql",
+    )
 
 
 @dataclass

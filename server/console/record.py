@@ -105,12 +105,14 @@ def history(record: Record) -> list[HistoryEntry]:
             fields = [(name, values.get(name)) for name in written if name not in HIDDEN_FIELDS]
         else:
             fields = [(name, value) for name, value in data.items()]
-        entries.append(HistoryEntry(
-            change=change,
-            who=display_name or username or "(unknown)",
-            device=names.get(change.device_id, change.device_id or "Console"),
-            fields=fields,
-        ))
+        entries.append(
+            HistoryEntry(
+                change=change,
+                who=display_name or username or "(unknown)",
+                device=names.get(change.device_id, change.device_id or "Console"),
+                fields=fields,
+            )
+        )
     return entries
 
 
@@ -126,17 +128,20 @@ def device_names(ids: set[str]) -> dict[str, str]:
 
 
 def open_conflicts(record_id: str) -> list[Conflict]:
-    return list(db.session.scalars(
-        sa.select(Conflict)
-        .where(Conflict.record_id == record_id, Conflict.status == "open")
-        .order_by(Conflict.id)
-    ))
+    return list(
+        db.session.scalars(
+            sa.select(Conflict)
+            .where(Conflict.record_id == record_id, Conflict.status == "open")
+            .order_by(Conflict.id)
+        )
+    )
 
 
 def ordered_fields(data: dict) -> list[tuple[str, object]]:
     known = [(k, data[k]) for k in FIELD_LABELS if k in data and k not in HIDDEN_FIELDS]
-    extra = sorted((k, v) for k, v in data.items()
-                   if k not in FIELD_LABELS and k not in HIDDEN_FIELDS)
+    extra = sorted(
+        (k, v) for k, v in data.items() if k not in FIELD_LABELS and k not in HIDDEN_FIELDS
+    )
     return known + extra
 
 
@@ -149,7 +154,10 @@ def record_page(record_id: str):
     db.session.commit()
     conflicts = open_conflicts(record.id)
     conflict_devices = {
-        side.get("device_id") for c in conflicts for side in (c.winner, c.loser) if side.get("device_id")
+        side.get("device_id")
+        for c in conflicts
+        for side in (c.winner, c.loser)
+        if side.get("device_id")
     }
     device = db.session.get(Device, record.device_id) if record.device_id else None
     return render_template(

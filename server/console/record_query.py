@@ -40,8 +40,19 @@ class RecordFilter:
     day_from: date | None = None
     day_to: date | None = None
 
-    URL_KEYS = ("q", "team", "officer", "date_from", "date_to", "kind", "standard", "group",
-                "review", "conflict", "show")
+    URL_KEYS = (
+        "q",
+        "team",
+        "officer",
+        "date_from",
+        "date_to",
+        "kind",
+        "standard",
+        "group",
+        "review",
+        "conflict",
+        "show",
+    )
 
     @classmethod
     def from_args(cls, args: MultiDict, team_ids: set[int] | None) -> RecordFilter:
@@ -151,5 +162,3 @@ def standard_codes() -> list[str]:
     for catalogue in catalogues().versions:
         codes.extend(c for c in catalogue.codes if c not in codes)
     return codes
-
-

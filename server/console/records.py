@@ -30,10 +30,17 @@ def records_page():
         filters.errors.append(str(exc))
     page = fetch_page(filters.conditions(team_ids), after=after, before=before)
     args = filters.to_args()
-    log_read("search_records" if args else "list_records", "records", "",
-               {"filters": args, "after": request.args.get("after", ""),
-                "before": request.args.get("before", ""),
-                **returned([row.id for row in page.rows])})
+    log_read(
+        "search_records" if args else "list_records",
+        "records",
+        "",
+        {
+            "filters": args,
+            "after": request.args.get("after", ""),
+            "before": request.args.get("before", ""),
+            **returned([row.id for row in page.rows]),
+        },
+    )
     return render_template(
         "console/records.html",
         filters=filters,

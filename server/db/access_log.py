@@ -25,17 +25,33 @@ def request_address() -> str:
     return (request.remote_addr or "")[:64] if has_request_context() else "cli"
 
 
-def add_entry(action: str, *, user_id: int | None, target_type: str = "", target_id: object = "",
-              detail: dict | None = None, device_id: str | None = None,
-              session_id: str | None = None, address: str | None = None) -> None:
+def add_entry(
+    action: str,
+    *,
+    user_id: int | None,
+    target_type: str = "",
+    target_id: object = "",
+    detail: dict | None = None,
+    device_id: str | None = None,
+    session_id: str | None = None,
+    address: str | None = None,
+) -> None:
     # A Core INSERT in the session's transaction: no unit-of-work bookkeeping for a row the
     # app never reads back (a pull and a console page each write one; see make bench).
-    db.session.execute(_INSERT, {
-        "at": utcnow(), "user_id": user_id, "action": action, "target_type": target_type,
-        "target_id": str(target_id)[:80], "detail": detail or {},
-        "address": request_address() if address is None else address[:64],
-        "device_id": device_id, "session_id": session_id,
-    })
+    db.session.execute(
+        _INSERT,
+        {
+            "at": utcnow(),
+            "user_id": user_id,
+            "action": action,
+            "target_type": target_type,
+            "target_id": str(target_id)[:80],
+            "detail": detail or {},
+            "address": request_address() if address is None else address[:64],
+            "device_id": device_id,
+            "session_id": session_id,
+        },
+    )
     if has_request_context():
         g.access_logged = True  # commit_logged_reads commits it before the answer leaves
 

@@ -47,14 +47,22 @@ def restore(url: sa.URL, source: Path, *, force: bool = False) -> Outcome:
     _refuse_non_empty(url, force)
     if url.get_backend_name() == "sqlite":
         return _sqlite_restore(source, _sqlite_path(url))
-    command = ["pg_restore", "--no-owner", "--exit-on-error", "--single-transaction",
-               *(["--clean", "--if-exists"] if force else []),
-               f"--dbname={_libpq_url(url)}", str(source)]
-    return _run_or_print(command, url,
-                         lambda: f"Restored {source} into {_show(url)}. {_next_step(url)}")
+    command = [
+        "pg_restore",
+        "--no-owner",
+        "--exit-on-error",
+        "--single-transaction",
+        *(["--clean", "--if-exists"] if force else []),
+        f"--dbname={_libpq_url(url)}",
+        str(source),
+    ]
+    return _run_or_print(
+        command, url, lambda: f"Restored {source} into {_show(url)}. {_next_step(url)}"
+    )
 
 
 # --- SQLite --------------------------------------------------------------------------------
+
 
 def _sqlite_path(url: sa.URL) -> Path:
     if not url.database or url.database == ":memory:":
@@ -122,6 +130,7 @@ def _count_records(conn: sqlite3.Connection) -> int:
 
 # --- both ----------------------------------------------------------------------------------
 
+
 def _refuse_non_empty(url: sa.URL, force: bool) -> None:
     engine = sa.create_engine(url, poolclass=NullPool)
     try:
@@ -132,7 +141,8 @@ def _refuse_non_empty(url: sa.URL, force: bool) -> None:
     if not found.empty and not force:
         raise BackupError(
             f"{_show(url)} is not empty ({len(found.tables)} of Beatbook's tables): a restore "
-            "would replace everything in it. Restore into an empty database, or pass --force.")
+            "would replace everything in it. Restore into an empty database, or pass --force."
+        )
 
 
 def _next_step(url: sa.URL) -> str:
@@ -150,8 +160,14 @@ def _next_step(url: sa.URL) -> str:
 def _libpq_url(url: sa.URL) -> str:
     """The URL for pg_dump/pg_restore: no SQLAlchemy driver name and no password (which goes
     in PGPASSWORD, out of the process list)."""
-    plain = sa.URL.create("postgresql", username=url.username, host=url.host, port=url.port,
-                          database=url.database, query=url.query)
+    plain = sa.URL.create(
+        "postgresql",
+        username=url.username,
+        host=url.host,
+        port=url.port,
+        database=url.database,
+        query=url.query,
+    )
     return plain.render_as_string(hide_password=False)
 
 
@@ -164,14 +180,16 @@ def _run_or_print(command: list[str], url: sa.URL, done) -> Outcome:
     printable = " ".join(shlex.quote(part) for part in command)
     if shutil.which(command[0]) is None:
         password = " (with the password in PGPASSWORD or ~/.pgpass)" if url.password else ""
-        return Outcome(False, f"{command[0]} is not on PATH. Run this where it is{password}:\n"
-                              f"  {printable}")
+        return Outcome(
+            False, f"{command[0]} is not on PATH. Run this where it is{password}:\n  {printable}"
+        )
     env = dict(os.environ)
     if url.password:
         env["PGPASSWORD"] = str(url.password)
     result = subprocess.run(command, env=env, capture_output=True, text=True)
     if result.returncode != 0:
-        raise BackupError(f"{command[0]} failed ({result.returncode}): "
-                          f"{result.stderr.strip() or result.stdout.strip()}")
+        raise BackupError(
+            f"{command[0]} failed ({result.returncode}): "
+            f"{result.stderr.strip() or result.stdout.strip()}"
+        )
     return Outcome(True, done())
-

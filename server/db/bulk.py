@@ -6,15 +6,18 @@ from __future__ import annotations
 from functools import lru_cache
 from itertools import chain
 from operator import itemgetter
+from typing import Any, cast
 
-from sqlalchemy import Dialect, Table, bindparam, update
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, Dialect, Table, bindparam, update
+from sqlalchemy.sql.elements import BindParameter
+
+from server.db import AnySession
 
 # Rows of an executemany UPDATE name the key this way, so that `id` is not also SET.
 _KEY = "record_key"
 
 
-def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
+def insert_rows(session: AnySession, table: Table, rows: list[dict]) -> None:
     """Insert `rows` (dicts with the same keys), each value converted by its column's type.
 
     SQLite gets multi-row INSERTs. Under an executemany of one-row INSERTs the search index's
@@ -36,9 +39,10 @@ def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
         return
     per_statement = max(1, dialect.insertmanyvalues_max_parameters // len(columns))
     for start in range(0, len(values), per_statement):
-        chunk = values[start:start + per_statement]
-        connection.exec_driver_sql(sql_head + ", ".join([marks] * len(chunk)),
-                                   tuple(chain.from_iterable(chunk)))
+        chunk = values[start : start + per_statement]
+        connection.exec_driver_sql(
+            sql_head + ", ".join([marks] * len(chunk)), tuple(chain.from_iterable(chunk))
+        )
 
 
 def _converted(rows: list[dict], columns: tuple) -> list[tuple]:
@@ -46,13 +50,16 @@ def _converted(rows: list[dict], columns: tuple) -> list[tuple]:
     the loops run in C (itemgetter, zip, map) rather than a Python expression per value."""
     get = itemgetter(*(name for name, _ in columns))
     by_column = zip(*map(get, rows)) if len(columns) > 1 else [[get(row) for row in rows]]
-    converted = [column if convert is None else list(map(convert, column))
-                 for column, (_, convert) in zip(by_column, columns)]
+    converted = [
+        column if convert is None else list(map(convert, column))
+        for column, (_, convert) in zip(by_column, columns)
+    ]
     return list(zip(*converted))
 
 
-def update_rows(session: Session, table: Table, rows: list[dict],
-                guard: tuple[str, str] | None = None) -> int:
+def update_rows(
+    session: AnySession, table: Table, rows: list[dict], guard: tuple[str, str] | None = None
+) -> int:
     """Update rows of `table` by primary key `id`; `rows` are dicts with the same keys. Returns
     how many rows were updated.
 
@@ -68,32 +75,40 @@ def update_rows(session: Session, table: Table, rows: list[dict],
     connection = session.connection()
     dialect = connection.dialect
     if dialect.name != "sqlite":
-        renamed = [{_KEY if name == "id" else name: value for name, value in row.items()}
-                   for row in rows]
+        renamed = [
+            {_KEY if name == "id" else name: value for name, value in row.items()} for row in rows
+        ]
         where = table.c.id == bindparam(_KEY)
         if guard:
             where = where & (table.c[guard[0]] == bindparam(guard[1]))
-        values = {name: bindparam(name) for name in renamed[0]
-                  if name != _KEY and (not guard or name != guard[1])}
-        result = session.execute(update(table).where(where).values(values), renamed)
+        values: dict[str, BindParameter[Any]] = {
+            name: bindparam(name)
+            for name in renamed[0]
+            if name != _KEY and (not guard or name != guard[1])
+        }
+        # Session.execute is typed as returning Result; an UPDATE gives a CursorResult.
+        result = cast(
+            CursorResult[Any], session.execute(update(table).where(where).values(values), renamed)
+        )
         return result.rowcount
     names = tuple(rows[0])
     marks, columns = _values_plan(table, names, dialect)
     quote = dialect.identifier_preparer.quote
     target = quote(table.name)
     skip = {"id", guard[1]} if guard else {"id"}
-    sets = ", ".join(f"{quote(name)} = v.column{i}" for i, name in enumerate(names, 1)
-                     if name not in skip)
-    where = f"{target}.{quote('id')} = v.column{names.index('id') + 1}"
+    sets = ", ".join(
+        f"{quote(name)} = v.column{i}" for i, name in enumerate(names, 1) if name not in skip
+    )
+    match = f"{target}.{quote('id')} = v.column{names.index('id') + 1}"
     if guard:
-        where += f" AND {target}.{quote(guard[0])} = v.column{names.index(guard[1]) + 1}"
+        match += f" AND {target}.{quote(guard[0])} = v.column{names.index(guard[1]) + 1}"
     per_statement = max(1, dialect.insertmanyvalues_max_parameters // len(columns))
     updated = 0
     for start in range(0, len(rows), per_statement):
-        chunk = rows[start:start + per_statement]
+        chunk = rows[start : start + per_statement]
         updated += connection.exec_driver_sql(
             f"UPDATE {target} SET {sets} FROM (VALUES {', '.join([marks] * len(chunk))}) AS v "
-            f"WHERE {where}",
+            f"WHERE {match}",
             tuple(chain.from_iterable(_converted(chunk, columns))),
         ).rowcount
     return updated
@@ -105,7 +120,7 @@ def _insert_plan(table: Table, names: tuple[str, ...], dialect: Dialect):
     if missing:
         raise ValueError(f"insert_rows into {table.name} must give {', '.join(missing)}")
     quote = dialect.identifier_preparer.quote
-    head = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES ")
+    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES "
     return (head, *_values_plan(table, names, dialect))
 
 
@@ -115,7 +130,8 @@ def _values_plan(table: Table, names: tuple[str, ...], dialect: Dialect):
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     marks = "(" + ", ".join([mark] * len(names)) + ")"
     # A name that is no column (an update's guard value) is passed as it is.
-    columns = tuple((n, table.c[n].type.dialect_impl(dialect).bind_processor(dialect)
-                     if n in table.c else None) for n in names)
+    columns = tuple(
+        (n, table.c[n].type.dialect_impl(dialect).bind_processor(dialect) if n in table.c else None)
+        for n in names
+    )
     return marks, columns
-

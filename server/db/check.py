@@ -35,10 +35,11 @@ def check_schema(connection: sa.Connection) -> None:
     app factory's check, server.db.migrate.refuse_unless_at_head, which names the command.)"""
     if not sa.inspect(connection).has_table("sync_counter"):
         url = connection.engine.url.render_as_string(hide_password=True)
-        raise ConfigError(f"BEATBOOK_DATABASE_URL: {url} has no Beatbook tables yet; "
-                          "run `beatbook init-db` first")
+        raise ConfigError(
+            f"BEATBOOK_DATABASE_URL: {url} has no Beatbook tables yet; run `beatbook init-db` first"
+        )
 
 
-def one_line(error: BaseException) -> str:
+def one_line(error: BaseException | None) -> str:
     """A driver's error message on one line."""
     return "; ".join(line.strip() for line in str(error).splitlines() if line.strip())

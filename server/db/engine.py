@@ -14,9 +14,14 @@ from server.db import db
 def init_engine(app: Flask) -> None:
     """Bind the database to the app with the settings every connection needs."""
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config["DATABASE_URL"])
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(
-        app.config["DATABASE_URL"], app.config["DATABASE_TIMEOUT"],
-        app.config["SQLITE_BUSY_TIMEOUT"]))
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS",
+        engine_options(
+            app.config["DATABASE_URL"],
+            app.config["DATABASE_TIMEOUT"],
+            app.config["SQLITE_BUSY_TIMEOUT"],
+        ),
+    )
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -27,7 +32,7 @@ def database_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL whichever spelling the operator gave."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -44,14 +49,21 @@ def engine_options(url: str, timeout: int = 5, sqlite_wait: int = 30) -> dict:
         # can wait seconds behind others that are each quick (5 s gave a 503 with 30 phones
         # on a busy 2-core machine).
         return {"connect_args": {"timeout": sqlite_wait}, **codec}
-    connect = {"connect_timeout": timeout or 30}
+    connect: dict[str, object] = {"connect_timeout": timeout or 30}
     if timeout:
         # Server-side bound on each statement, waits for the counter row's lock included; a
         # dead peer is noticed by TCP within the same time.
-        connect.update(options=f"-c statement_timeout={timeout * 1000}",
-                       tcp_user_timeout=timeout * 1000)
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10,
-            "pool_timeout": timeout or 30, "connect_args": connect, **codec}
+        connect.update(
+            options=f"-c statement_timeout={timeout * 1000}", tcp_user_timeout=timeout * 1000
+        )
+    return {
+        "pool_pre_ping": True,
+        "pool_size": 5,
+        "max_overflow": 10,
+        "pool_timeout": timeout or 30,
+        "connect_args": connect,
+        **codec,
+    }
 
 
 def json_dumps(value) -> str:

@@ -21,7 +21,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from alembic.script import Script, ScriptDirectory
 from sqlalchemy.pool import NullPool
 
 from server.config import ConfigError
@@ -75,6 +75,7 @@ class Status:
 
 # --- the script directory ------------------------------------------------------------------
 
+
 def config(connection: sa.Connection | None = None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -88,7 +89,9 @@ def scripts() -> ScriptDirectory:
 
 
 def head() -> str:
-    return scripts().get_current_head()
+    found = scripts().get_current_head()
+    assert found is not None  # the migrations ship with the package: there is a head
+    return found
 
 
 def revisions() -> list[str]:
@@ -135,10 +138,12 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
     from alembic import context
 
     return include_object_for(context.get_context().dialect.name)(
-        obj, name, type_, reflected, compare_to)
+        obj, name, type_, reflected, compare_to
+    )
 
 
 # --- status --------------------------------------------------------------------------------
+
 
 def status(connection: sa.Connection) -> Status:
     names = set(sa.inspect(connection).get_table_names())
@@ -154,8 +159,9 @@ def require_head(engine: sa.Engine) -> None:
         with engine.connect() as conn:
             found = status(conn)
     except sa.exc.DBAPIError as exc:  # unreachable, refused, not a database: one line
-        raise ConfigError(f"BEATBOOK_DATABASE_URL: cannot use the database {url}: "
-                          f"{one_line(exc.orig)}") from None
+        raise ConfigError(
+            f"BEATBOOK_DATABASE_URL: cannot use the database {url}: {one_line(exc.orig)}"
+        ) from None
     if found.at_head:
         return
     if found.empty:
@@ -164,10 +170,12 @@ def require_head(engine: sa.Engine) -> None:
         raise SchemaError(
             f"The database {url} is at revision {found.revision}, newer than this Beatbook "
             f"(head {found.head}): install the version that upgraded it, or restore the backup "
-            "taken before the upgrade (docs/operations.md).")
+            "taken before the upgrade (docs/operations.md)."
+        )
     raise SchemaError(
         f"The database {url} is at {found.describe()}: back it up (`beatbook backup FILE`), "
-        "then run `beatbook db upgrade`.")
+        "then run `beatbook db upgrade`."
+    )
 
 
 def refuse_unless_at_head(app) -> None:
@@ -184,10 +192,12 @@ def refuse_unless_at_head(app) -> None:
 
 # --- upgrading -----------------------------------------------------------------------------
 
+
 def migration_engine(url: sa.URL | str) -> sa.Engine:
     """An engine of its own for migrating: one connection, one real transaction."""
     engine = sa.create_engine(url, poolclass=NullPool)
     if engine.dialect.name == "sqlite":
+
         @sa.event.listens_for(engine, "connect")
         def _no_driver_transactions(dbapi_connection, _record):
             dbapi_connection.isolation_level = None  # we say BEGIN ourselves, below
@@ -197,6 +207,7 @@ def migration_engine(url: sa.URL | str) -> sa.Engine:
         def _begin_immediate(conn):
             # IMMEDIATE takes the write lock now: a running server's pushes wait, not fail.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
+
     return engine
 
 
@@ -213,7 +224,8 @@ def upgrade(url: sa.URL | str, revision: str = "head") -> tuple[Status, Status]:
             if not before.known:
                 raise SchemaError(
                     f"The database is at revision {before.revision}, newer than this Beatbook "
-                    f"(head {before.head}): it cannot be upgraded by this version.")
+                    f"(head {before.head}): it cannot be upgraded by this version."
+                )
             if before.legacy:
                 adopt_1_0_0(conn, before)
             command.upgrade(config(conn), revision)
@@ -239,7 +251,8 @@ def adopt_1_0_0(conn: sa.Connection, found: Status) -> None:
     if missing_core:
         raise SchemaError(
             "The database has some tables but not Beatbook 1.0.0's "
-            f"(missing {', '.join(missing_core)}): it was not made by Beatbook 1.0.0.")
+            f"(missing {', '.join(missing_core)}): it was not made by Beatbook 1.0.0."
+        )
     operations = Operations(MigrationContext.configure(conn))
     missing_rollups = [name for name in base.ROLLUP_TABLES if name not in found.tables]
     if missing_rollups:
@@ -254,8 +267,10 @@ def _check_foreign_keys(conn: sa.Connection) -> None:
     if conn.dialect.name == "sqlite":
         broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
         if broken:
-            raise SchemaError(f"The upgrade would break {len(broken)} foreign keys, e.g. "
-                              f"{tuple(broken[0])}: nothing was changed.")
+            raise SchemaError(
+                f"The upgrade would break {len(broken)} foreign keys, e.g. "
+                f"{tuple(broken[0])}: nothing was changed."
+            )
 
 
 SEARCH_TRIGGERS = ("record_fts_insert", "record_fts_delete", "record_fts_update")
@@ -277,8 +292,10 @@ def _check_sqlite_objects(conn: sa.Connection) -> None:
             if "WITHOUT ROWID" not in sql[table.name]:
                 lost.append(f"WITHOUT ROWID on {table.name}")
     if lost:
-        raise SchemaError(f"The upgrade would lose {', '.join(lost)} (SQLite batch mode "
-                          "recreates tables): nothing was changed.")
+        raise SchemaError(
+            f"The upgrade would lose {', '.join(lost)} (SQLite batch mode "
+            "recreates tables): nothing was changed."
+        )
 
 
 def stamp_head(engine: sa.Engine) -> None:
@@ -289,8 +306,10 @@ def stamp_head(engine: sa.Engine) -> None:
 
 def history() -> list[tuple[str, str]]:
     """(revision, first line of its message), oldest first."""
-    return [(script.revision, (script.doc or "").splitlines()[0] if script.doc else "")
-            for script in reversed(list(scripts().walk_revisions()))]
+    return [
+        (script.revision, (script.doc or "").splitlines()[0] if script.doc else "")
+        for script in reversed(list(scripts().walk_revisions()))
+    ]
 
 
 def autogenerate(message: str, rev_id: str) -> Path:
@@ -308,9 +327,11 @@ def autogenerate(message: str, rev_id: str) -> Path:
         engine = migration_engine(url)
         try:
             with engine.begin() as conn:
-                script = command.revision(config(conn), message=message, autogenerate=True,
-                                          rev_id=rev_id)
+                script = command.revision(
+                    config(conn), message=message, autogenerate=True, rev_id=rev_id
+                )
         finally:
             engine.dispose()
     scripts.cache_clear()
+    assert isinstance(script, Script)  # one head, so one new script
     return Path(script.path)

@@ -6,6 +6,7 @@ Times are naive UTC throughout the database (SQLite has no time zones); edges co
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
@@ -13,13 +14,20 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 from server.clock import utcnow
 from server.db import db
 
+if TYPE_CHECKING:
+    # At runtime db.Model is a class Flask-SQLAlchemy builds from Base; mypy cannot see
+    # through that variable, so the models are type-checked against Base itself.
+    from server.db import Base as Model
+else:
+    Model = db.Model
+
 ROLES = ("officer", "supervisor", "admin", "panel")
 REVIEW_STATES = ("pending", "approved", "returned")
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for big logs.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
-class Team(db.Model):
+class Team(Model):
     __tablename__ = "team"
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(20), unique=True)
@@ -29,7 +37,7 @@ class Team(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class User(db.Model):
+class User(Model):
     __tablename__ = "user_account"
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(sa.String(80), unique=True)
@@ -56,13 +64,13 @@ class User(db.Model):
         return ids
 
 
-class SupervisorTeam(db.Model):
+class SupervisorTeam(Model):
     __tablename__ = "supervisor_team"
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), primary_key=True)
     team_id: Mapped[int] = mapped_column(sa.ForeignKey("team.id"), primary_key=True)
 
 
-class Device(db.Model):
+class Device(Model):
     __tablename__ = "device"
     id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
@@ -84,7 +92,7 @@ class Device(db.Model):
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
-class Record(db.Model):
+class Record(Model):
     """The current state of one engagement record; `data` and `meta` are what sync merges."""
 
     __tablename__ = "record"
@@ -107,7 +115,9 @@ class Record(db.Model):
     contact_org: Mapped[str] = mapped_column(sa.String(120), default="")
     public: Mapped[bool] = mapped_column(default=False)
     data: Mapped[dict] = mapped_column(sa.JSON)
-    meta: Mapped[list] = mapped_column(sa.JSON)  # field stamps, packed (server.sync.store.pack_meta)
+    meta: Mapped[list] = mapped_column(
+        sa.JSON
+    )  # field stamps, packed (server.sync.store.pack_meta)
     review_state: Mapped[str] = mapped_column(sa.String(12), default="pending")
     review_comment: Mapped[str] = mapped_column(sa.Text, default="")
     reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
@@ -140,26 +150,28 @@ class _RecordCodes:
     @declared_attr.directive
     def __table_args__(cls):
         # Without a rowid the primary key is the table: two B-trees to write per row, not three.
-        return (sa.PrimaryKeyConstraint("record_id", "code"),
-                sa.Index(f"ix_{cls.__tablename__}_code", "code", "record_id"),
-                {"sqlite_with_rowid": False})
+        return (
+            sa.PrimaryKeyConstraint("record_id", "code"),
+            sa.Index(f"ix_{cls.__tablename__}_code", "code", "record_id"),
+            {"sqlite_with_rowid": False},
+        )
 
 
-class RecordStandard(_RecordCodes, db.Model):
+class RecordStandard(_RecordCodes, Model):
     """The standards a record evidences."""
 
     __tablename__ = "record_standard"
     code: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
 
 
-class RecordGroup(_RecordCodes, db.Model):
+class RecordGroup(_RecordCodes, Model):
     """The groups a record reached."""
 
     __tablename__ = "record_group"
     code: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
 
 
-class Change(db.Model):
+class Change(Model):
     """The append-only change log: every change received and every supervisor action."""
 
     __tablename__ = "change"
@@ -189,7 +201,7 @@ class Change(db.Model):
     __table_args__ = (sa.Index("ix_change_record_hlc", "record_id", "hlc"),)
 
 
-class Conflict(db.Model):
+class Conflict(Model):
     """A value that lost a concurrent edit, kept for a supervisor to review."""
 
     __tablename__ = "conflict"
@@ -208,7 +220,7 @@ class Conflict(db.Model):
     __table_args__ = (sa.Index("ix_conflict_status", "status", "record_id"),)
 
 
-class SyncBatch(db.Model):
+class SyncBatch(Model):
     """The stored answer to each batch, so a replayed batch gets the same answer."""
 
     __tablename__ = "sync_batch"
@@ -218,7 +230,7 @@ class SyncBatch(db.Model):
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class SyncCounter(db.Model):
+class SyncCounter(Model):
     """One row whose lock every write takes, so sequence numbers commit in order."""
 
     __tablename__ = "sync_counter"
@@ -226,7 +238,7 @@ class SyncCounter(db.Model):
     value: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
-class AuthFailure(db.Model):
+class AuthFailure(Model):
     __tablename__ = "auth_failure"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(sa.String(140))
@@ -234,7 +246,7 @@ class AuthFailure(db.Model):
     __table_args__ = (sa.Index("ix_auth_failure_key_at", "key", "at"),)
 
 
-class AccessLog(db.Model):
+class AccessLog(Model):
     """Who viewed, exported or changed what (DPA 2018 Part 3 s.62). Never updated or deleted."""
 
     __tablename__ = "access_log"
@@ -262,8 +274,11 @@ sa.Index("ix_record_kind_time_id", Record.kind, Record.occurred_at, Record.id)
 sa.Index("ix_record_officer_created", Record.officer_id, Record.created_at)  # activity: last synced
 # Few records have open conflicts: a partial index keeps that filter and the queue cheap.
 sa.Index(
-    "ix_record_conflicted", Record.occurred_at, Record.id,
-    sqlite_where=Record.open_conflicts > 0, postgresql_where=Record.open_conflicts > 0,
+    "ix_record_conflicted",
+    Record.occurred_at,
+    Record.id,
+    sqlite_where=Record.open_conflicts > 0,
+    postgresql_where=Record.open_conflicts > 0,
 )
 sa.Index("ix_access_log_action_at", AccessLog.action, AccessLog.at)
 sa.Index("ix_access_log_target", AccessLog.target_type, AccessLog.target_id)
@@ -273,7 +288,7 @@ sa.Index("ix_device_last_sync", Device.last_sync_at)
 # --- Assessment (server/assessment): meetings a team has announced, for the "coming up" list on
 # its public page. Records cannot be in the future, so what is planned lives here; `title` is
 # written for the public and is the only free text the public page shows besides public feedback.
-class PlannedMeeting(db.Model):
+class PlannedMeeting(Model):
     __tablename__ = "planned_meeting"
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[int] = mapped_column(sa.ForeignKey("team.id"))
@@ -286,7 +301,7 @@ class PlannedMeeting(db.Model):
     __table_args__ = (sa.Index("ix_planned_meeting_team_start", "team_id", "starts_at"),)
 
 
-class AssessmentFact(db.Model):
+class AssessmentFact(Model):
     """Each record's countable columns, narrow, with its standards and groups as bit masks.
 
     Assessment reads these instead of record + record_standard + record_group: a quarter's grid
@@ -316,19 +331,38 @@ class AssessmentFact(db.Model):
 
     __table_args__ = (
         sa.Index("ix_assessment_fact_record", "record_id", unique=True),
-        sa.Index("ix_assessment_fact_kind", "team_id", "kind", "occurred_at", "deleted",
-                 "review_state", "contact_role", "contact_org"),
+        sa.Index(
+            "ix_assessment_fact_kind",
+            "team_id",
+            "kind",
+            "occurred_at",
+            "deleted",
+            "review_state",
+            "contact_role",
+            "contact_org",
+        ),
         # PostgreSQL keeps rows in a heap: this lets the period scan read the index alone.
         sa.Index(
-            "ix_assessment_fact_scan", "team_id", "occurred_at",
-            postgresql_include=["officer_id", "kind", "deleted", "review_state", "people_count",
-                                "duration_minutes", "notice_seconds", "std_mask", "group_mask"],
+            "ix_assessment_fact_scan",
+            "team_id",
+            "occurred_at",
+            postgresql_include=[
+                "officer_id",
+                "kind",
+                "deleted",
+                "review_state",
+                "people_count",
+                "duration_minutes",
+                "notice_seconds",
+                "std_mask",
+                "group_mask",
+            ],
         ).ddl_if(dialect="postgresql"),
         {"sqlite_with_rowid": False},
     )
 
 
-class AssessmentCode(db.Model):
+class AssessmentCode(Model):
     """The bit each standard or group code has in AssessmentFact's masks (never reassigned)."""
 
     __tablename__ = "assessment_code"
@@ -337,7 +371,7 @@ class AssessmentCode(db.Model):
     bit: Mapped[int]
 
 
-class AssessmentState(db.Model):
+class AssessmentState(Model):
     """How far AssessmentFact has caught up: the highest record.seq it reflects."""
 
     __tablename__ = "assessment_state"
@@ -347,7 +381,7 @@ class AssessmentState(db.Model):
 
 # --- Security (issue 11): console sessions kept on the server, so signing out, deactivation and
 # a password change end a session at once, whatever copy of its cookie is still around.
-class ConsoleSession(db.Model):
+class ConsoleSession(Model):
     """One console sign-in. The cookie carries a random id; only its SHA-256 is stored."""
 
     __tablename__ = "console_session"

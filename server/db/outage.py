@@ -14,15 +14,25 @@ from flask import Flask, request
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 
-from server.errors import Code, error_response, wants_json
 from server.db import db
+from server.errors import Code, error_response, wants_json
 
 RETRY_AFTER_SECONDS = 10
 # SQLite results after which the connection cannot be trusted to write again.
-_SQLITE_BROKEN = ("SQLITE_READONLY", "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_FULL",
-                  "SQLITE_CORRUPT", "SQLITE_NOTADB")
-_SQLITE_BROKEN_TEXT = ("readonly database", "disk i/o error", "unable to open database",
-                       "database or disk is full")
+_SQLITE_BROKEN = (
+    "SQLITE_READONLY",
+    "SQLITE_IOERR",
+    "SQLITE_CANTOPEN",
+    "SQLITE_FULL",
+    "SQLITE_CORRUPT",
+    "SQLITE_NOTADB",
+)
+_SQLITE_BROKEN_TEXT = (
+    "readonly database",
+    "disk i/o error",
+    "unable to open database",
+    "database or disk is full",
+)
 
 
 def init_app(app: Flask) -> None:
@@ -34,8 +44,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(sa_exc.TimeoutError)  # no pooled connection came free in time
     @app.errorhandler(sa_exc.InterfaceError)
     def _database_unavailable(exc: Exception):
-        app.logger.warning("Database unavailable on %s %s: %s", request.method, request.path,
-                           str(exc).splitlines()[0][:300])
+        app.logger.warning(
+            "Database unavailable on %s %s: %s",
+            request.method,
+            request.path,
+            str(exc).splitlines()[0][:300],
+        )
         return unavailable()
 
 
@@ -47,7 +61,8 @@ def unavailable():
         Code.UNAVAILABLE,
         f"The server cannot reach its database just now. Send the same request again in "
         f"{RETRY_AFTER_SECONDS} seconds (a batch is applied once however often it arrives).",
-        headers=headers)
+        headers=headers,
+    )
 
 
 def _discard_broken_sqlite(context) -> None:

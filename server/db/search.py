@@ -9,8 +9,10 @@ stemming, every word required ("shop lift" finds "shoplifting").
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from server.db import db
@@ -96,11 +98,12 @@ def text_match(query: str) -> ColumnElement | None:
     return key.in_(candidates)
 
 
-def text_candidates(query: str) -> tuple[ColumnElement, sa.Select]:
+def text_candidates(query: str) -> tuple[InstrumentedAttribute[Any], sa.Select[Any]]:
     """(Record column, a select of that column for every matching record), found by the index."""
     if db.engine.dialect.name == "postgresql":
         return Record.id, sa.select(Record.id).where(
-            _pg_document().op("@@")(_pg_query(terms(query))))
+            _pg_document().op("@@")(_pg_query(terms(query)))
+        )
     return Record.seq, matching_seqs(query)
 
 
@@ -120,6 +123,8 @@ def fts_query(query: str) -> str:
 
 def matching_seqs(query: str) -> sa.Select:
     """SQLite: the `seq` of every record matching `query` (the FTS rowids)."""
-    return sa.select(sa.literal_column("rowid")).select_from(sa.table(FTS_TABLE)).where(
-        sa.literal_column(FTS_TABLE).op("MATCH")(fts_query(query))
+    return (
+        sa.select(sa.literal_column("rowid"))
+        .select_from(sa.table(FTS_TABLE))
+        .where(sa.literal_column(FTS_TABLE).op("MATCH")(fts_query(query)))
     )

@@ -8,12 +8,12 @@ taking it is taking the database's write lock.
 from __future__ import annotations
 
 from sqlalchemy import update
-from sqlalchemy.orm import Session
 
+from server.db import AnySession
 from server.db.models import SyncCounter
 
 
-def allocate_seqs(session: Session, count: int) -> int:
+def allocate_seqs(session: AnySession, count: int) -> int:
     """Take `count` sequence numbers; returns the first. Holds the counter lock until commit."""
     last = session.execute(
         update(SyncCounter)
@@ -24,6 +24,6 @@ def allocate_seqs(session: Session, count: int) -> int:
     return last - count + 1
 
 
-def lock_writers(session: Session) -> None:
+def lock_writers(session: AnySession) -> None:
     """Take the counter row lock (PostgreSQL) or the database write lock (SQLite) now."""
     allocate_seqs(session, 0)

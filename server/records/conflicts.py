@@ -32,9 +32,14 @@ def resolve_conflict(user: User, conflict_id: int, value) -> Conflict:
     change = Change(id=record_id, op=op, hlc=stamp, base_rev=state.rev, data=data)
     try:
         outcome = apply_batch(
-            store, [change], now_ms=received_ms, skew_ms=0, validate=lambda c, e: None,
+            store,
+            [change],
+            now_ms=received_ms,
+            skew_ms=0,
+            validate=lambda c, e: None,
             authorize=lambda c, e: None,
-            resolutions=[Resolution(conflict_id, record_id, value, stamp, user.id, received_ms)])
+            resolutions=[Resolution(conflict_id, record_id, value, stamp, user.id, received_ms)],
+        )
     except Exception:
         session.rollback()
         raise

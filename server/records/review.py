@@ -25,8 +25,9 @@ def review_record(user: User, record_id: str, state: str, comment: str = "") -> 
     if not store.load([record_id]):
         session.rollback()
         raise ActionError("No such record.")
-    store.save(BatchWrites(reviews=[ReviewWrite(record_id, state, comment.strip(), user.id,
-                                                now_ms())]))
+    store.save(
+        BatchWrites(reviews=[ReviewWrite(record_id, state, comment.strip(), user.id, now_ms())])
+    )
     session.commit()
     record = session.get(Record, record_id)
     assert record is not None

@@ -37,8 +37,11 @@ def bad_text(value: object) -> bool:
 
 def bad_fields(body: dict, skip: tuple[str, ...] = ()) -> dict[str, list[str]]:
     """Top-level names of `body` whose values are not valid text, as field errors."""
-    return {str(k).encode("utf-8", "replace").decode(): [MESSAGE]
-            for k, v in body.items() if k not in skip and (bad_text(k) or bad_text(v))}
+    return {
+        str(k).encode("utf-8", "replace").decode(): [MESSAGE]
+        for k, v in body.items()
+        if k not in skip and (bad_text(k) or bad_text(v))
+    }
 
 
 def clean(value: str | None) -> str | None:

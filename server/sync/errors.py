@@ -11,7 +11,8 @@ class ClockUnusableError(SyncError):
     def __init__(self, days_out: int, server_time: str):
         super().__init__(
             f"The phone's clock is {days_out} days out. Set the date and time "
-            f"(server time is {server_time}) and sync again.")
+            f"(server time is {server_time}) and sync again."
+        )
         self.server_time = server_time
 
 

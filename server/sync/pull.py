@@ -29,8 +29,11 @@ def record_json(record: PulledRecord, reviewers: dict[int, str] | None = None) -
         "deleted": record.deleted,
         "data": record.fields,
         "hlc": record.stamps,
-        "officer": {"id": record.owner.officer_id, "username": extra["username"],
-                    "display_name": extra["display_name"]},
+        "officer": {
+            "id": record.owner.officer_id,
+            "username": extra["username"],
+            "display_name": extra["display_name"],
+        },
         "team": extra["team_code"],
         "review": {
             "state": record.review.state,
@@ -38,8 +41,10 @@ def record_json(record: PulledRecord, reviewers: dict[int, str] | None = None) -
             "by": reviewer,
             "at": iso(extra["reviewed_at"]),
         },
-        "conflicts": [{"id": c.id, "field": c.field, "winner": c.winner, "loser": c.loser}
-                      for c in latest_conflicts(record.conflicts)],
+        "conflicts": [
+            {"id": c.id, "field": c.field, "winner": c.winner, "loser": c.loser}
+            for c in latest_conflicts(record.conflicts)
+        ],
         "open_conflicts": len(record.conflicts),
         "created_at": iso(extra["created_at"]),
         "updated_at": iso(extra["updated_at"]),
@@ -74,7 +79,9 @@ def _cursor(since: str) -> int:
     # isascii: str.isdigit() is also true of "¹" and other digits int() will not read.
     if since.isascii() and since.isdigit() and len(since) <= 18:
         after = int(since)
-        if after <= db.session.scalar(select(SyncCounter.value).where(SyncCounter.id == 1)):
+        counter = db.session.scalar(select(SyncCounter.value).where(SyncCounter.id == 1))
+        assert counter is not None  # the migrations make the counter's one row
+        if after <= counter:
             return after
     raise BadCursorError("The cursor is not one this server gave; pull from the start.")
 
@@ -100,15 +107,21 @@ def pull(user: User, since: str, limit: int) -> dict:
     visible = user.team_ids()
     scope = Scope(None if visible is None else frozenset(visible), user.id)
     page = SqlStore(db.session).pull(after, limit, scope)
-    reviewers = _reviewer_names({r.extra.get("reviewed_by_id") for r in page.records} - {None})
-    return {"changes": [record_json(record, reviewers) for record in page.records],
-            "cursor": str(page.cursor), "more": page.more}
+    reviewers = _reviewer_names(
+        {i for r in page.records if (i := r.extra.get("reviewed_by_id")) is not None}
+    )
+    return {
+        "changes": [record_json(record, reviewers) for record in page.records],
+        "cursor": str(page.cursor),
+        "more": page.more,
+    }
 
 
 def _reviewer_names(ids: set[int]) -> dict[int, str]:
     """Display names of a page's reviewers, in one query (a team has a handful)."""
     if not ids:
         return {}
-    rows = db.session.execute(select(User.id, User.display_name, User.username)
-                              .where(User.id.in_(ids)))
+    rows = db.session.execute(
+        select(User.id, User.display_name, User.username).where(User.id.in_(ids))
+    )
     return {r.id: r.display_name or r.username for r in rows}

@@ -35,9 +35,15 @@ def _unstorable(raw: dict) -> Change:
     """A change holding text the database cannot store, made storable so that it can be
     rejected and kept in the change log like any refused change (its data is not kept)."""
     base_rev = raw.get("base_rev")
-    return Change(id=text.clean(raw.get("id")), op=text.clean(raw.get("op")),
-                  hlc=text.clean(raw.get("hlc")),
-                  base_rev=base_rev if type(base_rev) is int else None, data={})
+    # A refused change keeps what the device sent, None included, for its result and the log;
+    # the engine's Change types the envelope of a valid change.
+    return Change(
+        id=text.clean(raw.get("id")),  # type: ignore[arg-type]
+        op=text.clean(raw.get("op")),  # type: ignore[arg-type]
+        hlc=text.clean(raw.get("hlc")),  # type: ignore[arg-type]
+        base_rev=base_rev if type(base_rev) is int else None,
+        data={},
+    )
 
 
 def _text_errors(raw: dict) -> dict:
@@ -47,8 +53,9 @@ def _text_errors(raw: dict) -> dict:
     return found or {"data": [text.MESSAGE]}
 
 
-def _prepare(raw_changes: list, schema,
-             text_suspect: bool = True) -> tuple[list[Change], dict[int, dict]]:
+def _prepare(
+    raw_changes: list, schema, text_suspect: bool = True
+) -> tuple[list[Change], dict[int, dict]]:
     """Turn the wire changes into engine Changes with normalised data, and note their errors.
 
     Data is validated as a partial record once here (types, limits, codes, upgrades); whether
@@ -58,7 +65,7 @@ def _prepare(raw_changes: list, schema,
     changes, errors = [], {}
     for raw in raw_changes:
         if not isinstance(raw, dict):
-            change = Change(id=None, op=None, hlc=None, base_rev=None, data={})
+            change = Change(id=None, op=None, hlc=None, base_rev=None, data={})  # type: ignore[arg-type]
             changes.append(change)
             errors[id(change)] = {"_change": ["Each change must be an object."]}
             continue
@@ -77,9 +84,13 @@ def _prepare(raw_changes: list, schema,
             else:
                 if raw.get("base_rev") is None and data.get("kind") and not data.get("standards"):
                     data["standards"] = _default_standards(data["kind"])
+        # An invalid envelope is refused, and its result keeps what the device sent (None too).
         change = Change(
-            id=raw.get("id"), op=raw.get("op"), hlc=raw.get("hlc"),
-            base_rev=raw.get("base_rev"), data=data,
+            id=raw.get("id"),  # type: ignore[arg-type]
+            op=raw.get("op"),  # type: ignore[arg-type]
+            hlc=raw.get("hlc"),  # type: ignore[arg-type]
+            base_rev=raw.get("base_rev"),
+            data=data,
         )
         changes.append(change)
         if problems:
@@ -96,8 +107,9 @@ def _envelope_errors(raw: dict) -> dict:
     return {}
 
 
-NOT_YOUR_DEVICE = ("The change's stamp names another device than the one signed in. "
-                   "Sign in again on this phone.")
+NOT_YOUR_DEVICE = (
+    "The change's stamp names another device than the one signed in. Sign in again on this phone."
+)
 
 
 def not_yours(user: User, team_id: int) -> str:
@@ -121,14 +133,17 @@ def own_device_ids(user: User, device: Device, stamps: list) -> set[str]:
     nodes = {node_of(s) for s in stamps if isinstance(s, str)} - {device.id, None}
     own = {device.id}
     if nodes:
-        own.update(db.session.scalars(
-            select(Device.id).where(Device.user_id == user.id, Device.id.in_(nodes))
-        ))
+        own.update(
+            db.session.scalars(
+                select(Device.id).where(Device.user_id == user.id, Device.id.in_(nodes))
+            )
+        )
     return own
 
 
-def push(user: User, device: Device, body: dict, address: str = "",
-         text_suspect: bool = True) -> dict:
+def push(
+    user: User, device: Device, body: dict, address: str = "", text_suspect: bool = True
+) -> dict:
     """Apply one batch from a device in one transaction and return the response body.
 
     `text_suspect` False says the body has no surrogate escape at all (server/records/text.py), so
@@ -139,7 +154,9 @@ def push(user: User, device: Device, body: dict, address: str = "",
     skew_ms = int(body["device_now"].timestamp() * 1000) - received_ms
     if abs(skew_ms) > UNUSABLE_SKEW_MS:
         raise ClockUnusableError(abs(skew_ms) // 86_400_000, received.isoformat())
-    actor = Actor(user.id, user.team_id, device.id, body["batch_id"], body["device_now"].isoformat())
+    actor = Actor(
+        user.id, user.team_id, device.id, body["batch_id"], body["device_now"].isoformat()
+    )
     store = SqlStore(session, actor)
     store.lock()
     replay = session.get(SyncBatch, (device.id, body["batch_id"]))
@@ -155,13 +172,17 @@ def push(user: User, device: Device, body: dict, address: str = "",
         if problems:
             return problems
         if change.op == "upsert" and existing is None:
-            missing = {f: ["Missing data for required field."]
-                       for f in REQUIRED_ON_CREATE if f not in change.data}
+            missing = {
+                f: ["Missing data for required field."]
+                for f in REQUIRED_ON_CREATE
+                if f not in change.data
+            }
             return missing or None
         return None
 
-    own_nodes = own_device_ids(user, device, [c.get("hlc") for c in body["changes"]
-                                              if isinstance(c, dict)])
+    own_nodes = own_device_ids(
+        user, device, [c.get("hlc") for c in body["changes"] if isinstance(c, dict)]
+    )
 
     def authorize(change: Change, existing):
         if node_of(change.hlc) not in own_nodes:
@@ -175,7 +196,11 @@ def push(user: User, device: Device, body: dict, address: str = "",
 
     merge_skew = skew_ms if abs(skew_ms) > SKEW_TOLERANCE_MS else 0
     outcome = apply_batch(
-        store, changes, now_ms=received_ms, skew_ms=merge_skew, validate=validate,
+        store,
+        changes,
+        now_ms=received_ms,
+        skew_ms=merge_skew,
+        validate=validate,
         authorize=authorize,
     )
     response = {
@@ -199,4 +224,3 @@ def push(user: User, device: Device, body: dict, address: str = "",
 
 def _default_standards(kind: str) -> list[str]:
     return catalogues().current.default_standards(kind)
-

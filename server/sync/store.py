@@ -14,13 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any, cast
 
 from marshmallow.fields import Boolean, String
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, delete, select, update
 
 from schema.records import AwareDateTime, EngagementSchema
 from server.clock import from_ms, naive_utc
+from server.db import AnySession
 from server.db.bulk import insert_rows, update_rows
 from server.db.models import (
     Change,
@@ -51,7 +52,6 @@ from sync import Conflict as MergeConflict
 RECORD, CHANGE, CONFLICT = Record.__table__, Change.__table__, Conflict.__table__
 CODE_TABLES = ((RecordStandard.__table__, "standards"), (RecordGroup.__table__, "groups"))
 _WAS = "rev_was"  # a row's expected rev before an update: checked, not SET
-
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,8 @@ def _column_reader(field) -> Callable[[object], object]:
 # The record fields that are also columns of `record` (for search, filters and counts), each
 # with its conversion: derived from the schema and the table, so a new field needs neither.
 RECORD_COLUMNS = tuple(
-    (name, _column_reader(field)) for name, field in EngagementSchema._declared_fields.items()
+    (name, _column_reader(field))
+    for name, field in EngagementSchema._declared_fields.items()
     if name in Record.__table__.c
 )
 
@@ -107,7 +108,7 @@ def record_columns(fields: dict) -> dict:
 class SqlStore:
     """The Store protocol for one push (or one console action) by one actor."""
 
-    def __init__(self, session: Session, actor: Actor | None = None):
+    def __init__(self, session: AnySession, actor: Actor | None = None):
         """`actor` is who writes; a Store that only pulls needs none."""
         self.session = session
         self.actor = actor
@@ -134,7 +135,11 @@ class SqlStore:
             key = (record_id, hlc)
             if key in wanted and key not in found:
                 found[key] = ChangeResult(
-                    record_id, hlc, status, rev, None,
+                    record_id,
+                    hlc,
+                    status,
+                    rev,
+                    None,
                     [MergeConflict.from_dict(c) for c in conflicts or []],
                 )
         return found
@@ -144,13 +149,21 @@ class SqlStore:
         if missing:
             rows = self.session.execute(
                 select(
-                    Record.id, Record.rev, Record.data, Record.meta, Record.deleted,
-                    Record.team_id, Record.officer_id, Record.open_conflicts, Record.review_state,
+                    Record.id,
+                    Record.rev,
+                    Record.data,
+                    Record.meta,
+                    Record.deleted,
+                    Record.team_id,
+                    Record.officer_id,
+                    Record.open_conflicts,
+                    Record.review_state,
                 ).where(Record.id.in_(missing))
             ).all()
             for row in rows:
-                self._states[row.id] = RecordState(row.id, row.rev, row.data,
-                                                   unpack_meta(row.meta), row.deleted)
+                self._states[row.id] = RecordState(
+                    row.id, row.rev, row.data, unpack_meta(row.meta), row.deleted
+                )
                 self._loaded[row.id] = _Loaded(
                     row.team_id, row.officer_id, row.open_conflicts, row.review_state
                 )
@@ -164,7 +177,8 @@ class SqlStore:
         touched = writes.touched()
         for record_id in touched:
             if record_id not in self._states and not any(
-                    w.created and w.state.id == record_id for w in writes.records):
+                w.created and w.state.id == record_id for w in writes.records
+            ):
                 raise StaleWriteError(f"record {record_id} was not loaded before the save")
         first_seq = allocate_seqs(self.session, len(touched)) if touched else 0
         seq_of = {record_id: first_seq + n for n, record_id in enumerate(touched)}
@@ -193,8 +207,12 @@ class SqlStore:
             }
             if write.created:
                 row.update(
-                    team_id=actor.team_id, officer_id=actor.user_id, device_id=actor.device_id,
-                    created_at=row["updated_at"], review_state="pending", review_comment="",
+                    team_id=actor.team_id,
+                    officer_id=actor.user_id,
+                    device_id=actor.device_id,
+                    created_at=row["updated_at"],
+                    review_state="pending",
+                    review_comment="",
                     open_conflicts=delta.get(state.id, 0),
                 )
                 inserts.append(row)
@@ -222,44 +240,79 @@ class SqlStore:
         if not writes.conflicts:
             return
         now = from_ms(writes.changes[0].received_ms) if writes.changes else None
-        insert_rows(self.session, CONFLICT, [
-            {
-                "record_id": c.record_id,
-                "field": c.conflict.field,
-                "winner": _side(c.conflict.winner),
-                "loser": _side(c.conflict.loser),
-                "status": "open",
-                "created_at": now,
-            }
-            for c in writes.conflicts
-        ])
+        insert_rows(
+            self.session,
+            CONFLICT,
+            [
+                {
+                    "record_id": c.record_id,
+                    "field": c.conflict.field,
+                    "winner": _side(c.conflict.winner),
+                    "loser": _side(c.conflict.loser),
+                    "status": "open",
+                    "created_at": now,
+                }
+                for c in writes.conflicts
+            ],
+        )
 
     def _write_reviews(self, writes: BatchWrites, seq_of: dict[str, int]) -> None:
         for review in writes.reviews:
             at = from_ms(review.at_ms)
-            self.session.execute(update(RECORD).where(RECORD.c.id == review.record_id).values(
-                review_state=review.state, review_comment=review.comment,
-                reviewed_by_id=review.reviewer, reviewed_at=at, updated_at=at))
+            self.session.execute(
+                update(RECORD)
+                .where(RECORD.c.id == review.record_id)
+                .values(
+                    review_state=review.state,
+                    review_comment=review.comment,
+                    reviewed_by_id=review.reviewer,
+                    reviewed_at=at,
+                    updated_at=at,
+                )
+            )
             state = self._states[review.record_id]
-            insert_rows(self.session, CHANGE, [{
-                "record_id": review.record_id, "op": "review", "status": "applied",
-                "rev": state.rev, "seq": seq_of[review.record_id],
-                "data": {"fields": ["review"],
-                         "values": {"state": review.state, "comment": review.comment}},
-                "user_id": review.reviewer, "occurred_at": self._occurred(review.record_id),
-                "received_at": at,
-            }])
+            insert_rows(
+                self.session,
+                CHANGE,
+                [
+                    {
+                        "record_id": review.record_id,
+                        "op": "review",
+                        "status": "applied",
+                        "rev": state.rev,
+                        "seq": seq_of[review.record_id],
+                        "data": {
+                            "fields": ["review"],
+                            "values": {"state": review.state, "comment": review.comment},
+                        },
+                        "user_id": review.reviewer,
+                        "occurred_at": self._occurred(review.record_id),
+                        "received_at": at,
+                    }
+                ],
+            )
 
     def _close_conflicts(self, writes: BatchWrites, seq_of: dict[str, int]) -> None:
         revs = {w.state.id: w.state.rev for w in writes.records}
         for r in writes.resolutions:
             rev = revs.get(r.record_id, self._states[r.record_id].rev)
-            closed = self.session.execute(
-                update(CONFLICT)
-                .where(CONFLICT.c.id == r.conflict_id, CONFLICT.c.record_id == r.record_id,
-                       CONFLICT.c.status == "open")
-                .values(status="resolved", resolved_by_id=r.by, resolved_at=from_ms(r.at_ms),
-                        resolution={"value": r.value, "hlc": r.hlc, "rev": rev})
+            # Session.execute is typed as returning Result; an UPDATE gives a CursorResult.
+            closed = cast(
+                CursorResult[Any],
+                self.session.execute(
+                    update(CONFLICT)
+                    .where(
+                        CONFLICT.c.id == r.conflict_id,
+                        CONFLICT.c.record_id == r.record_id,
+                        CONFLICT.c.status == "open",
+                    )
+                    .values(
+                        status="resolved",
+                        resolved_by_id=r.by,
+                        resolved_at=from_ms(r.at_ms),
+                        resolution={"value": r.value, "hlc": r.hlc, "rev": rev},
+                    )
+                ),
             )
             if closed.rowcount != 1:
                 raise StaleWriteError(f"conflict {r.conflict_id} is not open")
@@ -268,29 +321,35 @@ class SqlStore:
         if not writes.changes:
             return
         actor = self._writer()
-        insert_rows(self.session, CHANGE, [
-            {
-                "record_id": entry.change.id if isinstance(entry.change.id, str) else "",
-                "op": entry.change.op if entry.change.op in ("upsert", "delete") else "invalid",
-                "status": entry.result.status,
-                "hlc": entry.change.hlc[:90] if isinstance(entry.change.hlc, str) else None,
-                "effective_hlc": entry.effective_hlc,
-                "base_rev": _int32(entry.change.base_rev),
-                "rev": entry.result.rev,
-                "seq": seq_of.get(entry.change.id) if entry.effective_hlc else None,
-                "data": {"fields": entry.changed_fields,
-                         "values": entry.change.data if isinstance(entry.change.data, dict) else {}},
-                "errors": entry.result.errors,
-                "conflicts": [c.to_dict() for c in entry.result.conflicts] or None,
-                "user_id": actor.user_id,
-                "device_id": actor.device_id,
-                "batch_id": actor.batch_id,
-                "occurred_at": self._occurred(entry.change.id),
-                "device_time": actor.device_time,
-                "received_at": from_ms(entry.received_ms),
-            }
-            for entry in writes.changes
-        ])
+        insert_rows(
+            self.session,
+            CHANGE,
+            [
+                {
+                    "record_id": entry.change.id if isinstance(entry.change.id, str) else "",
+                    "op": entry.change.op if entry.change.op in ("upsert", "delete") else "invalid",
+                    "status": entry.result.status,
+                    "hlc": entry.change.hlc[:90] if isinstance(entry.change.hlc, str) else None,
+                    "effective_hlc": entry.effective_hlc,
+                    "base_rev": _int32(entry.change.base_rev),
+                    "rev": entry.result.rev,
+                    "seq": seq_of.get(entry.change.id) if entry.effective_hlc else None,
+                    "data": {
+                        "fields": entry.changed_fields,
+                        "values": entry.change.data if isinstance(entry.change.data, dict) else {},
+                    },
+                    "errors": entry.result.errors,
+                    "conflicts": [c.to_dict() for c in entry.result.conflicts] or None,
+                    "user_id": actor.user_id,
+                    "device_id": actor.device_id,
+                    "batch_id": actor.batch_id,
+                    "occurred_at": self._occurred(entry.change.id),
+                    "device_time": actor.device_time,
+                    "received_at": from_ms(entry.received_ms),
+                }
+                for entry in writes.changes
+            ],
+        )
 
     def _writer(self) -> Actor:
         if self.actor is None:
@@ -328,8 +387,9 @@ class SqlStore:
             .limit(limit + 1)
         )
         if scope.team_ids is not None:
-            query = query.where(Record.team_id.in_(scope.team_ids)
-                                | (Record.officer_id == scope.officer_id))
+            query = query.where(
+                Record.team_id.in_(scope.team_ids) | (Record.officer_id == scope.officer_id)
+            )
         rows = self.session.execute(query).all()
         more = len(rows) > limit
         rows = rows[:limit]
@@ -342,37 +402,61 @@ class SqlStore:
         if not ids:
             return found
         for c in self.session.execute(
-            select(Conflict.id, Conflict.record_id, Conflict.field, Conflict.winner,
-                   Conflict.loser)
+            select(Conflict.id, Conflict.record_id, Conflict.field, Conflict.winner, Conflict.loser)
             .where(Conflict.record_id.in_(ids), Conflict.status == "open")
             .order_by(Conflict.id)
         ):
-            found.setdefault(c.record_id, []).append(
-                OpenConflict(c.id, c.field, c.winner, c.loser))
+            found.setdefault(c.record_id, []).append(OpenConflict(c.id, c.field, c.winner, c.loser))
         return found
 
 
 # What a pull reads: columns, not ORM objects, which cost more to build than the query.
 PULL_COLUMNS = (
-    Record.id, Record.rev, Record.deleted, Record.data, Record.meta, Record.seq,
-    Record.team_id, Record.review_state, Record.review_comment, Record.reviewed_at,
-    Record.reviewed_by_id, Record.created_at, Record.updated_at, User.id.label("officer_id"),
+    Record.id,
+    Record.rev,
+    Record.deleted,
+    Record.data,
+    Record.meta,
+    Record.seq,
+    Record.team_id,
+    Record.review_state,
+    Record.review_comment,
+    Record.reviewed_at,
+    Record.reviewed_by_id,
+    Record.created_at,
+    Record.updated_at,
+    User.id.label("officer_id"),
     User.username,
-    User.display_name, Team.code.label("team_code"),
+    User.display_name,
+    Team.code.label("team_code"),
 )
 
 
 def _pulled(row, conflicts: list[OpenConflict]) -> PulledRecord:
     reviewed = row.reviewed_at
     return PulledRecord(
-        row.id, row.rev, row.seq, row.deleted, row.data, field_stamps(row.meta),
+        row.id,
+        row.rev,
+        row.seq,
+        row.deleted,
+        row.data,
+        field_stamps(row.meta),
         Owner(row.officer_id, row.team_id),
-        Review(row.review_state, row.review_comment,
-               int(reviewed.replace(tzinfo=timezone.utc).timestamp() * 1000) if reviewed else None),
+        Review(
+            row.review_state,
+            row.review_comment,
+            int(reviewed.replace(tzinfo=timezone.utc).timestamp() * 1000) if reviewed else None,
+        ),
         conflicts,
-        {"username": row.username, "display_name": row.display_name, "team_code": row.team_code,
-         "reviewed_at": reviewed, "reviewed_by_id": row.reviewed_by_id,
-         "created_at": row.created_at, "updated_at": row.updated_at},
+        {
+            "username": row.username,
+            "display_name": row.display_name,
+            "team_code": row.team_code,
+            "reviewed_at": reviewed,
+            "reviewed_by_id": row.reviewed_by_id,
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+        },
     )
 
 
@@ -393,4 +477,8 @@ def _int32(value) -> int | None:
 
 def _side(side: dict) -> dict:
     """A conflict side with the device that wrote it, read from its stamp."""
-    return {"value": side.get("value"), "hlc": side.get("hlc"), "device_id": node_of(side.get("hlc"))}
+    return {
+        "value": side.get("value"),
+        "hlc": side.get("hlc"),
+        "device_id": node_of(side.get("hlc")),
+    }

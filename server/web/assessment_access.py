@@ -29,8 +29,10 @@ def api_user() -> User:
     else:
         user = current_user()
         if user is None:
-            raise ApiError(Code.UNAUTHENTICATED,
-                           "Sign in: send Authorization: Bearer <device token> or use the console.")
+            raise ApiError(
+                Code.UNAUTHENTICATED,
+                "Sign in: send Authorization: Bearer <device token> or use the console.",
+            )
     if user.role not in ROLES:
         raise ApiError(Code.FORBIDDEN, f"Your role ({user.role}) cannot see assessments.")
     return user

@@ -38,13 +38,20 @@ def log_access(
     return row
 
 
-def log_read(action: str, target_type: str = "", target_id: object = "",
-             detail: dict | None = None) -> None:
+def log_read(
+    action: str, target_type: str = "", target_id: object = "", detail: dict | None = None
+) -> None:
     """Log a console page's consultation of personal data; it is committed after the page is
     rendered and before it is sent (server.db.access_log.commit_logged_reads)."""
     who = current_user()
-    add_entry(action, user_id=who.id if who else None, target_type=target_type,
-              target_id=target_id, detail=detail, session_id=session_ref())
+    add_entry(
+        action,
+        user_id=who.id if who else None,
+        target_type=target_type,
+        target_id=target_id,
+        detail=detail,
+        session_id=session_ref(),
+    )
 
 
 class AccessLogImmutable(RuntimeError):

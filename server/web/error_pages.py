@@ -11,8 +11,9 @@ class _PageError:
     heading = ""
 
     def get_body(self, environ=None, scope=None) -> str:
-        return render_template(self.template, heading=self.heading, message=self.description,
-                               status=self.code)
+        return render_template(
+            self.template, heading=self.heading, message=self.description, status=self.code
+        )
 
     def get_headers(self, environ=None, scope=None):
         return [("Content-Type", "text/html; charset=utf-8")]

@@ -1,10 +1,10 @@
 """Console sign-in state: who is signed in, what they may see, and the page guard.
 
 The session cookie holds the user id, when the session started, a CSRF token and the id of the
-session's row on the server (server/accounts/sessions.py). Sessions end at sign-out (every copy of the
-cookie), after SESSION_IDLE_MINUTES unused, after SESSION_HOURS whatever the activity, and at
-once when the account is deactivated, its password changes, or it is made an officer (checked
-on every request, not only at sign-in).
+session's row on the server (server/accounts/sessions.py). Sessions end at sign-out (every
+copy of the cookie), after SESSION_IDLE_MINUTES unused, after SESSION_HOURS whatever the
+activity, and at once when the account is deactivated, its password changes, or it is made an
+officer (checked on every request, not only at sign-in).
 """
 
 from __future__ import annotations
@@ -92,7 +92,9 @@ def login_required(*roles: str) -> Callable:
         def wrapper(*args, **kwargs):
             user = current_user()
             if user is None:
-                return redirect(url_for("console_signin.sign_in_page", next=_safe_next(request.full_path)))
+                return redirect(
+                    url_for("console_signin.sign_in_page", next=_safe_next(request.full_path))
+                )
             if user.role not in allowed:
                 raise PageForbidden()
             return view(*args, **kwargs)
@@ -105,8 +107,8 @@ def login_required(*roles: str) -> Callable:
 def _safe_next(path: str) -> str:
     """Only a path of this site (under /console/ or the app at /), so the sign-in page cannot
     redirect anywhere else. Browsers drop tabs and newlines from URLs (so "/<tab>/evil" is
-    "//evil") and read a backslash as "/": anything with a control character, a backslash, a scheme, a
-    host or a leading "//" falls back to the records page."""
+    "//evil") and read a backslash as "/": anything with a control character, a backslash, a
+    scheme, a host or a leading "//" falls back to the records page."""
     fallback = "/console/records"
     path = (path or "").rstrip("?")
     if any(ord(ch) < 0x20 or ord(ch) == 0x7F or ch == "\\" for ch in path):

@@ -53,8 +53,10 @@ QUARTER, YEAR = "2026-Q3", "2025"
 
 
 def schema_hash() -> str:
-    ddl = "".join(str(sa.schema.CreateTable(t)) + "".join(sorted(i.name for i in t.indexes))
-                  for t in db.metadata.sorted_tables)
+    ddl = "".join(
+        str(sa.schema.CreateTable(t)) + "".join(sorted(i.name for i in t.indexes))
+        for t in db.metadata.sorted_tables
+    )
     return hashlib.sha256(ddl.encode()).hexdigest()[:10]
 
 
@@ -71,12 +73,18 @@ def timed(fn, runs: int) -> float:
 def floors(period) -> dict:
     in_period = (Record.occurred_at >= period.start_utc, Record.occurred_at < period.end_utc)
     bare = sa.select(Record.team_id, sa.func.count()).where(*in_period).group_by(Record.team_id)
-    standards = (sa.select(Record.team_id, sa.func.count())
-                 .join(RecordStandard, RecordStandard.record_id == Record.id)
-                 .where(*in_period).group_by(Record.team_id))
-    groups = (sa.select(Record.team_id, sa.func.count())
-              .join(RecordGroup, RecordGroup.record_id == Record.id)
-              .where(*in_period).group_by(Record.team_id))
+    standards = (
+        sa.select(Record.team_id, sa.func.count())
+        .join(RecordStandard, RecordStandard.record_id == Record.id)
+        .where(*in_period)
+        .group_by(Record.team_id)
+    )
+    groups = (
+        sa.select(Record.team_id, sa.func.count())
+        .join(RecordGroup, RecordGroup.record_id == Record.id)
+        .where(*in_period)
+        .group_by(Record.team_id)
+    )
 
     def codes():
         db.session.execute(standards).all()
@@ -103,11 +111,20 @@ def measure(url: str, runs: int, label: str) -> list[tuple]:
         start = time.perf_counter()
         built = facts.refresh()  # after a bulk load: the one-off first build of assessment_fact
         if built:
-            rows.append((label, f"{built:,} facts", "first build of assessment_fact (once)",
-                         time.perf_counter() - start, float("nan")))
+            rows.append(
+                (
+                    label,
+                    f"{built:,} facts",
+                    "first build of assessment_fact (once)",
+                    time.perf_counter() - start,
+                    float("nan"),
+                )
+            )
         rows_in = lambda p: db.session.scalar(  # noqa: E731
-            sa.select(sa.func.count()).where(Record.occurred_at >= p.start_utc,
-                                             Record.occurred_at < p.end_utc))
+            sa.select(sa.func.count()).where(
+                Record.occurred_at >= p.start_utc, Record.occurred_at < p.end_utc
+            )
+        )
         for name in (QUARTER, YEAR):
             period = resolve_period(name, now)
             base = floors(period)
@@ -121,10 +138,17 @@ def measure(url: str, runs: int, label: str) -> list[tuple]:
             rows.append((label, name, "grid + change from last period", t, t / floor))
             # That is two periods assessed: their floor is one GROUP BY over both periods' rows.
             previous = period.previous()
-            both = timed(lambda: db.session.execute(
-                sa.select(Record.team_id, sa.func.count())
-                .where(Record.occurred_at >= previous.start_utc, Record.occurred_at < period.end_utc)
-                .group_by(Record.team_id)).all(), runs)
+            both = timed(
+                lambda: db.session.execute(
+                    sa.select(Record.team_id, sa.func.count())
+                    .where(
+                        Record.occurred_at >= previous.start_utc,
+                        Record.occurred_at < period.end_utc,
+                    )
+                    .group_by(Record.team_id)
+                ).all(),
+                runs,
+            )
             rows.append((label, name, "floor over it and the period before", both, both / floor))
             rows.append((label, name, "grid + change, x that two-period floor", t, t / both))
         period = resolve_period(QUARTER, now)
@@ -139,12 +163,18 @@ def measure(url: str, runs: int, label: str) -> list[tuple]:
         sid = start_session(admin.id)  # the console checks a server-side session on each request
         db.session.commit()
         with client.session_transaction() as session:
-            session.update(console_user_id=admin.id, console_started=int(time.time()), csrf="x",
-                           console_sid=sid)
+            session.update(
+                console_user_id=admin.id,
+                console_started=int(time.time()),
+                csrf="x",
+                console_sid=sid,
+            )
         page = f"/console/assessment/teams/{team.code}?period={QUARTER}"
         grid = f"/console/assessment?period={QUARTER}"
-        for what, path in (("team page over HTTP (render included)", page),
-                           ("grid page over HTTP (render included)", grid)):
+        for what, path in (
+            ("team page over HTTP (render included)", page),
+            ("grid page over HTTP (render included)", grid),
+        ):
             assert client.get(path).status_code == 200
             t = timed(lambda: client.get(path), runs)
             rows.append((label, QUARTER, what, t, t / floor))
@@ -180,11 +210,17 @@ def upkeep(runs: int, label: str) -> list[tuple]:
     rng = random.Random(1)
     team = db.session.scalar(sa.select(Record.team_id).order_by(Record.team_id).limit(1))
     pools = {
-        "one team, latest": list(db.session.scalars(
-            sa.select(Record.id).where(Record.team_id == team)
-            .order_by(Record.occurred_at.desc()).limit(2000))),
-        "scattered": list(db.session.scalars(
-            sa.select(Record.id).order_by(Record.id).limit(20000))),
+        "one team, latest": list(
+            db.session.scalars(
+                sa.select(Record.id)
+                .where(Record.team_id == team)
+                .order_by(Record.occurred_at.desc())
+                .limit(2000)
+            )
+        ),
+        "scattered": list(
+            db.session.scalars(sa.select(Record.id).order_by(Record.id).limit(20000))
+        ),
     }
     rows = []
     rollup.Batch = Timed
@@ -194,19 +230,36 @@ def upkeep(runs: int, label: str) -> list[tuple]:
             for _ in range(runs):
                 top = db.session.scalar(sa.select(sa.func.max(Record.seq)))
                 for n, record_id in enumerate(rng.sample(pool, 500)):
-                    db.session.execute(sa.update(Record).where(Record.id == record_id)
-                                       .values(seq=top + n + 1))
-                db.session.execute(sa.update(SyncCounter).values(value=top + 500))  # as a push would
+                    db.session.execute(
+                        sa.update(Record).where(Record.id == record_id).values(seq=top + n + 1)
+                    )
+                db.session.execute(
+                    sa.update(SyncCounter).values(value=top + 500)
+                )  # as a push would
                 db.session.commit()
                 spent[0] = 0.0
                 start = time.perf_counter()
                 facts.refresh()
                 totals.append(time.perf_counter() - start)
                 shares.append(spent[0])
-            rows.append((label, f"500 writes, {what}", "refresh after them: facts + rollups",
-                         statistics.median(totals), float("nan")))
-            rows.append((label, f"500 writes, {what}", "  of which the rollups",
-                         statistics.median(shares), float("nan")))
+            rows.append(
+                (
+                    label,
+                    f"500 writes, {what}",
+                    "refresh after them: facts + rollups",
+                    statistics.median(totals),
+                    float("nan"),
+                )
+            )
+            rows.append(
+                (
+                    label,
+                    f"500 writes, {what}",
+                    "  of which the rollups",
+                    statistics.median(shares),
+                    float("nan"),
+                )
+            )
     finally:
         rollup.Batch = batch
     return rows
@@ -237,12 +290,16 @@ def report(rows: list[tuple], records: int) -> None:
     for label, period, what, seconds, ratio in rows:
         times = f"{ratio:.1f}" if ratio == ratio else "-"  # NaN: nothing to compare with
         print(f"{label:<11} {period:<22} {what:<42} {seconds:>9.4f} {times:>8}")
-    print(f"\nTarget: the quarter grid under 1 s and within 3x of the floor, "
-          f"at {TARGET_RECORDS:,} records.")
+    print(
+        f"\nTarget: the quarter grid under 1 s and within 3x of the floor, "
+        f"at {TARGET_RECORDS:,} records."
+    )
     if records != TARGET_RECORDS:
-        print(f"This run seeded {records:,}: the floor shrinks with the rows while the grid's "
-              "fixed costs do not,\nso its 'x floor' is not the target's measure "
-              f"(BENCH_RECORDS={TARGET_RECORDS} make bench, or --records {TARGET_RECORDS}).")
+        print(
+            f"This run seeded {records:,}: the floor shrinks with the rows while the grid's "
+            "fixed costs do not,\nso its 'x floor' is not the target's measure "
+            f"(BENCH_RECORDS={TARGET_RECORDS} make bench, or --records {TARGET_RECORDS})."
+        )
 
 
 def measure_sqlite(args: argparse.Namespace) -> list[tuple]:
@@ -258,10 +315,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--teams", type=int, default=40)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--sqlite", type=Path,
-                        help="SQLite file to seed once and keep (default: a temporary one)")
+    parser.add_argument(
+        "--sqlite", type=Path, help="SQLite file to seed once and keep (default: a temporary one)"
+    )
     parser.add_argument("--no-sqlite", action="store_true")
-    parser.add_argument("--postgres", help="a PostgreSQL server URL; a database is made and dropped")
+    parser.add_argument(
+        "--postgres", help="a PostgreSQL server URL; a database is made and dropped"
+    )
     parser.add_argument("--postgres-db", help="measure this already seeded database instead (kept)")
     args = parser.parse_args(argv)
     rows: list[tuple] = []
@@ -281,17 +341,24 @@ def main(argv: list[str] | None = None) -> None:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
         url = admin.url.set(database=name).render_as_string(hide_password=False)
         try:
-            print(f"Seeding {args.records:,} records into PostgreSQL database {name}", file=sys.stderr)
-            print(seed(url, records=args.records, teams=args.teams, seed=1, end=END, progress=True),
-                  file=sys.stderr)
+            print(
+                f"Seeding {args.records:,} records into PostgreSQL database {name}", file=sys.stderr
+            )
+            print(
+                seed(url, records=args.records, teams=args.teams, seed=1, end=END, progress=True),
+                file=sys.stderr,
+            )
             rows += measure(url, args.runs, "PostgreSQL")
         finally:
             with admin.connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
     report(rows, args.records)
-    print(f"\n{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC: medians of {args.runs} runs after a "
-          f"warm-up; {args.records:,} records over 3 years to {END:%Y-%m-%d}", file=sys.stderr)
+    print(
+        f"\n{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC: medians of {args.runs} runs after a "
+        f"warm-up; {args.records:,} records over 3 years to {END:%Y-%m-%d}",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

@@ -54,8 +54,10 @@ def prepare(url: str, records: int) -> None:
         if not have:
             started = time.perf_counter()
             summary = seed(engine, records=records, progress=True)
-            print(f"seeded {summary['records']:,} records in {time.perf_counter() - started:.0f} s",
-                  file=sys.stderr)
+            print(
+                f"seeded {summary['records']:,} records in {time.perf_counter() - started:.0f} s",
+                file=sys.stderr,
+            )
             started = time.perf_counter()
             install_search()  # the search table and triggers, as on a live server
             rebuild_search()
@@ -77,8 +79,9 @@ def signed_in(app, username: str):
     client.get("/console/sign-in")
     with client.session_transaction() as session:
         token = session["csrf"]
-    response = client.post("/console/sign-in", data={
-        "username": username, "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/console/sign-in", data={"username": username, "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return client
 
@@ -101,9 +104,11 @@ def cases(app) -> list[tuple[str, str, str]]:
     with app.app_context():
         team = db.session.scalar(sa.select(Team).order_by(Team.id))
         sergeant = db.session.scalar(
-            sa.select(User.username).where(User.role == "supervisor", User.team_id == team.id))
+            sa.select(User.username).where(User.role == "supervisor", User.team_id == team.id)
+        )
         officer = db.session.scalar(
-            sa.select(User.id).where(User.role == "officer", User.team_id == team.id))
+            sa.select(User.id).where(User.role == "officer", User.team_id == team.id)
+        )
         newest = db.session.scalar(sa.select(sa.func.max(Record.occurred_at))).date()
         admin = db.session.scalar(sa.select(User.username).where(User.role == "admin"))
     month = (newest - timedelta(days=30)).isoformat()
@@ -129,12 +134,16 @@ def cases(app) -> list[tuple[str, str, str]]:
         ("search word, no match", "?q=zebracrossingzzz"),
         ("search + team", f"?q=fly-tipping&team={team.code}"),
         ("search + kind + year", f"?q=parking&kind=school_visit&date_from={year_ago}"),
-        ("team + kind + review + dates",
-         f"?team={team.code}&kind=face_to_face&review=pending&date_from={year_ago}"),
-        ("standard + group + review",
-         "?standard=SELDOM&group=young_people&review=approved"),
-        ("everything", f"?q=speeding&team={team.code}&kind=face_to_face&standard=F2F"
-                       f"&review=approved&date_from={old}"),
+        (
+            "team + kind + review + dates",
+            f"?team={team.code}&kind=face_to_face&review=pending&date_from={year_ago}",
+        ),
+        ("standard + group + review", "?standard=SELDOM&group=young_people&review=approved"),
+        (
+            "everything",
+            f"?q=speeding&team={team.code}&kind=face_to_face&standard=F2F"
+            f"&review=approved&date_from={old}",
+        ),
     ]
     mine = [
         ("no filter", ""),
@@ -142,8 +151,9 @@ def cases(app) -> list[tuple[str, str, str]]:
         ("search", "?q=burglary"),
         ("kind + dates", f"?kind=key_contact&date_from={year_ago}"),
     ]
-    return ([(admin, label, base + q) for label, q in force]
-            + [(sergeant, label, base + q) for label, q in mine])
+    return [(admin, label, base + q) for label, q in force] + [
+        (sergeant, label, base + q) for label, q in mine
+    ]
 
 
 def with_deep_page(client, url: str) -> str:
@@ -162,12 +172,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--db", help="SQLite file to create or reuse (default: a temporary one)")
     parser.add_argument("--url", help="database URL instead of --db (e.g. your own PostgreSQL db)")
-    parser.add_argument("--postgres", help="a PostgreSQL server URL: a database is made on it, "
-                        "seeded, measured and dropped")
+    parser.add_argument(
+        "--postgres",
+        help="a PostgreSQL server URL: a database is made on it, seeded, measured and dropped",
+    )
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args(argv)
     if args.postgres:
         from bench.sync_server import temporary_postgres
+
         from server.db.engine import database_url
 
         with temporary_postgres(database_url(args.postgres)) as url:

@@ -57,9 +57,21 @@ PULL_LIMIT = 1000
 # Targets from the issue: a third of the raw floor on SQLite, a 500-change batch under 250 ms p95.
 TARGET_RATIO = 1 / 3
 TARGET_P95_MS = 250.0
-FLOOR_COLUMNS = ("id", "occurred_at", "kind", "summary", "follow_up", "place", "people_count",
-                 "duration_minutes", "publicised_at", "contact_role", "contact_org", "public",
-                 "data")
+FLOOR_COLUMNS = (
+    "id",
+    "occurred_at",
+    "kind",
+    "summary",
+    "follow_up",
+    "place",
+    "people_count",
+    "duration_minutes",
+    "publicised_at",
+    "contact_role",
+    "contact_org",
+    "public",
+    "data",
+)
 Records = list[tuple[str, datetime, dict]]
 
 
@@ -82,8 +94,12 @@ class Run:
     def cpu_rate(self) -> float:
         return self.records / self.cpu_seconds if self.cpu_seconds else 0.0
 
-    def timed(self, step: Callable[[], int], cpu: Callable[[], float],
-              db_cpu: Callable[[], float] = lambda: 0.0) -> None:
+    def timed(
+        self,
+        step: Callable[[], int],
+        cpu: Callable[[], float],
+        db_cpu: Callable[[], float] = lambda: 0.0,
+    ) -> None:
         """Run one step (returning how many records it did), adding its wall and CPU times."""
         c0, d0 = cpu(), db_cpu()
         t0 = time.perf_counter()
@@ -128,18 +144,36 @@ def make_records(count: int, seed: int = 1) -> Records:
 def changes_for(records: Records, device_id: str) -> list[dict]:
     """Create-changes as the device would stamp them (when recorded, counter breaking ties)."""
     return [
-        {"id": record_id, "op": "upsert", "base_rev": None, "data": data,
-         "hlc": f"{int(when.timestamp() * 1000):015d}-{n % 100_000:05d}-{device_id}"}
+        {
+            "id": record_id,
+            "op": "upsert",
+            "base_rev": None,
+            "data": data,
+            "hlc": f"{int(when.timestamp() * 1000):015d}-{n % 100_000:05d}-{device_id}",
+        }
         for n, (record_id, when, data) in enumerate(records)
     ]
 
 
 def floor_rows(records: Records) -> list[tuple]:
-    return [(record_id, data["occurred_at"], data["kind"], data["summary"], data["follow_up"],
-             data["place"], data["people_count"], data["duration_minutes"],
-             data["publicised_at"], data["contact_role"], data["contact_org"], data["public"],
-             json.dumps(data))
-            for record_id, _, data in records]
+    return [
+        (
+            record_id,
+            data["occurred_at"],
+            data["kind"],
+            data["summary"],
+            data["follow_up"],
+            data["place"],
+            data["people_count"],
+            data["duration_minutes"],
+            data["publicised_at"],
+            data["contact_role"],
+            data["contact_org"],
+            data["public"],
+            json.dumps(data),
+        )
+        for record_id, _, data in records
+    ]
 
 
 # --- the raw floors -------------------------------------------------------------------------
@@ -153,8 +187,9 @@ def sqlite_floor(records: Records, directory: Path, *, logged: bool = False) -> 
     stamp, status, the values it set) with the (record, stamp) index replays are checked against.
     Still raw sqlite3 with nothing validated or merged: the least any conforming server writes.
     """
-    conn = sqlite3.connect(directory / f"floor{'-logged' if logged else ''}.sqlite",
-                           isolation_level=None)
+    conn = sqlite3.connect(
+        directory / f"floor{'-logged' if logged else ''}.sqlite", isolation_level=None
+    )
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute(
@@ -163,29 +198,43 @@ def sqlite_floor(records: Records, directory: Path, *, logged: bool = False) -> 
         "publicised_at TEXT, contact_role TEXT, contact_org TEXT, public INTEGER, data TEXT)"
     )
     if logged:
-        conn.execute("CREATE TABLE change (id INTEGER PRIMARY KEY, record_id TEXT, hlc TEXT, "
-                     "status TEXT, user_id INTEGER, received_at TEXT, data TEXT)")
+        conn.execute(
+            "CREATE TABLE change (id INTEGER PRIMARY KEY, record_id TEXT, hlc TEXT, "
+            "status TEXT, user_id INTEGER, received_at TEXT, data TEXT)"
+        )
         conn.execute("CREATE INDEX change_record_hlc ON change (record_id, hlc)")
-    records_sql = (f"INSERT INTO record ({', '.join(FLOOR_COLUMNS)}) "
-                   f"VALUES ({', '.join('?' * len(FLOOR_COLUMNS))})")
-    changes_sql = ("INSERT INTO change (record_id, hlc, status, user_id, received_at, data) "
-                   "VALUES (?, ?, 'applied', 1, ?, ?)")
+    records_sql = (
+        f"INSERT INTO record ({', '.join(FLOOR_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(FLOOR_COLUMNS))})"
+    )
+    changes_sql = (
+        "INSERT INTO change (record_id, hlc, status, user_id, received_at, data) "
+        "VALUES (?, ?, 'applied', 1, ?, ?)"
+    )
 
     def batch(chunk: Records) -> int:
         conn.execute("BEGIN")
         conn.executemany(records_sql, floor_rows(chunk))
         if logged:
             received = datetime.now(timezone.utc).isoformat()
-            conn.executemany(changes_sql, [
-                (record_id, f"{int(when.timestamp() * 1000):015d}-00000-bench", received,
-                 json.dumps({"fields": sorted(data), "values": data}))
-                for record_id, when, data in chunk])
+            conn.executemany(
+                changes_sql,
+                [
+                    (
+                        record_id,
+                        f"{int(when.timestamp() * 1000):015d}-00000-bench",
+                        received,
+                        json.dumps({"fields": sorted(data), "values": data}),
+                    )
+                    for record_id, when, data in chunk
+                ],
+            )
         conn.execute("COMMIT")
         return len(chunk)
 
     run = Run()
     for start in range(0, len(records), BATCH):
-        run.timed(lambda: batch(records[start:start + BATCH]), time.process_time)
+        run.timed(lambda: batch(records[start : start + BATCH]), time.process_time)
     conn.close()
     return run
 
@@ -203,8 +252,10 @@ def postgres_floor(records: Records, url: str) -> Run:
             "contact_role VARCHAR(120), contact_org VARCHAR(120), public BOOLEAN, data JSON)"
         )
         conn.commit()
-        sql = (f"INSERT INTO floor_record ({', '.join(FLOOR_COLUMNS)}) "
-               f"VALUES ({', '.join(['%s'] * len(FLOOR_COLUMNS))})")
+        sql = (
+            f"INSERT INTO floor_record ({', '.join(FLOOR_COLUMNS)}) "
+            f"VALUES ({', '.join(['%s'] * len(FLOOR_COLUMNS))})"
+        )
 
         def batch(chunk: Records) -> int:
             with conn.cursor() as cursor:
@@ -215,8 +266,11 @@ def postgres_floor(records: Records, url: str) -> Run:
         backend = [conn.execute("SELECT pg_backend_pid()").fetchone()[0]]
         run = Run()
         for start in range(0, len(records), BATCH):
-            run.timed(lambda: batch(records[start:start + BATCH]), time.process_time,
-                      lambda: process_cpu(backend))
+            run.timed(
+                lambda: batch(records[start : start + BATCH]),
+                time.process_time,
+                lambda: process_cpu(backend),
+            )
     return run
 
 
@@ -229,12 +283,18 @@ def push_all(server: Server, http: requests.Session, device_id: str, changes: li
     headers = {"Content-Type": "application/json"}
 
     def push(chunk: str) -> int:
-        envelope = json.dumps({
-            "device_id": device_id, "batch_id": uuid.uuid4().hex, "pending": 0,
-            "app_version": "bench", "device_now": datetime.now(timezone.utc).isoformat(),
-        })
-        response = http.post(url, data=envelope[:-1] + ', "changes": ' + chunk + "}",
-                             headers=headers)
+        envelope = json.dumps(
+            {
+                "device_id": device_id,
+                "batch_id": uuid.uuid4().hex,
+                "pending": 0,
+                "app_version": "bench",
+                "device_now": datetime.now(timezone.utc).isoformat(),
+            }
+        )
+        response = http.post(
+            url, data=envelope[:-1] + ', "changes": ' + chunk + "}", headers=headers
+        )
         if response.status_code != 200:
             raise RuntimeError(f"push failed: {response.status_code} {response.text[:500]}")
         results = response.json()["results"]
@@ -243,7 +303,7 @@ def push_all(server: Server, http: requests.Session, device_id: str, changes: li
         return len(results)
 
     run = Run()
-    for chunk in [json.dumps(changes[i:i + BATCH]) for i in range(0, len(changes), BATCH)]:
+    for chunk in [json.dumps(changes[i : i + BATCH]) for i in range(0, len(changes), BATCH)]:
         run.timed(lambda: push(chunk), server.cpu, server.database_cpu)
     return run
 
@@ -283,16 +343,26 @@ def _spread(values: list[float]) -> tuple[float, float, float]:
 
 
 def summarise(runs: list[Run]) -> dict:
-    rate, p50, p95 = (_spread([r.rate for r in runs]),
-                      _spread([percentile(r.batch_ms, 50) for r in runs]),
-                      _spread([percentile(r.batch_ms, 95) for r in runs]))
-    return {"rate": rate[0], "rate_min": rate[1], "rate_max": rate[2],
-            "p50_ms": p50[0], "p95_ms": p95[0], "p95_min": p95[1], "p95_max": p95[2],
-            "cpu_rate": statistics.median([r.cpu_rate for r in runs]),
-            "cpu_p50_ms": statistics.median([percentile(r.cpu_ms, 50) for r in runs]),
-            "cpu_p95_ms": statistics.median([percentile(r.cpu_ms, 95) for r in runs]),
-            "db_cpu_p50_ms": statistics.median([percentile(r.db_cpu_ms, 50) for r in runs]),
-            "rounds": len(runs), "records": runs[0].records if runs else 0}
+    rate, p50, p95 = (
+        _spread([r.rate for r in runs]),
+        _spread([percentile(r.batch_ms, 50) for r in runs]),
+        _spread([percentile(r.batch_ms, 95) for r in runs]),
+    )
+    return {
+        "rate": rate[0],
+        "rate_min": rate[1],
+        "rate_max": rate[2],
+        "p50_ms": p50[0],
+        "p95_ms": p95[0],
+        "p95_min": p95[1],
+        "p95_max": p95[2],
+        "cpu_rate": statistics.median([r.cpu_rate for r in runs]),
+        "cpu_p50_ms": statistics.median([percentile(r.cpu_ms, 50) for r in runs]),
+        "cpu_p95_ms": statistics.median([percentile(r.cpu_ms, 95) for r in runs]),
+        "db_cpu_p50_ms": statistics.median([percentile(r.db_cpu_ms, 50) for r in runs]),
+        "rounds": len(runs),
+        "records": runs[0].records if runs else 0,
+    }
 
 
 def bench_database(kind: str, records: Records, rounds: int, workdir: Path) -> dict:
@@ -303,29 +373,40 @@ def bench_database(kind: str, records: Records, rounds: int, workdir: Path) -> d
         if kind == "sqlite":
             floors.append(sqlite_floor(records, directory))
             logged.append(sqlite_floor(records, directory, logged=True))
-            pushed, pulled = server_round(f"sqlite:///{directory / 'beatbook.sqlite'}", records,
-                                          directory)
+            pushed, pulled = server_round(
+                f"sqlite:///{directory / 'beatbook.sqlite'}", records, directory
+            )
         else:
             with temporary_postgres() as url:
                 floors.append(postgres_floor(records, url))
                 pushed, pulled = server_round(url, records, directory)
         pushes.append(pushed)
         pulls.append(pulled)
-        print(f"  {kind} round {n + 1}/{rounds}: floor {floors[-1].rate:,.0f}/s, "
-              f"push {pushed.rate:,.0f}/s (p95 {percentile(pushed.batch_ms, 95):.0f} ms, "
-              f"CPU p50 {percentile(pushed.cpu_ms, 50):.0f}"
-              f"+{percentile(pushed.db_cpu_ms, 50):.0f} ms), "
-              f"pull {pulled.rate:,.0f}/s", file=sys.stderr, flush=True)
+        print(
+            f"  {kind} round {n + 1}/{rounds}: floor {floors[-1].rate:,.0f}/s, "
+            f"push {pushed.rate:,.0f}/s (p95 {percentile(pushed.batch_ms, 95):.0f} ms, "
+            f"CPU p50 {percentile(pushed.cpu_ms, 50):.0f}"
+            f"+{percentile(pushed.db_cpu_ms, 50):.0f} ms), "
+            f"pull {pulled.rate:,.0f}/s",
+            file=sys.stderr,
+            flush=True,
+        )
     # Ratios per round (push and floor measured side by side), then their median.
     ratios = [p.rate / f.rate for p, f in zip(pushes, floors)]
     cpu_ratios = [p.cpu_rate / f.cpu_rate for p, f in zip(pushes, floors) if f.cpu_rate]
-    return {"floor": summarise(floors), "push": summarise(pushes), "pull": summarise(pulls),
-            "ratio": statistics.median(ratios), "ratio_min": min(ratios),
-            "ratio_max": max(ratios),
-            "cpu_ratio": statistics.median(cpu_ratios) if cpu_ratios else None,
-            "logged": summarise(logged) if logged else None,
-            "logged_ratio": statistics.median([g.rate / f.rate for g, f in zip(logged, floors)])
-            if logged else None}
+    return {
+        "floor": summarise(floors),
+        "push": summarise(pushes),
+        "pull": summarise(pulls),
+        "ratio": statistics.median(ratios),
+        "ratio_min": min(ratios),
+        "ratio_max": max(ratios),
+        "cpu_ratio": statistics.median(cpu_ratios) if cpu_ratios else None,
+        "logged": summarise(logged) if logged else None,
+        "logged_ratio": statistics.median([g.rate / f.rate for g, f in zip(logged, floors)])
+        if logged
+        else None,
+    }
 
 
 def report(results: dict[str, dict], records: int, rounds: int) -> str:
@@ -341,10 +422,12 @@ def report(results: dict[str, dict], records: int, rounds: int) -> str:
     def row(label: str, s: dict, ratio: str = "", cpu_ratio: str = "") -> str:
         rate = f"{s['rate']:,.0f} [{s['rate_min']:,.0f}-{s['rate_max']:,.0f}]"
         p95 = f"{s['p95_ms']:.0f} [{s['p95_min']:.0f}-{s['p95_max']:.0f}]"
-        cpu = f"{s['cpu_p50_ms']:.0f}" + (f"+{s['db_cpu_p50_ms']:.0f}" if label.startswith("P")
-                                            else "")
-        return (f"{label:<28}{rate:>24}{s['p50_ms']:>8.0f}{p95:>18}{cpu:>12}{ratio:>18}"
-                f"{cpu_ratio:>14}")
+        cpu = f"{s['cpu_p50_ms']:.0f}" + (
+            f"+{s['db_cpu_p50_ms']:.0f}" if label.startswith("P") else ""
+        )
+        return (
+            f"{label:<28}{rate:>24}{s['p50_ms']:>8.0f}{p95:>18}{cpu:>12}{ratio:>18}{cpu_ratio:>14}"
+        )
 
     for kind, r in results.items():
         name = "SQLite" if kind == "sqlite" else "PostgreSQL"
@@ -352,8 +435,7 @@ def report(results: dict[str, dict], records: int, rounds: int) -> str:
         cpu_ratio = f"{r['cpu_ratio']:.2f}" if r["cpu_ratio"] is not None else "-"
         lines.append(row(f"{name} raw floor", r["floor"]))
         if r.get("logged"):
-            lines.append(row(f"{name} floor + change log", r["logged"],
-                             f"{r['logged_ratio']:.2f}"))
+            lines.append(row(f"{name} floor + change log", r["logged"], f"{r['logged_ratio']:.2f}"))
         lines.append(row(f"{name} push", r["push"], ratio, cpu_ratio))
         lines.append(row(f"{name} pull ({PULL_LIMIT} a page)", r["pull"]))
     if "sqlite" in results:
@@ -379,8 +461,11 @@ def main(argv: list[str] | None = None, *, echo: bool = True) -> dict:
     env = os.environ.get
     parser.add_argument("--records", type=int, default=int(env("BENCH_SYNC_RECORDS", 20_000)))
     parser.add_argument("--rounds", type=int, default=int(env("BENCH_SYNC_ROUNDS", 3)))
-    parser.add_argument("--databases", default=env("BENCH_SYNC_DATABASES", "sqlite,postgresql"),
-                        help="comma-separated: sqlite, postgresql")
+    parser.add_argument(
+        "--databases",
+        default=env("BENCH_SYNC_DATABASES", "sqlite,postgresql"),
+        help="comma-separated: sqlite, postgresql",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here as JSON")
     args = parser.parse_args(argv)
 
@@ -400,8 +485,13 @@ def main(argv: list[str] | None = None, *, echo: bool = True) -> dict:
     text = report(results, args.records, args.rounds)
     if echo:
         print("\n".join([text, *notes]))
-    summary = {"records": args.records, "rounds": args.rounds, "results": results,
-               "text": text, "notes": notes}
+    summary = {
+        "records": args.records,
+        "rounds": args.rounds,
+        "results": results,
+        "text": text,
+        "notes": notes,
+    }
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2))
     return summary

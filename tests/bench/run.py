@@ -66,15 +66,29 @@ def module_runs(name: str) -> list[tuple[str, list[str]]]:
 def run_module(name: str, label: str, extra: list[str]) -> Outcome:
     """Run tests/bench/bench_<name>.py as a module; its stderr shows, its stdout is kept."""
     started = time.perf_counter()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)}
-    args = ["--records", os.environ.get("BENCH_RECORDS", str(DEFAULT_RECORDS)), *extra,
-            *shlex.split(os.environ.get(f"BENCH_{name.upper()}_ARGS", ""))]
-    print(f"   python -m tests.bench.bench_{name} {shlex.join(args)} (report in the summary)",
-          file=sys.stderr, flush=True)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p
+        ),
+    }
+    args = [
+        "--records",
+        os.environ.get("BENCH_RECORDS", str(DEFAULT_RECORDS)),
+        *extra,
+        *shlex.split(os.environ.get(f"BENCH_{name.upper()}_ARGS", "")),
+    ]
+    print(
+        f"   python -m tests.bench.bench_{name} {shlex.join(args)} (report in the summary)",
+        file=sys.stderr,
+        flush=True,
+    )
     process = subprocess.run(
-        [sys.executable, "-m", f"tests.bench.bench_{name}", *args], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, text=True,
+        [sys.executable, "-m", f"tests.bench.bench_{name}", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     lines = process.stdout.splitlines()
     code = process.returncode
@@ -92,8 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     if wanted is not None:
         unknown = wanted - set(available)
         if unknown:
-            parser.error(f"no such bench: {', '.join(sorted(unknown))} "
-                         f"(have {', '.join(available)})")
+            parser.error(
+                f"no such bench: {', '.join(sorted(unknown))} (have {', '.join(available)})"
+            )
         available = [n for n in available if n in wanted]
 
     outcomes = []

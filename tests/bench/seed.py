@@ -52,24 +52,64 @@ from server.db.models import (  # noqa: E402
 PASSWORD = "beatbook-bench"
 CHUNK = 20_000
 KIND_WEIGHTS = {
-    "face_to_face": 40, "key_contact": 6, "beat_surgery": 3, "community_meeting": 2,
-    "school_visit": 3, "partner_meeting": 3, "social_media_post": 8, "web_page_update": 1,
-    "community_alert": 3, "feedback": 2, "priority_review": 1, "outreach": 3,
+    "face_to_face": 40,
+    "key_contact": 6,
+    "beat_surgery": 3,
+    "community_meeting": 2,
+    "school_visit": 3,
+    "partner_meeting": 3,
+    "social_media_post": 8,
+    "web_page_update": 1,
+    "community_alert": 3,
+    "feedback": 2,
+    "priority_review": 1,
+    "outreach": 3,
 }
 MEETINGS = {"beat_surgery", "community_meeting", "priority_review"}
-PLACES = ["High Street", "the market", "Co-op car park", "the library", "school gates",
-          "the leisure centre", "Community centre", "Parish hall", "the seafront",
-          "Railway station", "the youth club", "Methodist church hall", "Village green"]
-CONTACTS = [("Head teacher", "St Mary's Primary"), ("Chair", "Residents' Association"),
-            ("Imam", "Central Mosque"), ("Manager", "Town Centre BID"),
-            ("Warden", "Sheltered housing"), ("Clerk", "Town Council"), ("Vicar", "St John's"),
-            ("Coordinator", "Food bank"), ("Youth worker", "Youth club"),
-            ("Manager", "Homeless shelter"), ("Chair", "Parish council"),
-            ("Secretary", "Neighbourhood Watch")]
-SUBJECTS = ["shoplifting", "speeding on the main road", "antisocial behaviour in the park",
-            "drug dealing near the station", "parking outside the school", "cycle thefts",
-            "burglary prevention", "scam phone calls", "noise from a licensed premises",
-            "fly-tipping", "knife crime", "online safety", "catalytic converter thefts"]
+PLACES = [
+    "High Street",
+    "the market",
+    "Co-op car park",
+    "the library",
+    "school gates",
+    "the leisure centre",
+    "Community centre",
+    "Parish hall",
+    "the seafront",
+    "Railway station",
+    "the youth club",
+    "Methodist church hall",
+    "Village green",
+]
+CONTACTS = [
+    ("Head teacher", "St Mary's Primary"),
+    ("Chair", "Residents' Association"),
+    ("Imam", "Central Mosque"),
+    ("Manager", "Town Centre BID"),
+    ("Warden", "Sheltered housing"),
+    ("Clerk", "Town Council"),
+    ("Vicar", "St John's"),
+    ("Coordinator", "Food bank"),
+    ("Youth worker", "Youth club"),
+    ("Manager", "Homeless shelter"),
+    ("Chair", "Parish council"),
+    ("Secretary", "Neighbourhood Watch"),
+]
+SUBJECTS = [
+    "shoplifting",
+    "speeding on the main road",
+    "antisocial behaviour in the park",
+    "drug dealing near the station",
+    "parking outside the school",
+    "cycle thefts",
+    "burglary prevention",
+    "scam phone calls",
+    "noise from a licensed premises",
+    "fly-tipping",
+    "knife crime",
+    "online safety",
+    "catalytic converter thefts",
+]
 OPENERS = {
     "face_to_face": "Spoke with {who} about {what}.",
     "key_contact": "Catch-up with the contact about {what}.",
@@ -84,8 +124,18 @@ OPENERS = {
     "priority_review": "Reviewed priorities with residents; {what} stays a priority.",
     "outreach": "Drop-in with {who}; talked about {what} and how to report.",
 }
-WHO = ["shop staff", "residents", "parents", "young people", "older residents", "a landlord",
-       "market traders", "dog walkers", "taxi drivers", "students"]
+WHO = [
+    "shop staff",
+    "residents",
+    "parents",
+    "young people",
+    "older residents",
+    "a landlord",
+    "market traders",
+    "dog walkers",
+    "taxi drivers",
+    "students",
+]
 
 
 @dataclass
@@ -133,50 +183,95 @@ def _people(engine: sa.Engine, rng: random.Random, teams: int, kinds: list[str])
             code = f"NPT-{index + 1:03d}"
             team_id = conn.execute(
                 sa.insert(Team.__table__).values(
-                    code=code, name=f"Neighbourhood team {index + 1}",
-                    area=f"Area {index + 1} and its villages", active=True, created_at=now,
+                    code=code,
+                    name=f"Neighbourhood team {index + 1}",
+                    area=f"Area {index + 1} and its villages",
+                    active=True,
+                    created_at=now,
                 )
             ).inserted_primary_key[0]
             size = rng.randint(4, 12)
             users = [
-                {"username": f"pc.{code.lower()}.{n}", "display_name": f"PC {index:02d}{n:02d}",
-                 "password_hash": password_hash, "role": "officer", "team_id": team_id,
-                 "active": True, "created_at": now}
+                {
+                    "username": f"pc.{code.lower()}.{n}",
+                    "display_name": f"PC {index:02d}{n:02d}",
+                    "password_hash": password_hash,
+                    "role": "officer",
+                    "team_id": team_id,
+                    "active": True,
+                    "created_at": now,
+                }
                 for n in range(size)
             ]
             conn.execute(sa.insert(User.__table__), users)
-            officer_ids = list(conn.execute(
-                sa.select(User.id).where(User.team_id == team_id, User.role == "officer")
-                .order_by(User.id)
-            ).scalars())
-            sergeant = conn.execute(sa.insert(User.__table__).values(
-                username=f"sgt.{code.lower()}", display_name=f"Sgt {index:02d}", role="supervisor",
-                password_hash=password_hash, team_id=team_id, active=True, created_at=now,
-            )).inserted_primary_key[0]
-            conn.execute(sa.text("INSERT INTO supervisor_team (user_id, team_id) VALUES (:u, :t)"),
-                         {"u": sergeant, "t": team_id})
-            conn.execute(sa.insert(Device.__table__), [
-                {"id": secrets.token_hex(16), "user_id": officer, "name": "Phone",
-                 "token_hash": secrets.token_hex(32), "created_at": now, "last_seen_at": now,
-                 "last_sync_at": now, "pending": 0, "app_version": "bench"}
-                for officer in officer_ids
-            ])
+            officer_ids = list(
+                conn.execute(
+                    sa.select(User.id)
+                    .where(User.team_id == team_id, User.role == "officer")
+                    .order_by(User.id)
+                ).scalars()
+            )
+            sergeant = conn.execute(
+                sa.insert(User.__table__).values(
+                    username=f"sgt.{code.lower()}",
+                    display_name=f"Sgt {index:02d}",
+                    role="supervisor",
+                    password_hash=password_hash,
+                    team_id=team_id,
+                    active=True,
+                    created_at=now,
+                )
+            ).inserted_primary_key[0]
+            conn.execute(
+                sa.text("INSERT INTO supervisor_team (user_id, team_id) VALUES (:u, :t)"),
+                {"u": sergeant, "t": team_id},
+            )
+            conn.execute(
+                sa.insert(Device.__table__),
+                [
+                    {
+                        "id": secrets.token_hex(16),
+                        "user_id": officer,
+                        "name": "Phone",
+                        "token_hash": secrets.token_hex(32),
+                        "created_at": now,
+                        "last_seen_at": now,
+                        "last_sync_at": now,
+                        "pending": 0,
+                        "app_version": "bench",
+                    }
+                    for officer in officer_ids
+                ],
+            )
             # Appetite per kind: most teams do most things; some neglect one kind almost wholly.
             weights = [KIND_WEIGHTS[k] * rng.uniform(0.3, 1.6) for k in kinds]
             for _ in range(rng.choice([0, 0, 1, 1, 2])):
                 weights[rng.randrange(len(kinds))] *= 0.02
             made.append(_Team(team_id, code, officer_ids, weights, size * rng.uniform(0.6, 1.4)))
         for role in ("admin", "panel"):
-            conn.execute(sa.insert(User.__table__).values(
-                username=f"bench.{role}", display_name=f"Bench {role}", role=role,
-                password_hash=password_hash, active=True, created_at=now,
-            ))
+            conn.execute(
+                sa.insert(User.__table__).values(
+                    username=f"bench.{role}",
+                    display_name=f"Bench {role}",
+                    role=role,
+                    password_hash=password_hash,
+                    active=True,
+                    created_at=now,
+                )
+            )
     return made
 
 
 def _records(
-    rng: random.Random, teams: list[_Team], total: int, start: datetime, end: datetime,
-    kinds: list[str], defaults: dict[str, list[str]], groups: list[str], seldom: list[str],
+    rng: random.Random,
+    teams: list[_Team],
+    total: int,
+    start: datetime,
+    end: datetime,
+    kinds: list[str],
+    defaults: dict[str, list[str]],
+    groups: list[str],
+    seldom: list[str],
 ) -> Iterator[tuple[dict, list[str], list[str]]]:
     """Records in time order (as phones would sync them), with their standards and groups."""
     span = (end - start).total_seconds()
@@ -187,8 +282,12 @@ def _records(
     for n, offset in enumerate(offsets):
         team = teams[team_picks[n]]
         day = start + timedelta(seconds=offset)
-        when = day.replace(hour=rng.randint(7, 21), minute=rng.randint(0, 59),
-                           second=rng.randint(0, 59), microsecond=0)
+        when = day.replace(
+            hour=rng.randint(7, 21),
+            minute=rng.randint(0, 59),
+            second=rng.randint(0, 59),
+            microsecond=0,
+        )
         if when >= end:
             when = end - timedelta(minutes=5)
         kind = rng.choices(kinds, cum_weights=team.cumulative)[0]
@@ -210,15 +309,28 @@ def _row(rng, n, when, kind, team, officer, standards, reached) -> dict:
     summary = OPENERS[kind].format(who=rng.choice(WHO), what=rng.choice(SUBJECTS))
     people = rng.randint(1, 6) if kind in ("face_to_face", "key_contact") else rng.randint(0, 45)
     data = {
-        "schema_version": 2, "occurred_at": _iso(when), "kind": kind, "standards": standards,
+        "schema_version": 2,
+        "occurred_at": _iso(when),
+        "kind": kind,
+        "standards": standards,
         "place": rng.choice(PLACES),
-        "location": ({"lat": round(50.6 + rng.random() * 0.4, 5),
-                      "lon": round(-2.9 + rng.random(), 5), "accuracy_m": 12}
-                     if rng.random() < 0.3 else None),
+        "location": (
+            {
+                "lat": round(50.6 + rng.random() * 0.4, 5),
+                "lon": round(-2.9 + rng.random(), 5),
+                "accuracy_m": 12,
+            }
+            if rng.random() < 0.3
+            else None
+        ),
         "duration_minutes": rng.choice([5, 10, 15, 20, 30, 45, 60, 90, 120]),
-        "people_count": people, "groups": reached, "summary": summary,
+        "people_count": people,
+        "groups": reached,
+        "summary": summary,
         "follow_up": rng.choice(["", "", "", "Revisit next week.", "Refer to the council."]),
-        "publicised_at": _iso(publicised), "contact_role": role, "contact_org": org,
+        "publicised_at": _iso(publicised),
+        "contact_role": role,
+        "contact_org": org,
         "public": kind == "feedback" and rng.random() < 0.8,
     }
     device = f"{officer:032x}"
@@ -227,22 +339,43 @@ def _row(rng, n, when, kind, team, officer, standards, reached) -> dict:
     deleted = rng.random() < 0.01
     # Written as text: the same JSON SqlStore stores, without a json.dumps per record.
     names = ",".join(f'"{name}"' for name in data)
-    meta = (f'[["{stamp}",2,["_deleted"]],["{stamp}",1,[{names}]]]' if deleted
-            else f'[["{stamp}",1,[{names},"_deleted"]]]')
+    meta = (
+        f'[["{stamp}",2,["_deleted"]],["{stamp}",1,[{names}]]]'
+        if deleted
+        else f'[["{stamp}",1,[{names},"_deleted"]]]'
+    )
 
     age = rng.random()
     state = "approved" if age < 0.6 else ("returned" if age < 0.63 else "pending")
     return {
         "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-        "team_id": team.id, "officer_id": officer, "device_id": device,
-        "rev": 2 if deleted else 1, "seq": n + 1, "deleted": deleted, "occurred_at": when,
-        "kind": kind, "summary": summary, "follow_up": data["follow_up"], "place": data["place"],
-        "people_count": people, "duration_minutes": data["duration_minutes"],
-        "publicised_at": publicised, "contact_role": role, "contact_org": org,
-        "public": data["public"], "data": data, "meta": meta, "review_state": state,
+        "team_id": team.id,
+        "officer_id": officer,
+        "device_id": device,
+        "rev": 2 if deleted else 1,
+        "seq": n + 1,
+        "deleted": deleted,
+        "occurred_at": when,
+        "kind": kind,
+        "summary": summary,
+        "follow_up": data["follow_up"],
+        "place": data["place"],
+        "people_count": people,
+        "duration_minutes": data["duration_minutes"],
+        "publicised_at": publicised,
+        "contact_role": role,
+        "contact_org": org,
+        "public": data["public"],
+        "data": data,
+        "meta": meta,
+        "review_state": state,
         "review_comment": "Add the people count." if state == "returned" else "",
-        "reviewed_by_id": None, "reviewed_at": created if state != "pending" else None,
-        "open_conflicts": 0, "created_at": created, "updated_at": created, "hlc": stamp,
+        "reviewed_by_id": None,
+        "reviewed_at": created if state != "pending" else None,
+        "open_conflicts": 0,
+        "created_at": created,
+        "updated_at": created,
+        "hlc": stamp,
     }
 
 
@@ -258,7 +391,9 @@ class _Writer:
     def _converter(self, name: str):
         """How one column's Python value becomes the driver's, or None to pass it through."""
         if name in self.json:
-            return lambda v: v if v is None or isinstance(v, str) else json.dumps(v, separators=(",", ":"))
+            return lambda v: (
+                v if v is None or isinstance(v, str) else json.dumps(v, separators=(",", ":"))
+            )
         if self.dialect == "sqlite" and name in self.times:
             # SQLAlchemy's SQLite storage format, microseconds always written
             return lambda v: None if v is None else v.isoformat(" ", "microseconds")
@@ -281,7 +416,9 @@ class _Writer:
                     copy.write_row(row)
         else:
             marks = ", ".join("?" for _ in columns)
-            cursor.executemany(f'INSERT INTO "{self.table.name}" ({names}) VALUES ({marks})', values)
+            cursor.executemany(
+                f'INSERT INTO "{self.table.name}" ({names}) VALUES ({marks})', values
+            )
         cursor.close()
 
 
@@ -308,8 +445,16 @@ def seed(
             engine.dispose()
 
 
-def _seed(engine: sa.Engine, records: int, teams: int, seed: int, years: float,
-          end: datetime | None, change_log: bool, progress: bool) -> dict:
+def _seed(
+    engine: sa.Engine,
+    records: int,
+    teams: int,
+    seed: int,
+    years: float,
+    end: datetime | None,
+    change_log: bool,
+    progress: bool,
+) -> dict:
     dialect = engine.dialect.name
     db.metadata.create_all(engine)
     rng = random.Random(seed)
@@ -332,16 +477,22 @@ def _seed(engine: sa.Engine, records: int, teams: int, seed: int, years: float,
             cursor.execute("PRAGMA cache_size=-1000000")  # 1 GB: index pages stay in memory
             cursor.execute("PRAGMA foreign_keys=OFF")
         cursor.close()
-        writers = {t: _Writer(raw, dialect, t.__table__)
-                   for t in (Record, RecordStandard, RecordGroup, Change)}
+        writers = {
+            t: _Writer(raw, dialect, t.__table__)
+            for t in (Record, RecordStandard, RecordGroup, Change)
+        }
         counts = {"records": 0, "record_standard": 0, "record_group": 0, "changes": 0}
         batch: list[tuple[dict, list[str], list[str]]] = []
 
         def flush() -> None:
             rows = [r for r, _, _ in batch]
             writers[Record].write(rows)
-            standard_rows = [{"record_id": r["id"], "code": c} for r, s, _ in batch for c in sorted(set(s))]
-            group_rows = [{"record_id": r["id"], "code": c} for r, _, g in batch for c in sorted(set(g))]
+            standard_rows = [
+                {"record_id": r["id"], "code": c} for r, s, _ in batch for c in sorted(set(s))
+            ]
+            group_rows = [
+                {"record_id": r["id"], "code": c} for r, _, g in batch for c in sorted(set(g))
+            ]
             writers[RecordStandard].write(standard_rows)
             writers[RecordGroup].write(group_rows)
             if change_log:
@@ -368,20 +519,34 @@ def _seed(engine: sa.Engine, records: int, teams: int, seed: int, years: float,
         conn.execute(sa.delete(SyncCounter.__table__))
         conn.execute(sa.insert(SyncCounter.__table__).values(id=1, value=counts["records"]))
     analyse(engine)
-    counts.update(teams=teams, seconds=round(time.perf_counter() - started, 1),
-                  start=start.isoformat(), end=end.isoformat())
+    counts.update(
+        teams=teams,
+        seconds=round(time.perf_counter() - started, 1),
+        start=start.isoformat(),
+        end=end.isoformat(),
+    )
     return counts
 
 
 def _change_row(record: dict) -> dict:
     return {
-        "record_id": record["id"], "op": "upsert", "status": "applied",
-        "hlc": record["hlc"], "effective_hlc": record["hlc"],
-        "base_rev": None, "rev": 1, "seq": record["seq"],
+        "record_id": record["id"],
+        "op": "upsert",
+        "status": "applied",
+        "hlc": record["hlc"],
+        "effective_hlc": record["hlc"],
+        "base_rev": None,
+        "rev": 1,
+        "seq": record["seq"],
         "data": {"fields": sorted(record["data"]), "values": record["data"]},
-        "errors": None, "conflicts": None, "user_id": record["officer_id"],
-        "device_id": record["device_id"], "batch_id": None, "occurred_at": record["occurred_at"],
-        "device_time": _iso(record["created_at"]), "received_at": record["created_at"],
+        "errors": None,
+        "conflicts": None,
+        "user_id": record["officer_id"],
+        "device_id": record["device_id"],
+        "batch_id": None,
+        "occurred_at": record["occurred_at"],
+        "device_time": _iso(record["created_at"]),
+        "received_at": record["created_at"],
     }
 
 
@@ -404,8 +569,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--years", type=float, default=3.0)
     parser.add_argument("--change-log", action="store_true")
     args = parser.parse_args(argv)
-    summary = seed(args.url, args.records, args.teams, args.seed, args.years,
-                   change_log=args.change_log, progress=True)
+    summary = seed(
+        args.url,
+        args.records,
+        args.teams,
+        args.seed,
+        args.years,
+        change_log=args.change_log,
+        progress=True,
+    )
     print(json.dumps(summary, indent=2))
 
 

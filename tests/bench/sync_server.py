@@ -58,15 +58,24 @@ class Server:
         """CPU seconds of the PostgreSQL backends now connected to the server's database."""
         if self.database is None:
             return 0.0
-        pids = self.database.execute(sa.text(
-            "SELECT pid FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalars().all()
+        pids = (
+            self.database.execute(
+                sa.text(
+                    "SELECT pid FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+            .scalars()
+            .all()
+        )
         return process_cpu(list(pids))
 
     def sign_in(self, http: requests.Session) -> str:
         """Sign a phone in on `http`; returns its device id."""
-        response = http.post(f"{self.url}/api/v1/auth/device", json={
-            "username": USERNAME, "password": PASSWORD, "device_name": "Bench phone"})
+        response = http.post(
+            f"{self.url}/api/v1/auth/device",
+            json={"username": USERNAME, "password": PASSWORD, "device_name": "Bench phone"},
+        )
         response.raise_for_status()
         body = response.json()
         http.headers["Authorization"] = f"Bearer {body['token']}"
@@ -131,20 +140,36 @@ def running_server(database_url: str, workdir: Path, workers: int = 2) -> Iterat
     cli = _beatbook()
 
     def command(*args: str, stdin: str | None = None) -> None:
-        done = subprocess.run([cli, *args], env=env, input=stdin, text=True,
-                              capture_output=True, cwd=ROOT)
+        done = subprocess.run(
+            [cli, *args], env=env, input=stdin, text=True, capture_output=True, cwd=ROOT
+        )
         if done.returncode:
             raise RuntimeError(f"beatbook {' '.join(args)} failed:\n{done.stderr[-2000:]}")
 
     command("init-db")
     command("team", "add", "NPT-BENCH", "--name", "Bench Town NPT")
-    command("user", "add", USERNAME, "--role", "officer", "--team", "NPT-BENCH",
-            "--name", "PC 0001 Bench", "--password-stdin", stdin=PASSWORD + "\n")
+    command(
+        "user",
+        "add",
+        USERNAME,
+        "--role",
+        "officer",
+        "--team",
+        "NPT-BENCH",
+        "--name",
+        "PC 0001 Bench",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
     port = _free_port()
     log = open(workdir / f"gunicorn-{port}.log", "w")
     process = subprocess.Popen(
         [cli, "serve", "--dev", "--port", str(port), "--workers", str(workers)],
-        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -35,17 +35,28 @@ PHONE_B = "b7c1d2e3f4a5968778695a4b3c2d1e0f"
 
 
 def _fields(**overrides):
-    return {"occurred_at": "2025-11-25T10:00:00+00:00", "kind": "face_to_face",
-            "summary": "Spoke with shop staff.", "standards": ["F2F"], "groups": [],
-            **overrides}
+    return {
+        "occurred_at": "2025-11-25T10:00:00+00:00",
+        "kind": "face_to_face",
+        "summary": "Spoke with shop staff.",
+        "standards": ["F2F"],
+        "groups": [],
+        **overrides,
+    }
 
 
 class StoreContract:
     def push(self, env, writer, changes, now_ms=T + 1000, resolutions=()):
         store = env.store(writer)
-        outcome = apply_batch(store, changes, now_ms=now_ms, skew_ms=0,
-                              validate=lambda c, e: None, authorize=lambda c, e: None,
-                              resolutions=resolutions)
+        outcome = apply_batch(
+            store,
+            changes,
+            now_ms=now_ms,
+            skew_ms=0,
+            validate=lambda c, e: None,
+            authorize=lambda c, e: None,
+            resolutions=resolutions,
+        )
         env.commit()
         return outcome
 
@@ -81,13 +92,19 @@ class StoreContract:
         record_id, _ = self.create(env, officer, summary="kept")
         store = env.store(officer)
         state = store.load([record_id])[record_id]
-        moved = type(state)(state.id, state.rev + 1, {**state.fields, "summary": "lost"},
-                            state.meta, state.deleted)
+        moved = type(state)(
+            state.id, state.rev + 1, {**state.fields, "summary": "lost"}, state.meta, state.deleted
+        )
         other = type(state)(str(uuid.uuid4()), 1, _fields(), {}, False)
         with pytest.raises(StaleWriteError):
-            store.save(BatchWrites([RecordWrite(other, None, str(HLC(T, 0, PHONE_A)), T),
-                                    RecordWrite(moved, state.rev + 5, str(HLC(T, 1, PHONE_A)),
-                                                T)]))
+            store.save(
+                BatchWrites(
+                    [
+                        RecordWrite(other, None, str(HLC(T, 0, PHONE_A)), T),
+                        RecordWrite(moved, state.rev + 5, str(HLC(T, 1, PHONE_A)), T),
+                    ]
+                )
+            )
         env.abort()
         page = self.everything(env)
         assert [(r.id, r.fields["summary"]) for r in page.records] == [(record_id, "kept")]
@@ -122,11 +139,15 @@ class StoreContract:
         own, _ = self.create(env, mine)
         other, _ = self.create(env, theirs, node=PHONE_B)
         store = env.store(None)
-        assert [r.id for r in store.pull(0, 10, Scope(frozenset({mine.team_id}),
-                                                      mine.officer_id)).records] == [own]
+        assert [
+            r.id
+            for r in store.pull(0, 10, Scope(frozenset({mine.team_id}), mine.officer_id)).records
+        ] == [own]
         # An officer moved to another team still pulls what they made.
-        assert [r.id for r in store.pull(0, 10, Scope(frozenset({theirs.team_id}),
-                                                      mine.officer_id)).records] == [own, other]
+        assert [
+            r.id
+            for r in store.pull(0, 10, Scope(frozenset({theirs.team_id}), mine.officer_id)).records
+        ] == [own, other]
         assert [r.id for r in store.pull(0, 10, Scope(frozenset(), None)).records] == []
 
     def test_a_review_moves_the_record_and_is_pulled(self, env):
@@ -135,8 +156,15 @@ class StoreContract:
         cursor = self.everything(env).cursor
         store = env.store(sergeant)
         store.load([record_id])
-        store.save(BatchWrites(reviews=[ReviewWrite(record_id, "returned", "Add the place.",
-                                                    sergeant.officer_id, T + 2000)]))
+        store.save(
+            BatchWrites(
+                reviews=[
+                    ReviewWrite(
+                        record_id, "returned", "Add the place.", sergeant.officer_id, T + 2000
+                    )
+                ]
+            )
+        )
         env.commit()
         [record] = self.everything(env, after=cursor).records
         assert (record.review.state, record.review.comment) == ("returned", "Add the place.")
@@ -147,11 +175,17 @@ class StoreContract:
         record_id, _ = self.create(env, officer)
         store = env.store(sergeant)
         store.load([record_id])
-        store.save(BatchWrites(reviews=[ReviewWrite(record_id, "approved", "",
-                                                    sergeant.officer_id, T + 2000)]))
+        store.save(
+            BatchWrites(
+                reviews=[ReviewWrite(record_id, "approved", "", sergeant.officer_id, T + 2000)]
+            )
+        )
         env.commit()
-        self.push(env, officer, [Change(record_id, "upsert", str(HLC(T + 3000, 0, PHONE_A)), 1,
-                                        {"summary": "Fixed"})])
+        self.push(
+            env,
+            officer,
+            [Change(record_id, "upsert", str(HLC(T + 3000, 0, PHONE_A)), 1, {"summary": "Fixed"})],
+        )
         [record] = self.everything(env).records
         assert record.review.state == "pending"
 
@@ -159,16 +193,23 @@ class StoreContract:
         officer, _ = env.owners
         store = env.store(officer)
         with pytest.raises(StaleWriteError):
-            store.save(BatchWrites(reviews=[ReviewWrite("no-such-record", "approved", "",
-                                                        officer.officer_id, T)]))
+            store.save(
+                BatchWrites(
+                    reviews=[ReviewWrite("no-such-record", "approved", "", officer.officer_id, T)]
+                )
+            )
         env.abort()
 
     def _conflicted(self, env):
         officer, _ = env.owners
         record_id, _ = self.create(env, officer, summary="first")
         for node, value, ms in ((PHONE_A, "from A", T + 10), (PHONE_B, "from B", T + 20)):
-            self.push(env, officer, [Change(record_id, "upsert", str(HLC(ms, 0, node)), 1,
-                                            {"summary": value})], now_ms=T + 100)
+            self.push(
+                env,
+                officer,
+                [Change(record_id, "upsert", str(HLC(ms, 0, node)), 1, {"summary": value})],
+                now_ms=T + 100,
+            )
         [record] = self.everything(env).records
         [conflict] = record.conflicts
         return record, conflict
@@ -180,8 +221,9 @@ class StoreContract:
         assert {conflict.winner["value"], conflict.loser["value"]} == {"from A", "from B"}
         stamp = str(HLC(T + 500, 0, "server"))
         chosen = Change(record.id, "upsert", stamp, record.rev, {"summary": "agreed"})
-        resolution = Resolution(conflict.id, record.id, "agreed", stamp, sergeant.officer_id,
-                                T + 500)
+        resolution = Resolution(
+            conflict.id, record.id, "agreed", stamp, sergeant.officer_id, T + 500
+        )
         self.push(env, sergeant, [chosen], now_ms=T + 500, resolutions=[resolution])
         [after] = self.everything(env, after=record.seq).records
         assert after.conflicts == [] and after.fields["summary"] == "agreed"
@@ -192,17 +234,29 @@ class StoreContract:
         current = record.fields["summary"]
         stamp = str(HLC(T + 500, 0, "server"))
         keep = Change(record.id, "upsert", stamp, record.rev, {})
-        self.push(env, sergeant, [keep], now_ms=T + 500,
-                  resolutions=[Resolution(conflict.id, record.id, current, stamp,
-                                          sergeant.officer_id, T + 500)])
+        self.push(
+            env,
+            sergeant,
+            [keep],
+            now_ms=T + 500,
+            resolutions=[
+                Resolution(conflict.id, record.id, current, stamp, sergeant.officer_id, T + 500)
+            ],
+        )
         [after] = self.everything(env, after=record.seq).records
         assert after.conflicts == [] and after.fields["summary"] == current
 
     def test_a_conflict_closes_once(self, env):
         _, sergeant = env.owners
         record, conflict = self._conflicted(env)
-        closing = Resolution(conflict.id, record.id, "x", str(HLC(T + 500, 0, "server")),
-                             sergeant.officer_id, T + 500)
+        closing = Resolution(
+            conflict.id,
+            record.id,
+            "x",
+            str(HLC(T + 500, 0, "server")),
+            sergeant.officer_id,
+            T + 500,
+        )
         store = env.store(sergeant)
         store.load([record.id])
         store.save(BatchWrites(resolutions=[closing]))

@@ -68,15 +68,35 @@ class LiveServer:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
-        self.env = {**os.environ, "BEATBOOK_DATABASE_URL": f"sqlite:///{db_path}",
-                    "BEATBOOK_SECRET_KEY": "e2e", "BEATBOOK_PWA_DIR": str(pwa_dir)}
+        self.env = {
+            **os.environ,
+            "BEATBOOK_DATABASE_URL": f"sqlite:///{db_path}",
+            "BEATBOOK_SECRET_KEY": "e2e",
+            "BEATBOOK_PWA_DIR": str(pwa_dir),
+        }
 
     def start(self) -> None:
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-b", f"127.0.0.1:{self.port}", "-w", "1",
-                 "--threads", "4", "--graceful-timeout", "2", "server:create_app()"],
-                cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "-b",
+                    f"127.0.0.1:{self.port}",
+                    "-w",
+                    "1",
+                    "--threads",
+                    "4",
+                    "--graceful-timeout",
+                    "2",
+                    "server:create_app()",
+                ],
+                cwd=REPO,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -130,15 +150,22 @@ def browser():
         # A quiet skip made `make test` green with the browser tests not run: say so instead.
         if os.environ.get("BEATBOOK_SKIP_BROWSER") == "1":
             pytest.skip(f"BEATBOOK_SKIP_BROWSER=1 and no Chromium at {CHROMIUM}")
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: apt-get install chromium, or set "
-                    "BEATBOOK_SKIP_BROWSER=1 to skip the browser tests", pytrace=False)
+        pytest.fail(
+            f"Chromium is not installed at {CHROMIUM}: apt-get install chromium, or set "
+            "BEATBOOK_SKIP_BROWSER=1 to skip the browser tests",
+            pytrace=False,
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-component-update",
-                  "--disable-gpu"],
+            args=[
+                "--no-sandbox",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-gpu",
+            ],
         )
         yield browser
         browser.close()
@@ -150,8 +177,14 @@ def phone(browser, server):
     contexts = []
 
     def make(**options):
-        context = browser.new_context(viewport=PHONE, base_url=server.url, service_workers="allow",
-                                      locale="en-GB", timezone_id="Europe/London", **options)
+        context = browser.new_context(
+            viewport=PHONE,
+            base_url=server.url,
+            service_workers="allow",
+            locale="en-GB",
+            timezone_id="Europe/London",
+            **options,
+        )
         context.set_default_timeout(15000)
         contexts.append(context)
         return context
@@ -166,8 +199,11 @@ class ApiClient:
 
     def __init__(self, base_url: str, username: str):
         self.base_url = base_url
-        response = requests.post(f"{base_url}/api/v1/auth/device", timeout=10, json={
-            "username": username, "password": PASSWORD, "device_name": "e2e checker"})
+        response = requests.post(
+            f"{base_url}/api/v1/auth/device",
+            timeout=10,
+            json={"username": username, "password": PASSWORD, "device_name": "e2e checker"},
+        )
         assert response.status_code == 201, response.text
         self.token = response.json()["token"]
         self.device_id = response.json()["device_id"]
@@ -179,14 +215,34 @@ class ApiClient:
 
         now = datetime.now(timezone.utc)
         record_id = str(uuid.uuid4())
-        data = {"schema_version": 2, "occurred_at": (now - timedelta(minutes=30)).isoformat(),
-                "kind": kind, "standards": list(standards), "summary": summary}
-        response = requests.post(f"{self.base_url}/api/v1/sync/push", timeout=10, json={
-            "device_id": self.device_id, "batch_id": str(uuid.uuid4()), "device_now": now.isoformat(),
-            "pending": 0, "app_version": "e2e", "changes": [{
-                "id": record_id, "op": "upsert", "base_rev": None, "data": data,
-                "hlc": f"{int(now.timestamp() * 1000):015d}-00000-{self.device_id}"}]},
-            headers={"Authorization": f"Bearer {self.token}"})
+        data = {
+            "schema_version": 2,
+            "occurred_at": (now - timedelta(minutes=30)).isoformat(),
+            "kind": kind,
+            "standards": list(standards),
+            "summary": summary,
+        }
+        response = requests.post(
+            f"{self.base_url}/api/v1/sync/push",
+            timeout=10,
+            json={
+                "device_id": self.device_id,
+                "batch_id": str(uuid.uuid4()),
+                "device_now": now.isoformat(),
+                "pending": 0,
+                "app_version": "e2e",
+                "changes": [
+                    {
+                        "id": record_id,
+                        "op": "upsert",
+                        "base_rev": None,
+                        "data": data,
+                        "hlc": f"{int(now.timestamp() * 1000):015d}-00000-{self.device_id}",
+                    }
+                ],
+            },
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
         assert response.status_code == 200, response.text
         [result] = response.json()["results"]
         assert result["status"] == "applied", result
@@ -197,9 +253,12 @@ class ApiClient:
         records: dict[str, dict] = {}
         cursor = ""
         for _ in range(100):
-            response = requests.get(f"{self.base_url}/api/v1/sync/pull", timeout=10,
-                                    params={"since": cursor, "limit": 1000},
-                                    headers={"Authorization": f"Bearer {self.token}"})
+            response = requests.get(
+                f"{self.base_url}/api/v1/sync/pull",
+                timeout=10,
+                params={"since": cursor, "limit": 1000},
+                headers={"Authorization": f"Bearer {self.token}"},
+            )
             assert response.status_code == 200, response.text
             body = response.json()
             for change in body["changes"]:
@@ -216,8 +275,9 @@ def server_app(server):
     from server import create_app
     from server.db import db
 
-    app = create_app({"DATABASE_URL": f"sqlite:///{server.db_path}", "SECRET_KEY": "e2e",
-                      "TESTING": True})
+    app = create_app(
+        {"DATABASE_URL": f"sqlite:///{server.db_path}", "SECRET_KEY": "e2e", "TESTING": True}
+    )
 
     def run(fn):
         with app.app_context():
@@ -240,8 +300,11 @@ def api(server):
 
 # Screenshots refresh docs/screenshots/pwa-*.png only when asked (BEATBOOK_SCREENSHOTS=1), so a
 # test run leaves the work tree clean.
-SHOTS = (REPO / "docs" / "screenshots" if os.environ.get("BEATBOOK_SCREENSHOTS") == "1"
-         else Path(os.environ.get("TMPDIR", "/tmp")) / "beatbook-screenshots")
+SHOTS = (
+    REPO / "docs" / "screenshots"
+    if os.environ.get("BEATBOOK_SCREENSHOTS") == "1"
+    else Path(os.environ.get("TMPDIR", "/tmp")) / "beatbook-screenshots"
+)
 
 
 def screenshot(page, name: str) -> None:
@@ -294,7 +357,9 @@ class Ui:
     @staticmethod
     def wait_controlled(page) -> None:
         """Wait until the service worker controls the page (the shell is cached for offline)."""
-        wait_until(page, "() => Boolean(navigator.serviceWorker && navigator.serviceWorker.controller)")
+        wait_until(
+            page, "() => Boolean(navigator.serviceWorker && navigator.serviceWorker.controller)"
+        )
 
     @staticmethod
     def sign_in(page, username: str = "pc.one", device: str = "Test phone") -> None:
@@ -307,9 +372,13 @@ class Ui:
         Ui.wait_synced(page)
 
     @staticmethod
-    def new_record(page, summary: str, kind: str = "Face-to-face contact", people: int | None = None):
+    def new_record(
+        page, summary: str, kind: str = "Face-to-face contact", people: int | None = None
+    ):
         page.get_by_role("button", name="New record").click()
-        page.get_by_role("radiogroup", name="Kind").get_by_role("radio", name=kind, exact=True).check()
+        page.get_by_role("radiogroup", name="Kind").get_by_role(
+            "radio", name=kind, exact=True
+        ).check()
         page.get_by_label("Summary").fill(summary)
         if people is not None:
             page.get_by_label("People", exact=True).fill(str(people))
@@ -342,7 +411,9 @@ class Ui:
 
     @staticmethod
     def wait_synced(page, timeout_s: float = 20.0) -> None:
-        expect(page.locator("#sync-line")).to_have_text("All changes synced", timeout=timeout_s * 1000)
+        expect(page.locator("#sync-line")).to_have_text(
+            "All changes synced", timeout=timeout_s * 1000
+        )
 
     @staticmethod
     def two_phones_with_one_record(phone, summary: str, people: int):

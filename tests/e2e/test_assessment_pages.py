@@ -43,12 +43,22 @@ def demo_db(tmp_path_factory) -> Path:
         seed_demo(months=13, seed=7)
         team = db.session.query(Team).filter_by(code=TEAM).one()
         soon = datetime.now(timezone.utc).replace(tzinfo=None, minute=0, second=0, microsecond=0)
-        db.session.add_all([
-            PlannedMeeting(team_id=team.id, kind="beat_surgery", starts_at=soon + timedelta(days=6, hours=2),
-                           title="Beat surgery at Weymouth library"),
-            PlannedMeeting(team_id=team.id, kind="community_meeting", starts_at=soon + timedelta(days=15),
-                           title="PACT meeting, Westham community centre"),
-        ])
+        db.session.add_all(
+            [
+                PlannedMeeting(
+                    team_id=team.id,
+                    kind="beat_surgery",
+                    starts_at=soon + timedelta(days=6, hours=2),
+                    title="Beat surgery at Weymouth library",
+                ),
+                PlannedMeeting(
+                    team_id=team.id,
+                    kind="community_meeting",
+                    starts_at=soon + timedelta(days=15),
+                    title="PACT meeting, Westham community centre",
+                ),
+            ]
+        )
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
@@ -71,8 +81,9 @@ def open_as(browser, site):
     contexts = []
 
     def make(username: str | None, viewport=DESKTOP):
-        context = browser.new_context(viewport=viewport, base_url=site.url, locale="en-GB",
-                                      timezone_id="Europe/London")
+        context = browser.new_context(
+            viewport=viewport, base_url=site.url, locale="en-GB", timezone_id="Europe/London"
+        )
         context.set_default_timeout(20000)
         contexts.append(context)
         page = context.new_page()
@@ -105,7 +116,9 @@ def test_grid_shows_ratings_in_words_and_opens_the_evidence(open_as):
     assert page.locator("td.overall .grade").count() == 4
     assert run_axe(page) == []
     page.locator(f"td.cell a[href*='/teams/{TEAM}/standards/MEET']").click()
-    page.get_by_role("heading", name="Evidence: Meetings publicised 7 or more days ahead").wait_for()
+    page.get_by_role(
+        "heading", name="Evidence: Meetings publicised 7 or more days ahead"
+    ).wait_for()
     assert page.locator("table.evidence").count() == 3  # held, publicised, attendance
     assert "Publicised" in page.locator("table.evidence").nth(1).inner_text()
     assert run_axe(page) == []

@@ -11,8 +11,12 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def desk(browser, server):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, base_url=server.url,
-                                  locale="en-GB", timezone_id="Europe/London")
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740},
+        base_url=server.url,
+        locale="en-GB",
+        timezone_id="Europe/London",
+    )
     context.set_default_timeout(15000)
     yield context
     context.close()
@@ -20,11 +24,17 @@ def desk(browser, server):
 
 def test_conflict_resolved_in_the_console_reaches_both_phones(phone, desk, ui, api):
     ctx_a, ctx_b, a, b = ui.two_phones_with_one_record(
-        phone, "Bus station: youths gathering after school", people=5)
-    ui.edit_offline_on_both((ctx_a, ctx_b), (a, b), "Bus station", (
-        {"summary": "Bus station: talked to the youths, all calm (A)"},
-        {"summary": "Bus station: shop reported thefts (B)"},
-    ))
+        phone, "Bus station: youths gathering after school", people=5
+    )
+    ui.edit_offline_on_both(
+        (ctx_a, ctx_b),
+        (a, b),
+        "Bus station",
+        (
+            {"summary": "Bus station: talked to the youths, all calm (A)"},
+            {"summary": "Bus station: shop reported thefts (B)"},
+        ),
+    )
     for page in (a, b):
         expect(page.locator("li.card .badge")).to_have_text("Conflict")
 

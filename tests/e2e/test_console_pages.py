@@ -47,8 +47,9 @@ def _quiet_phones(db) -> None:
 
     spare = db.session.scalar(sa.select(Device).where(Device.name.like("%spare phone")))
     spare.last_sync_at, spare.pending = utcnow() - timedelta(days=2), 3
-    reid = db.session.scalar(sa.select(Device).join(User, User.id == Device.user_id)
-                             .where(User.username == "pcso.reid"))
+    reid = db.session.scalar(
+        sa.select(Device).join(User, User.id == Device.user_id).where(User.username == "pcso.reid")
+    )
     reid.last_sync_at = utcnow() - timedelta(days=10)
     db.session.commit()
 
@@ -81,13 +82,16 @@ def _sign_in(page, username: str) -> None:
 
 @pytest.mark.parametrize("size", list(SIZES))
 def test_every_page_fits_reads_and_screenshots(browser, demo_server, size):
-    context = browser.new_context(viewport=SIZES[size], base_url=demo_server.url, locale="en-GB",
-                                  timezone_id="Europe/London")
+    context = browser.new_context(
+        viewport=SIZES[size], base_url=demo_server.url, locale="en-GB", timezone_id="Europe/London"
+    )
     context.set_default_timeout(15000)
     page = context.new_page()
     csp_errors: list[str] = []
-    page.on("console", lambda msg: csp_errors.append(msg.text)
-            if "Content Security Policy" in msg.text else None)
+    page.on(
+        "console",
+        lambda msg: csp_errors.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
     SHOTS.mkdir(parents=True, exist_ok=True)
     try:
         page.goto("/console/sign-in")
@@ -98,7 +102,9 @@ def test_every_page_fits_reads_and_screenshots(browser, demo_server, size):
         for name, path in _pages(page).items():
             page.goto(path)
             expect(page.locator("h1")).to_be_visible()
-            assert page.evaluate("() => document.documentElement.scrollWidth") <= SIZES[size]["width"], name
+            assert (
+                page.evaluate("() => document.documentElement.scrollWidth") <= SIZES[size]["width"]
+            ), name
             assert run_axe(page) == [], name
             page.screenshot(path=str(SHOTS / f"console-{name}-{size}.png"), full_page=False)
         assert csp_errors == []

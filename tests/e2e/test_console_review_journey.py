@@ -19,8 +19,9 @@ DESKTOP = {"width": 1280, "height": 800}
 @pytest.fixture
 def desk(browser, server):
     """The supervisor's desktop browser."""
-    context = browser.new_context(viewport=DESKTOP, base_url=server.url, locale="en-GB",
-                                  timezone_id="Europe/London")
+    context = browser.new_context(
+        viewport=DESKTOP, base_url=server.url, locale="en-GB", timezone_id="Europe/London"
+    )
     context.set_default_timeout(15000)
     yield context
     context.close()
@@ -51,11 +52,14 @@ def test_return_fix_and_approve(phone, desk, ui, api):
     assert "q=shoplift" in sergeant.url
     rows.get_by_role("link", name=re.compile("market traders")).click()
     expect(sergeant.locator("#record-fields")).to_contain_text(
-        "Spoke with market traders about a spate of shoplifting")
+        "Spoke with market traders about a spate of shoplifting"
+    )
 
     sergeant.get_by_label("Comment for the officer").fill("Which market? Add the place, please.")
     sergeant.get_by_role("button", name="Return to officer").click()
-    expect(sergeant.get_by_role("status").filter(has_text="returned to the officer")).to_be_visible()
+    expect(
+        sergeant.get_by_role("status").filter(has_text="returned to the officer")
+    ).to_be_visible()
 
     # The officer's phone shows the comment after its next pull.
     ui.sync_now(officer)
@@ -85,8 +89,9 @@ def test_return_fix_and_approve(phone, desk, ui, api):
     card = ui.card(officer, "market traders")
     expect(card).to_contain_text("Approved")
     expect(card).not_to_contain_text("Returned by your supervisor")
-    record = next(r for r in api("pc.one").pull_all().values()
-                  if "market traders" in r["data"]["summary"])
+    record = next(
+        r for r in api("pc.one").pull_all().values() if "market traders" in r["data"]["summary"]
+    )
     assert record["review"]["state"] == "approved"
 
 

@@ -29,9 +29,14 @@ def return_to_officer(server_app, record_id: str, comment: str) -> None:
     from server.db.models import User
     from server.records.review import review_record
 
-    server_app(lambda db: review_record(
-        db.session.scalar(select(User).where(User.username == "sgt.alpha")), record_id, "returned",
-        comment))
+    server_app(
+        lambda db: review_record(
+            db.session.scalar(select(User).where(User.username == "sgt.alpha")),
+            record_id,
+            "returned",
+            comment,
+        )
+    )
 
 
 def test_screens_are_accessible(phone, ui, api, server_app):
@@ -42,16 +47,26 @@ def test_screens_are_accessible(phone, ui, api, server_app):
     shot(page, "sign-in")
 
     ui.sign_in(page, "pc.one", device="Pixel 7 (force)")
-    ui.new_record(page, "Spoke with the manager of the Co-op about shoplifting at school "
-                        "closing time; agreed extra patrols 3-4pm.", people=3)
-    ui.new_record(page, "Beat surgery at the library: parking on Mill Lane raised again.",
-                  kind="Beat surgery", people=12)
+    ui.new_record(
+        page,
+        "Spoke with the manager of the Co-op about shoplifting at school "
+        "closing time; agreed extra patrols 3-4pm.",
+        people=3,
+    )
+    ui.new_record(
+        page,
+        "Beat surgery at the library: parking on Mill Lane raised again.",
+        kind="Beat surgery",
+        people=12,
+    )
     ui.wait_synced(page)
     # The sergeant returns one: My log then shows it to fix, with a banner at the top.
     [coop] = [r["id"] for r in api("pc.one").pull_all().values() if "Co-op" in r["data"]["summary"]]
     return_to_officer(server_app, coop, "Which Co-op? Add the street, please.")
     ui.sync_now(page)
-    expect(page.get_by_role("button", name=re.compile("1 record needs your attention"))).to_be_visible()
+    expect(
+        page.get_by_role("button", name=re.compile("1 record needs your attention"))
+    ).to_be_visible()
 
     # Opening the app from its cache: quick first paint and no layout shift (the banner is drawn
     # with the first records, not after them).

@@ -29,12 +29,15 @@ def test_revoked_token_pauses_sync_and_keeps_the_queue(phone, ui, api, server):
     page = ui.open(context)
     ui.sign_in(page, "pc.one")
     token = page.evaluate(READ_TOKEN)
-    revoked = requests.delete(f"{server.url}/api/v1/auth/device", timeout=10,
-                              headers={"Authorization": f"Bearer {token}"})
+    revoked = requests.delete(
+        f"{server.url}/api/v1/auth/device", timeout=10, headers={"Authorization": f"Bearer {token}"}
+    )
     assert revoked.status_code == 204
 
     pushes = []
-    context.on("request", lambda r: pushes.append(r) if r.url.endswith("/api/v1/sync/push") else None)
+    context.on(
+        "request", lambda r: pushes.append(r) if r.url.endswith("/api/v1/sync/push") else None
+    )
     ui.new_record(page, "Recorded after the token was revoked")
     expect(page.locator(".banner-auth")).to_contain_text("This device was signed out")
     expect(ui.status(page)).to_have_text("Sign in again to sync")
@@ -123,7 +126,9 @@ def test_sign_out_warns_about_unsynced_changes(phone, ui, api):
     dialog.get_by_role("button", name="Sync and sign out").click()
     page.get_by_role("heading", name="Sign in").wait_for()
     assert ui.outbox(page) == []
-    assert [r["data"]["summary"] for r in api("pc.one").pull_all().values()] == ["Not yet synced at sign-out"]
+    assert [r["data"]["summary"] for r in api("pc.one").pull_all().values()] == [
+        "Not yet synced at sign-out"
+    ]
     left = page.evaluate("""() => new Promise((resolve) => {
         const open = indexedDB.open('beatbook');
         open.onsuccess = () => {

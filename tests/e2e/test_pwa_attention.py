@@ -38,16 +38,22 @@ def test_returned_records_stand_out_and_the_banner_filters_to_them(phone, ui, ap
     mates_record = mate.create_record("PC Two: patrol of the park after dark")
     page = ui.open(phone())
     ui.sign_in(page, "pc.one")
-    for summary in ("Fly-tipping behind the Co-op", "School gate chat with parents",
-                    "Shop visit about shoplifting"):
+    for summary in (
+        "Fly-tipping behind the Co-op",
+        "School gate chat with parents",
+        "Shop visit about shoplifting",
+    ):
         ui.new_record(page, summary)
     ui.wait_synced(page)
     ids = ids_by_summary(api)
-    return_records(server_app, {
-        ids["Fly-tipping behind the Co-op"]: "Say which street and what was agreed.",
-        ids["Shop visit about shoplifting"]: "Which shop? Add the place.",
-        mates_record: "Not yours to fix: PC Two's.",
-    })
+    return_records(
+        server_app,
+        {
+            ids["Fly-tipping behind the Co-op"]: "Say which street and what was agreed.",
+            ids["Shop visit about shoplifting"]: "Which shop? Add the place.",
+            mates_record: "Not yours to fix: PC Two's.",
+        },
+    )
     ui.sync_now(page)
 
     # The officer's own records only, by default; the heading is unchanged.
@@ -85,16 +91,23 @@ def test_returned_records_stand_out_and_the_banner_filters_to_them(phone, ui, ap
 
     banner.click()
     expect(page.locator("li.card")).to_have_count(2)
-    expect(page.get_by_text("Showing only your 2 records that need your attention.")).to_be_visible()
+    expect(
+        page.get_by_text("Showing only your 2 records that need your attention.")
+    ).to_be_visible()
     assert run_axe(page) == []
     screenshot(page, "attention")
     page.get_by_role("button", name="Show all").click()
     expect(page.locator("li.card")).to_have_count(4)
 
     # Fixing one sends it back for review: the count drops and its badge is no longer returned.
-    ui.edit_record(page, "Fly-tipping", summary="Fly-tipping behind the Co-op on Mill Lane; "
-                                                "council to clear it Friday")
+    ui.edit_record(
+        page,
+        "Fly-tipping",
+        summary="Fly-tipping behind the Co-op on Mill Lane; council to clear it Friday",
+    )
     ui.wait_synced(page)
-    expect(page.get_by_role("button", name=re.compile("1 record needs your attention"))).to_be_visible()
+    expect(
+        page.get_by_role("button", name=re.compile("1 record needs your attention"))
+    ).to_be_visible()
     expect(ui.card(page, "Mill Lane").locator(".badge")).to_contain_text("Synced")
     expect(ui.card(page, "Mill Lane").locator(".notice.review")).to_have_count(0)

@@ -17,7 +17,10 @@ def test_worker_sends_the_queue_with_no_app_open(phone, ui, api, server):
     ui.sign_in(page, "pc.one")
     cdp = context.new_cdp_session(page)
     registrations = []
-    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
+    cdp.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda e: registrations.extend(e["registrations"]),
+    )
     cdp.send("ServiceWorker.enable")
 
     context.set_offline(True)
@@ -29,9 +32,15 @@ def test_worker_sends_the_queue_with_no_app_open(phone, ui, api, server):
     page.goto("about:blank")
     context.set_offline(False)
     [registration] = [r for r in registrations if r["scopeURL"] == server.url + "/"][:1]
-    cdp.send("ServiceWorker.dispatchSyncEvent", {
-        "origin": server.url, "registrationId": registration["registrationId"],
-        "tag": "beatbook-sync", "lastChance": False})
+    cdp.send(
+        "ServiceWorker.dispatchSyncEvent",
+        {
+            "origin": server.url,
+            "registrationId": registration["registrationId"],
+            "tag": "beatbook-sync",
+            "lastChance": False,
+        },
+    )
     deadline = time.monotonic() + 15
     while True:
         records = api("pc.one").pull_all()
@@ -39,7 +48,9 @@ def test_worker_sends_the_queue_with_no_app_open(phone, ui, api, server):
             break
         time.sleep(0.3)
     assert sorted(r["data"]["summary"] for r in records.values()) == [
-        "Sent by the worker: shop watch meeting", "Sent by the worker: underpass lighting"]
+        "Sent by the worker: shop watch meeting",
+        "Sent by the worker: underpass lighting",
+    ]
 
     page.goto("/")
     ui.wait_synced(page)

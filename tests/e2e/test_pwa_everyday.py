@@ -18,8 +18,10 @@ from sqlalchemy import select
 
 pytestmark = pytest.mark.e2e
 
-ANDROID = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-           "Chrome/131.0.0.0 Mobile Safari/537.36")
+ANDROID = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Mobile Safari/537.36"
+)
 
 # Whether two elements' boxes overlap on screen.
 OVERLAP = """([a, b]) => {
@@ -49,8 +51,10 @@ def test_the_bar_counts_records_and_a_never_synced_delete_sends_nothing(phone, u
     page = ui.open(context)
     ui.sign_in(page)
     pushed = []
-    context.on("request", lambda r: pushed.append(r.post_data_json)
-               if r.url.endswith("/api/v1/sync/push") else None)
+    context.on(
+        "request",
+        lambda r: pushed.append(r.post_data_json) if r.url.endswith("/api/v1/sync/push") else None,
+    )
 
     context.set_offline(True)
     ui.new_record(page, "Kept: chat at the bus stop")
@@ -63,8 +67,10 @@ def test_the_bar_counts_records_and_a_never_synced_delete_sends_nothing(phone, u
     # The detail line is whole beside Sync now at 360 px.
     expect(page.locator("#sync-detail")).to_have_text(re.compile(r"^Offline · synced "))
     assert not page.evaluate(OVERLAP, ["#sync-detail", ".sync-now"])
-    assert page.evaluate("() => { const d = document.querySelector('#sync-detail');"
-                         " return d.scrollWidth <= d.clientWidth; }")
+    assert page.evaluate(
+        "() => { const d = document.querySelector('#sync-detail');"
+        " return d.scrollWidth <= d.clientWidth; }"
+    )
     screenshot(page, "sync-bar-offline")
 
     card = ui.card(page, "Deleted: typed")
@@ -92,13 +98,13 @@ def test_the_bar_counts_records_and_a_never_synced_delete_sends_nothing(phone, u
     context.set_offline(False)
     ui.wait_synced(page)
     assert [r["data"]["summary"] for r in api().pull_all().values()] == [
-        "Kept: chat at the bus stop about speeding"]
+        "Kept: chat at the bus stop about speeding"
+    ]
     sent = [c["data"].get("summary") for body in pushed for c in body["changes"]]
     assert all("Deleted" not in (s or "") for s in sent), sent
 
 
-def test_one_badge_for_reach_time_and_review_and_returned_cards_say_who(phone, ui, api,
-                                                                        server_app):
+def test_one_badge_for_reach_time_and_review_and_returned_cards_say_who(phone, ui, api, server_app):
     page = ui.open(phone())
     ui.sign_in(page)
     ui.new_record(page, "Approve me: school gate chat")
@@ -116,7 +122,8 @@ def test_one_badge_for_reach_time_and_review_and_returned_cards_say_who(phone, u
         from server.db.models import Record
 
         db.session.get(Record, ids["Approve me: school gate chat"]).created_at = reached.replace(
-            tzinfo=None)
+            tzinfo=None
+        )
 
     server_app(backdate)
     review(server_app, ids["Approve me: school gate chat"], "approved")
@@ -135,7 +142,9 @@ def test_one_badge_for_reach_time_and_review_and_returned_cards_say_who(phone, u
     # One count for the banner and the bar.
     banner = page.get_by_role("button", name=re.compile("1 record needs your attention"))
     expect(banner).to_be_visible()
-    expect(page.locator("#sync-detail")).to_have_text(re.compile(r"^1 needs attention · last synced"))
+    expect(page.locator("#sync-detail")).to_have_text(
+        re.compile(r"^1 needs attention · last synced")
+    )
     assert run_axe(page) == []
     screenshot(page, "returned-by")
 
@@ -143,9 +152,11 @@ def test_one_badge_for_reach_time_and_review_and_returned_cards_say_who(phone, u
     ui.wait_synced(page)
     fixed = ui.card(page, "Co-op, High Street")
     expect(fixed.locator(".badge")).to_have_text(
-        re.compile(r"^Synced \d\d:\d\d · Back with supervisor$"))
+        re.compile(r"^Synced \d\d:\d\d · Back with supervisor$")
+    )
     expect(fixed.locator(".notice.resubmitted")).to_contain_text(
-        "Fixed and back with Sgt Alpha for review")
+        "Fixed and back with Sgt Alpha for review"
+    )
     expect(page.get_by_role("button", name=re.compile("need your attention"))).to_have_count(0)
 
     # "This phone" and the bar read the same clock.
@@ -173,7 +184,8 @@ def test_a_revoked_phone_says_saved_on_this_phone_and_why(phone, ui, server_app)
     expect(page.locator(".banner-auth")).to_contain_text("Your records are kept on this phone")
     ui.new_record(page, "Recorded after a supervisor revoked the phone")
     expect(page.locator("#toast")).to_have_text(
-        "Saved on this phone. A supervisor signed this phone out. It syncs once you sign in again.")
+        "Saved on this phone. A supervisor signed this phone out. It syncs once you sign in again."
+    )
     page.locator(".banner-auth").get_by_role("button", name="Renew sign-in").click()
     page.get_by_role("heading", name="Sign in again").wait_for()
     expect(page.locator(".lede")).to_have_text("A supervisor signed this phone out.")
@@ -197,8 +209,10 @@ def test_typed_work_is_kept_unless_discarded_and_drafts_head_the_log(phone, ui):
     expect(draft).to_have_count(1)
     expect(draft).to_contain_text("Unsaved new record: Beat surgery")
     expect(draft).to_contain_text("Half-typed surgery note")
-    assert page.evaluate("() => document.querySelector('.drafts').compareDocumentPosition("
-                         "document.querySelector('#log-list')) & Node.DOCUMENT_POSITION_FOLLOWING")
+    assert page.evaluate(
+        "() => document.querySelector('.drafts').compareDocumentPosition("
+        "document.querySelector('#log-list')) & Node.DOCUMENT_POSITION_FOLLOWING"
+    )
     assert run_axe(page) == []
     screenshot(page, "drafts")
 
@@ -240,7 +254,8 @@ def test_a_refused_record_opens_at_its_field_in_error(phone, ui):
 
 
 def test_sign_in_names_each_missing_field_and_an_unnamed_phone_gets_its_officers_name(
-        phone, ui, server_app):
+    phone, ui, server_app
+):
     from server.db.models import Device, User
 
     page = ui.open(phone(user_agent=ANDROID))
@@ -281,8 +296,11 @@ def test_search_runs_over_the_phones_records_offline_grouped_by_day(phone, ui):
     context = phone()
     page = ui.open(context)
     ui.sign_in(page)
-    for summary in ("Zebra crossing near the school", "Litter by the Café on Mill Lane",
-                    "Parking on the zig-zags"):
+    for summary in (
+        "Zebra crossing near the school",
+        "Litter by the Café on Mill Lane",
+        "Parking on the zig-zags",
+    ):
         ui.new_record(page, summary)
     ui.wait_synced(page)
     expect(page.locator("h2.day").first).to_have_text("Today · 3 records")

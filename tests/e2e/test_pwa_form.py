@@ -17,9 +17,11 @@ def test_quick_contact_takes_four_taps_plus_the_summary(phone, ui, api):
     page = ui.open(phone())
     ui.sign_in(page)
     taps = 0
-    for locator in (page.get_by_role("button", name="New record"),
-                    page.get_by_role("radio", name="Face-to-face contact"),
-                    page.get_by_label("Summary")):
+    for locator in (
+        page.get_by_role("button", name="New record"),
+        page.get_by_role("radio", name="Face-to-face contact"),
+        page.get_by_label("Summary"),
+    ):
         locator.click()
         taps += 1
     page.keyboard.type("Quick word with a dog walker about a broken street light.")
@@ -34,8 +36,10 @@ def test_quick_contact_takes_four_taps_plus_the_summary(phone, ui, api):
 
 
 def test_location_draft_kind_fields_filter_and_delete(phone, ui, api):
-    context = phone(geolocation={"latitude": 50.6144, "longitude": -2.4573, "accuracy": 12},
-                    permissions=["geolocation"])
+    context = phone(
+        geolocation={"latitude": 50.6144, "longitude": -2.4573, "accuracy": 12},
+        permissions=["geolocation"],
+    )
     page = ui.open(context)
     ui.sign_in(page)
 
@@ -72,7 +76,9 @@ def test_location_draft_kind_fields_filter_and_delete(phone, ui, api):
 
     records = {r["data"]["kind"]: r["data"] for r in api().pull_all().values()}
     contact = records["key_contact"]
-    assert contact["contact_role"] == "Head teacher" and contact["contact_org"] == "St Mary's Primary"
+    assert (
+        contact["contact_role"] == "Head teacher" and contact["contact_org"] == "St Mary's Primary"
+    )
     assert contact["people_count"] == 2 and contact["groups"] == ["young_people"]
     assert contact["location"] == {"lat": 50.6144, "lon": -2.4573, "accuracy_m": 12}
     assert sorted(contact["standards"]) == ["F2F", "KCL"]
@@ -111,8 +117,9 @@ def test_location_draft_kind_fields_filter_and_delete(phone, ui, api):
     assert [r["deleted"] for r in deleted] == [True], "a tombstone, not a vanished row"
 
 
-def _reviewed_by_the_sergeant(phone, ui, api, server_app, summary: str, state: str,
-                              comment: str = ""):
+def _reviewed_by_the_sergeant(
+    phone, ui, api, server_app, summary: str, state: str, comment: str = ""
+):
     """A phone records `summary` and syncs; sgt.alpha reviews it; the phone syncs again."""
     from server.db.models import User
     from server.records.review import review_record
@@ -133,24 +140,38 @@ def _reviewed_by_the_sergeant(phone, ui, api, server_app, summary: str, state: s
 
 
 def test_returned_record_shows_the_comment_and_goes_back_when_edited(phone, ui, api, server_app):
-    page = _reviewed_by_the_sergeant(phone, ui, api, server_app,
-                                     "Talked with residents about the fly-tipping", "returned",
-                                     "Say which street and what was agreed.")
+    page = _reviewed_by_the_sergeant(
+        phone,
+        ui,
+        api,
+        server_app,
+        "Talked with residents about the fly-tipping",
+        "returned",
+        "Say which street and what was agreed.",
+    )
     card = ui.card(page, "fly-tipping")
     expect(card.locator(".notice.review")).to_contain_text("Say which street and what was agreed.")
-    ui.edit_record(page, "fly-tipping", summary="Talked with residents of Mill Lane about the "
-                                                 "fly-tipping; council to clear it Friday")
+    ui.edit_record(
+        page,
+        "fly-tipping",
+        summary="Talked with residents of Mill Lane about the "
+        "fly-tipping; council to clear it Friday",
+    )
     ui.wait_synced(page)
     expect(ui.card(page, "Mill Lane").locator(".notice.review")).to_have_count(0)
     [record] = api().pull_all().values()
     assert record["review"]["state"] == "pending", "an edited returned record goes back for review"
 
 
-def test_editing_an_approved_record_says_first_that_it_goes_back_for_review(phone, ui, api, server_app):
-    page = _reviewed_by_the_sergeant(phone, ui, api, server_app,
-                                     "Spoke with the school crossing patrol", "approved")
+def test_editing_an_approved_record_says_first_that_it_goes_back_for_review(
+    phone, ui, api, server_app
+):
+    page = _reviewed_by_the_sergeant(
+        phone, ui, api, server_app, "Spoke with the school crossing patrol", "approved"
+    )
     expect(ui.card(page, "crossing patrol").locator(".badge")).to_have_text(
-        re.compile(r"^Synced \d\d:\d\d · Approved$"))
+        re.compile(r"^Synced \d\d:\d\d · Approved$")
+    )
     ui.card(page, "crossing patrol").get_by_role("button", name="Edit").click()
     page.get_by_role("heading", name="Edit record").wait_for()
     note = page.locator(".notice.info")
@@ -158,7 +179,8 @@ def test_editing_an_approved_record_says_first_that_it_goes_back_for_review(phon
     expect(note.locator("p")).to_have_text("Saving a change sends it back for review.")
     expect(note).to_be_in_viewport()
     expect(page.get_by_role("button", name="Save")).to_have_accessible_description(
-        "Approved by your supervisor Saving a change sends it back for review.")
+        "Approved by your supervisor Saving a change sends it back for review."
+    )
     page.screenshot(path=str(screenshot_dir() / "pwa-form-approved-note.png"))
     page.get_by_label("Summary").fill("Spoke with the school crossing patrol about parked vans")
     page.get_by_role("button", name="Save").click()

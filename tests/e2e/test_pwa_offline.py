@@ -33,7 +33,9 @@ def test_offline_records_survive_reload_and_sync(phone, ui, api):
     context.set_offline(False)
     ui.wait_synced(page)
     for summary in summaries:
-        expect(ui.card(page, summary).locator(".badge")).to_have_text(re.compile(r"^Synced \d\d:\d\d · Waiting for review$"))
+        expect(ui.card(page, summary).locator(".badge")).to_have_text(
+            re.compile(r"^Synced \d\d:\d\d · Waiting for review$")
+        )
 
     on_server = {r["data"]["summary"]: r for r in api("pc.one").pull_all().values()}
     assert set(on_server) == set(summaries)

@@ -60,7 +60,9 @@ def test_one_rejected_change_waits_for_a_fix(phone, ui, api):
     expect(bad.locator(".errors")).to_contain_text("When:")
     expect(bad.locator(".errors")).to_contain_text("future")
     expect(ui.status(page)).to_have_text("1 needs attention")
-    expect(page.get_by_role("button", name=re.compile("1 record needs your attention"))).to_be_visible()
+    expect(
+        page.get_by_role("button", name=re.compile("1 record needs your attention"))
+    ).to_be_visible()
     assert run_axe(page) == []
     screenshot(page, "sync-status")
     for good in ("Good one", "Good two"):
@@ -85,7 +87,13 @@ def test_one_rejected_change_waits_for_a_fix(phone, ui, api):
     expect(ui.card(page, "Rejected one").locator(".badge")).to_contain_text("Synced")
 
     records = {r["data"]["summary"]: r for r in api("pc.one").pull_all().values()}
-    assert set(records) == {"Good one: school gate chat", "Good two: shop visit", "Rejected one: clock was wrong"}
-    occurred = datetime.fromisoformat(records["Rejected one: clock was wrong"]["data"]["occurred_at"])
+    assert set(records) == {
+        "Good one: school gate chat",
+        "Good two: shop visit",
+        "Rejected one: clock was wrong",
+    }
+    occurred = datetime.fromisoformat(
+        records["Rejected one: clock was wrong"]["data"]["occurred_at"]
+    )
     assert abs(occurred - fixed.replace(second=0, microsecond=0)) < timedelta(minutes=1)
     assert ui.outbox(page) == []

@@ -13,8 +13,12 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
-BUSY = {"error": {"code": "unavailable",
-                  "message": "The database is not answering. Try again in a moment."}}
+BUSY = {
+    "error": {
+        "code": "unavailable",
+        "message": "The database is not answering. Try again in a moment.",
+    }
+}
 
 
 def test_503_keeps_the_queue_says_server_busy_and_syncs_after_retry_after(phone, ui, api):
@@ -28,8 +32,11 @@ def test_503_keeps_the_queue_says_server_busy_and_syncs_after_retry_after(phone,
     def push(route):
         if busy["on"]:
             refused.append(time.monotonic())
-            route.fulfill(status=503, body=json.dumps(BUSY),
-                          headers={"Retry-After": "3", "Content-Type": "application/json"})
+            route.fulfill(
+                status=503,
+                body=json.dumps(BUSY),
+                headers={"Retry-After": "3", "Content-Type": "application/json"},
+            )
         else:
             passed.append(time.monotonic())
             route.continue_()
@@ -50,6 +57,8 @@ def test_503_keeps_the_queue_says_server_busy_and_syncs_after_retry_after(phone,
     assert passed[0] - refused[-1] >= 2.5, (refused, passed)
     assert ui.outbox(page) == []
     assert sorted(r["data"]["summary"] for r in api().pull_all().values()) == [
-        "Recorded while the server was busy", "Second one while busy"]
+        "Recorded while the server was busy",
+        "Second one while busy",
+    ]
     for summary in ("Recorded while", "Second one"):
         expect(ui.card(page, summary).locator(".badge")).to_contain_text("Synced")

@@ -27,9 +27,13 @@ export const DB_VERSION"""
 
 def publish_new_version(pwa_dir) -> None:
     sw = pwa_dir / "sw.js"
-    sw.write_text(re.sub(r"const VERSION = '[^']+'", f"const VERSION = '{NEW_VERSION}'", sw.read_text()))
+    sw.write_text(
+        re.sub(r"const VERSION = '[^']+'", f"const VERSION = '{NEW_VERSION}'", sw.read_text())
+    )
     version = pwa_dir / "js" / "version.js"
-    version.write_text(re.sub(r"APP_VERSION = '[^']+'", f"APP_VERSION = '{NEW_VERSION}'", version.read_text()))
+    version.write_text(
+        re.sub(r"APP_VERSION = '[^']+'", f"APP_VERSION = '{NEW_VERSION}'", version.read_text())
+    )
     db = pwa_dir / "js" / "db.js"
     text = db.read_text()
     assert "];\n\nexport const DB_VERSION" in text
@@ -47,9 +51,14 @@ def test_shell_update_keeps_queued_changes(phone, ui, api, pwa_dir):
     })""")
 
     # The server is overloaded: pushes fail, so changes wait in the outbox.
-    context.route("**/api/v1/sync/push", lambda route: route.fulfill(
-        status=503, content_type="application/json",
-        body='{"error": {"code": "unavailable", "message": "Try again later."}}'))
+    context.route(
+        "**/api/v1/sync/push",
+        lambda route: route.fulfill(
+            status=503,
+            content_type="application/json",
+            body='{"error": {"code": "unavailable", "message": "Try again later."}}',
+        ),
+    )
     ui.new_record(page, "Queued before the update: market patrol", people=3)
     ui.new_record(page, "Queued before the update: school crossing")
     expect(ui.status(page)).to_have_text("2 records waiting")
@@ -69,10 +78,13 @@ def test_shell_update_keeps_queued_changes(phone, ui, api, pwa_dir):
     page.get_by_role("button", name="Back to My log").click()
     page.get_by_role("heading", name="My log").wait_for()
     wait_until(page, f"() => document.documentElement.dataset.version === '{NEW_VERSION}'")
-    caches = wait_until(page, """async () => {
+    caches = wait_until(
+        page,
+        """async () => {
         const keys = await caches.keys();
         return keys.length === 1 ? keys : null;
-    }""")
+    }""",
+    )
     assert caches == [f"beatbook-shell-{NEW_VERSION}"]
     shape = page.evaluate("""() => new Promise((resolve) => {
         const open = indexedDB.open('beatbook');
@@ -84,8 +96,11 @@ def test_shell_update_keeps_queued_changes(phone, ui, api, pwa_dir):
             tx.oncomplete = () => { db.close(); resolve(out); };
         };
     })""")
-    assert shape == {"version": old_db_version + 1, "indexes": ["by_kind", "by_user_time"],
-                     "outbox": 2}
+    assert shape == {
+        "version": old_db_version + 1,
+        "indexes": ["by_kind", "by_user_time"],
+        "outbox": 2,
+    }
     for text in ("market patrol", "school crossing"):
         expect(ui.card(page, text).locator(".badge")).to_have_text("Pending")
 
@@ -93,4 +108,7 @@ def test_shell_update_keeps_queued_changes(phone, ui, api, pwa_dir):
     ui.sync_now(page)
     ui.wait_synced(page)
     summaries = {r["data"]["summary"] for r in api("pc.one").pull_all().values()}
-    assert summaries == {"Queued before the update: market patrol", "Queued before the update: school crossing"}
+    assert summaries == {
+        "Queued before the update: market patrol",
+        "Queued before the update: school crossing",
+    }

@@ -17,8 +17,8 @@ import pytest
 import requests
 
 from server import create_app
-from server.db.create import init_db
 from server.db import db
+from server.db.create import init_db
 from tests.bench.sync_server import running_server, temporary_postgres
 
 READ_TIMEOUT = 2  # seconds the test server lets a connection go quiet mid-request
@@ -69,33 +69,56 @@ class Phone:
     def change(self, **data) -> dict:
         self.counter += 1
         now = datetime.now(timezone.utc)
-        return {"id": str(uuid.uuid4()), "op": "upsert", "base_rev": None,
-                "hlc": f"{int(now.timestamp() * 1000):015d}-{self.counter:05d}-{self.device_id}",
-                "data": {"occurred_at": now.isoformat(), "kind": "face_to_face",
-                         "summary": "Spoke with shop staff.", **data}}
+        return {
+            "id": str(uuid.uuid4()),
+            "op": "upsert",
+            "base_rev": None,
+            "hlc": f"{int(now.timestamp() * 1000):015d}-{self.counter:05d}-{self.device_id}",
+            "data": {
+                "occurred_at": now.isoformat(),
+                "kind": "face_to_face",
+                "summary": "Spoke with shop staff.",
+                **data,
+            },
+        }
 
     def batch(self, changes: list[dict]) -> bytes:
-        return json.dumps({"device_id": self.device_id, "batch_id": uuid.uuid4().hex,
-                           "device_now": datetime.now(timezone.utc).isoformat(), "pending": 0,
-                           "changes": changes}).encode()
+        return json.dumps(
+            {
+                "device_id": self.device_id,
+                "batch_id": uuid.uuid4().hex,
+                "device_now": datetime.now(timezone.utc).isoformat(),
+                "pending": 0,
+                "changes": changes,
+            }
+        ).encode()
 
     def push(self, body: bytes, timeout: float = 30) -> requests.Response:
-        return self.http.post(f"{self.server.url}/api/v1/sync/push", data=body, timeout=timeout,
-                              headers={"Content-Type": "application/json"})
+        return self.http.post(
+            f"{self.server.url}/api/v1/sync/push",
+            data=body,
+            timeout=timeout,
+            headers={"Content-Type": "application/json"},
+        )
 
     def pulled_ids(self) -> set[str]:
         ids, cursor, more = set(), "", True
         while more:
-            body = self.http.get(f"{self.server.url}/api/v1/sync/pull",
-                                 params={"since": cursor, "limit": 1000}, timeout=30).json()
+            body = self.http.get(
+                f"{self.server.url}/api/v1/sync/pull",
+                params={"since": cursor, "limit": 1000},
+                timeout=30,
+            ).json()
             ids |= {c["id"] for c in body["changes"]}
             cursor, more = body["cursor"], body["more"]
         return ids
 
     def raw_push_head(self, length: int) -> bytes:
-        return (f"POST /api/v1/sync/push HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                f"Authorization: Bearer {self.token}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {length}\r\n\r\n").encode()
+        return (
+            f"POST /api/v1/sync/push HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer {self.token}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {length}\r\n\r\n"
+        ).encode()
 
 
 @pytest.fixture
@@ -133,7 +156,7 @@ def read_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
     head, body = data.split(b"\r\n\r\n", 1)
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1])
-    headers = {k.strip().lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:])}
+    headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:])}
     length = int(headers.get("content-length", "0"))
     while len(body) < length:
         chunk = sock.recv(65536)
@@ -157,8 +180,9 @@ def make_app(tmp_path, database_server):
 
     def make(**config):
         url = database_server or f"sqlite:///{tmp_path / 'faults.sqlite'}"
-        app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret",
-                          **config})
+        app = create_app(
+            {"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "test-secret", **config}
+        )
         app.instance_path = str(tmp_path)
         with app.app_context():
             if database_server:

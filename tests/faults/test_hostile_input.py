@@ -6,21 +6,30 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import create_change
 
 from server.sync.pull import CONFLICTS_PER_FIELD
-from helpers import create_change
 from tests.faults.conftest import assert_error_shape
 
 
 @pytest.mark.parametrize("depth", [40, 980, 1500, 100_000])
 def test_deeply_nested_json_is_a_precise_400(device, depth):
     change = create_change(device, place="X")
-    text = json.dumps({"device_id": device.device_id, "batch_id": f"deep-{depth}",
-                       "device_now": "2026-12-03T10:00:00+00:00", "pending": 0,
-                       "changes": [change]})
+    text = json.dumps(
+        {
+            "device_id": device.device_id,
+            "batch_id": f"deep-{depth}",
+            "device_now": "2026-12-03T10:00:00+00:00",
+            "pending": 0,
+            "changes": [change],
+        }
+    )
     text = text.replace('"place": "X"', '"place": ' + "[" * depth + "]" * depth)
-    response = device.client.post("/api/v1/sync/push", data=text, headers={
-        **device.headers, "Content-Type": "application/json"})
+    response = device.client.post(
+        "/api/v1/sync/push",
+        data=text,
+        headers={**device.headers, "Content-Type": "application/json"},
+    )
     assert response.status_code == 400
     error = assert_error_shape(response.get_data(), "malformed_json")
     assert "levels deep" in error["message"]
@@ -45,8 +54,12 @@ def test_the_openapi_document_says_what_is_answered(client):
     assert paths["/api/v1/sync/push"]["post"]["requestBody"]["required"] is True
     assert paths["/api/v1/auth/device"]["post"]["requestBody"]["required"] is True
     assert "bad_cursor" in paths["/api/v1/sync/pull"]["get"]["responses"]["400"]["description"]
-    for path, method in [("/api/v1/sync/push", "post"), ("/api/v1/sync/pull", "get"),
-                         ("/api/v1/auth/device", "post"), ("/api/v1/auth/device", "delete")]:
+    for path, method in [
+        ("/api/v1/sync/push", "post"),
+        ("/api/v1/sync/pull", "get"),
+        ("/api/v1/auth/device", "post"),
+        ("/api/v1/auth/device", "delete"),
+    ]:
         answered = paths[path][method]["responses"]
         assert "unavailable" in answered["503"]["description"], (path, method)
         assert "Retry-After" in answered["503"]["headers"]
@@ -65,17 +78,33 @@ def test_a_pull_carries_a_bounded_number_of_a_hot_records_conflicts(device, new_
     edits = 0
     for n in range(2 * CONFLICTS_PER_FIELD + 3):  # each edit made without seeing the others
         for phone in (device, other):
-            edit = {"id": created["id"], "op": "upsert", "hlc": phone.stamp(), "base_rev": 1,
-                    "data": {"summary": f"Version {n} from {phone.device_id[:6]}",
-                             "place": f"Place {n} {phone.device_id[:6]}"}}
+            edit = {
+                "id": created["id"],
+                "op": "upsert",
+                "hlc": phone.stamp(),
+                "base_rev": 1,
+                "data": {
+                    "summary": f"Version {n} from {phone.device_id[:6]}",
+                    "place": f"Place {n} {phone.device_id[:6]}",
+                },
+            }
             assert phone.push([edit]).status_code == 200
             edits += 1
     with app.app_context():
-        total = db.session.scalar(select(func.count()).select_from(Conflict).where(
-            Conflict.record_id == created["id"], Conflict.status == "open"))
-        latest = db.session.scalars(select(Conflict.id).where(
-            Conflict.record_id == created["id"], Conflict.field == "summary",
-            Conflict.status == "open").order_by(Conflict.id.desc())).all()
+        total = db.session.scalar(
+            select(func.count())
+            .select_from(Conflict)
+            .where(Conflict.record_id == created["id"], Conflict.status == "open")
+        )
+        latest = db.session.scalars(
+            select(Conflict.id)
+            .where(
+                Conflict.record_id == created["id"],
+                Conflict.field == "summary",
+                Conflict.status == "open",
+            )
+            .order_by(Conflict.id.desc())
+        ).all()
     assert total > 2 * CONFLICTS_PER_FIELD  # more than a pull carries: the console keeps all
 
     (record,) = device.pull().get_json()["changes"]

@@ -7,7 +7,10 @@ import socket
 import time
 
 from tests.faults.conftest import (
-    READ_TIMEOUT, assert_error_shape, connect, read_response,
+    READ_TIMEOUT,
+    assert_error_shape,
+    connect,
+    read_response,
 )
 
 
@@ -57,8 +60,9 @@ def test_a_body_cut_short_is_refused_and_not_applied(phone, live_server):
 
 def test_a_request_line_over_gunicorns_limit_is_answered_in_the_error_shape(live_server):
     with connect(live_server) as sock:
-        sock.sendall(b"GET /api/v1/sync/pull?since=" + b"1" * 5000 + b" HTTP/1.1\r\n"
-                     b"Host: 127.0.0.1\r\n\r\n")
+        sock.sendall(
+            b"GET /api/v1/sync/pull?since=" + b"1" * 5000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        )
         status, headers, body = read_response(sock)
     assert status == 414
     assert headers["content-type"] == "application/json"

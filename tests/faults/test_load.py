@@ -19,9 +19,22 @@ def _run(devices: int, seconds: int, think: float, monkeypatch) -> dict:
     database = "postgresql" if base else "sqlite"
     # As the fault issue runs them: 4 gunicorn workers on PostgreSQL, 2 on SQLite.
     workers = "4" if base else "2"
-    return load_sync.main(["--database", database, "--devices", str(devices), "--seconds",
-                           str(seconds), "--think", str(think), "--window", str(seconds),
-                           "--workers", workers])
+    return load_sync.main(
+        [
+            "--database",
+            database,
+            "--devices",
+            str(devices),
+            "--seconds",
+            str(seconds),
+            "--think",
+            str(think),
+            "--window",
+            str(seconds),
+            "--workers",
+            workers,
+        ]
+    )
 
 
 def _assert_clean(summary: dict) -> None:

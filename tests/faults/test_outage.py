@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from helpers import PASSWORD, DeviceClient, create_change
 
-from server.db import db
 from server.accounts.people import add_team, add_user
-from helpers import DeviceClient, PASSWORD, create_change
+from server.db import db
 from tests.faults.conftest import assert_error_shape
 
 
@@ -36,8 +36,10 @@ def _assert_unavailable(response) -> None:
 @contextmanager
 def _unwritable(path: Path):
     """The file cannot be written, even by root (who ignores permission bits)."""
-    if shutil.which("chattr") and subprocess.run(["chattr", "+i", str(path)],
-                                                 capture_output=True).returncode == 0:
+    if (
+        shutil.which("chattr")
+        and subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode == 0
+    ):
         undo = ["chattr", "-i", str(path)]
     else:
         path.chmod(0o444)
@@ -103,8 +105,13 @@ def test_postgres_unreachable_answers_503(make_app):
     port = _closed_port()
     from server import create_app
 
-    gone = create_app({"TESTING": True, "SECRET_KEY": "test-secret",
-                       "DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{port}/none"})
+    gone = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{port}/none",
+        }
+    )
     phone.client = gone.test_client()
     started = time.monotonic()
     _assert_unavailable(phone.push([create_change(phone)]))
@@ -126,9 +133,14 @@ def test_a_postgres_that_accepts_but_never_answers_is_bounded(make_app):
     accepting.start()
     from server import create_app
 
-    hung = create_app({
-        "TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_TIMEOUT": 2,
-        "DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{listener.getsockname()[1]}/x"})
+    hung = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_TIMEOUT": 2,
+            "DATABASE_URL": f"postgresql+psycopg://postgres@127.0.0.1:{listener.getsockname()[1]}/x",
+        }
+    )
     phone.client = hung.test_client()
     try:
         started = time.monotonic()
@@ -163,8 +175,12 @@ def test_postgres_connections_dropped_by_the_server_are_replaced(postgres_only, 
     assert phone.push([create_change(phone)]).status_code == 200
     admin = sa.create_engine(postgres_only, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:  # a restart of PostgreSQL, as the app's connections see it
-        conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                             "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+        conn.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
     admin.dispose()
     for _ in range(3):
         assert phone.push([create_change(phone)]).status_code == 200

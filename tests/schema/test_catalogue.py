@@ -14,7 +14,18 @@ from schema.catalogue import CatalogueError, CatalogueSet, load_catalogues, pars
 
 DORSET = Path(__file__).resolve().parents[2] / "schema" / "standards" / "dorset-2019-04-01.json"
 KINDS = load_vocabularies().kind_codes
-STABLE_CODES = ["F2F", "KCL", "SOCIAL", "WEB", "MEET", "ALERT", "FEEDBACK", "PARTNER", "SELDOM", "PRIORITY"]
+STABLE_CODES = [
+    "F2F",
+    "KCL",
+    "SOCIAL",
+    "WEB",
+    "MEET",
+    "ALERT",
+    "FEEDBACK",
+    "PARTNER",
+    "SELDOM",
+    "PRIORITY",
+]
 
 
 @pytest.fixture
@@ -41,16 +52,28 @@ BREAKAGES = [
     (lambda r: measure(r, "F2F").update(type=["count"]), r"unknown measure type \['count'\]"),
     (lambda r: measure(r, "F2F").pop("label"), "needs a label"),
     (lambda r: measure(r, "F2F").update(thresholds={"met": 20}), "thresholds met and partly_met"),
-    (lambda r: measure(r, "F2F").update(thresholds={"met": 5, "partly_met": 10}), "met must be >= partly_met"),
-    (lambda r: measure(r, "SOCIAL").update(thresholds={"met": 14, "partly_met": 7}), "met must be <= partly_met"),
-    (lambda r: measure(r, "KCL").update(thresholds={"met": 80, "partly_met": 50}), "fractions between 0 and 1"),
+    (
+        lambda r: measure(r, "F2F").update(thresholds={"met": 5, "partly_met": 10}),
+        "met must be >= partly_met",
+    ),
+    (
+        lambda r: measure(r, "SOCIAL").update(thresholds={"met": 14, "partly_met": 7}),
+        "met must be <= partly_met",
+    ),
+    (
+        lambda r: measure(r, "KCL").update(thresholds={"met": 80, "partly_met": 50}),
+        "fractions between 0 and 1",
+    ),
     (lambda r: measure(r, "ALERT").pop("kinds"), "must name the records it counts"),
     (lambda r: measure(r, "ALERT").update(kinds=["carrier_pigeon"]), "unknown kinds"),
     (lambda r: measure(r, "F2F").update(standards=["NOPE"]), "unknown standards"),
     (lambda r: measure(r, "F2F").update(per="sergeant"), "per is team or officer"),
     (lambda r: measure(r, "SELDOM").update(per_month=True), "unknown keys"),
     (lambda r: measure(r, "MEET", 1).pop("min_days"), "needs min_days"),
-    (lambda r: measure(r, "KCL").update(lookback_days=30), "lookback_days must be at least within_days"),
+    (
+        lambda r: measure(r, "KCL").update(lookback_days=30),
+        "lookback_days must be at least within_days",
+    ),
     (lambda r: measure(r, "SELDOM").update(seldom_heard_only="yes"), "is true or false"),
     (lambda r: r["standards"][0].update(measures=[]), "has no measures"),
     (lambda r: r["standards"][1].update(code="F2F"), "unique"),

@@ -30,8 +30,7 @@ STANDARDS = sorted({code for version in CATALOGUES.versions for code in version.
 KINDS = sorted(VOCABULARIES.kind_codes)
 GROUPS = sorted(VOCABULARIES.group_codes)
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
-SETTINGS = settings(max_examples=400, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def make_schema() -> EngagementSchema:
@@ -48,13 +47,17 @@ def outcome(load, data) -> tuple[str, object]:
 # --- values: mostly plausible, often at or past a limit, sometimes of the wrong type ---------
 
 junk = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**20, 10**20),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=6),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=6),
     st.lists(st.integers(), max_size=2),
     st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
 )
-offsets = st.builds(lambda minutes: timezone(timedelta(minutes=minutes)),
-                    st.integers(-23 * 60 - 59, 23 * 60 + 59))
+offsets = st.builds(
+    lambda minutes: timezone(timedelta(minutes=minutes)), st.integers(-23 * 60 - 59, 23 * 60 + 59)
+)
 moments = st.datetimes(min_value=datetime(1999, 12, 31), max_value=datetime(2100, 1, 1))
 
 
@@ -62,8 +65,11 @@ moments = st.datetimes(min_value=datetime(1999, 12, 31), max_value=datetime(2100
 def iso_times(draw) -> object:
     """ISO text in the forms phones send, and the near misses they might."""
     when = draw(moments)
-    form = draw(st.sampled_from(["aware", "aware", "utc_z", "naive", "date", "space", "recent",
-                                 "extreme", "junk"]))
+    form = draw(
+        st.sampled_from(
+            ["aware", "aware", "utc_z", "naive", "date", "space", "recent", "extreme", "junk"]
+        )
+    )
     if form == "recent":
         return (NOW - timedelta(minutes=draw(st.integers(-30, 60 * 24 * 400)))).isoformat()
     if form == "aware":
@@ -83,15 +89,25 @@ def iso_times(draw) -> object:
 
 def text(limit: int) -> st.SearchStrategy:
     return st.one_of(
-        st.text(max_size=12), st.just(""), st.just("x" * limit), st.just("x" * (limit + 1)),
-        st.binary(max_size=3), junk,
+        st.text(max_size=12),
+        st.just(""),
+        st.just("x" * limit),
+        st.just("x" * (limit + 1)),
+        st.binary(max_size=3),
+        junk,
     )
 
 
 def ints(low: int, high: int) -> st.SearchStrategy:
-    return st.one_of(st.integers(low - 2, high + 2), st.sampled_from([low, high]),
-                     st.builds(float, st.integers(low, high)), st.builds(str, st.integers(0, 9)),
-                     st.booleans(), st.none(), junk)
+    return st.one_of(
+        st.integers(low - 2, high + 2),
+        st.sampled_from([low, high]),
+        st.builds(float, st.integers(low, high)),
+        st.builds(str, st.integers(0, 9)),
+        st.booleans(),
+        st.none(),
+        junk,
+    )
 
 
 def codes(known: list[str], most: int) -> st.SearchStrategy:
@@ -99,23 +115,34 @@ def codes(known: list[str], most: int) -> st.SearchStrategy:
         st.lists(st.sampled_from(known), max_size=4),
         st.lists(st.sampled_from(known), min_size=most, max_size=most + 1),
         st.lists(st.one_of(st.sampled_from(known), st.text(max_size=4)), max_size=3),
-        st.lists(junk, max_size=2), st.tuples(st.sampled_from(known)), junk,
+        st.lists(junk, max_size=2),
+        st.tuples(st.sampled_from(known)),
+        junk,
     )
 
 
 def number(low: float, high: float) -> st.SearchStrategy:
-    return st.one_of(st.floats(low - 1, high + 1), st.integers(int(low) - 1, int(high) + 1),
-                     st.sampled_from([low, high, float("nan"), float("inf")]),
-                     st.builds(str, st.floats(low, high)), st.booleans(),
-                     st.integers(10**300, 10**310))
+    return st.one_of(
+        st.floats(low - 1, high + 1),
+        st.integers(int(low) - 1, int(high) + 1),
+        st.sampled_from([low, high, float("nan"), float("inf")]),
+        st.builds(str, st.floats(low, high)),
+        st.booleans(),
+        st.integers(10**300, 10**310),
+    )
 
 
 locations = st.one_of(
     st.none(),
-    st.fixed_dictionaries({}, optional={
-        "lat": number(-90, 90), "lon": number(-180, 180),
-        "accuracy_m": st.one_of(st.none(), number(0, 100_000)), "altitude": junk,
-    }),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "lat": number(-90, 90),
+            "lon": number(-180, 180),
+            "accuracy_m": st.one_of(st.none(), number(0, 100_000)),
+            "altitude": junk,
+        },
+    ),
     junk,
 )
 
@@ -156,7 +183,8 @@ def record_data(draw) -> dict:
 
 recent = st.builds(
     lambda minutes, tz: (NOW - timedelta(minutes=minutes)).astimezone(tz).isoformat(),
-    st.integers(0, 60 * 24 * 400), offsets,
+    st.integers(0, 60 * 24 * 400),
+    offsets,
 )
 VALID = {
     "schema_version": st.just(2),
@@ -164,9 +192,16 @@ VALID = {
     "kind": st.sampled_from(KINDS),
     "standards": st.lists(st.sampled_from(STANDARDS), max_size=20),
     "place": st.text(max_size=200),
-    "location": st.one_of(st.none(), st.fixed_dictionaries({
-        "lat": st.floats(-90, 90), "lon": st.one_of(st.floats(-180, 180), st.integers(-180, 180)),
-        "accuracy_m": st.one_of(st.none(), st.floats(0, 100_000), st.integers(0, 100_000))})),
+    "location": st.one_of(
+        st.none(),
+        st.fixed_dictionaries(
+            {
+                "lat": st.floats(-90, 90),
+                "lon": st.one_of(st.floats(-180, 180), st.integers(-180, 180)),
+                "accuracy_m": st.one_of(st.none(), st.floats(0, 100_000), st.integers(0, 100_000)),
+            }
+        ),
+    ),
     "duration_minutes": st.one_of(st.none(), st.integers(0, 1440)),
     "people_count": st.one_of(st.none(), st.integers(0, 100_000)),
     "groups": st.lists(st.sampled_from(GROUPS), max_size=30),
@@ -235,8 +270,12 @@ def test_fast_path_upgrades_version_one_like_marshmallow():
     schema = make_schema()
     data = {"schema_version": 1, "people": 4, "notes": "Revisit.", "summary": "Spoke."}
     assert repr(schema._load_fast(data)) == repr(schema.load(data, partial=schema.edit_fields))
-    assert schema._load_fast(data) == {"schema_version": 2, "people_count": 4,
-                                       "summary": "Spoke.", "follow_up": "Revisit."}
+    assert schema._load_fast(data) == {
+        "schema_version": 2,
+        "people_count": 4,
+        "summary": "Spoke.",
+        "follow_up": "Revisit.",
+    }
 
 
 def test_a_time_with_no_utc_equivalent_is_a_field_error_not_a_crash():
@@ -246,17 +285,31 @@ def test_a_time_with_no_utc_equivalent_is_a_field_error_not_a_crash():
 
 
 hex32 = st.text(alphabet="0123456789abcdef", min_size=32, max_size=32)
-envelopes = st.fixed_dictionaries({}, optional={
-    "id": st.one_of(st.uuids().map(str), st.uuids().map(lambda u: f"{u}\n"),
-                    st.text(alphabet=string.hexdigits + "-", max_size=40), junk),
-    "op": st.one_of(st.sampled_from(["upsert", "delete", "UPSERT", "review"]), junk),
-    "hlc": st.one_of(st.builds(lambda m, c, n: f"{m:015d}-{c:05d}-{n}",
-                               st.integers(0, 10**15 - 1), st.integers(0, 99_999), hex32),
-                     st.text(min_size=20, max_size=95), junk),
-    "base_rev": st.one_of(st.none(), st.integers(-2, 10**6), st.booleans(), st.floats(), junk),
-    "data": st.one_of(st.dictionaries(st.text(max_size=5), junk, max_size=3), junk),
-    "extra": junk,
-})
+envelopes = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": st.one_of(
+            st.uuids().map(str),
+            st.uuids().map(lambda u: f"{u}\n"),
+            st.text(alphabet=string.hexdigits + "-", max_size=40),
+            junk,
+        ),
+        "op": st.one_of(st.sampled_from(["upsert", "delete", "UPSERT", "review"]), junk),
+        "hlc": st.one_of(
+            st.builds(
+                lambda m, c, n: f"{m:015d}-{c:05d}-{n}",
+                st.integers(0, 10**15 - 1),
+                st.integers(0, 99_999),
+                hex32,
+            ),
+            st.text(min_size=20, max_size=95),
+            junk,
+        ),
+        "base_rev": st.one_of(st.none(), st.integers(-2, 10**6), st.booleans(), st.floats(), junk),
+        "data": st.one_of(st.dictionaries(st.text(max_size=5), junk, max_size=3), junk),
+        "extra": junk,
+    },
+)
 
 
 @SETTINGS

@@ -28,8 +28,11 @@ def _nothing_written(app):
 
 
 def test_malformed_json(client, device, app):
-    response = client.post("/api/v1/sync/push", data="{not json", headers={
-        **device.headers, "Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/sync/push",
+        data="{not json",
+        headers={**device.headers, "Content-Type": "application/json"},
+    )
     _error(response, 400, "malformed_json")
     _nothing_written(app)
 
@@ -40,9 +43,11 @@ def test_not_json_content_type(client, device):
 
 
 def test_wrong_types_in_the_envelope(client, device):
-    response = client.post("/api/v1/sync/push", json={"device_id": device.device_id,
-                                                      "batch_id": 5, "changes": "no"},
-                           headers=device.headers)
+    response = client.post(
+        "/api/v1/sync/push",
+        json={"device_id": device.device_id, "batch_id": 5, "changes": "no"},
+        headers=device.headers,
+    )
     error = _error(response, 400, "validation_failed")
     assert set(error["fields"]) == {"batch_id", "changes", "device_now"}
 
@@ -85,9 +90,16 @@ def test_revoked_token_keeps_nothing_and_says_sign_in(app, device):
 
 
 def test_device_id_of_another_device(app, device):
-    response = device.client.post("/api/v1/sync/push", json={
-        "device_id": "0" * 32, "batch_id": "b", "device_now": "2026-01-01T00:00:00+00:00",
-        "changes": []}, headers=device.headers)
+    response = device.client.post(
+        "/api/v1/sync/push",
+        json={
+            "device_id": "0" * 32,
+            "batch_id": "b",
+            "device_now": "2026-01-01T00:00:00+00:00",
+            "changes": [],
+        },
+        headers=device.headers,
+    )
     _error(response, 409, "device_mismatch")
 
 
@@ -112,11 +124,19 @@ def test_wrong_method_is_json(client):
     _error(client.get("/api/v1/sync/push"), 405, "method_not_allowed")
 
 
-@pytest.mark.parametrize("change", [
-    "not an object",
-    {"id": "not-a-uuid", "op": "upsert", "hlc": "x", "base_rev": None, "data": {}},
-    {"id": "8b1f0c5e-6f3a-4c1b-9d2e-1a2b3c4d5e6f", "op": "explode", "hlc": "x", "base_rev": None},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        "not an object",
+        {"id": "not-a-uuid", "op": "upsert", "hlc": "x", "base_rev": None, "data": {}},
+        {
+            "id": "8b1f0c5e-6f3a-4c1b-9d2e-1a2b3c4d5e6f",
+            "op": "explode",
+            "hlc": "x",
+            "base_rev": None,
+        },
+    ],
+)
 def test_malformed_changes_are_rejected_one_by_one(app, device, change):
     good = create_change(device)
     results = device.push([change, good]).get_json()["results"]
@@ -126,24 +146,31 @@ def test_malformed_changes_are_rejected_one_by_one(app, device, change):
 
 def test_sign_in_wrong_password(client, make_user):
     username = make_user("officer")
-    response = client.post("/api/v1/auth/device", json={
-        "username": username, "password": "wrong", "device_name": "phone"})
+    response = client.post(
+        "/api/v1/auth/device",
+        json={"username": username, "password": "wrong", "device_name": "phone"},
+    )
     _error(response, 401, "bad_credentials")
 
 
 def test_sign_in_missing_fields(client):
-    error = _error(client.post("/api/v1/auth/device", json={"username": "a"}), 400,
-                   "validation_failed")
+    error = _error(
+        client.post("/api/v1/auth/device", json={"username": "a"}), 400, "validation_failed"
+    )
     assert set(error["fields"]) == {"password", "device_name"}
 
 
 def test_failed_sign_ins_are_rate_limited_per_account(client, make_user):
     username = make_user("officer")
     for _ in range(10):
-        client.post("/api/v1/auth/device", json={
-            "username": username, "password": "wrong", "device_name": "phone"})
-    response = client.post("/api/v1/auth/device", json={
-        "username": username, "password": PASSWORD, "device_name": "phone"})
+        client.post(
+            "/api/v1/auth/device",
+            json={"username": username, "password": "wrong", "device_name": "phone"},
+        )
+    response = client.post(
+        "/api/v1/auth/device",
+        json={"username": username, "password": PASSWORD, "device_name": "phone"},
+    )
     _error(response, 429, "rate_limited")
     assert int(response.headers["Retry-After"]) > 0
 
@@ -151,15 +178,19 @@ def test_failed_sign_ins_are_rate_limited_per_account(client, make_user):
 def test_many_successful_sign_ins_are_never_limited(client, make_user):
     username = make_user("officer")
     for n in range(15):
-        response = client.post("/api/v1/auth/device", json={
-            "username": username, "password": PASSWORD, "device_name": f"phone {n}"})
+        response = client.post(
+            "/api/v1/auth/device",
+            json={"username": username, "password": PASSWORD, "device_name": f"phone {n}"},
+        )
         assert response.status_code == 201
 
 
 def test_panel_cannot_sign_in_a_device(client, make_user):
     username = make_user("panel", None)
-    response = client.post("/api/v1/auth/device", json={
-        "username": username, "password": PASSWORD, "device_name": "phone"})
+    response = client.post(
+        "/api/v1/auth/device",
+        json={"username": username, "password": PASSWORD, "device_name": "phone"},
+    )
     _error(response, 403, "forbidden")
 
 
@@ -169,8 +200,11 @@ def test_sign_out_revokes_the_token(client, device):
 
 
 def test_json_null_body_is_not_an_object(client, device):
-    response = client.post("/api/v1/sync/push", data="null", headers={
-        **device.headers, "Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/sync/push",
+        data="null",
+        headers={**device.headers, "Content-Type": "application/json"},
+    )
     error = _error(response, 400, "validation_failed")
     assert "object" in error["message"]
 
@@ -178,15 +212,23 @@ def test_json_null_body_is_not_an_object(client, device):
 def test_oversized_chunked_body_is_413_not_malformed(app, client, device):
     body = b'{"device_id": "' + device.device_id.encode() + b'", "changes": ["'
     body += b"x" * (5 * 1024 * 1024) + b'"]}'
-    response = client.post("/api/v1/sync/push", input_stream=io.BytesIO(body), headers={
-        **device.headers, "Content-Type": "application/json", "Transfer-Encoding": "chunked"},
-        environ_overrides={"wsgi.input_terminated": True})  # what gunicorn sets for chunked
+    response = client.post(
+        "/api/v1/sync/push",
+        input_stream=io.BytesIO(body),
+        headers={
+            **device.headers,
+            "Content-Type": "application/json",
+            "Transfer-Encoding": "chunked",
+        },
+        environ_overrides={"wsgi.input_terminated": True},
+    )  # what gunicorn sets for chunked
     _error(response, 413, "body_too_large")
     _nothing_written(app)
 
 
-@pytest.mark.parametrize("since", ["9223372036854775808", "99999999999999999999999", "500",
-                                   "\u00b9", "\u0661\u0662"])  # superscript one, Arabic-Indic 12
+@pytest.mark.parametrize(
+    "since", ["9223372036854775808", "99999999999999999999999", "500", "\u00b9", "\u0661\u0662"]
+)  # superscript one, Arabic-Indic 12
 def test_cursor_the_server_never_gave_is_bad_cursor(device, since):
     _error(device.pull(since=since), 400, "bad_cursor")
 

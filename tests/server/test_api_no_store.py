@@ -6,8 +6,10 @@ from helpers import PASSWORD
 
 
 def test_sign_in_pull_push_and_errors_are_no_store(client, device, make_user):
-    signed_in = client.post("/api/v1/auth/device", json={
-        "username": device.user["username"], "password": PASSWORD, "device_name": "p"})
+    signed_in = client.post(
+        "/api/v1/auth/device",
+        json={"username": device.user["username"], "password": PASSWORD, "device_name": "p"},
+    )
     responses = [
         signed_in,
         device.pull(),

@@ -29,8 +29,16 @@ def test_every_command_has_help_with_an_example(path):
 def test_team_and_user_add(app, runner):
     assert runner.invoke(args=["team", "add", "npt-wey", "--name", "Weymouth NPT"]).exit_code == 0
     result = runner.invoke(
-        args=["user", "add", "pc.smith", "--role", "officer", "--team", "NPT-WEY",
-              "--password-stdin"],
+        args=[
+            "user",
+            "add",
+            "pc.smith",
+            "--role",
+            "officer",
+            "--team",
+            "NPT-WEY",
+            "--password-stdin",
+        ],
         input="a-long-enough-password\n",
     )
     assert result.exit_code == 0, result.output
@@ -39,16 +47,28 @@ def test_team_and_user_add(app, runner):
         assert user.team.code == "NPT-WEY" and user.role == "officer"
 
 
-@pytest.mark.parametrize("args,input,message", [
-    (["team", "add", "x", "--name", "X"], None, "team code"),
-    (["user", "add", "pc.a", "--role", "officer", "--team", "NOPE", "--password-stdin"],
-     "a-long-enough-password\n", "No team"),
-    (["user", "add", "pc.a", "--role", "officer", "--password-stdin"],
-     "a-long-enough-password\n", "An officer needs a team"),
-    (["user", "add", "sgt.a", "--role", "supervisor", "--password-stdin"],
-     "a-long-enough-password\n", "A supervisor needs a team"),
-    (["user", "add", "pc.a", "--role", "admin", "--password-stdin"], "short\n", "at least 10"),
-])
+@pytest.mark.parametrize(
+    "args,input,message",
+    [
+        (["team", "add", "x", "--name", "X"], None, "team code"),
+        (
+            ["user", "add", "pc.a", "--role", "officer", "--team", "NOPE", "--password-stdin"],
+            "a-long-enough-password\n",
+            "No team",
+        ),
+        (
+            ["user", "add", "pc.a", "--role", "officer", "--password-stdin"],
+            "a-long-enough-password\n",
+            "An officer needs a team",
+        ),
+        (
+            ["user", "add", "sgt.a", "--role", "supervisor", "--password-stdin"],
+            "a-long-enough-password\n",
+            "A supervisor needs a team",
+        ),
+        (["user", "add", "pc.a", "--role", "admin", "--password-stdin"], "short\n", "at least 10"),
+    ],
+)
 def test_bad_input_is_a_clean_message(runner, args, input, message):
     result = runner.invoke(args=args, input=input)
     assert result.exit_code != 0
@@ -60,14 +80,18 @@ def test_bad_input_is_a_clean_message(runner, args, input, message):
 def test_a_team_for_an_admin_or_panel_member_is_refused(app, runner, make_team, role, who):
     # It used to be stored silently, meaning nothing (they see every team).
     make_team("NPT-WEY")
-    result = runner.invoke(args=["user", "add", "insp.a", "--role", role, "--team", "NPT-WEY",
-                                 "--password-stdin"], input="a-long-enough-password\n")
+    result = runner.invoke(
+        args=["user", "add", "insp.a", "--role", role, "--team", "NPT-WEY", "--password-stdin"],
+        input="a-long-enough-password\n",
+    )
     assert result.exit_code != 0
     assert f"{who} sees every team; leave out --team" in result.output
     with app.app_context():
         assert db.session.scalar(sa.select(User).where(User.username == "insp.a")) is None
-    again = runner.invoke(args=["user", "add", "insp.a", "--role", role, "--password-stdin"],
-                          input="a-long-enough-password\n")
+    again = runner.invoke(
+        args=["user", "add", "insp.a", "--role", role, "--password-stdin"],
+        input="a-long-enough-password\n",
+    )
     assert again.exit_code == 0, again.output
 
 

@@ -16,7 +16,9 @@ def test_production_without_a_secret_is_a_clear_error(tmp_path):
 
 def test_environment_variables_are_read_and_checked():
     assert from_environment({"BEATBOOK_MAX_CHANGES": "100", "BEATBOOK_CATALOGUE": "kent"}) == {
-        "MAX_CHANGES": 100, "CATALOGUE": "kent"}
+        "MAX_CHANGES": 100,
+        "CATALOGUE": "kent",
+    }
     with pytest.raises(ConfigError, match="whole number"):
         from_environment({"BEATBOOK_MAX_CHANGES": "lots"})
 

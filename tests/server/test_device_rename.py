@@ -16,11 +16,14 @@ def _name(app, device_id: str) -> str:
 
 def test_a_signed_in_phone_renames_itself(app, client, device):
     name = "  PC One's phone (Android Chrome) "
-    response = client.patch("/api/v1/auth/device", json={"device_name": name},
-                            headers=device.headers)
+    response = client.patch(
+        "/api/v1/auth/device", json={"device_name": name}, headers=device.headers
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
-    assert response.get_json() == {"device_id": device.device_id,
-                                   "device_name": "PC One's phone (Android Chrome)"}
+    assert response.get_json() == {
+        "device_id": device.device_id,
+        "device_name": "PC One's phone (Android Chrome)",
+    }
     assert _name(app, device.device_id) == "PC One's phone (Android Chrome)"
 
 
@@ -31,8 +34,9 @@ def test_rename_refuses_a_blank_or_long_name_and_an_unknown_token(app, client, d
         assert response.status_code == 400, body
         assert response.get_json()["error"]["code"] == "validation_failed"
     assert _name(app, device.device_id) == "Test phone"
-    response = client.patch("/api/v1/auth/device", json={"device_name": "x"},
-                            headers={"Authorization": "Bearer nope"})
+    response = client.patch(
+        "/api/v1/auth/device", json={"device_name": "x"}, headers={"Authorization": "Bearer nope"}
+    )
     assert response.status_code == 401
 
 

@@ -16,13 +16,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _push_raw(client, device, data, content_type="application/json"):
-    return client.post("/api/v1/sync/push", data=data, headers={
-        **device.headers, "Content-Type": content_type})
+    return client.post(
+        "/api/v1/sync/push", data=data, headers={**device.headers, "Content-Type": content_type}
+    )
 
 
 def _sign_in(client, username, password):
-    return client.post("/api/v1/auth/device", json={
-        "username": username, "password": password, "device_name": "phone"})
+    return client.post(
+        "/api/v1/auth/device",
+        json={"username": username, "password": password, "device_name": "phone"},
+    )
 
 
 def _revoked(client, device, **_):
@@ -67,9 +70,12 @@ class _StalledBody:
 
 
 def _stalled(client, device, **_):
-    return client.post("/api/v1/sync/push", data="{}" * 1000, headers={
-        **device.headers, "Content-Type": "application/json"},
-        environ_overrides={"wsgi.input": _StalledBody()})
+    return client.post(
+        "/api/v1/sync/push",
+        data="{}" * 1000,
+        headers={**device.headers, "Content-Type": "application/json"},
+        environ_overrides={"wsgi.input": _StalledBody()},
+    )
 
 
 def _database_gone(device, monkeypatch, **_):
@@ -88,22 +94,28 @@ TRIGGERS = {
     Code.BAD_CURSOR: lambda device, **_: device.pull(since="999999"),
     Code.UNAUTHENTICATED: lambda client, **_: client.get("/api/v1/sync/pull"),
     Code.TOKEN_REVOKED: _revoked,
-    Code.BAD_CREDENTIALS: lambda client, device, **_: _sign_in(client, device.user["username"],
-                                                               "wrong"),
-    Code.FORBIDDEN: lambda client, make_user, **_: _sign_in(client, make_user("panel", None),
-                                                            PASSWORD),
+    Code.BAD_CREDENTIALS: lambda client, device, **_: _sign_in(
+        client, device.user["username"], "wrong"
+    ),
+    Code.FORBIDDEN: lambda client, make_user, **_: _sign_in(
+        client, make_user("panel", None), PASSWORD
+    ),
     Code.PASSWORD_CHANGE_REQUIRED: _password_reset,
     Code.NOT_FOUND: lambda client, **_: client.get("/api/v1/no-such-thing"),
     Code.METHOD_NOT_ALLOWED: lambda client, **_: client.get("/api/v1/sync/push"),
     Code.DEVICE_MISMATCH: lambda device, **_: device.push([], device_id="f" * 32),
     Code.BODY_TOO_LARGE: lambda client, device, app, **_: _push_raw(
-        client, device, "x" * (app.config["MAX_CONTENT_LENGTH"] + 1)),
+        client, device, "x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    ),
     Code.BATCH_TOO_LARGE: lambda device, app, **_: device.push(
-        [create_change(device) for _ in range(app.config["MAX_CHANGES"] + 1)]),
-    Code.UNSUPPORTED_MEDIA_TYPE: lambda client, device, **_: _push_raw(client, device, "{}",
-                                                                       "text/plain"),
-    Code.CLOCK_DRIFT: lambda device, **_: device.push([], device_now=(
-        datetime.now(timezone.utc) + timedelta(days=400)).isoformat()),
+        [create_change(device) for _ in range(app.config["MAX_CHANGES"] + 1)]
+    ),
+    Code.UNSUPPORTED_MEDIA_TYPE: lambda client, device, **_: _push_raw(
+        client, device, "{}", "text/plain"
+    ),
+    Code.CLOCK_DRIFT: lambda device, **_: device.push(
+        [], device_now=(datetime.now(timezone.utc) + timedelta(days=400)).isoformat()
+    ),
     Code.RATE_LIMITED: _rate_limited,
     Code.INTERNAL_ERROR: _internal,
     Code.REQUEST_TIMEOUT: _stalled,
@@ -116,12 +128,12 @@ def test_every_code_has_a_request_that_gets_it():
 
 
 @pytest.mark.parametrize("code", list(Code), ids=lambda code: code.value)
-def test_each_code_is_answered_in_the_one_shape(code, app, client, device, make_user,
-                                                monkeypatch):
+def test_each_code_is_answered_in_the_one_shape(code, app, client, device, make_user, monkeypatch):
     if code is Code.INTERNAL_ERROR:
         app.config["PROPAGATE_EXCEPTIONS"] = False  # answer as production does
-    response = TRIGGERS[code](app=app, client=client, device=device, make_user=make_user,
-                              monkeypatch=monkeypatch)
+    response = TRIGGERS[code](
+        app=app, client=client, device=device, make_user=make_user, monkeypatch=monkeypatch
+    )
     assert response.status_code == code.status, response.get_data(as_text=True)
     assert response.is_json
     error = response.get_json()["error"]
@@ -145,7 +157,8 @@ def _documented() -> dict[str, set[int]]:
 def test_the_protocol_document_lists_every_code_with_its_status():
     documented = _documented()
     assert {code.value: code.status in documented.get(code.value, set()) for code in Code} == {
-        code.value: True for code in Code}
+        code.value: True for code in Code
+    }
 
 
 def test_the_openapi_document_describes_errors_from_the_table(client):

@@ -11,8 +11,14 @@ from server.db import db
 @pytest.fixture
 def proxied_app(app):
     """The test app's database, served as if behind one reverse proxy."""
-    behind = create_app({"TESTING": True, "DATABASE_URL": app.config["DATABASE_URL"],
-                         "SECRET_KEY": "test-secret", "TRUSTED_PROXIES": 1})
+    behind = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": app.config["DATABASE_URL"],
+            "SECRET_KEY": "test-secret",
+            "TRUSTED_PROXIES": 1,
+        }
+    )
     yield behind
     with behind.app_context():
         db.session.remove()
@@ -20,11 +26,12 @@ def proxied_app(app):
 
 
 def _fail(client, username, forwarded, peer="10.0.0.1"):
-    return client.post("/api/v1/auth/device",
-                       json={"username": username, "password": "wrong-password-x",
-                             "device_name": "p"},
-                       headers={"X-Forwarded-For": forwarded},
-                       environ_base={"REMOTE_ADDR": peer})
+    return client.post(
+        "/api/v1/auth/device",
+        json={"username": username, "password": "wrong-password-x", "device_name": "p"},
+        headers={"X-Forwarded-For": forwarded},
+        environ_base={"REMOTE_ADDR": peer},
+    )
 
 
 def test_behind_a_trusted_proxy_the_limit_counts_each_phone(proxied_app, app, make_user):

@@ -27,15 +27,15 @@ def test_schema_etag_gives_304(client):
 def test_openapi_documents_every_api_route(app, client):
     spec = client.get("/api/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
-    documented = {
-        (path, method.upper()) for path, ops in spec["paths"].items() for method in ops
-    }
+    documented = {(path, method.upper()) for path, ops in spec["paths"].items() for method in ops}
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1/"):
             continue
         path = rule.rule.replace("<", "{").replace(">", "}")
         for method in rule.methods - {"HEAD", "OPTIONS"}:
-            assert (path, method) in documented, f"{method} {rule.rule} is not in the OpenAPI document"
+            assert (path, method) in documented, (
+                f"{method} {rule.rule} is not in the OpenAPI document"
+            )
     assert "ErrorBody" in spec["components"]["schemas"]
 
 

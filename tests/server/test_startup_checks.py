@@ -41,12 +41,15 @@ def _lines(result) -> list[str]:
     return result.stderr.strip().splitlines()
 
 
-@pytest.mark.parametrize("url,says", [
-    ("foo", "'foo' is not a database URL"),
-    ("mysql://beatbook@db/beatbook", "mysql:// is not supported"),
-    ("postgresql+asyncpg://u@h/db", "the driver 'asyncpg' is not supported"),
-    ("sqlite:////no/such/folder/beatbook.sqlite", "the folder /no/such/folder"),
-])
+@pytest.mark.parametrize(
+    "url,says",
+    [
+        ("foo", "'foo' is not a database URL"),
+        ("mysql://beatbook@db/beatbook", "mysql:// is not supported"),
+        ("postgresql+asyncpg://u@h/db", "the driver 'asyncpg' is not supported"),
+        ("sqlite:////no/such/folder/beatbook.sqlite", "the folder /no/such/folder"),
+    ],
+)
 def test_a_database_url_that_cannot_work_is_one_line(url, says):
     result = _run({"BEATBOOK_DATABASE_URL": url})
     assert result.exit_code == 2
@@ -84,10 +87,20 @@ def test_a_file_that_is_not_a_database_is_one_line(tmp_path):
 
 
 def test_every_mistake_is_its_own_line(tmp_path):
-    result = _run({"BEATBOOK_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}",
-                   "BEATBOOK_MAX_CHANGES": "lots", "BEATBOOK_SESSION_HOURS": "0",
-                   "BEATBOOK_ENV": "prod", "BEATBOOK_CATALOGUE_DIR": str(tmp_path / "nope")},
-                  "team", "add", "NPT-X", "--name", "X")
+    result = _run(
+        {
+            "BEATBOOK_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}",
+            "BEATBOOK_MAX_CHANGES": "lots",
+            "BEATBOOK_SESSION_HOURS": "0",
+            "BEATBOOK_ENV": "prod",
+            "BEATBOOK_CATALOGUE_DIR": str(tmp_path / "nope"),
+        },
+        "team",
+        "add",
+        "NPT-X",
+        "--name",
+        "X",
+    )
     assert result.exit_code == 2
     assert _lines(result) == [
         "beatbook: BEATBOOK_ENV: 'prod' is not one of development, production "
@@ -101,8 +114,12 @@ def test_every_mistake_is_its_own_line(tmp_path):
 
 
 def test_an_unknown_catalogue_is_one_line(tmp_path):
-    result = _run({"BEATBOOK_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}",
-                   "BEATBOOK_CATALOGUE": "kent"})
+    result = _run(
+        {
+            "BEATBOOK_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}",
+            "BEATBOOK_CATALOGUE": "kent",
+        }
+    )
     assert result.exit_code == 2
     [line] = _lines(result)
     assert line.startswith("beatbook: BEATBOOK_CATALOGUE: no catalogue named 'kent'")
@@ -110,8 +127,12 @@ def test_an_unknown_catalogue_is_one_line(tmp_path):
 
 
 def test_a_pwa_dir_without_the_app_is_refused(tmp_path):
-    result = _run({"BEATBOOK_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}",
-                   "BEATBOOK_PWA_DIR": str(tmp_path)})
+    result = _run(
+        {
+            "BEATBOOK_DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite'}",
+            "BEATBOOK_PWA_DIR": str(tmp_path),
+        }
+    )
     assert result.exit_code == 2
     [line] = _lines(result)
     assert line.startswith(f"beatbook: BEATBOOK_PWA_DIR: {tmp_path} holds no officers' app")
@@ -119,21 +140,30 @@ def test_a_pwa_dir_without_the_app_is_refused(tmp_path):
 
 def test_good_settings_pass_and_parse():
     assert from_environment({"BEATBOOK_MAX_CHANGES": "1_000", "BEATBOOK_CATALOGUE": "x"}) == {
-        "MAX_CHANGES": 1000, "CATALOGUE": "x"}
+        "MAX_CHANGES": 1000,
+        "CATALOGUE": "x",
+    }
     assert validate({**DEFAULTS, "DATABASE_URL": "postgres://u@h/db"}) == []
     assert validate({**DEFAULTS, "DATABASE_URL": "sqlite://"}) == []
     with pytest.raises(ConfigError) as raised:
         from_environment({"BEATBOOK_MAX_CHANGES": "lots", "BEATBOOK_QUIET_DAYS": "a week"})
     assert len(raised.value.problems) == 2
     assert from_environment({"BEATBOOK_MAX_CHANGES": "lots"}, strict=False) == {
-        "MAX_CHANGES": "lots"}
+        "MAX_CHANGES": "lots"
+    }
 
 
 def _serve(tmp_path, url: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BEATBOOK_")}
     env.update(BEATBOOK_DATABASE_URL=url, BEATBOOK_SECRET_KEY="a-test-secret-of-some-length")
-    return subprocess.run([*BEATBOOK, "serve", "--port", str(_free_port()), "--workers", "1"],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [*BEATBOOK, "serve", "--port", str(_free_port()), "--workers", "1"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_serve_with_an_unreachable_database_never_listens(tmp_path):

@@ -1,4 +1,5 @@
-"""Packed field stamps (server.sync.store.pack_meta): what is stored gives back what the engine wrote."""
+"""Packed field stamps (server.sync.stamps.pack_meta): what is stored gives back what the
+engine wrote."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from hypothesis import strategies as st
 
 from server.sync.stamps import field_stamps, pack_meta, unpack_meta
 
-stamps = st.builds(lambda ms, n, node: f"{ms:015d}-{n:05d}-{node}",
-                   st.integers(0, 10**15 - 1), st.integers(0, 99_999),
-                   st.sampled_from(["phone-a", "phone-b", "server"]))
+stamps = st.builds(
+    lambda ms, n, node: f"{ms:015d}-{n:05d}-{node}",
+    st.integers(0, 10**15 - 1),
+    st.integers(0, 99_999),
+    st.sampled_from(["phone-a", "phone-b", "server"]),
+)
 metas = st.dictionaries(
     st.text(min_size=1, max_size=12),
     st.fixed_dictionaries({"hlc": stamps, "rev": st.integers(1, 50)}),
@@ -33,9 +37,23 @@ def test_one_entry_per_distinct_stamp(meta):
 
 
 def test_a_new_record_packs_to_one_entry_a_fifth_the_size():
-    names = ["contact_org", "contact_role", "duration_minutes", "follow_up", "groups", "kind",
-             "location", "occurred_at", "people_count", "place", "public", "publicised_at",
-             "schema_version", "standards", "summary"]
+    names = [
+        "contact_org",
+        "contact_role",
+        "duration_minutes",
+        "follow_up",
+        "groups",
+        "kind",
+        "location",
+        "occurred_at",
+        "people_count",
+        "place",
+        "public",
+        "publicised_at",
+        "schema_version",
+        "standards",
+        "summary",
+    ]
     entry = {"hlc": "001764068400000-00042-0f1e2d3c4b5a69788796a5b4c3d2e1f0", "rev": 1}
     meta = dict.fromkeys(names, entry)
     packed = pack_meta(meta)
@@ -44,8 +62,12 @@ def test_a_new_record_packs_to_one_entry_a_fifth_the_size():
 
 
 def test_stamps_stored_before_packing_still_read():
-    meta = {"summary": {"hlc": "001764068400000-00001-phone-a", "rev": 2},
-            "kind": {"hlc": "001764068300000-00000-phone-a", "rev": 1}}
+    meta = {
+        "summary": {"hlc": "001764068400000-00001-phone-a", "rev": 2},
+        "kind": {"hlc": "001764068300000-00000-phone-a", "rev": 1},
+    }
     assert unpack_meta(meta) == meta
-    assert field_stamps(meta) == {"summary": "001764068400000-00001-phone-a",
-                                  "kind": "001764068300000-00000-phone-a"}
+    assert field_stamps(meta) == {
+        "summary": "001764068400000-00001-phone-a",
+        "kind": "001764068300000-00000-phone-a",
+    }

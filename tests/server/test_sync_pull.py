@@ -23,7 +23,10 @@ def test_pull_returns_full_state_and_pages_until_done(device):
     assert record["review"]["state"] == "pending"
     assert set(record["hlc"]) >= {"summary", "kind"}
     assert device.pull(since=second["cursor"]).get_json() == {
-        "changes": [], "cursor": second["cursor"], "more": False}
+        "changes": [],
+        "cursor": second["cursor"],
+        "more": False,
+    }
 
 
 def test_pull_shows_own_team_not_other_teams(make_user, new_device):
@@ -43,10 +46,28 @@ def test_pull_includes_deletes_and_open_conflicts(make_user, new_device):
     change = create_change(phone_a)
     phone_a.push([change])
     cursor = phone_a.pull().get_json()["cursor"]
-    phone_a.push([{"id": change["id"], "op": "upsert", "hlc": phone_a.stamp(), "base_rev": 1,
-                   "data": {"summary": "A"}}])
-    phone_b.push([{"id": change["id"], "op": "upsert", "hlc": phone_b.stamp(), "base_rev": 1,
-                   "data": {"summary": "B"}}])
+    phone_a.push(
+        [
+            {
+                "id": change["id"],
+                "op": "upsert",
+                "hlc": phone_a.stamp(),
+                "base_rev": 1,
+                "data": {"summary": "A"},
+            }
+        ]
+    )
+    phone_b.push(
+        [
+            {
+                "id": change["id"],
+                "op": "upsert",
+                "hlc": phone_b.stamp(),
+                "base_rev": 1,
+                "data": {"summary": "B"},
+            }
+        ]
+    )
     pulled = phone_a.pull(since=cursor).get_json()["changes"]
     assert len(pulled) == 1
     conflicts = pulled[0]["conflicts"]

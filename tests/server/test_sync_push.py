@@ -93,10 +93,20 @@ def test_edits_of_different_fields_from_two_devices_both_survive(app, make_user,
     phone_a, phone_b = new_device(username, "A"), new_device(username, "B")
     change = create_change(phone_a)
     phone_a.push([change])
-    edit_a = {"id": change["id"], "op": "upsert", "hlc": phone_a.stamp(), "base_rev": 1,
-              "data": {"summary": "Edited on A"}}
-    edit_b = {"id": change["id"], "op": "upsert", "hlc": phone_b.stamp(), "base_rev": 1,
-              "data": {"people_count": 9}}
+    edit_a = {
+        "id": change["id"],
+        "op": "upsert",
+        "hlc": phone_a.stamp(),
+        "base_rev": 1,
+        "data": {"summary": "Edited on A"},
+    }
+    edit_b = {
+        "id": change["id"],
+        "op": "upsert",
+        "hlc": phone_b.stamp(),
+        "base_rev": 1,
+        "data": {"people_count": 9},
+    }
     assert phone_a.push([edit_a]).get_json()["results"][0]["status"] == "applied"
     assert phone_b.push([edit_b]).get_json()["results"][0]["status"] == "merged"
     record = _record(app, change["id"])
@@ -113,10 +123,26 @@ def _concurrent_summary_edits(make_user, new_device, order):
     change["hlc"] = phone_a.stamp(base - 30_000)
     phone_a.push([change])
     edits = {
-        "a": (phone_a, {"id": change["id"], "op": "upsert", "hlc": phone_a.stamp(base),
-                        "base_rev": 1, "data": {"summary": "From A"}}),
-        "b": (phone_b, {"id": change["id"], "op": "upsert", "hlc": phone_b.stamp(base + 5),
-                        "base_rev": 1, "data": {"summary": "From B"}}),
+        "a": (
+            phone_a,
+            {
+                "id": change["id"],
+                "op": "upsert",
+                "hlc": phone_a.stamp(base),
+                "base_rev": 1,
+                "data": {"summary": "From A"},
+            },
+        ),
+        "b": (
+            phone_b,
+            {
+                "id": change["id"],
+                "op": "upsert",
+                "hlc": phone_b.stamp(base + 5),
+                "base_rev": 1,
+                "data": {"summary": "From B"},
+            },
+        ),
     }
     statuses = [edits[k][0].push([edits[k][1]]).get_json()["results"][0]["status"] for k in order]
     return change["id"], statuses
@@ -145,13 +171,23 @@ def test_a_fast_clock_does_not_win_every_conflict(app, make_user, new_device):
     hours = 5 * 3600 * 1000
     now = int(time.time() * 1000)
     # The fast phone edits first (its clock says 5 hours ahead), the honest phone a moment later.
-    fast_edit = {"id": change["id"], "op": "upsert", "hlc": fast.stamp(now + hours),
-                 "base_rev": 1, "data": {"summary": "From the fast phone"}}
+    fast_edit = {
+        "id": change["id"],
+        "op": "upsert",
+        "hlc": fast.stamp(now + hours),
+        "base_rev": 1,
+        "data": {"summary": "From the fast phone"},
+    }
     fast_now = (datetime.now(timezone.utc) + timedelta(milliseconds=hours)).isoformat()
     assert fast.push([fast_edit], device_now=fast_now).status_code == 200
     time.sleep(0.01)
-    honest_edit = {"id": change["id"], "op": "upsert", "hlc": honest.stamp(),
-                   "base_rev": 1, "data": {"summary": "From the honest phone"}}
+    honest_edit = {
+        "id": change["id"],
+        "op": "upsert",
+        "hlc": honest.stamp(),
+        "base_rev": 1,
+        "data": {"summary": "From the honest phone"},
+    }
     assert honest.push([honest_edit]).get_json()["results"][0]["status"] == "conflict"
     assert _record(app, change["id"]).summary == "From the honest phone"
     with app.app_context():
@@ -168,8 +204,13 @@ def test_delete_is_a_tombstone_and_concurrent_edit_is_a_conflict(app, make_user,
     change = create_change(phone_a)
     phone_a.push([change])
     delete = {"id": change["id"], "op": "delete", "hlc": phone_a.stamp(), "base_rev": 1, "data": {}}
-    edit = {"id": change["id"], "op": "upsert", "hlc": phone_b.stamp(), "base_rev": 1,
-            "data": {"summary": "Edited while A deleted it"}}
+    edit = {
+        "id": change["id"],
+        "op": "upsert",
+        "hlc": phone_b.stamp(),
+        "base_rev": 1,
+        "data": {"summary": "Edited while A deleted it"},
+    }
     assert phone_a.push([delete]).get_json()["results"][0]["status"] == "applied"
     assert phone_b.push([edit]).get_json()["results"][0]["status"] == "conflict"
     record = _record(app, change["id"])
@@ -182,10 +223,16 @@ def test_delete_is_a_tombstone_and_concurrent_edit_is_a_conflict(app, make_user,
 def test_upsert_after_seeing_the_delete_restores_the_record(app, device):
     change = create_change(device)
     device.push([change])
-    device.push([{"id": change["id"], "op": "delete", "hlc": device.stamp(), "base_rev": 1,
-                  "data": {}}])
-    restore = {"id": change["id"], "op": "upsert", "hlc": device.stamp(), "base_rev": 2,
-               "data": {"summary": "Restored"}}
+    device.push(
+        [{"id": change["id"], "op": "delete", "hlc": device.stamp(), "base_rev": 1, "data": {}}]
+    )
+    restore = {
+        "id": change["id"],
+        "op": "upsert",
+        "hlc": device.stamp(),
+        "base_rev": 2,
+        "data": {"summary": "Restored"},
+    }
     assert device.push([restore]).get_json()["results"][0]["status"] == "applied"
     record = _record(app, change["id"])
     assert not record.deleted and record.summary == "Restored" and record.rev == 3
@@ -196,8 +243,13 @@ def test_another_teams_record_is_rejected(app, make_user, new_device):
     theirs = new_device(make_user("officer", "NPT-TWO"))
     change = create_change(mine)
     mine.push([change])
-    edit = {"id": change["id"], "op": "upsert", "hlc": theirs.stamp(), "base_rev": 1,
-            "data": {"summary": "Not mine to change"}}
+    edit = {
+        "id": change["id"],
+        "op": "upsert",
+        "hlc": theirs.stamp(),
+        "base_rev": 1,
+        "data": {"summary": "Not mine to change"},
+    }
     result = theirs.push([edit]).get_json()["results"][0]
     assert result["status"] == "rejected"
     assert result["errors"] == {"_record": ["This record belongs to another team."]}
@@ -207,8 +259,17 @@ def test_another_teams_record_is_rejected(app, make_user, new_device):
 def test_change_log_keeps_who_when_and_every_revision(app, device):
     change = create_change(device)
     device.push([change])
-    device.push([{"id": change["id"], "op": "upsert", "hlc": device.stamp(), "base_rev": 1,
-                  "data": {"follow_up": "Revisit Friday"}}])
+    device.push(
+        [
+            {
+                "id": change["id"],
+                "op": "upsert",
+                "hlc": device.stamp(),
+                "base_rev": 1,
+                "data": {"follow_up": "Revisit Friday"},
+            }
+        ]
+    )
     with app.app_context():
         rows = db.session.scalars(sa.select(Change).order_by(Change.id)).all()
         assert [(r.rev, r.data["fields"]) for r in rows][1] == (2, ["follow_up"])

@@ -33,8 +33,13 @@ def test_an_officer_cannot_delete_a_teammates_record(app, make_user, new_device)
     teammate = new_device(make_user("officer", "NPT-ONE"))
     change = create_change(mine)
     mine.push([change])
-    delete = {"id": change["id"], "op": "delete", "hlc": teammate.stamp(), "base_rev": 1,
-              "data": {}}
+    delete = {
+        "id": change["id"],
+        "op": "delete",
+        "hlc": teammate.stamp(),
+        "base_rev": 1,
+        "data": {},
+    }
     assert teammate.push([delete]).get_json()["results"][0]["status"] == "rejected"
     assert not _record(app, change["id"]).deleted
 
@@ -59,7 +64,8 @@ def test_an_officer_still_edits_their_own_record_from_another_phone(app, make_us
 
 
 def test_a_moved_officer_keeps_their_own_records_and_nothing_of_the_old_team(
-        app, make_user, new_device, make_team):
+    app, make_user, new_device, make_team
+):
     from server.db.models import Team, User
 
     mover_name = make_user("officer", "NPT-ONE")
@@ -72,8 +78,12 @@ def test_a_moved_officer_keeps_their_own_records_and_nothing_of_the_old_team(
         user = db.session.scalar(db.select(User).where(User.username == mover_name))
         user.team_id = db.session.scalar(db.select(Team.id).where(Team.code == "NPT-TWO"))
         db.session.commit()
-    results = mover.push([_edit(mover, own["id"], summary="Still mine"),
-                          _edit(mover, theirs["id"], summary="Not mine")]).get_json()["results"]
+    results = mover.push(
+        [
+            _edit(mover, own["id"], summary="Still mine"),
+            _edit(mover, theirs["id"], summary="Not mine"),
+        ]
+    ).get_json()["results"]
     assert [r["status"] for r in results] == ["applied", "rejected"]
 
 
@@ -96,8 +106,10 @@ def test_a_stamp_of_an_unknown_node_is_rejected_and_the_rest_applies(app, device
     record = _record(app, good["id"])
     assert record.device_id == device.device_id
     with app.app_context():
-        assert db.session.scalar(db.select(Change.device_id).where(
-            Change.record_id == good["id"])) == device.device_id
+        assert (
+            db.session.scalar(db.select(Change.device_id).where(Change.record_id == good["id"]))
+            == device.device_id
+        )
 
 
 def test_a_queue_stamped_before_signing_in_again_still_syncs(app, make_user, new_device):

@@ -32,12 +32,21 @@ def test_parse_round_trip():
     assert HLC.parse(f"001764063000000-00007-{A}") == HLC(T, 7, A)
 
 
-@pytest.mark.parametrize("text", [
-    "", "1764063000000-00000-a", "001764063000000-0000-a", "001764063000000-00000-",
-    "001764063000000-00000-A", "001764063000000-00000-a b", "001764063000000-00000-a\n",
-    "001764063000000-00000-" + "a" * 65, "001764063000000-00000-\u0661",
-    "00176406300000\u0661-00000-a",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "1764063000000-00000-a",
+        "001764063000000-0000-a",
+        "001764063000000-00000-",
+        "001764063000000-00000-A",
+        "001764063000000-00000-a b",
+        "001764063000000-00000-a\n",
+        "001764063000000-00000-" + "a" * 65,
+        "001764063000000-00000-\u0661",
+        "00176406300000\u0661-00000-a",
+    ],
+)
 def test_parse_rejects(text):
     with pytest.raises(HLCFormatError):
         HLC.parse(text)
@@ -48,10 +57,21 @@ def test_parse_rejects_non_strings():
         HLC.parse(None)
 
 
-@pytest.mark.parametrize("args", [
-    (-1, 0, "a"), (10**15, 0, "a"), (0, -1, "a"), (0, 100_000, "a"), (0, 0, ""),
-    (0, 0, "a" * 65), (0, 0, "Server"), (True, 0, "a"), (1.0, 0, "a"), (0, 0, None),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        (-1, 0, "a"),
+        (10**15, 0, "a"),
+        (0, -1, "a"),
+        (0, 100_000, "a"),
+        (0, 0, ""),
+        (0, 0, "a" * 65),
+        (0, 0, "Server"),
+        (True, 0, "a"),
+        (1.0, 0, "a"),
+        (0, 0, None),
+    ],
+)
 def test_constructor_validates(args):
     with pytest.raises(HLCFormatError):
         HLC(*args)
@@ -107,13 +127,16 @@ def test_receive_overflow():
         HLC(T, 1, B).receive(HLC(T, 99_999, A), T, DAY)
 
 
-@pytest.mark.parametrize("stamp, skew, now, expected", [
-    (HLC(T - 5000, 2, A), 0, T, HLC(T - 5000, 2, A)),
-    (HLC(T + 3_600_000, 0, A), 3_600_000, T + 10, HLC(T, 0, A)),
-    (HLC(T - 7_200_000, 4, A), -7_200_000, T + 10, HLC(T, 4, A)),
-    (HLC(T + 60_000, 7, A), 0, T, HLC(T, 7, A)),
-    (HLC(10, 0, A), 1000, T, HLC(0, 0, A)),
-])
+@pytest.mark.parametrize(
+    "stamp, skew, now, expected",
+    [
+        (HLC(T - 5000, 2, A), 0, T, HLC(T - 5000, 2, A)),
+        (HLC(T + 3_600_000, 0, A), 3_600_000, T + 10, HLC(T, 0, A)),
+        (HLC(T - 7_200_000, 4, A), -7_200_000, T + 10, HLC(T, 4, A)),
+        (HLC(T + 60_000, 7, A), 0, T, HLC(T, 7, A)),
+        (HLC(10, 0, A), 1000, T, HLC(0, 0, A)),
+    ],
+)
 def test_correct(stamp, skew, now, expected):
     assert correct(stamp, skew, now) == expected
 
@@ -146,8 +169,12 @@ def test_send_is_strictly_monotonic(start, deltas):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(0, 10**13), st.lists(st.tuples(
-    st.integers(-5_000, 5_000), st.integers(-5_000, 5_000), counters), max_size=30))
+@given(
+    st.integers(0, 10**13),
+    st.lists(
+        st.tuples(st.integers(-5_000, 5_000), st.integers(-5_000, 5_000), counters), max_size=30
+    ),
+)
 def test_receive_is_after_both_and_monotonic(start, events):
     clock, now = HLC(start, 0, A), start
     for wall_delta, remote_delta, remote_counter in events:
@@ -167,7 +194,7 @@ def test_receive_is_after_both_and_monotonic(start, events):
 
 
 @settings(max_examples=200, deadline=None)
-@given(stamps, st.integers(-10**12, 10**12), millis)
+@given(stamps, st.integers(-(10**12), 10**12), millis)
 def test_correct_never_passes_now_and_keeps_identity(stamp, skew, now):
     corrected = correct(stamp, skew, now)
     assert corrected.millis <= max(now, 0)
@@ -176,7 +203,7 @@ def test_correct_never_passes_now_and_keeps_identity(stamp, skew, now):
 
 
 @settings(max_examples=200, deadline=None)
-@given(stamps, stamps, st.integers(-10**9, 10**9), millis)
+@given(stamps, stamps, st.integers(-(10**9), 10**9), millis)
 def test_correct_preserves_order_unless_capped(a, b, skew, now):
     # With one skew for both, correction never reorders millis. Stamps capped at `now` keep
     # their counters, so two capped stamps may compare in either order: only uncapped pairs

@@ -9,9 +9,13 @@ from sync import Change, Conflict, RecordState, json_equal, merge
 def test_create_writes_every_field_at_new_rev():
     out = merge(None, up(stamp(T), None, summary="Patrol", people_count=3), stamp(T, B), 1)
     assert out.status == "applied" and out.conflicts == []
-    assert out.state == RecordState(REC, 1, {"summary": "Patrol", "people_count": 3},
-                                    {"summary": {"hlc": stamp(T, B), "rev": 1},
-                                     "people_count": {"hlc": stamp(T, B), "rev": 1}}, False)
+    assert out.state == RecordState(
+        REC,
+        1,
+        {"summary": "Patrol", "people_count": 3},
+        {"summary": {"hlc": stamp(T, B), "rev": 1}, "people_count": {"hlc": stamp(T, B), "rev": 1}},
+        False,
+    )
     assert out.changed_fields == ["people_count", "summary"]
 
 
@@ -59,16 +63,22 @@ def test_new_rev_is_taken_as_proposed():
 
 
 def test_concurrency_is_meta_rev_above_base_rev():
-    state = apply(created(summary="Patrol", place="Co-op"),
-                  up(stamp(T + 10, B), 1, summary="B's")).state  # summary at rev 2
+    state = apply(
+        created(summary="Patrol", place="Co-op"), up(stamp(T + 10, B), 1, summary="B's")
+    ).state  # summary at rev 2
     # base_rev 2 saw B's write: sequential, wins despite the older stamp.
     seen = apply(state, up(stamp(T + 5, C), 2, summary="C's"))
     assert (seen.status, seen.state.fields["summary"]) == ("applied", "C's")
     # base_rev 1 did not: concurrent, B's later stamp wins, C's value kept as loser.
     unseen = apply(state, up(stamp(T + 5, C), 1, summary="C's"))
     assert unseen.status == "conflict" and unseen.state.fields["summary"] == "B's"
-    assert unseen.conflicts == [Conflict("summary", {"value": "B's", "hlc": stamp(T + 10, B)},
-                                         {"value": "C's", "hlc": stamp(T + 5, C)})]
+    assert unseen.conflicts == [
+        Conflict(
+            "summary",
+            {"value": "B's", "hlc": stamp(T + 10, B)},
+            {"value": "C's", "hlc": stamp(T + 5, C)},
+        )
+    ]
     # base_rev None counts as 0: everything stored is unseen.
     assert apply(state, up(stamp(T + 5, C), None, place="Library")).status == "conflict"
 
@@ -78,8 +88,13 @@ def test_concurrent_later_stamp_wins_and_loser_is_kept():
     out = apply(state, up(stamp(T + 20, C), 1, summary="C's"))
     assert out.status == "conflict" and out.state.fields["summary"] == "C's"
     assert out.state.meta["summary"] == {"hlc": stamp(T + 20, C), "rev": 3}
-    assert out.conflicts == [Conflict("summary", {"value": "C's", "hlc": stamp(T + 20, C)},
-                                      {"value": "B's", "hlc": stamp(T + 10, B)})]
+    assert out.conflicts == [
+        Conflict(
+            "summary",
+            {"value": "C's", "hlc": stamp(T + 20, C)},
+            {"value": "B's", "hlc": stamp(T + 10, B)},
+        )
+    ]
 
 
 def test_losing_concurrent_write_changes_no_field_but_bumps_the_rev_for_its_conflict():
@@ -90,8 +105,9 @@ def test_losing_concurrent_write_changes_no_field_but_bumps_the_rev_for_its_conf
 
 
 def test_concurrent_edits_of_different_fields_merge():
-    state = apply(created(summary="Patrol", place="Co-op"),
-                  up(stamp(T + 10, B), 1, summary="B's")).state
+    state = apply(
+        created(summary="Patrol", place="Co-op"), up(stamp(T + 10, B), 1, summary="B's")
+    ).state
     out = apply(state, up(stamp(T + 5, C), 1, place="Library"))
     assert out.status == "merged" and out.conflicts == []
     assert out.state.fields == {"summary": "B's", "place": "Library"}
@@ -112,11 +128,20 @@ def test_conflicts_are_sorted_by_field():
     assert [c.field for c in out.conflicts] == ["a", "b", "c"]
 
 
-@pytest.mark.parametrize("a, b, equal", [
-    (1, 1.0, True), (True, 1, False), (0, False, False), (None, None, True),
-    ({"x": [1, {"y": None}]}, {"x": [1.0, {"y": None}]}, True), ([1, 2], [2, 1], False),
-    ({"x": 1}, {"x": 1, "y": None}, False), ("a", "a", True), ([], {}, False),
-])
+@pytest.mark.parametrize(
+    "a, b, equal",
+    [
+        (1, 1.0, True),
+        (True, 1, False),
+        (0, False, False),
+        (None, None, True),
+        ({"x": [1, {"y": None}]}, {"x": [1.0, {"y": None}]}, True),
+        ([1, 2], [2, 1], False),
+        ({"x": 1}, {"x": 1, "y": None}, False),
+        ("a", "a", True),
+        ([], {}, False),
+    ],
+)
 def test_json_equal(a, b, equal):
     assert json_equal(a, b) is equal and json_equal(b, a) is equal
 
@@ -146,8 +171,13 @@ def test_delete_concurrent_with_unseen_edit_conflicts_and_stays_deleted(delete_m
     out = apply(state, delete(stamp(delete_ms, C), 1))
     assert out.status == "conflict" and out.state.deleted
     assert out.state.fields["summary"] == "B's"
-    assert out.conflicts == [Conflict("_deleted", {"value": True, "hlc": stamp(delete_ms, C)},
-                                      {"value": False, "hlc": stamp(T + 10, B)})]
+    assert out.conflicts == [
+        Conflict(
+            "_deleted",
+            {"value": True, "hlc": stamp(delete_ms, C)},
+            {"value": False, "hlc": stamp(T + 10, B)},
+        )
+    ]
 
 
 def test_redelete_never_conflicts_but_always_writes_the_tombstone():
@@ -181,8 +211,13 @@ def test_upsert_concurrent_with_delete_merges_into_tombstone_with_conflict():
     out = apply(tomb, up(stamp(T + 20, C), 1, summary="Offline edit"))
     assert out.status == "conflict" and out.state.deleted
     assert out.state.fields["summary"] == "Offline edit"  # kept, not lost
-    assert out.conflicts == [Conflict("_deleted", {"value": True, "hlc": stamp(T + 10, B)},
-                                      {"value": False, "hlc": stamp(T + 20, C)})]
+    assert out.conflicts == [
+        Conflict(
+            "_deleted",
+            {"value": True, "hlc": stamp(T + 10, B)},
+            {"value": False, "hlc": stamp(T + 20, C)},
+        )
+    ]
 
 
 def test_empty_upsert_restores_only_when_the_delete_was_seen():

@@ -12,8 +12,13 @@ from sync_testkit import T, apply, created, delete, stamp, up
 from sync import HLC, Change, json_equal, merge
 
 FIELDS = ["a", "b", "c"]
-values = st.one_of(st.none(), st.booleans(), st.integers(0, 3), st.sampled_from(["x", "y"]),
-                   st.lists(st.integers(0, 1), max_size=2))
+values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(0, 3),
+    st.sampled_from(["x", "y"]),
+    st.lists(st.integers(0, 1), max_size=2),
+)
 NODES = [f"{i:032x}" for i in range(1, 6)]
 
 
@@ -58,15 +63,26 @@ def _deliver(base, order):
 
 
 def _triples(conflicts):
-    return {(c.field, _canon(c.winner["value"]), c.winner["hlc"], _canon(c.loser["value"]),
-             c.loser["hlc"]) for c in conflicts}
+    return {
+        (
+            c.field,
+            _canon(c.winner["value"]),
+            c.winner["hlc"],
+            _canon(c.loser["value"]),
+            c.loser["hlc"],
+        )
+        for c in conflicts
+    }
 
 
 def _kept_losers(state, conflicts):
     """(field, value) of losers that differ from the final value: what a supervisor must see."""
     final = dict(state.fields, _deleted=state.deleted)
-    return {(c.field, _canon(c.loser["value"])) for c in conflicts
-            if not json_equal(c.loser["value"], final.get(c.field))}
+    return {
+        (c.field, _canon(c.loser["value"]))
+        for c in conflicts
+        if not json_equal(c.loser["value"], final.get(c.field))
+    }
 
 
 @settings(max_examples=200, deadline=None)
@@ -110,12 +126,19 @@ def test_every_concurrent_value_is_final_or_in_a_conflict(case):
 
 
 # A history: devices edit, delete and pull (see the current rev) in any interleaving.
-steps = st.lists(st.one_of(
-    st.tuples(st.just("pull"), st.integers(0, 2)),
-    st.tuples(st.just("delete"), st.integers(0, 2)),
-    st.tuples(st.just("edit"), st.integers(0, 2), st.dictionaries(st.sampled_from(FIELDS), values,
-                                                                  min_size=1)),
-), min_size=1, max_size=25)
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("pull"), st.integers(0, 2)),
+        st.tuples(st.just("delete"), st.integers(0, 2)),
+        st.tuples(
+            st.just("edit"),
+            st.integers(0, 2),
+            st.dictionaries(st.sampled_from(FIELDS), values, min_size=1),
+        ),
+    ),
+    min_size=1,
+    max_size=25,
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -152,6 +175,8 @@ def test_no_value_is_lost(history, clock_jumps):
         in_conflict = (name, _canon(value)) in kept
         # Superseded: a later write replaced this value having seen it (an equal value
         # already stored counts as seen).
-        superseded = any(o_index > index and o_name == name and o_value == _canon(value)
-                         for o_index, o_name, o_value in overwritten)
+        superseded = any(
+            o_index > index and o_name == name and o_value == _canon(value)
+            for o_index, o_name, o_value in overwritten
+        )
         assert final or in_conflict or superseded, (name, value)

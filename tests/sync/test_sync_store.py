@@ -32,7 +32,8 @@ def test_save_then_load_and_seen():
     store.save(BatchWrites([RecordWrite(_state(1, x=1), None, stamp(T), T)], [_entry(stamp(T))]))
     assert store.load(["r", "missing"]) == {"r": _state(1, x=1)}
     assert store.seen([("r", stamp(T)), ("r", stamp(T + 1))]) == {
-        ("r", stamp(T)): ChangeResult("r", stamp(T), "applied", 1)}
+        ("r", stamp(T)): ChangeResult("r", stamp(T), "applied", 1)
+    }
 
 
 def test_loaded_and_saved_states_are_copies():
@@ -51,8 +52,10 @@ def test_save_is_all_or_nothing_on_a_stale_record():
     store = MemoryStore()
     store.save(BatchWrites([RecordWrite(_state(1, x=1), None, stamp(T), T)]))
     other = RecordState("s", 1, {}, {}, False)
-    stale = BatchWrites([RecordWrite(other, None, stamp(T), T),
-                         RecordWrite(_state(2, x=2), 5, stamp(T), T)], [_entry(stamp(T + 1))])
+    stale = BatchWrites(
+        [RecordWrite(other, None, stamp(T), T), RecordWrite(_state(2, x=2), 5, stamp(T), T)],
+        [_entry(stamp(T + 1))],
+    )
     with pytest.raises(StaleWriteError):
         store.save(stale)
     assert list(store.records) == ["r"] and store.log == [] and store.responses == [[]]

@@ -20,8 +20,16 @@ def test_the_lock_pins_every_dependency_with_hashes():
     audit = _audit()
     text = (ROOT / "requirements.lock").read_text()
     pinned = audit.pins(text)
-    for name in ("flask", "sqlalchemy", "gunicorn", "argon2-cffi", "psycopg", "schemathesis",
-                 "pip-audit", "pytest"):
+    for name in (
+        "flask",
+        "sqlalchemy",
+        "gunicorn",
+        "argon2-cffi",
+        "psycopg",
+        "schemathesis",
+        "pip-audit",
+        "pytest",
+    ):
         assert name in pinned, name
     assert text.count("--hash=sha256:") >= len(pinned)
     assert "file://" not in text and "/opt/" not in text  # nothing of this machine's setup

@@ -45,9 +45,15 @@ def _error_name(call: Callable[[], Any]) -> tuple[Any, str | None]:
 
 # ---------------------------------------------------------------- hlc.json
 
+
 def build_hlc() -> dict[str, Any]:
-    formats = [(0, 0, "a"), (T, 0, DEV_A), (T, 42, SERVER), (10**15 - 1, 99999, "z" * 64),
-               (1, 99999, "0")]
+    formats = [
+        (0, 0, "a"),
+        (T, 0, DEV_A),
+        (T, 42, SERVER),
+        (10**15 - 1, 99999, "z" * 64),
+        (1, 99999, "0"),
+    ]
     invalid_strings = [
         ("", "empty"),
         ("1764063000000-00000-abc", "millis not padded to 15 digits"),
@@ -108,8 +114,7 @@ def build_hlc() -> dict[str, Any]:
         ("local ahead", HLC(T + 50, 5, SERVER), HLC(T, 9, DEV_A), T, day),
         ("same millis: max counter + 1", HLC(T, 5, SERVER), HLC(T, 9, DEV_A), T - 1, day),
         ("same millis, local counter larger", HLC(T, 12, SERVER), HLC(T, 9, DEV_A), T, day),
-        ("remote exactly at the drift limit", HLC(T, 0, DEV_B), HLC(T + 1000, 0, DEV_A), T,
-         1000),
+        ("remote exactly at the drift limit", HLC(T, 0, DEV_B), HLC(T + 1000, 0, DEV_A), T, 1000),
         ("remote past the drift limit", HLC(T, 0, DEV_B), HLC(T + 1001, 0, DEV_A), T, 1000),
         ("remote behind never drifts", HLC(T, 0, DEV_B), HLC(0, 0, DEV_A), T, 0),
         ("remote has our node", HLC(T, 0, DEV_A), HLC(T, 1, DEV_A), T, day),
@@ -119,8 +124,13 @@ def build_hlc() -> dict[str, Any]:
     receive = []
     for name, local, remote, now, drift in receive_inputs:
         result, error = _error_name(lambda lo=local, r=remote, n=now, d=drift: lo.receive(r, n, d))
-        case: dict[str, Any] = {"name": name, "local": str(local), "remote": str(remote),
-                                "now": now, "max_drift": drift}
+        case: dict[str, Any] = {
+            "name": name,
+            "local": str(local),
+            "remote": str(remote),
+            "now": now,
+            "max_drift": drift,
+        }
         case.update({"error": error} if error else {"expect": str(result)})
         receive.append(case)
 
@@ -133,9 +143,16 @@ def build_hlc() -> dict[str, Any]:
         ("never below zero", HLC(10, 0, DEV_A), 1000, T),
         ("server stamp", HLC(T, 3, SERVER), 0, T),
     ]
-    corrections = [{"name": name, "stamp": str(s), "skew": skew, "now": now,
-                    "expect": str(correct(s, skew, now))}
-                   for name, s, skew, now in correct_inputs]
+    corrections = [
+        {
+            "name": name,
+            "stamp": str(s),
+            "skew": skew,
+            "now": now,
+            "expect": str(correct(s, skew, now)),
+        }
+        for name, s, skew, now in correct_inputs
+    ]
 
     order_pairs = [
         (HLC(T, 0, DEV_A), HLC(T + 1, 0, DEV_A)),
@@ -156,8 +173,10 @@ def build_hlc() -> dict[str, Any]:
 
     return {
         "format_version": FORMAT_VERSION,
-        "format": [{"millis": m, "counter": c, "node": n, "string": str(HLC(m, c, n))}
-                   for m, c, n in formats],
+        "format": [
+            {"millis": m, "counter": c, "node": n, "string": str(HLC(m, c, n))}
+            for m, c, n in formats
+        ],
         "invalid_strings": [{"string": s, "reason": r} for s, r in invalid_strings],
         "invalid_values": invalid_values,
         "send": send,
@@ -169,29 +188,38 @@ def build_hlc() -> dict[str, Any]:
 
 # ---------------------------------------------------------------- merge.json
 
+
 class _Cases:
     """Collects merge cases; `step` returns the resulting state so scenarios can chain."""
 
     def __init__(self) -> None:
         self.cases: list[dict[str, Any]] = []
 
-    def step(self, name: str, state: RecordState | None, change: Change, effective_hlc: str,
-             new_rev: int | None = None) -> RecordState:
+    def step(
+        self,
+        name: str,
+        state: RecordState | None,
+        change: Change,
+        effective_hlc: str,
+        new_rev: int | None = None,
+    ) -> RecordState:
         rev = new_rev if new_rev is not None else (state.rev + 1 if state else 1)
         out = merge(state, change, effective_hlc, rev)
-        self.cases.append({
-            "name": name,
-            "state": state.to_dict() if state else None,
-            "change": change.to_dict(),
-            "effective_hlc": effective_hlc,
-            "new_rev": rev,
-            "expect": {
-                "state": out.state.to_dict(),
-                "status": out.status,
-                "conflicts": [c.to_dict() for c in out.conflicts],
-                "changed_fields": out.changed_fields,
-            },
-        })
+        self.cases.append(
+            {
+                "name": name,
+                "state": state.to_dict() if state else None,
+                "change": change.to_dict(),
+                "effective_hlc": effective_hlc,
+                "new_rev": rev,
+                "expect": {
+                    "state": out.state.to_dict(),
+                    "status": out.status,
+                    "conflicts": [c.to_dict() for c in out.conflicts],
+                    "changed_fields": out.changed_fields,
+                },
+            }
+        )
         return out.state
 
 
@@ -205,107 +233,258 @@ def _del(hlc: str, base_rev: int | None) -> Change:
 
 def build_merge() -> dict[str, Any]:
     c = _Cases()
-    a0, b0 = stamp(T, DEV_A), stamp(T, DEV_B)
+    a0 = stamp(T, DEV_A)
 
-    created = c.step("create", None, _up(a0, None, summary="Foot patrol", kind="face_to_face",
-                                        people_count=3), a0)
-    c.step("create with nested JSON values", None, _up(
-        a0, None, location={"lat": 51.5, "lon": -0.12, "accuracy_m": 8},
-        groups=["youth", "business"], public=True, duration_minutes=None), a0)
+    created = c.step(
+        "create",
+        None,
+        _up(a0, None, summary="Foot patrol", kind="face_to_face", people_count=3),
+        a0,
+    )
+    c.step(
+        "create with nested JSON values",
+        None,
+        _up(
+            a0,
+            None,
+            location={"lat": 51.5, "lon": -0.12, "accuracy_m": 8},
+            groups=["youth", "business"],
+            public=True,
+            duration_minutes=None,
+        ),
+        a0,
+    )
     c.step("delete of a record that does not exist: empty tombstone", None, _del(a0, None), a0)
 
     # Sequential edits: the device saw rev 1.
-    c.step("sequential edit, later stamp", created,
-           _up(stamp(T + 1000, DEV_B), 1, summary="Foot patrol, High St"), stamp(T + 1000, DEV_B))
-    c.step("sequential edit with an earlier stamp still wins; stamp stays the later one",
-           created, _up(stamp(T - 5000, DEV_B), 1, summary="Earlier clock"),
-           stamp(T - 5000, DEV_B))
-    c.step("sequential no-op: same value, earlier stamp changes nothing (rev stays)", created,
-           _up(stamp(T - 5000, DEV_B), 1, summary="Foot patrol"), stamp(T - 5000, DEV_B))
-    c.step("sequential same value with a later stamp advances the stamp and the rev", created,
-           _up(stamp(T + 10, DEV_B), 1, summary="Foot patrol"), stamp(T + 10, DEV_B))
-    c.step("sequential write of a field never written before", created,
-           _up(stamp(T + 10, DEV_B), 1, follow_up="Call back Tuesday"), stamp(T + 10, DEV_B))
-    c.step("empty upsert changes nothing", created, _up(stamp(T + 10, DEV_B), 1),
-           stamp(T + 10, DEV_B))
-    c.step("JSON equality: true is not 1", created, _up(stamp(T - 1, DEV_B), 1, people_count=True),
-           stamp(T - 1, DEV_B))
-    c.step("JSON equality: 3 equals 3.0", created, _up(stamp(T - 1, DEV_B), 1, people_count=3.0),
-           stamp(T - 1, DEV_B))
+    c.step(
+        "sequential edit, later stamp",
+        created,
+        _up(stamp(T + 1000, DEV_B), 1, summary="Foot patrol, High St"),
+        stamp(T + 1000, DEV_B),
+    )
+    c.step(
+        "sequential edit with an earlier stamp still wins; stamp stays the later one",
+        created,
+        _up(stamp(T - 5000, DEV_B), 1, summary="Earlier clock"),
+        stamp(T - 5000, DEV_B),
+    )
+    c.step(
+        "sequential no-op: same value, earlier stamp changes nothing (rev stays)",
+        created,
+        _up(stamp(T - 5000, DEV_B), 1, summary="Foot patrol"),
+        stamp(T - 5000, DEV_B),
+    )
+    c.step(
+        "sequential same value with a later stamp advances the stamp and the rev",
+        created,
+        _up(stamp(T + 10, DEV_B), 1, summary="Foot patrol"),
+        stamp(T + 10, DEV_B),
+    )
+    c.step(
+        "sequential write of a field never written before",
+        created,
+        _up(stamp(T + 10, DEV_B), 1, follow_up="Call back Tuesday"),
+        stamp(T + 10, DEV_B),
+    )
+    c.step(
+        "empty upsert changes nothing", created, _up(stamp(T + 10, DEV_B), 1), stamp(T + 10, DEV_B)
+    )
+    c.step(
+        "JSON equality: true is not 1",
+        created,
+        _up(stamp(T - 1, DEV_B), 1, people_count=True),
+        stamp(T - 1, DEV_B),
+    )
+    c.step(
+        "JSON equality: 3 equals 3.0",
+        created,
+        _up(stamp(T - 1, DEV_B), 1, people_count=3.0),
+        stamp(T - 1, DEV_B),
+    )
 
     # B edits at rev 1 -> rev 2; A then sends changes based on rev 1 (concurrent with B's).
     b1 = stamp(T + 1000, DEV_B)
-    rev2 = c.step("B edits summary and place at rev 1", created,
-                  _up(b1, 1, summary="Foot patrol, High St", place="Co-op"), b1)
-    c.step("concurrent edit of other fields merges", rev2,
-           _up(stamp(T + 500, DEV_A), 1, people_count=5), stamp(T + 500, DEV_A))
-    c.step("concurrent same field, later stamp wins; loser kept", rev2,
-           _up(stamp(T + 2000, DEV_A), 1, summary="Patrol with PCSO"), stamp(T + 2000, DEV_A))
-    c.step("concurrent same field, earlier stamp loses; record rev bumps for the conflict", rev2,
-           _up(stamp(T + 500, DEV_A), 1, summary="Patrol with PCSO"), stamp(T + 500, DEV_A))
-    c.step("concurrent equal value, later stamp: merged, stamp advances", rev2,
-           _up(stamp(T + 2000, DEV_A), 1, place="Co-op"), stamp(T + 2000, DEV_A))
-    c.step("concurrent equal value, earlier stamp: merged, nothing changes", rev2,
-           _up(stamp(T + 500, DEV_A), 1, place="Co-op"), stamp(T + 500, DEV_A))
-    c.step("concurrent: one field conflicts, others merge, null is a value", rev2,
-           _up(stamp(T + 500, DEV_A), 1, summary="Patrol", place=None, follow_up="None needed"),
-           stamp(T + 500, DEV_A))
-    c.step("base_rev null on an existing record: every field is concurrent", rev2,
-           _up(stamp(T + 1500, DEV_C), None, summary="Other create", kind="face_to_face"),
-           stamp(T + 1500, DEV_C))
-    c.step("base_rev null, field nobody wrote: merged, no conflict", created,
-           _up(stamp(T + 1, DEV_C), None, location=None), stamp(T + 1, DEV_C))
-    loc = c.step("set a location", created,
-                 _up(stamp(T + 1, DEV_B), 1, location={"lat": 1, "lon": 2}), stamp(T + 1, DEV_B))
-    c.step("concurrent equal object in another key order is not a conflict", loc,
-           _up(stamp(T, DEV_C, 1), 1, location={"lon": 2, "lat": 1}), stamp(T, DEV_C, 1))
-    c.step("supervisor edit on the server", rev2,
-           _up(stamp(T + 3000, SERVER), 2, summary="Reviewed"), stamp(T + 3000, SERVER))
-    c.step("proposed new_rev is used as given", rev2,
-           _up(stamp(T + 3000, DEV_A), 2, kind="meeting"), stamp(T + 3000, DEV_A), new_rev=7)
+    rev2 = c.step(
+        "B edits summary and place at rev 1",
+        created,
+        _up(b1, 1, summary="Foot patrol, High St", place="Co-op"),
+        b1,
+    )
+    c.step(
+        "concurrent edit of other fields merges",
+        rev2,
+        _up(stamp(T + 500, DEV_A), 1, people_count=5),
+        stamp(T + 500, DEV_A),
+    )
+    c.step(
+        "concurrent same field, later stamp wins; loser kept",
+        rev2,
+        _up(stamp(T + 2000, DEV_A), 1, summary="Patrol with PCSO"),
+        stamp(T + 2000, DEV_A),
+    )
+    c.step(
+        "concurrent same field, earlier stamp loses; record rev bumps for the conflict",
+        rev2,
+        _up(stamp(T + 500, DEV_A), 1, summary="Patrol with PCSO"),
+        stamp(T + 500, DEV_A),
+    )
+    c.step(
+        "concurrent equal value, later stamp: merged, stamp advances",
+        rev2,
+        _up(stamp(T + 2000, DEV_A), 1, place="Co-op"),
+        stamp(T + 2000, DEV_A),
+    )
+    c.step(
+        "concurrent equal value, earlier stamp: merged, nothing changes",
+        rev2,
+        _up(stamp(T + 500, DEV_A), 1, place="Co-op"),
+        stamp(T + 500, DEV_A),
+    )
+    c.step(
+        "concurrent: one field conflicts, others merge, null is a value",
+        rev2,
+        _up(stamp(T + 500, DEV_A), 1, summary="Patrol", place=None, follow_up="None needed"),
+        stamp(T + 500, DEV_A),
+    )
+    c.step(
+        "base_rev null on an existing record: every field is concurrent",
+        rev2,
+        _up(stamp(T + 1500, DEV_C), None, summary="Other create", kind="face_to_face"),
+        stamp(T + 1500, DEV_C),
+    )
+    c.step(
+        "base_rev null, field nobody wrote: merged, no conflict",
+        created,
+        _up(stamp(T + 1, DEV_C), None, location=None),
+        stamp(T + 1, DEV_C),
+    )
+    loc = c.step(
+        "set a location",
+        created,
+        _up(stamp(T + 1, DEV_B), 1, location={"lat": 1, "lon": 2}),
+        stamp(T + 1, DEV_B),
+    )
+    c.step(
+        "concurrent equal object in another key order is not a conflict",
+        loc,
+        _up(stamp(T, DEV_C, 1), 1, location={"lon": 2, "lat": 1}),
+        stamp(T, DEV_C, 1),
+    )
+    c.step(
+        "supervisor edit on the server",
+        rev2,
+        _up(stamp(T + 3000, SERVER), 2, summary="Reviewed"),
+        stamp(T + 3000, SERVER),
+    )
+    c.step(
+        "proposed new_rev is used as given",
+        rev2,
+        _up(stamp(T + 3000, DEV_A), 2, kind="meeting"),
+        stamp(T + 3000, DEV_A),
+        new_rev=7,
+    )
 
     # Deletes.
     d = stamp(T + 4000, DEV_A)
     tomb = c.step("sequential delete: tombstone keeps fields", rev2, _del(d, 2), d)
-    c.step("delete concurrent with an unseen edit: tombstone wins, conflict on _deleted", rev2,
-           _del(d, 1), d)
-    c.step("delete concurrent with an unseen edit, delete stamp earlier: still deleted", rev2,
-           _del(stamp(T + 10, DEV_A), 1), stamp(T + 10, DEV_A))
-    c.step("re-delete seen, earlier stamp: still writes _deleted (rev), stamp kept", tomb,
-           _del(stamp(T + 3000, DEV_B), 3), stamp(T + 3000, DEV_B))
-    c.step("concurrent re-delete, later stamp: merged, stamp advances, no conflict", tomb,
-           _del(stamp(T + 5000, DEV_B), 2), stamp(T + 5000, DEV_B))
-    restored = c.step("upsert having seen the deletion restores", tomb,
-                      _up(stamp(T + 6000, DEV_B), 3, summary="Restored"), stamp(T + 6000, DEV_B))
-    c.step("empty upsert having seen the deletion is a pure restore", tomb,
-           _up(stamp(T + 6000, DEV_B), 3), stamp(T + 6000, DEV_B))
-    c.step("upsert concurrent with the delete merges into the tombstone with a conflict", tomb,
-           _up(stamp(T + 6000, DEV_B), 2, summary="Edited offline", people_count=4),
-           stamp(T + 6000, DEV_B))
-    c.step("empty upsert concurrent with the delete: nothing to keep, no conflict", tomb,
-           _up(stamp(T + 6000, DEV_B), 2), stamp(T + 6000, DEV_B))
-    c.step("delete concurrent with an unseen restore", restored, _del(stamp(T + 7000, DEV_C), 3),
-           stamp(T + 7000, DEV_C))
-    c.step("delete concurrent with an unseen empty restore: no conflict", c.step(
-        "empty restore", tomb, _up(stamp(T + 6500, DEV_B), 3), stamp(T + 6500, DEV_B)),
-        _del(stamp(T + 7000, DEV_C), 3), stamp(T + 7000, DEV_C))
-    c.step("delete after seeing the restore", restored, _del(stamp(T + 7000, DEV_C), 4),
-           stamp(T + 7000, DEV_C))
+    c.step(
+        "delete concurrent with an unseen edit: tombstone wins, conflict on _deleted",
+        rev2,
+        _del(d, 1),
+        d,
+    )
+    c.step(
+        "delete concurrent with an unseen edit, delete stamp earlier: still deleted",
+        rev2,
+        _del(stamp(T + 10, DEV_A), 1),
+        stamp(T + 10, DEV_A),
+    )
+    c.step(
+        "re-delete seen, earlier stamp: still writes _deleted (rev), stamp kept",
+        tomb,
+        _del(stamp(T + 3000, DEV_B), 3),
+        stamp(T + 3000, DEV_B),
+    )
+    c.step(
+        "concurrent re-delete, later stamp: merged, stamp advances, no conflict",
+        tomb,
+        _del(stamp(T + 5000, DEV_B), 2),
+        stamp(T + 5000, DEV_B),
+    )
+    restored = c.step(
+        "upsert having seen the deletion restores",
+        tomb,
+        _up(stamp(T + 6000, DEV_B), 3, summary="Restored"),
+        stamp(T + 6000, DEV_B),
+    )
+    c.step(
+        "empty upsert having seen the deletion is a pure restore",
+        tomb,
+        _up(stamp(T + 6000, DEV_B), 3),
+        stamp(T + 6000, DEV_B),
+    )
+    c.step(
+        "upsert concurrent with the delete merges into the tombstone with a conflict",
+        tomb,
+        _up(stamp(T + 6000, DEV_B), 2, summary="Edited offline", people_count=4),
+        stamp(T + 6000, DEV_B),
+    )
+    c.step(
+        "empty upsert concurrent with the delete: nothing to keep, no conflict",
+        tomb,
+        _up(stamp(T + 6000, DEV_B), 2),
+        stamp(T + 6000, DEV_B),
+    )
+    c.step(
+        "delete concurrent with an unseen restore",
+        restored,
+        _del(stamp(T + 7000, DEV_C), 3),
+        stamp(T + 7000, DEV_C),
+    )
+    c.step(
+        "delete concurrent with an unseen empty restore: no conflict",
+        c.step("empty restore", tomb, _up(stamp(T + 6500, DEV_B), 3), stamp(T + 6500, DEV_B)),
+        _del(stamp(T + 7000, DEV_C), 3),
+        stamp(T + 7000, DEV_C),
+    )
+    c.step(
+        "delete after seeing the restore",
+        restored,
+        _del(stamp(T + 7000, DEV_C), 4),
+        stamp(T + 7000, DEV_C),
+    )
 
     # One pair of concurrent changes in both delivery orders: same fields and conflicts.
     x, y = stamp(T + 100, DEV_A), stamp(T + 200, DEV_B)
     cx = _up(x, 1, summary="From A", place="Library")
     cy = _up(y, 1, summary="From B", people_count=9)
-    c.step("convergence, order A then B (second)", c.step(
-        "convergence, order A then B (first)", created, cx, x), cy, y)
-    c.step("convergence, order B then A (second)", c.step(
-        "convergence, order B then A (first)", created, cy, y), cx, x)
+    c.step(
+        "convergence, order A then B (second)",
+        c.step("convergence, order A then B (first)", created, cx, x),
+        cy,
+        y,
+    )
+    c.step(
+        "convergence, order B then A (second)",
+        c.step("convergence, order B then A (first)", created, cy, y),
+        cx,
+        x,
+    )
 
     equality = [
-        (1, 1.0, True), (True, 1, False), (False, 0, False), (None, False, False),
-        ("1", 1, False), ([1, 2], [2, 1], False), ([1, [2]], [1.0, [2.0]], True),
-        ({"a": 1, "b": [True]}, {"b": [True], "a": 1}, True), ({"a": 1}, {"a": 1, "b": 2}, False),
-        ({}, [], False), ("", None, False), ({"a": None}, {}, False),
+        (1, 1.0, True),
+        (True, 1, False),
+        (False, 0, False),
+        (None, False, False),
+        ("1", 1, False),
+        ([1, 2], [2, 1], False),
+        ([1, [2]], [1.0, [2.0]], True),
+        ({"a": 1, "b": [True]}, {"b": [True], "a": 1}, True),
+        ({"a": 1}, {"a": 1, "b": 2}, False),
+        ({}, [], False),
+        ("", None, False),
+        ({"a": None}, {}, False),
     ]
     for a, b, expected in equality:
         assert json_equal(a, b) is expected and json_equal(b, a) is expected, (a, b)
@@ -319,6 +498,7 @@ def build_merge() -> dict[str, Any]:
 
 # ---------------------------------------------------------------- files
 
+
 def render(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=1, ensure_ascii=True) + "\n"
 
@@ -328,8 +508,11 @@ def outputs() -> dict[Path, str]:
 
 
 def main(argv: list[str]) -> int:
-    stale = [path for path, text in outputs().items()
-             if not path.exists() or path.read_text(encoding="utf-8") != text]
+    stale = [
+        path
+        for path, text in outputs().items()
+        if not path.exists() or path.read_text(encoding="utf-8") != text
+    ]
     if "--check" in argv:
         for path in stale:
             print(f"stale: {path}", file=sys.stderr)

@@ -38,8 +38,12 @@ class Force:
         self.team(team)
         username = username or f"pc.{team.lower()}.{len(self.devices) + 1}"
         user = add_user(username, PASSWORD, role, team, username.upper())
-        device = Device(id=secrets.token_hex(16), user_id=user.id, name="Phone",
-                        token_hash=token_digest(secrets.token_urlsafe(16)))
+        device = Device(
+            id=secrets.token_hex(16),
+            user_id=user.id,
+            name="Phone",
+            token_hash=token_digest(secrets.token_urlsafe(16)),
+        )
         db.session.add(device)
         db.session.commit()
         self.devices[username] = (user, device)
@@ -57,10 +61,17 @@ class Force:
 
     def _push(self, username: str, changes: list[dict]) -> list[dict]:
         user, device = self.devices[username]
-        response = push(user, device, {
-            "batch_id": uuid.uuid4().hex, "device_now": datetime.now(timezone.utc),
-            "pending": 0, "app_version": "test", "changes": changes,
-        })
+        response = push(
+            user,
+            device,
+            {
+                "batch_id": uuid.uuid4().hex,
+                "device_now": datetime.now(timezone.utc),
+                "pending": 0,
+                "app_version": "test",
+                "changes": changes,
+            },
+        )
         for result in response["results"]:
             assert result["status"] in ("applied", "merged"), result
         return response["results"]
@@ -76,7 +87,9 @@ class Force:
         changes = []
         for when, kind, fields in items:
             data = {
-                "schema_version": 2, "occurred_at": utc(when).isoformat(), "kind": kind,
+                "schema_version": 2,
+                "occurred_at": utc(when).isoformat(),
+                "kind": kind,
                 "standards": catalogues().current.default_standards(kind),
                 "summary": fields.pop("summary", f"{kind} at {when}"),
             }
@@ -84,16 +97,33 @@ class Force:
                 if fields.get(name):
                     fields[name] = utc(fields[name]).isoformat()
             data.update(fields)
-            changes.append({"id": str(uuid.uuid4()), "op": "upsert", "hlc": self._stamp(device),
-                            "base_rev": None, "data": data})
+            changes.append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "op": "upsert",
+                    "hlc": self._stamp(device),
+                    "base_rev": None,
+                    "data": data,
+                }
+            )
         self._push(username, changes)
         return [c["id"] for c in changes]
 
     def delete(self, username: str, record_id: str) -> None:
         _, device = self.devices[username]
         rev = db.session.get(Record, record_id).rev
-        self._push(username, [{"id": record_id, "op": "delete", "hlc": self._stamp(device),
-                               "base_rev": rev, "data": {}}])
+        self._push(
+            username,
+            [
+                {
+                    "id": record_id,
+                    "op": "delete",
+                    "hlc": self._stamp(device),
+                    "base_rev": rev,
+                    "data": {},
+                }
+            ],
+        )
         db.session.expire_all()
 
     def review(self, record_id: str, state: str, comment: str = "Please fix") -> None:

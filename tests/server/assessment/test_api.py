@@ -21,16 +21,32 @@ def world(app, force):
     """Two teams; A has alerts (one deleted, one returned), meetings and feedback."""
     a1, a2 = force.officer("NPT-A", "pc.alpha"), force.officer("NPT-A", "pc.bravo")
     b1 = force.officer("NPT-B", "pc.charlie")
-    ids = force.add_many(a1, [
-        ("2025-07-02 10:00", "community_alert", {}),
-        ("2025-07-09 10:00", "community_alert", {}),
-        ("2025-07-16 10:00", "community_alert", {}),
-        ("2025-07-23 10:00", "community_alert", {}),
-        ("2025-07-10 18:00", "community_meeting", {"publicised_at": "2025-07-01 18:00", "people_count": 14,
-                                                   "duration_minutes": 90, "groups": ["young_people"]}),
-    ])
-    force.add_many(a2, [("2025-07-11 10:00", "face_to_face", {"people_count": 3, "duration_minutes": 30}),
-                        ("2025-07-12 10:00", "face_to_face", {"people_count": 5, "duration_minutes": None})])
+    ids = force.add_many(
+        a1,
+        [
+            ("2025-07-02 10:00", "community_alert", {}),
+            ("2025-07-09 10:00", "community_alert", {}),
+            ("2025-07-16 10:00", "community_alert", {}),
+            ("2025-07-23 10:00", "community_alert", {}),
+            (
+                "2025-07-10 18:00",
+                "community_meeting",
+                {
+                    "publicised_at": "2025-07-01 18:00",
+                    "people_count": 14,
+                    "duration_minutes": 90,
+                    "groups": ["young_people"],
+                },
+            ),
+        ],
+    )
+    force.add_many(
+        a2,
+        [
+            ("2025-07-11 10:00", "face_to_face", {"people_count": 3, "duration_minutes": 30}),
+            ("2025-07-12 10:00", "face_to_face", {"people_count": 5, "duration_minutes": None}),
+        ],
+    )
     force.add(b1, "2025-07-05 10:00", "community_alert")
     force.delete(a1, ids[2])
     force.review(ids[3], "returned")
@@ -47,14 +63,19 @@ def console(client, username):
 
 
 def device(client, username):
-    response = client.post("/api/v1/auth/device", json={
-        "username": username, "password": PASSWORD, "device_name": "test"})
+    response = client.post(
+        "/api/v1/auth/device",
+        json={"username": username, "password": PASSWORD, "device_name": "test"},
+    )
     assert response.status_code == 201, response.get_json()
     return {"Authorization": f"Bearer {response.get_json()['token']}"}
 
 
 def test_signed_in_roles_only(client, world):
-    assert client.get(f"/api/v1/assessment?period={JULY}").get_json()["error"]["code"] == "unauthenticated"
+    assert (
+        client.get(f"/api/v1/assessment?period={JULY}").get_json()["error"]["code"]
+        == "unauthenticated"
+    )
     officer = device(client, "pc.alpha")
     response = client.get(f"/api/v1/assessment?period={JULY}", headers=officer)
     assert response.status_code == 403
@@ -65,8 +86,14 @@ def test_supervisor_sees_own_teams_only(client, world):
     headers = device(client, "sgt.alpha")
     body = client.get(f"/api/v1/assessment?period={JULY}", headers=headers).get_json()
     assert [t["code"] for t in body["teams"]] == ["NPT-A"]
-    assert client.get(f"/api/v1/assessment/teams/NPT-B?period={JULY}", headers=headers).status_code == 404
-    assert client.get(f"/api/v1/assessment?period={JULY}&team=NPT-B", headers=headers).status_code == 404
+    assert (
+        client.get(f"/api/v1/assessment/teams/NPT-B?period={JULY}", headers=headers).status_code
+        == 404
+    )
+    assert (
+        client.get(f"/api/v1/assessment?period={JULY}&team=NPT-B", headers=headers).status_code
+        == 404
+    )
 
 
 def test_grid_json(client, world):
@@ -84,8 +111,10 @@ def test_grid_json(client, world):
     assert sum(team_a["counts"].values()) == 10
 
 
-@pytest.mark.parametrize("period, message", [("2025-13", "Not a period"), ("2099-Q1", "not started"),
-                                             ("2019-Q1", "no catalogue")])
+@pytest.mark.parametrize(
+    "period, message",
+    [("2025-13", "Not a period"), ("2099-Q1", "not started"), ("2019-Q1", "no catalogue")],
+)
 def test_bad_periods(client, world, period, message):
     console(client, "insp.admin")
     response = client.get(f"/api/v1/assessment?period={period}")
@@ -102,7 +131,9 @@ def test_evidence_lists_exactly_the_records_counted_and_is_logged(client, world)
     assert {r["id"] for r in evidence["records"]} == world["counted_alerts"]
     assert evidence["total"] == 2 and all(r["officer"] == "PC.ALPHA" for r in evidence["records"])
     assert body["standard"]["description"].startswith("The team sends")
-    log = db.session.scalars(sa.select(AccessLog).where(AccessLog.action == "assessment.evidence")).all()
+    log = db.session.scalars(
+        sa.select(AccessLog).where(AccessLog.action == "assessment.evidence")
+    ).all()
     assert [(row.target_id, row.detail["standard"]) for row in log] == [("NPT-A", "ALERT")]
 
 
@@ -118,18 +149,22 @@ def test_meeting_evidence_notes_notice_and_attendance(client, world):
 
 def test_panel_never_sees_officer_names(client, world):
     console(client, "panel.member")
-    for path in (f"/api/v1/assessment/teams/NPT-A/standards/F2F?period={JULY}",
-                 f"/api/v1/assessment/teams/NPT-A/pack?period={JULY}",
-                 f"/console/assessment/teams/NPT-A/standards/F2F?period={JULY}",
-                 f"/console/assessment/teams/NPT-A/pack?period={JULY}"):
+    for path in (
+        f"/api/v1/assessment/teams/NPT-A/standards/F2F?period={JULY}",
+        f"/api/v1/assessment/teams/NPT-A/pack?period={JULY}",
+        f"/console/assessment/teams/NPT-A/standards/F2F?period={JULY}",
+        f"/console/assessment/teams/NPT-A/pack?period={JULY}",
+    ):
         response = client.get(path)
         assert response.status_code == 200, path
         text = response.get_data(as_text=True)
         assert "PC.ALPHA" not in text and "PC.BRAVO" not in text, path
     body = client.get(f"/api/v1/assessment/teams/NPT-A/standards/F2F?period={JULY}").get_json()
     # Two face-to-face contacts by one officer; the meeting (MEET, F2F) by the other.
-    assert body["evidence"][0]["breakdown"] == [{"label": "Officer 1", "count": 2},
-                                                {"label": "Officer 2", "count": 1}]
+    assert body["evidence"][0]["breakdown"] == [
+        {"label": "Officer 1", "count": 2},
+        {"label": "Officer 2", "count": 1},
+    ]
     assert all(r["officer"] is None for r in body["evidence"][0]["records"])
     assert body["evidence"][0]["records"][0]["summary"]  # a summary, or that it is withheld
 
@@ -155,10 +190,19 @@ def test_what_works(client, world):
     # Only the record with a duration counts for the rate: 3 people in half an hour.
     assert f2f["people_per_officer_hour"] == 6.0 and f2f["officer_hours"] == 0.5
     meeting = kinds["community_meeting"]
-    assert (meeting["groups_reached"], meeting["people_per_officer_hour"]) == (1, round(14 / 1.5, 2))
+    assert (meeting["groups_reached"], meeting["people_per_officer_hour"]) == (
+        1,
+        round(14 / 1.5, 2),
+    )
     assert body["force"]["seldom_heard"] == [
-        {"group": "young_people", "title": "Young people", "engagements": 1, "people": 14,
-         "kinds": {"community_meeting": 1}}]
+        {
+            "group": "young_people",
+            "title": "Young people",
+            "engagements": 1,
+            "people": 14,
+            "kinds": {"community_meeting": 1},
+        }
+    ]
     assert [t["code"] for t in body["teams"]] == ["NPT-A"]
 
 
@@ -169,34 +213,58 @@ def test_grid_csv(client, world):
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert [r["team"] for r in rows] == ["NPT-A", "NPT-B"]
     assert rows[0]["ALERT_rating"] == "met" and rows[1]["ALERT_figure"] == "1"
-    assert db.session.scalar(sa.select(sa.func.count()).where(AccessLog.action == "assessment.export_csv")) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).where(AccessLog.action == "assessment.export_csv")
+        )
+        == 1
+    )
 
 
 def test_grid_csv_has_figures_as_numbers(client, world, force):
     """Beside each figure in words, every measure as plain numbers under headers naming the unit."""
-    force.team("NPT-C", "=HYPERLINK(\"http://x\")")  # typed-in text must not become a formula
+    force.team("NPT-C", '=HYPERLINK("http://x")')  # typed-in text must not become a formula
     force.team("NPT-D", "-2+3+cmd|' /C calc'!A0")
     token = device(client, "insp.admin")
     console(client, "insp.admin")
-    for url, headers in ((f"/console/assessment/grid.csv?period={JULY}", {}),
-                         (f"/api/v1/assessment/grid.csv?period={JULY}", token)):
+    for url, headers in (
+        (f"/console/assessment/grid.csv?period={JULY}", {}),
+        (f"/api/v1/assessment/grid.csv?period={JULY}", token),
+    ):
         response = client.get(url, headers=headers)
         assert response.status_code == 200, url
         reader = csv.DictReader(io.StringIO(response.get_data(as_text=True)))
         rows = {r["team"]: r for r in reader}
         header = reader.fieldnames
-        # F2F is per officer: 3 face-to-face-ish records over NPT-A's 2 officers, in words and numbers
+        # F2F is per officer: 3 face-to-face-ish records over NPT-A's 2 officers, in words and
+        # numbers
         a = rows["NPT-A"]
         assert a["F2F_figure"] == "1.5 per officer"
-        assert (a["F2F_records_per_officer"], a["F2F_records"], a["F2F_officers"]) == ("1.5", "3", "2")
+        assert (a["F2F_records_per_officer"], a["F2F_records"], a["F2F_officers"]) == (
+            "1.5",
+            "3",
+            "2",
+        )
         # MEET has three measures, numbered; its share has numerator and denominator
-        assert header[header.index("MEET_change") + 1:header.index("ALERT_rating")] == [
-            "MEET_1_records", "MEET_2_share_publicised_fraction", "MEET_2_meetings_publicised",
-            "MEET_2_meetings_held", "MEET_3_mean_people", "MEET_3_people", "MEET_3_records_with_people"]
-        assert (a["MEET_2_share_publicised_fraction"], a["MEET_2_meetings_publicised"],
-                a["MEET_2_meetings_held"]) == ("1", "1", "1")
-        assert (a["MEET_3_mean_people"], a["MEET_3_people"],
-                a["MEET_3_records_with_people"]) == ("14", "14", "1")
+        assert header[header.index("MEET_change") + 1 : header.index("ALERT_rating")] == [
+            "MEET_1_records",
+            "MEET_2_share_publicised_fraction",
+            "MEET_2_meetings_publicised",
+            "MEET_2_meetings_held",
+            "MEET_3_mean_people",
+            "MEET_3_people",
+            "MEET_3_records_with_people",
+        ]
+        assert (
+            a["MEET_2_share_publicised_fraction"],
+            a["MEET_2_meetings_publicised"],
+            a["MEET_2_meetings_held"],
+        ) == ("1", "1", "1")
+        assert (a["MEET_3_mean_people"], a["MEET_3_people"], a["MEET_3_records_with_people"]) == (
+            "14",
+            "14",
+            "1",
+        )
         assert a["ALERT_records"] == "2" and a["SOCIAL_longest_gap_days"] == "31"
         assert a["SELDOM_figure"] == "1 group" and a["SELDOM_groups"] == "1"
         # no figure (no meetings, no key contacts, never updated): an empty cell, not a word
@@ -206,13 +274,16 @@ def test_grid_csv_has_figures_as_numbers(client, world, force):
         assert b["KCL_share_renewed_fraction"] == "" and b["KCL_key_contacts_known"] == "0"
         assert b["WEB_figure"] == "never" and b["WEB_days_since_last"] == ""
         # every numeric column holds a plain number or nothing
-        numeric = [h for h in header[header.index("not_met") + 1:]
-                   if not h.endswith(("_rating", "_figure", "_change"))]
+        numeric = [
+            h
+            for h in header[header.index("not_met") + 1 :]
+            if not h.endswith(("_rating", "_figure", "_change"))
+        ]
         assert len(numeric) == 20
         for row in rows.values():
             for column in numeric:
                 assert row[column] == "" or float(row[column]) >= 0, (column, row[column])
-        assert rows["NPT-C"]["name"] == "'=HYPERLINK(\"http://x\")"
+        assert rows["NPT-C"]["name"] == '\'=HYPERLINK("http://x")'
         assert rows["NPT-D"]["name"].startswith("'-2+3")
 
 
@@ -220,16 +291,34 @@ def test_plain_numbers_and_safe_cells():
     from server.assessment.exports import _safe, plain
 
     assert [plain(v) for v in (None, 0, 3, 2.0, 108.66666666, 0.1 + 0.2, 1e-9, 12345678.5)] == [
-        "", "0", "3", "2", "108.666667", "0.3", "0", "12345678.5"]
+        "",
+        "0",
+        "3",
+        "2",
+        "108.666667",
+        "0.3",
+        "0",
+        "12345678.5",
+    ]
     assert _safe(["-1.5", "12", "-1+2", "=1", "@x", "\t=1", "a-b"]) == [
-        "-1.5", "12", "'-1+2", "'=1", "'@x", "'\t=1", "a-b"]
+        "-1.5",
+        "12",
+        "'-1+2",
+        "'=1",
+        "'@x",
+        "'\t=1",
+        "a-b",
+    ]
 
 
 def test_pages_render_for_each_role(client, world):
     for username in ("sgt.alpha", "insp.admin", "panel.member"):
         console(client, username)
-        for path in (f"/console/assessment?period={JULY}", f"/console/assessment/teams/NPT-A?period={JULY}",
-                     f"/console/assessment/what-works?period={JULY}"):
+        for path in (
+            f"/console/assessment?period={JULY}",
+            f"/console/assessment/teams/NPT-A?period={JULY}",
+            f"/console/assessment/what-works?period={JULY}",
+        ):
             response = client.get(path)
             assert response.status_code == 200, (username, path)
             assert "style=" not in response.get_data(as_text=True)  # the strict CSP holds
@@ -245,7 +334,8 @@ def test_openapi_documents_the_assessment_api(client):
     assert "404" in grid["responses"] and "/api/v1/assessment/teams/{code}/pack" in paths
     evidence = paths["/api/v1/assessment/teams/{code}/standards/{standard}"]["get"]
     record = evidence["responses"]["200"]["content"]["application/json"]["schema"]["properties"][
-        "evidence"]["items"]["properties"]["records"]["items"]["properties"]
+        "evidence"
+    ]["items"]["properties"]["records"]["items"]["properties"]
     assert record["officer"]["nullable"] is True
     described = paths["/api/v1/assessment/grid.csv"]["get"]["description"]
     from server.assessment.exports import UNITS
@@ -260,7 +350,9 @@ def test_panel_reads_only_approved_summaries(app, client, world):
     console(client, "panel.member")
     path = f"/api/v1/assessment/teams/NPT-A/standards/F2F?period={JULY}"
     records = client.get(path).get_json()["evidence"][0]["records"]
-    assert records and all(r["summary"] == WITHHELD for r in records if r["review_state"] != "approved")
+    assert records and all(
+        r["summary"] == WITHHELD for r in records if r["review_state"] != "approved"
+    )
     approved_id = records[0]["id"]
     with app.app_context():
         db.session.get(Record, approved_id).review_state = "approved"
@@ -276,9 +368,16 @@ def test_panel_never_reads_an_unapproved_key_contacts_role_or_organisation(app, 
     from server.db.models import Record
 
     officer = force.officer("NPT-A", "pc.kilo")
-    (record_id,) = force.add_many(officer, [
-        ("2025-07-08 10:00", "key_contact",
-         {"contact_role": "Chair Zebedee", "contact_org": "Quayside Residents Xyzzy"})])
+    (record_id,) = force.add_many(
+        officer,
+        [
+            (
+                "2025-07-08 10:00",
+                "key_contact",
+                {"contact_role": "Chair Zebedee", "contact_org": "Quayside Residents Xyzzy"},
+            )
+        ],
+    )
     force.user("panel", None, "panel.kilo")
     force.user("supervisor", "NPT-A", "sgt.kilo")
     path = f"/api/v1/assessment/teams/NPT-A/standards/KCL?period={JULY}"

@@ -17,13 +17,23 @@ from server.db.models import AccessLog
 def records(app, force):
     pc = force.officer("NPT-A", "pc.alpha")
     other = force.officer("NPT-B", "pc.bravo")
-    force.add_many(pc, [
-        ("2025-07-02 10:00", "community_alert", {"summary": "Alert about bike thefts near the station"}),
-        ("2025-07-20 10:00", "community_alert", {"summary": "Alert about scam phone calls"}),
-        ("2025-08-03 10:00", "face_to_face", {"summary": "Spoke with market traders",
-                                             "groups": ["businesses"]}),
-        ("2024-12-01 10:00", "face_to_face", {"summary": "Before the export window"}),
-    ])
+    force.add_many(
+        pc,
+        [
+            (
+                "2025-07-02 10:00",
+                "community_alert",
+                {"summary": "Alert about bike thefts near the station"},
+            ),
+            ("2025-07-20 10:00", "community_alert", {"summary": "Alert about scam phone calls"}),
+            (
+                "2025-08-03 10:00",
+                "face_to_face",
+                {"summary": "Spoke with market traders", "groups": ["businesses"]},
+            ),
+            ("2024-12-01 10:00", "face_to_face", {"summary": "Before the export window"}),
+        ],
+    )
     force.add(other, "2025-07-05 10:00", "community_alert", summary="Alert in the other team")
 
 
@@ -32,18 +42,32 @@ def test_assess_table_csv_and_json(runner, records):
     assert table.exit_code == 0, table.output
     assert "July 2025" in table.output and "NPT-A" in table.output and "NPT-B" not in table.output
     assert "ALERT     G Met        2" in table.output
-    rows = list(csv.DictReader(io.StringIO(
-        runner.invoke(args=["assess", "--period", "2025-07", "--format", "csv"]).output)))
-    assert [(r["team"], r["ALERT_rating"]) for r in rows] == [("NPT-A", "met"), ("NPT-B", "partly_met")]
-    body = json.loads(runner.invoke(args=["assess", "--period", "2025-Q3", "--team", "npt-a",
-                                          "--format", "json"]).output)
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                runner.invoke(args=["assess", "--period", "2025-07", "--format", "csv"]).output
+            )
+        )
+    )
+    assert [(r["team"], r["ALERT_rating"]) for r in rows] == [
+        ("NPT-A", "met"),
+        ("NPT-B", "partly_met"),
+    ]
+    body = json.loads(
+        runner.invoke(
+            args=["assess", "--period", "2025-Q3", "--team", "npt-a", "--format", "json"]
+        ).output
+    )
     assert body["period"]["label"] == "2025-Q3" and [t["code"] for t in body["teams"]] == ["NPT-A"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--period", "2025-Q9"], "Not a period"),
-    (["--team", "NPT-NONE", "--period", "2025-07"], "No active team with code NPT-NONE."),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--period", "2025-Q9"], "Not a period"),
+        (["--team", "NPT-NONE", "--period", "2025-07"], "No active team with code NPT-NONE."),
+    ],
+)
 def test_assess_errors_are_messages_not_tracebacks(runner, records, args, message):
     result = runner.invoke(args=["assess", *args])
     assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
@@ -55,8 +79,17 @@ def test_export_sqlite(runner, records, tmp_path):
     assert result.exit_code == 0, result.output
     assert "4 records" in result.output
     out = sqlite_utils.Database(target)
-    assert {"teams", "people", "records", "record_standards", "record_groups", "changes",
-            "assessments", "assessment_measures", "grades"} <= set(out.table_names())
+    assert {
+        "teams",
+        "people",
+        "records",
+        "record_standards",
+        "record_groups",
+        "changes",
+        "assessments",
+        "assessment_measures",
+        "grades",
+    } <= set(out.table_names())
     assert "password_hash" not in out["people"].columns_dict
     found = [r["summary"] for r in out["records"].search("bike")]
     assert found == ["Alert about bike thefts near the station"]
@@ -67,7 +100,9 @@ def test_export_sqlite(runner, records, tmp_path):
     figures = {(r["period"], r["team"]): r for r in out.query("select * from grid_figures")}
     assert figures[("2025-07", "NPT-A")]["ALERT"] == "2"
     # Periods from the --since date onwards only: January 2025 is the first month.
-    assert out.execute("select min(period) from grades where period_kind = 'month'").fetchone() == ("2025-01",)
+    assert out.execute("select min(period) from grades where period_kind = 'month'").fetchone() == (
+        "2025-01",
+    )
     assert out["changes"].count >= 4
     assert db.session.query(AccessLog).filter_by(action="export.sqlite").count() == 1
 
@@ -90,8 +125,9 @@ def test_assess_an_unknown_team_says_so_plainly(runner, records):
 
 def test_export_records_the_operator_named_by_as(runner, records, tmp_path, force):
     force.user("admin", None, "insp.export")
-    result = runner.invoke(args=["export", "--sqlite", str(tmp_path / "a.sqlite"),
-                                 "--as", "insp.export"])
+    result = runner.invoke(
+        args=["export", "--sqlite", str(tmp_path / "a.sqlite"), "--as", "insp.export"]
+    )
     assert result.exit_code == 0, result.output
     entry = db.session.query(AccessLog).filter_by(action="export.sqlite").one()
     assert entry.user is not None and entry.user.username == "insp.export"

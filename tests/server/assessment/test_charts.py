@@ -32,9 +32,16 @@ def test_axis_is_round_and_shares_are_percentages():
     svg = chart([Point("a", 45, "met"), Point("b", 61, "met")])
     ticks = [t.text for t in svg.iter(f"{SVG}text") if t.get("text-anchor") == "end"]
     assert ticks == ["0", "20", "40", "60", "80"]
-    share = ET.fromstring(str(line_chart("Share", [Point("a", 0.5, "partly_met")], 0.8, 0.5, share=True)))
+    share = ET.fromstring(
+        str(line_chart("Share", [Point("a", 0.5, "partly_met")], 0.8, 0.5, share=True))
+    )
     assert [t.text for t in share.iter(f"{SVG}text") if t.get("text-anchor") == "end"] == [
-        "0%", "25%", "50%", "75%", "100%"]
+        "0%",
+        "25%",
+        "50%",
+        "75%",
+        "100%",
+    ]
 
 
 def test_no_inline_style_and_text_is_escaped():

@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from server.assessment import facts
@@ -23,11 +22,17 @@ def fact(record_id: str) -> AssessmentFact:
 
 def test_facts_follow_every_write(force):
     pc = force.officer("NPT-A")
-    meeting, alert = force.add_many(pc, [
-        ("2025-07-10 18:00", "community_meeting", {"publicised_at": "2025-07-03 17:59:59.6",
-                                                   "groups": ["young_people", "rural"]}),
-        ("2025-07-11 10:00", "community_alert", {}),
-    ])
+    meeting, alert = force.add_many(
+        pc,
+        [
+            (
+                "2025-07-10 18:00",
+                "community_meeting",
+                {"publicised_at": "2025-07-03 17:59:59.6", "groups": ["young_people", "rural"]},
+            ),
+            ("2025-07-11 10:00", "community_alert", {}),
+        ],
+    )
     assert facts.refresh() == 2 and facts.refresh() == 0
     made = fact(meeting)
     assert made.std_mask == facts.mask("standard", ["MEET", "F2F"])
@@ -37,8 +42,18 @@ def test_facts_follow_every_write(force):
 
     _, device = force.devices[pc]
     rev = db.session.get(Record, meeting).rev
-    force._push(pc, [{"id": meeting, "op": "upsert", "hlc": force._stamp(device), "base_rev": rev,
-                      "data": {"occurred_at": "2025-08-01T09:00:00+00:00", "groups": ["older_people"]}}])
+    force._push(
+        pc,
+        [
+            {
+                "id": meeting,
+                "op": "upsert",
+                "hlc": force._stamp(device),
+                "base_rev": rev,
+                "data": {"occurred_at": "2025-08-01T09:00:00+00:00", "groups": ["older_people"]},
+            }
+        ],
+    )
     force.delete(pc, alert)
     force.review(meeting, "returned")
     assert facts.refresh() == 2
@@ -56,12 +71,18 @@ def test_a_restored_database_rebuilds(force):
     db.session.execute(sa.update(AssessmentState).values(seq=10_000))  # ahead of every record
     db.session.commit()
     assert facts.refresh() == 1
-    assert db.session.scalar(sa.select(AssessmentState.seq)) == db.session.scalar(sa.select(sa.func.max(Record.seq)))
+    assert db.session.scalar(sa.select(AssessmentState.seq)) == db.session.scalar(
+        sa.select(sa.func.max(Record.seq))
+    )
 
 
 def snapshot() -> list[tuple]:
-    return [tuple(row) for row in db.session.execute(
-        sa.select(*AssessmentFact.__table__.columns).order_by(AssessmentFact.record_id))]
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            sa.select(*AssessmentFact.__table__.columns).order_by(AssessmentFact.record_id)
+        )
+    ]
 
 
 def test_bulk_build_equals_catching_up(app, monkeypatch):

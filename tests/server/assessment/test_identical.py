@@ -54,7 +54,10 @@ def everything(url: str) -> dict:
             for measure in (m for s in result.catalogue.standards for m in s["measures"]):
                 ev = evidence(scope, measure, teams[0].id, limit=500)
                 found[f"{label} {measure['label']}"] = (
-                    ev.total, [(i.record_id, i.note, i.counts) for i in ev.items], ev.breakdown)
+                    ev.total,
+                    [(i.record_id, i.note, i.counts) for i in ev.items],
+                    ev.breakdown,
+                )
         db.session.remove()
         db.engine.dispose()
     return found

@@ -22,13 +22,15 @@ NOW = datetime(2026, 1, 15, 12, 0)
 
 @pytest.fixture
 def wessex(tmp_path, database_server):
-    app = create_app({
-        "TESTING": True,
-        "DATABASE_URL": database_server or f"sqlite:///{tmp_path / 'wessex.sqlite'}",
-        "SECRET_KEY": "test-secret",
-        "CATALOGUE": "wessex",
-        "CATALOGUE_DIR": str(FOLDER),
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_server or f"sqlite:///{tmp_path / 'wessex.sqlite'}",
+            "SECRET_KEY": "test-secret",
+            "CATALOGUE": "wessex",
+            "CATALOGUE_DIR": str(FOLDER),
+        }
+    )
     with app.app_context():
         if database_server:
             db.drop_all()
@@ -46,8 +48,12 @@ def judge(label: str):
 
 def test_each_period_is_judged_by_the_version_in_force(wessex):
     pc = wessex.officer("NPT-W")
-    wessex.add_many(pc, [(f"2025-06-{d:02d} 10:00", "face_to_face", {}) for d in (2, 3, 4, 5, 6, 9)])
-    wessex.add_many(pc, [(f"2025-07-{d:02d} 10:00", "face_to_face", {}) for d in (1, 2, 3, 4, 7, 8)])
+    wessex.add_many(
+        pc, [(f"2025-06-{d:02d} 10:00", "face_to_face", {}) for d in (2, 3, 4, 5, 6, 9)]
+    )
+    wessex.add_many(
+        pc, [(f"2025-07-{d:02d} 10:00", "face_to_face", {}) for d in (1, 2, 3, 4, 7, 8)]
+    )
     june, july = judge("2025-06"), judge("2025-07")
     assert june.catalogue.version == "2024-04-01" and july.catalogue.version == "2025-07-01"
     # Six contacts: met under the first version (5 or more), partly met under the second (4-8).
@@ -59,19 +65,26 @@ def test_each_period_is_judged_by_the_version_in_force(wessex):
 
 def test_other_thresholds_grades_and_returned_records(wessex):
     pc = wessex.officer("NPT-W")
-    ids = wessex.add_many(pc, [
-        ("2025-05-01 10:00", "community_alert", {}),
-        ("2025-05-09 10:00", "community_alert", {}),
-        ("2025-05-18 10:00", "community_alert", {}),
-        ("2025-05-27 10:00", "community_alert", {}),
-        ("2025-05-05 10:00", "outreach", {"groups": ["businesses", "students"]}),
-        ("2025-05-06 10:00", "face_to_face", {"groups": ["residents"]}),
-        ("2025-05-07 10:00", "face_to_face", {}),
-        ("2025-05-08 10:00", "face_to_face", {}),
-        ("2025-05-09 11:00", "face_to_face", {}),
-        ("2025-05-20 10:00", "key_contact", {"contact_role": "Clerk", "contact_org": "Parish"}),
-        ("2025-03-01 10:00", "key_contact", {"contact_role": "Vicar", "contact_org": "St John's"}),
-    ])
+    ids = wessex.add_many(
+        pc,
+        [
+            ("2025-05-01 10:00", "community_alert", {}),
+            ("2025-05-09 10:00", "community_alert", {}),
+            ("2025-05-18 10:00", "community_alert", {}),
+            ("2025-05-27 10:00", "community_alert", {}),
+            ("2025-05-05 10:00", "outreach", {"groups": ["businesses", "students"]}),
+            ("2025-05-06 10:00", "face_to_face", {"groups": ["residents"]}),
+            ("2025-05-07 10:00", "face_to_face", {}),
+            ("2025-05-08 10:00", "face_to_face", {}),
+            ("2025-05-09 11:00", "face_to_face", {}),
+            ("2025-05-20 10:00", "key_contact", {"contact_role": "Clerk", "contact_org": "Parish"}),
+            (
+                "2025-03-01 10:00",
+                "key_contact",
+                {"contact_role": "Vicar", "contact_org": "St John's"},
+            ),
+        ],
+    )
     wessex.review(ids[5], "returned")  # Wessex counts returned records until they are fixed
     team = judge("2025-05").team("NPT-W")
     by = team.by_code

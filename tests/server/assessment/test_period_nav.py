@@ -19,7 +19,9 @@ def signed_in(client, force, monkeypatch):
         monkeypatch.setattr(where, lambda: NOW)
     force.add(force.officer("NPT-A", "pc.alpha"), "2026-08-03 10:00", "community_alert")
     force.user("admin", None, "insp.admin")
-    response = client.post("/console/sign-in", data={"username": "insp.admin", "password": PASSWORD})
+    response = client.post(
+        "/console/sign-in", data={"username": "insp.admin", "password": PASSWORD}
+    )
     assert response.status_code == 302
     return client
 
@@ -33,15 +35,28 @@ def shortcuts(client, path: str) -> dict[str, tuple[str, bool]]:
     return found
 
 
-PAGES = ("/console/assessment", "/console/assessment/teams/NPT-A",
-         "/console/assessment/teams/NPT-A/standards/ALERT", "/console/assessment/what-works")
+PAGES = (
+    "/console/assessment",
+    "/console/assessment/teams/NPT-A",
+    "/console/assessment/teams/NPT-A/standards/ALERT",
+    "/console/assessment/what-works",
+)
 
 
 @pytest.mark.parametrize("page", PAGES)
-@pytest.mark.parametrize("shown, marked", [
-    ("2026-Q3", None), ("2026-08", None), ("2026-W47", None), ("2025", None),
-    ("2026-Q4", "quarter"), ("2026-11", "month"), ("2026-W48", "week"), ("2026", "year"),
-])
+@pytest.mark.parametrize(
+    "shown, marked",
+    [
+        ("2026-Q3", None),
+        ("2026-08", None),
+        ("2026-W47", None),
+        ("2025", None),
+        ("2026-Q4", "quarter"),
+        ("2026-11", "month"),
+        ("2026-W48", "week"),
+        ("2026", "year"),
+    ],
+)
 def test_only_the_current_period_is_marked(signed_in, page, shown, marked):
     found = shortcuts(signed_in, f"{page}?period={shown}")
     # The links always go to the current period of their kind, whatever is shown.

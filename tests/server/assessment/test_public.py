@@ -21,28 +21,62 @@ def team_page(app, force):
     month = containing_moment(now.replace(tzinfo=None), "month", ZoneInfo("Europe/London"))
     base = month.start_utc + (now.replace(tzinfo=None) - month.start_utc) / 2
     t = lambda seconds: (base + timedelta(seconds=seconds)).replace(tzinfo=timezone.utc).isoformat()  # noqa: E731
-    ids = force.add_many(pc, [
-        (t(0), "face_to_face", {"summary": "Private chat with a shopkeeper", "place": "12 Acacia Road",
-                                "people_count": 2, "groups": ["businesses"]}),
-        (t(1), "community_meeting", {"summary": "PACT notes", "place": "Hall on Elm St",
-                                     "people_count": 17, "groups": ["older_people"]}),
-        (t(2), "feedback", {"summary": "You said parking; we did 20 tickets", "public": True}),
-        (t(3), "feedback", {"summary": "You said litter; we did a clean-up", "public": True}),
-        (t(4), "feedback", {"summary": "Internal: follow up with council", "public": False}),
-        (t(5), "community_alert", {"summary": "Deleted alert text"}),
-    ])
+    ids = force.add_many(
+        pc,
+        [
+            (
+                t(0),
+                "face_to_face",
+                {
+                    "summary": "Private chat with a shopkeeper",
+                    "place": "12 Acacia Road",
+                    "people_count": 2,
+                    "groups": ["businesses"],
+                },
+            ),
+            (
+                t(1),
+                "community_meeting",
+                {
+                    "summary": "PACT notes",
+                    "place": "Hall on Elm St",
+                    "people_count": 17,
+                    "groups": ["older_people"],
+                },
+            ),
+            (t(2), "feedback", {"summary": "You said parking; we did 20 tickets", "public": True}),
+            (t(3), "feedback", {"summary": "You said litter; we did a clean-up", "public": True}),
+            (t(4), "feedback", {"summary": "Internal: follow up with council", "public": False}),
+            (t(5), "community_alert", {"summary": "Deleted alert text"}),
+        ],
+    )
     force.review(ids[2], "approved")  # ids[3] is public but waits for a supervisor
     force.review(ids[4], "approved")
     force.delete(pc, ids[5])
     team = db.session.query(Team).filter_by(code="NPT-A").one()
-    db.session.add_all([
-        PlannedMeeting(team_id=team.id, kind="beat_surgery", title="Beat surgery at the library",
-                       starts_at=now.replace(tzinfo=None) + timedelta(days=3)),
-        PlannedMeeting(team_id=team.id, kind="community_meeting", title="Cancelled PACT",
-                       starts_at=now.replace(tzinfo=None) + timedelta(days=4), cancelled=True),
-        PlannedMeeting(team_id=team.id, kind="community_meeting", title="Last week's PACT",
-                       starts_at=now.replace(tzinfo=None) - timedelta(days=7)),
-    ])
+    db.session.add_all(
+        [
+            PlannedMeeting(
+                team_id=team.id,
+                kind="beat_surgery",
+                title="Beat surgery at the library",
+                starts_at=now.replace(tzinfo=None) + timedelta(days=3),
+            ),
+            PlannedMeeting(
+                team_id=team.id,
+                kind="community_meeting",
+                title="Cancelled PACT",
+                starts_at=now.replace(tzinfo=None) + timedelta(days=4),
+                cancelled=True,
+            ),
+            PlannedMeeting(
+                team_id=team.id,
+                kind="community_meeting",
+                title="Last week's PACT",
+                starts_at=now.replace(tzinfo=None) - timedelta(days=7),
+            ),
+        ]
+    )
     db.session.commit()
     return ids
 
@@ -58,14 +92,22 @@ def test_public_page_needs_no_sign_in_and_shows_what_the_team_did(client, team_p
     assert "Older people" in text and "Businesses" in text
 
 
-@pytest.mark.parametrize("secret", [
-    "PC.SECRET", "pc.secret",  # no officer names
-    "Acacia Road", "Elm St",  # no places
-    "Private chat", "PACT notes", "Internal: follow up",  # no free text that is not public
-    "You said litter",  # public but not yet approved by a supervisor
-    "Deleted alert",  # deleted records never
-    "Cancelled PACT", "Last week's PACT",  # only coming, not cancelled, meetings
-])
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "PC.SECRET",
+        "pc.secret",  # no officer names
+        "Acacia Road",
+        "Elm St",  # no places
+        "Private chat",
+        "PACT notes",
+        "Internal: follow up",  # no free text that is not public
+        "You said litter",  # public but not yet approved by a supervisor
+        "Deleted alert",  # deleted records never
+        "Cancelled PACT",
+        "Last week's PACT",  # only coming, not cancelled, meetings
+    ],
+)
 def test_public_page_never_shows(client, team_page, secret):
     assert secret not in client.get("/teams/NPT-A").get_data(as_text=True)
     assert secret not in client.get("/teams/NPT-A.json").get_data(as_text=True)
@@ -76,7 +118,10 @@ def test_public_json_counts(client, team_page):
     month = body["month"]
     # The deleted alert is not counted; three feedback records count as engagements.
     assert {k["kind"]: k["count"] for k in month["by_kind"]} == {
-        "face_to_face": 1, "community_meeting": 1, "feedback": 3}
+        "face_to_face": 1,
+        "community_meeting": 1,
+        "feedback": 3,
+    }
     assert month["people_reached"] == 19 and month["meetings_held"] == 1
     assert [g["code"] for g in month["groups_reached"]] == ["older_people", "businesses"]
     assert month["groups_reached"][0]["seldom_heard"] is True
@@ -98,16 +143,28 @@ def test_supervisors_announce_and_take_off_meetings(client, force, team_page):
     force.user("supervisor", "NPT-A", "sgt.a")
     client.post("/console/sign-in", data={"username": "sgt.a", "password": PASSWORD})
     soon = datetime.now(timezone.utc) + timedelta(days=10)
-    response = client.post("/console/assessment/teams/NPT-A/meetings", data={
-        "kind": "community_meeting", "title": "PACT at the Westham hall",
-        "date": soon.date().isoformat(), "time": "19:00"})
+    response = client.post(
+        "/console/assessment/teams/NPT-A/meetings",
+        data={
+            "kind": "community_meeting",
+            "title": "PACT at the Westham hall",
+            "date": soon.date().isoformat(),
+            "time": "19:00",
+        },
+    )
     assert response.status_code == 302
     assert "PACT at the Westham hall" in client.get("/teams/NPT-A").get_data(as_text=True)
-    refused = client.post("/console/assessment/teams/NPT-A/meetings", data={
-        "kind": "face_to_face", "title": "", "date": "2020-01-01", "time": "19:00"})
+    refused = client.post(
+        "/console/assessment/teams/NPT-A/meetings",
+        data={"kind": "face_to_face", "title": "", "date": "2020-01-01", "time": "19:00"},
+    )
     assert refused.status_code == 400
     text = refused.get_data(as_text=True)
-    assert "Choose the kind" in text and "title for the public" in text and "That time has passed" in text
+    assert (
+        "Choose the kind" in text
+        and "title for the public" in text
+        and "That time has passed" in text
+    )
     meeting = db.session.query(PlannedMeeting).filter_by(title="PACT at the Westham hall").one()
     client.post(f"/console/assessment/teams/NPT-A/meetings/{meeting.id}/cancel")
     assert "PACT at the Westham hall" not in client.get("/teams/NPT-A").get_data(as_text=True)

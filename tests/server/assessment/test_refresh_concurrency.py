@@ -16,8 +16,9 @@ from server.db.models import Record
 
 def totals() -> tuple[int, int]:
     month = db.session.scalar(sa.select(sa.func.sum(rollup.MonthTotal.records)))
-    fact = db.session.scalar(sa.select(sa.func.count()).select_from(Fact)
-                             .where(Fact.deleted == sa.false()))
+    fact = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Fact).where(Fact.deleted == sa.false())
+    )
     return month, fact
 
 
@@ -77,8 +78,9 @@ def test_a_refresh_overtaken_by_another_is_not_a_restore(app, force, monkeypatch
 
     rebuilds = []
     real_rebuild, real_state = rollup.rebuild_all, facts._state
-    monkeypatch.setattr(rollup, "rebuild_all",
-                        lambda tz: (rebuilds.append(tz), real_rebuild(tz))[1])
+    monkeypatch.setattr(
+        rollup, "rebuild_all", lambda tz: (rebuilds.append(tz), real_rebuild(tz))[1]
+    )
 
     def other_request():
         with app.app_context():

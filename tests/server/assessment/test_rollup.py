@@ -51,9 +51,16 @@ MEASURES = [
 ]
 # Closed months, quarters (one across the October clock change) and a year; a quarter still
 # running (records after "now" exist) and a week, which the rollups do not cover.
-PERIODS = [("2025-03", NOW), ("2025-10", NOW), ("2025-Q1", NOW), ("2025-Q3", NOW),
-           ("2025-Q4", NOW), ("2025", NOW), ("2025-Q4", datetime(2025, 11, 14, 15, 30)),
-           ("2025-W27", NOW)]
+PERIODS = [
+    ("2025-03", NOW),
+    ("2025-10", NOW),
+    ("2025-Q1", NOW),
+    ("2025-Q3", NOW),
+    ("2025-Q4", NOW),
+    ("2025", NOW),
+    ("2025-Q4", datetime(2025, 11, 14, 15, 30)),
+    ("2025-W27", NOW),
+]
 
 
 def agree(returned_count: bool) -> int:
@@ -65,7 +72,8 @@ def agree(returned_count: bool) -> int:
         period = resolve_period(label, now)
         scope = scope_for(period, teams, now)
         catalogue = dataclasses.replace(
-            scope.catalogue, raw={**scope.catalogue.raw, "returned_records_count": returned_count})
+            scope.catalogue, raw={**scope.catalogue.raw, "returned_records_count": returned_count}
+        )
         scope = dataclasses.replace(scope, catalogue=catalogue)
         assert scope.rollups == (period.kind != "week")
         reference = compute(dataclasses.replace(scope, rollups=False), MEASURES)
@@ -74,16 +82,22 @@ def agree(returned_count: bool) -> int:
             scanned = [(i, m) for i, m in enumerate(MEASURES) if m["type"] in measures.SCANNED]
             answered += len(scanned) * (measures._scan_rollup(scope, scanned) is not None)
             for measure in MEASURES:
-                fast = {"distinct_groups": measures._distinct_groups_rollup,
-                        "share_renewed": measures._share_renewed_rollup,
-                        "longest_gap_days": measures._gaps_rollup}.get(measure["type"])
+                fast = {
+                    "distinct_groups": measures._distinct_groups_rollup,
+                    "share_renewed": measures._share_renewed_rollup,
+                    "longest_gap_days": measures._gaps_rollup,
+                }.get(measure["type"])
                 answered += bool(fast and fast(scope, measure) is not None)
     return answered
 
 
 def snapshot() -> dict:
-    return {model.__tablename__: sorted(tuple(row) for row in db.session.execute(
-        sa.select(*model.__table__.columns))) for model in rollup.TABLES}
+    return {
+        model.__tablename__: sorted(
+            tuple(row) for row in db.session.execute(sa.select(*model.__table__.columns))
+        )
+        for model in rollup.TABLES
+    }
 
 
 def edit(rng: random.Random, count: int) -> None:
@@ -94,14 +108,17 @@ def edit(rng: random.Random, count: int) -> None:
     for n, record_id in enumerate(rng.sample(ids, count)):
         record = db.session.get(Record, record_id)
         values = {"seq": top + n + 1}
-        change = rng.choice(["move", "kind", "delete", "return", "notice", "contact", "team",
-                             "people"])
+        change = rng.choice(
+            ["move", "kind", "delete", "return", "notice", "contact", "team", "people"]
+        )
         if change == "move":
             values["occurred_at"] = record.occurred_at + timedelta(
-                seconds=rng.randint(-60 * 86400, 60 * 86400))
+                seconds=rng.randint(-60 * 86400, 60 * 86400)
+            )
         elif change == "kind":
-            values["kind"] = rng.choice(["social_media_post", "key_contact", "web_page_update",
-                                         *MEETINGS])
+            values["kind"] = rng.choice(
+                ["social_media_post", "key_contact", "web_page_update", *MEETINGS]
+            )
         elif change == "delete":
             values["deleted"] = True
         elif change == "return":
@@ -109,7 +126,8 @@ def edit(rng: random.Random, count: int) -> None:
         elif change == "notice":  # a meeting publicised just short of, at, or after a threshold
             values["kind"] = rng.choice(MEETINGS)
             values["publicised_at"] = record.occurred_at - timedelta(
-                seconds=rng.choice([-3600, 0, 7 * 86400, 7 * 86400 - 1, rng.randint(0, 20 * 86400)]))
+                seconds=rng.choice([-3600, 0, 7 * 86400, 7 * 86400 - 1, rng.randint(0, 20 * 86400)])
+            )
         elif change == "contact":
             values["contact_role"] = rng.choice(["  Chair ", "CHAIR", "", "Warden"])
         elif change == "team":

@@ -59,8 +59,13 @@ def push_record(device: DeviceClient, **fields) -> str:
 
 
 def edit_record(device: DeviceClient, record_id: str, base_rev: int, **fields) -> dict:
-    change = {"id": record_id, "op": "upsert", "hlc": device.stamp(), "base_rev": base_rev,
-              "data": fields}
+    change = {
+        "id": record_id,
+        "op": "upsert",
+        "hlc": device.stamp(),
+        "base_rev": base_rev,
+        "data": fields,
+    }
     return device.push([change]).get_json()["results"][0]
 
 
@@ -119,6 +124,10 @@ def open_conflict_ids(app, record_id: str) -> list[int]:
     from server.db.models import Conflict
 
     with app.app_context():
-        return list(db.session.scalars(
-            sa.select(Conflict.id).where(Conflict.record_id == record_id, Conflict.status == "open")
-        ))
+        return list(
+            db.session.scalars(
+                sa.select(Conflict.id).where(
+                    Conflict.record_id == record_id, Conflict.status == "open"
+                )
+            )
+        )

@@ -70,8 +70,9 @@ def test_console_entries_name_the_session(app, console, officer):
     assert _only(app, "list_records").session_id in sessions
 
 
-def test_the_conflicts_people_activity_and_access_log_pages_are_logged(app, client, console,
-                                                                       officer):
+def test_the_conflicts_people_activity_and_access_log_pages_are_logged(
+    app, client, console, officer
+):
     record_id, conflict_id = make_conflict(app, officer, DeviceClient(client, "pc.one", "Two"))
     sergeant = console("supervisor")
     sergeant.text("/console/conflicts")

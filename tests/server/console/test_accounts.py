@@ -26,9 +26,11 @@ def _age_failures(app, seconds: int, pairs_only: bool = False) -> None:
 
 
 def _device_sign_in(client, username, password=PASSWORD, address="10.1.1.1"):
-    return client.post("/api/v1/auth/device",
-                       json={"username": username, "password": password, "device_name": "p"},
-                       environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        "/api/v1/auth/device",
+        json={"username": username, "password": password, "device_name": "p"},
+        environ_base={"REMOTE_ADDR": address},
+    )
 
 
 def _change(person: Console, current, new, username=None):
@@ -40,12 +42,14 @@ def _change(person: Console, current, new, username=None):
 
 # --- change password -------------------------------------------------------------------------
 
+
 def test_an_officer_changes_their_password_without_a_console_session(app, client, officer):
     page = Console(app)
     page.csrf()
     response = _change(page, PASSWORD, NEW, username="pc.one")
     assert response.status_code == 200 and "Sign in on the Beatbook app" in response.get_data(
-        as_text=True)
+        as_text=True
+    )
     assert _device_sign_in(client, "pc.one").status_code == 401
     assert _device_sign_in(client, "pc.one", NEW).status_code == 201
     assert officer.pull().status_code == 200  # their phones stay signed in
@@ -65,8 +69,9 @@ def test_a_wrong_current_password_changes_nothing_and_counts_as_a_failure(app, c
 def test_a_too_short_or_mismatched_new_password_is_refused(app, console):
     person = console("supervisor")
     assert _change(person, PASSWORD, "short").status_code == 400
-    response = person.post("/console/password",
-                           {"current": PASSWORD, "new": NEW, "confirm": NEW + "x"})
+    response = person.post(
+        "/console/password", {"current": PASSWORD, "new": NEW, "confirm": NEW + "x"}
+    )
     assert "not the same" in response.get_data(as_text=True)
 
 
@@ -79,6 +84,7 @@ def test_changing_a_password_ends_the_users_other_console_sessions(app, console)
 
 
 # --- admin reset ------------------------------------------------------------------------------
+
 
 def test_admin_reset_forces_a_change_at_next_sign_in(app, client, console, officer):
     admin = console("admin", None)
@@ -95,16 +101,20 @@ def test_admin_reset_forces_a_change_at_next_sign_in(app, client, console, offic
     _change(page, temporary, NEW, username="pc.one")
     assert _device_sign_in(client, "pc.one", NEW).status_code == 201
     with app.app_context():
-        assert db.session.scalar(sa.select(User.must_change_password)
-                                 .where(User.username == "pc.one")) is False
+        assert (
+            db.session.scalar(sa.select(User.must_change_password).where(User.username == "pc.one"))
+            is False
+        )
     assert [r.action for r in access_log(app, "password_reset")] == ["password_reset"]
 
 
 def test_a_reset_console_user_is_sent_to_change_it_first(app, console, make_user):
     sergeant = console("supervisor")
     admin = console("admin", None)
-    admin.post(f"/console/users/{user_id(app, sergeant.username)}/reset-password",
-               {"password": "temporary-pass-123"})
+    admin.post(
+        f"/console/users/{user_id(app, sergeant.username)}/reset-password",
+        {"password": "temporary-pass-123"},
+    )
     assert sergeant.get("/console/records").status_code == 302  # their session ended
     again = Console(app)
     response = again.sign_in(sergeant.username, "temporary-pass-123")
@@ -118,16 +128,18 @@ def test_a_reset_console_user_is_sent_to_change_it_first(app, console, make_user
 def test_only_admins_reset_and_list_accounts(app, console, officer):
     sergeant = console("supervisor")
     assert sergeant.get("/console/users").status_code == 403
-    response = sergeant.post(f"/console/users/{user_id(app, 'pc.one')}/reset-password",
-                             {"password": "temporary-pass-123"})
+    response = sergeant.post(
+        f"/console/users/{user_id(app, 'pc.one')}/reset-password",
+        {"password": "temporary-pass-123"},
+    )
     assert response.status_code == 403
     assert officer.pull().status_code == 200
 
 
 # --- deactivation of any role -----------------------------------------------------------------
 
-def test_admin_deactivates_a_supervisor_ending_sessions_and_devices_at_once(
-        app, client, console):
+
+def test_admin_deactivates_a_supervisor_ending_sessions_and_devices_at_once(app, client, console):
     sergeant = console("supervisor")
     phone = DeviceClient(client, sergeant.username, "Sergeant's phone")
     admin = console("admin", None)
@@ -135,8 +147,9 @@ def test_admin_deactivates_a_supervisor_ending_sessions_and_devices_at_once(
     assert sergeant.get("/console/records").status_code == 302
     assert phone.pull().get_json()["error"]["code"] == "token_revoked"
     with app.app_context():
-        revoked = db.session.scalar(sa.select(Device.revoked_at).where(
-            Device.id == phone.device_id))
+        revoked = db.session.scalar(
+            sa.select(Device.revoked_at).where(Device.id == phone.device_id)
+        )
         assert revoked is not None
     admin.post(f"/console/users/{user_id(app, sergeant.username)}/active", {"active": "yes"})
     assert phone.pull().status_code == 401  # reactivating does not revive the old token
@@ -159,10 +172,12 @@ def test_an_admin_cannot_deactivate_themselves(app, console):
 
 # --- throttling -------------------------------------------------------------------------------
 
+
 def test_an_attacker_from_one_address_cannot_lock_an_officer_out(app, client, officer):
     for _ in range(30):
-        assert _device_sign_in(client, "pc.one", "guess-guess-guess",
-                               address="203.0.113.9").status_code in (401, 429)
+        assert _device_sign_in(
+            client, "pc.one", "guess-guess-guess", address="203.0.113.9"
+        ).status_code in (401, 429)
         _age_failures(app, 1000, pairs_only=True)  # skip the waits: 30 real failures
     assert _device_sign_in(client, "pc.one", address="10.1.1.1").status_code == 201
 
@@ -177,8 +192,13 @@ def test_repeated_failures_from_one_address_wait_longer_each_time(app, client, o
     for _ in range(3):
         _age_failures(app, 60)  # let the wait pass
         assert _device_sign_in(client, "pc.one", "guess", "203.0.113.9").status_code == 401
-        delays.append(int(_device_sign_in(client, "pc.one", "guess-again", "203.0.113.9")
-                          .headers["Retry-After"]))
+        delays.append(
+            int(
+                _device_sign_in(client, "pc.one", "guess-again", "203.0.113.9").headers[
+                    "Retry-After"
+                ]
+            )
+        )
     assert delays == [2, 4, 8]
     # The officer on their own phone is not slowed at all.
     assert _device_sign_in(client, "pc.one", PASSWORD, "10.1.1.1").status_code == 201
@@ -195,8 +215,10 @@ def test_failed_sign_ins_are_kept_in_the_access_log_for_good(app, client, office
         db.session.execute(sa.delete(AuthFailure))
         db.session.commit()
     rows = access_log(app, "sign_in_failed")
-    assert [(r.target_id, r.detail["via"]) for r in rows] == [("pc.one", "app"),
-                                                             ("nobody.at.all", "app")]
+    assert [(r.target_id, r.detail["via"]) for r in rows] == [
+        ("pc.one", "app"),
+        ("nobody.at.all", "app"),
+    ]
     assert rows[0].user_id == user_id(app, "pc.one") and rows[1].user_id is None
     assert rows[0].address == "10.1.1.1"
 

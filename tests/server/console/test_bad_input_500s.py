@@ -18,17 +18,28 @@ HUGE = str(10**30)
 
 
 def _raw_push(client, device, changes, **extra):
-    body = {"device_id": device.device_id, "batch_id": uuid.uuid4().hex,
-            "device_now": datetime.now(timezone.utc).isoformat(), "pending": 0,
-            "changes": changes, **extra}
-    return client.post("/api/v1/sync/push", data=json.dumps(body),  # ensure_ascii: "\ud800"
-                       headers={**device.headers, "Content-Type": "application/json"})
+    body = {
+        "device_id": device.device_id,
+        "batch_id": uuid.uuid4().hex,
+        "device_now": datetime.now(timezone.utc).isoformat(),
+        "pending": 0,
+        "changes": changes,
+        **extra,
+    }
+    return client.post(
+        "/api/v1/sync/push",
+        data=json.dumps(body),  # ensure_ascii: "\ud800"
+        headers={**device.headers, "Content-Type": "application/json"},
+    )
 
 
 def test_json_nested_too_deep_is_malformed(client, device):
     deep = "[" * 100_000 + "]" * 100_000
-    response = client.post("/api/v1/sync/push", data=deep,
-                           headers={**device.headers, "Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/sync/push",
+        data=deep,
+        headers={**device.headers, "Content-Type": "application/json"},
+    )
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "malformed_json"
 
@@ -65,7 +76,7 @@ def test_a_lone_surrogate_rejects_only_its_change(app, client, device):
 
 
 def test_a_surrogate_pair_is_an_emoji_and_applies(app, client, device):
-    change = create_change(device, summary="Thanks \U0001F600")
+    change = create_change(device, summary="Thanks \U0001f600")
     response = _raw_push(client, device, [change])
     assert response.get_json()["results"][0]["status"] == "applied"
 
@@ -85,21 +96,31 @@ def test_a_lone_surrogate_in_the_batch_id_is_a_validation_error(client, device):
 
 
 def test_a_lone_surrogate_in_a_sign_in_is_a_validation_error(client, device):
-    response = client.post("/api/v1/auth/device", data=json.dumps(
-        {"username": "pc\ud800", "password": "x" * 12, "device_name": "p"}),
-        content_type="application/json")
+    response = client.post(
+        "/api/v1/auth/device",
+        data=json.dumps({"username": "pc\ud800", "password": "x" * 12, "device_name": "p"}),
+        content_type="application/json",
+    )
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "validation_failed"
 
 
-@pytest.mark.parametrize("url", [
-    f"/console/records?officer={HUGE}", f"/console/records?before={HUGE}",
-    f"/console/records?offset={HUGE}", f"/console/records/export.csv?officer={HUGE}",
-    f"/console/people/{HUGE}", f"/console/access-log?before={HUGE}",
-    f"/console/access-log?offset={HUGE}", f"/console/access-log?user={HUGE}",
-    f"/console/conflicts?offset={HUGE}", f"/console/activity?days={HUGE}",
-    "/console/records?officer=%C2%B2",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/console/records?officer={HUGE}",
+        f"/console/records?before={HUGE}",
+        f"/console/records?offset={HUGE}",
+        f"/console/records/export.csv?officer={HUGE}",
+        f"/console/people/{HUGE}",
+        f"/console/access-log?before={HUGE}",
+        f"/console/access-log?offset={HUGE}",
+        f"/console/access-log?user={HUGE}",
+        f"/console/conflicts?offset={HUGE}",
+        f"/console/activity?days={HUGE}",
+        "/console/records?officer=%C2%B2",
+    ],
+)
 def test_huge_numbers_in_console_urls_are_not_500s(app, make_user, url):
     admin = Console(app, make_user("admin", None))
     response = admin.get(url)

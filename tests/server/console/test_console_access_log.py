@@ -26,10 +26,16 @@ def test_every_view_export_and_change_is_logged_with_who_and_what(app, activity)
     _, record_id = activity
     # Sign-ins and the consultation entries of issue 11 (device sign-ins, pulls, page views)
     # are tested on their own (test_access_log_reads.py).
-    rows = [(r.action, r.target_type, r.target_id) for r in access_log(app)
-            if r.action in ("view_record", "export", "review")]
-    assert rows == [("view_record", "record", record_id), ("export", "records", ""),
-                    ("review", "record", record_id)]
+    rows = [
+        (r.action, r.target_type, r.target_id)
+        for r in access_log(app)
+        if r.action in ("view_record", "export", "review")
+    ]
+    assert rows == [
+        ("view_record", "record", record_id),
+        ("export", "records", ""),
+        ("review", "record", record_id),
+    ]
     export = access_log(app, "export")[0]
     assert export.detail == {"filters": {"kind": "face_to_face"}, "format": "csv"}
     assert all(r.user_id is not None and r.at is not None for r in access_log(app))
@@ -104,17 +110,22 @@ def test_only_admins_see_the_log(app, activity, console):
 def test_log_text_is_escaped(app, console, officer):
     record_id = push_record(officer)
     sergeant = console("supervisor")
-    sergeant.post(f"/console/records/{record_id}/review",
-                  {"state": "returned", "comment": "<script>x()</script>"})
+    sergeant.post(
+        f"/console/records/{record_id}/review",
+        {"state": "returned", "comment": "<script>x()</script>"},
+    )
     html = console("admin", None).text("/console/access-log")
     assert "<script>x()" not in html and "&lt;script&gt;x()&lt;/script&gt;" in html
     assert isinstance(sergeant, Console)
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE access_log SET action = 'nothing_to_see'",
-    "DELETE FROM access_log",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE access_log SET action = 'nothing_to_see'",
+        "DELETE FROM access_log",
+    ],
+)
 def test_the_database_refuses_updates_and_deletes_of_the_log(app, activity, statement):
     before = [(r.id, r.action) for r in access_log(app)]
     with app.app_context():

@@ -20,7 +20,7 @@ def _ago(days: float) -> str:
 
 def _team_card(html: str, code: str) -> str:
     start = html.index(f"{code} · ")
-    return html[start:html.index("</a>", start)]
+    return html[start : html.index("</a>", start)]
 
 
 def test_this_week_against_last_per_team(app, console, officer, other_officer):
@@ -30,12 +30,17 @@ def test_this_week_against_last_per_team(app, console, officer, other_officer):
     push_record(officer, occurred_at=_ago(20))  # older than a fortnight: in neither week
     push_record(other_officer, occurred_at=_ago(10))
     deleted = push_record(officer, occurred_at=_ago(1))
-    officer.push([{"id": deleted, "op": "delete", "hlc": officer.stamp(), "base_rev": 1, "data": {}}])
+    officer.push(
+        [{"id": deleted, "op": "delete", "hlc": officer.stamp(), "base_rev": 1, "data": {}}]
+    )
     html = console("admin", None).text("/console/activity")
     mine = _team_card(html, TEAM)
     assert '<div class="big">3</div>' in mine and "▲ 2 more</span> than the week before (1)" in mine
     theirs = _team_card(html, OTHER)
-    assert '<div class="big">0</div>' in theirs and "▼ 1 fewer</span> than the week before (1)" in theirs
+    assert (
+        '<div class="big">0</div>' in theirs
+        and "▼ 1 fewer</span> than the week before (1)" in theirs
+    )
     assert OTHER not in console("supervisor").text("/console/activity")
 
 
@@ -49,13 +54,13 @@ def test_quiet_officers(app, client, console, officer, make_user):
         db.session.commit()
     push_record(officer)
     html = console("supervisor").text("/console/activity?days=7")
-    quiet = html[html.index("Officers with nothing synced"):html.index("Devices not synced")]
+    quiet = html[html.index("Officers with nothing synced") : html.index("Devices not synced")]
     names = re.findall(r'/console/people/\d+">([^<]+)<', quiet)
     assert names == ["pc.never", "pc.old"]  # never first, then the longest quiet
     assert "never" in quiet and "10 days ago" in quiet
     # a wider window leaves only the officer who never synced
     wider = console("supervisor").text("/console/activity?days=30")
-    quiet = wider[wider.index("Officers with nothing synced"):wider.index("Devices not synced")]
+    quiet = wider[wider.index("Officers with nothing synced") : wider.index("Devices not synced")]
     assert re.findall(r'/console/people/\d+">([^<]+)<', quiet) == ["pc.never"]
 
 
@@ -69,8 +74,8 @@ def _age_device(app, device_id: str, *, hours: float, pending: int | None = None
 
 
 def _section(html: str, start: str, end: str | None) -> str:
-    part = html[html.index(start):]
-    return part[:part.index(end)] if end else part
+    part = html[html.index(start) :]
+    return part[: part.index(end)] if end else part
 
 
 def test_stale_devices_and_phones_holding_unsynced_work(app, client, console, officer):
@@ -96,8 +101,9 @@ def test_stale_devices_and_phones_holding_unsynced_work(app, client, console, of
         assert name not in stale_part
 
 
-def test_a_phone_that_only_pulls_has_synced_and_a_new_one_is_not_stale(app, client, console,
-                                                                         officer):
+def test_a_phone_that_only_pulls_has_synced_and_a_new_one_is_not_stale(
+    app, client, console, officer
+):
     reader = DeviceClient(client, "pc.one", "Reading phone")
     _age_device(app, reader.device_id, hours=24 * 9)
     assert reader.pull().status_code == 200  # it sends nothing, but it did sync

@@ -29,8 +29,9 @@ def _pulled(device, record_id):
     return next(c for c in changes if c["id"] == record_id)
 
 
-def test_queue_lists_open_conflicts_of_my_teams_only(app, client, console, conflicted,
-                                                     other_officer):
+def test_queue_lists_open_conflicts_of_my_teams_only(
+    app, client, console, conflicted, other_officer
+):
     record_id, conflict_id, _ = conflicted
     theirs, _ = make_conflict(app, other_officer, DeviceClient(client, "pc.two", "Their 2nd"))
     html = console("supervisor").text("/console/conflicts")
@@ -40,15 +41,20 @@ def test_queue_lists_open_conflicts_of_my_teams_only(app, client, console, confl
     assert record_id in admin_html and theirs in admin_html
 
 
-@pytest.mark.parametrize("choice, expected", [
-    ("winner", "First phone's summary"),
-    ("loser", "Second phone's summary"),
-])
+@pytest.mark.parametrize(
+    "choice, expected",
+    [
+        ("winner", "First phone's summary"),
+        ("loser", "Second phone's summary"),
+    ],
+)
 def test_keep_either_value_and_phones_see_it(app, console, conflicted, choice, expected):
     record_id, conflict_id, other_phone = conflicted
     person = console("supervisor")
-    response = person.post(f"/console/conflicts/{conflict_id}/resolve",
-                           {"choice": choice, "next": "/console/conflicts"})
+    response = person.post(
+        f"/console/conflicts/{conflict_id}/resolve",
+        {"choice": choice, "next": "/console/conflicts"},
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/console/conflicts"
     record = record_row(app, record_id)
     assert record.summary == expected and record.open_conflicts == 0
@@ -62,8 +68,10 @@ def test_keep_either_value_and_phones_see_it(app, console, conflicted, choice, e
 def test_write_a_new_value(app, console, conflicted, officer):
     record_id, conflict_id, _ = conflicted
     person = console("supervisor")
-    person.post(f"/console/conflicts/{conflict_id}/resolve",
-                {"choice": "new", "value": "Both phones' words, merged by the sergeant"})
+    person.post(
+        f"/console/conflicts/{conflict_id}/resolve",
+        {"choice": "new", "value": "Both phones' words, merged by the sergeant"},
+    )
     assert record_row(app, record_id).summary == "Both phones' words, merged by the sergeant"
     pulled = _pulled(officer, record_id)
     assert pulled["data"]["summary"] == "Both phones' words, merged by the sergeant"
@@ -77,14 +85,15 @@ def test_resolution_is_logged_and_in_the_history(app, console, conflicted):
     assert len(logged) == 1 and logged[0].target_id == record_id
     assert logged[0].detail["choice"] == "loser" and logged[0].detail["field"] == "summary"
     html = person.text(f"/console/records/{record_id}")
-    assert "Console" in html[html.index("<h2>History</h2>"):]
+    assert "Console" in html[html.index("<h2>History</h2>") :]
 
 
 def test_bad_new_value_is_explained(app, console, conflicted):
     record_id, conflict_id, _ = conflicted
     person = console("supervisor")
-    response = person.post(f"/console/conflicts/{conflict_id}/resolve",
-                           {"choice": "new", "value": ""})
+    response = person.post(
+        f"/console/conflicts/{conflict_id}/resolve", {"choice": "new", "value": ""}
+    )
     assert response.status_code == 400  # the page again, not a redirect that forgets the form
     assert "That value cannot be saved" in response.get_data(as_text=True)
     assert open_conflict_ids(app, record_id) == [conflict_id]
@@ -98,12 +107,14 @@ def test_a_refused_value_stays_typed_in_for_correcting(app, client, console, off
     (conflict_id,) = open_conflict_ids(app, record_id)
     person = console("supervisor")
     for page in ("/console/conflicts", f"/console/records/{record_id}"):
-        response = person.post(f"/console/conflicts/{conflict_id}/resolve",
-                               {"choice": "new", "value": "seven", "next": page})
+        response = person.post(
+            f"/console/conflicts/{conflict_id}/resolve",
+            {"choice": "new", "value": "seven", "next": page},
+        )
         html = response.get_data(as_text=True)
         assert response.status_code == 400, page
         assert "People engaged is a whole number." in html
-        form = html[html.index(f'id="c{conflict_id}-new"') - 400:]
+        form = html[html.index(f'id="c{conflict_id}-new"') - 400 :]
         assert 'value="new" checked' in form and 'inputmode="numeric"' in form
         assert 'value="seven"' in form and 'aria-invalid="true"' in form
     assert open_conflict_ids(app, record_id) == [conflict_id]
@@ -126,16 +137,19 @@ def test_resolving_twice_says_so(app, console, conflicted):
 
 def test_other_team_cannot_resolve(app, console, conflicted):
     record_id, conflict_id, _ = conflicted
-    response = console("supervisor", "NPT-TWO").post(f"/console/conflicts/{conflict_id}/resolve",
-                                                    {"choice": "loser"})
+    response = console("supervisor", "NPT-TWO").post(
+        f"/console/conflicts/{conflict_id}/resolve", {"choice": "loser"}
+    )
     assert response.status_code == 404
     assert open_conflict_ids(app, record_id) == [conflict_id]
 
 
 def test_next_cannot_leave_the_site(app, console, conflicted):
     _, conflict_id, _ = conflicted
-    response = console("supervisor").post(f"/console/conflicts/{conflict_id}/resolve",
-                                          {"choice": "winner", "next": "https://evil.example"})
+    response = console("supervisor").post(
+        f"/console/conflicts/{conflict_id}/resolve",
+        {"choice": "winner", "next": "https://evil.example"},
+    )
     assert response.headers["Location"] == "/console/records"
 
 
@@ -143,24 +157,38 @@ def _conflict(field, winner, loser=None):
     return Conflict(field=field, winner={"value": winner}, loser={"value": loser})
 
 
-@pytest.mark.parametrize("conflict, raw, expected", [
-    (_conflict("summary", "a", "b"), "  new words ", "new words"),
-    (_conflict("people_count", 3, 4), "12", 12),
-    (_conflict("people_count", None, 4), "", None),
-    (_conflict("groups", ["a"], ["b"]), "young_people, faith_groups", ["young_people", "faith_groups"]),
-    (_conflict("public", True, False), "no", False),
-    (_conflict("_deleted", True, False), "yes", True),
-    (_conflict("location", {"lat": 1, "lon": 2}, None), '{"lat": 3, "lon": 4}', {"lat": 3, "lon": 4}),
-])
+@pytest.mark.parametrize(
+    "conflict, raw, expected",
+    [
+        (_conflict("summary", "a", "b"), "  new words ", "new words"),
+        (_conflict("people_count", 3, 4), "12", 12),
+        (_conflict("people_count", None, 4), "", None),
+        (
+            _conflict("groups", ["a"], ["b"]),
+            "young_people, faith_groups",
+            ["young_people", "faith_groups"],
+        ),
+        (_conflict("public", True, False), "no", False),
+        (_conflict("_deleted", True, False), "yes", True),
+        (
+            _conflict("location", {"lat": 1, "lon": 2}, None),
+            '{"lat": 3, "lon": 4}',
+            {"lat": 3, "lon": 4},
+        ),
+    ],
+)
 def test_typed_values_are_read_as_the_fields_type(conflict, raw, expected):
     assert parse_value(conflict, raw) == expected
 
 
-@pytest.mark.parametrize("conflict, raw", [
-    (_conflict("people_count", 3, 4), "several"),
-    (_conflict("public", True, False), "perhaps"),
-    (_conflict("location", {"lat": 1}, None), "{not json"),
-])
+@pytest.mark.parametrize(
+    "conflict, raw",
+    [
+        (_conflict("people_count", 3, 4), "several"),
+        (_conflict("public", True, False), "perhaps"),
+        (_conflict("location", {"lat": 1}, None), "{not json"),
+    ],
+)
 def test_unreadable_typed_values_are_refused(conflict, raw):
     with pytest.raises(ValueFormError):
         parse_value(conflict, raw)
@@ -170,11 +198,23 @@ def test_deleted_conflict_restore(app, client, console, officer):
     """A delete concurrent with an edit: the supervisor restores the record."""
     record_id = push_record(officer, summary="Keep me")
     other_phone = DeviceClient(client, "pc.one", "Second phone")
-    assert other_phone.push([{"id": record_id, "op": "upsert", "hlc": other_phone.stamp(),
-                              "base_rev": 1, "data": {"people_count": 7}}]
-                            ).get_json()["results"][0]["status"] == "applied"
-    result = officer.push([{"id": record_id, "op": "delete", "hlc": officer.stamp(),
-                            "base_rev": 1, "data": {}}]).get_json()["results"][0]
+    assert (
+        other_phone.push(
+            [
+                {
+                    "id": record_id,
+                    "op": "upsert",
+                    "hlc": other_phone.stamp(),
+                    "base_rev": 1,
+                    "data": {"people_count": 7},
+                }
+            ]
+        ).get_json()["results"][0]["status"]
+        == "applied"
+    )
+    result = officer.push(
+        [{"id": record_id, "op": "delete", "hlc": officer.stamp(), "base_rev": 1, "data": {}}]
+    ).get_json()["results"][0]
     assert result["status"] == "conflict", result
     (conflict_id,) = open_conflict_ids(app, record_id)
     person = console("supervisor")

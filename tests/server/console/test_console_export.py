@@ -16,8 +16,13 @@ def _rows(response) -> list[dict]:
 
 
 def test_export_streams_the_filtered_view(app, console, officer, other_officer):
-    school = push_record(officer, kind="school_visit", summary="Assembly", place="St Mary's",
-                         location={"lat": 50.5, "lon": -2.1, "accuracy_m": 5})
+    school = push_record(
+        officer,
+        kind="school_visit",
+        summary="Assembly",
+        place="St Mary's",
+        location={"lat": 50.5, "lon": -2.1, "accuracy_m": 5},
+    )
     push_record(officer, summary="Foot patrol")
     push_record(other_officer, kind="school_visit", summary="Other team's assembly")
     response = console("supervisor").get("/console/records/export.csv?kind=school_visit")
@@ -49,7 +54,7 @@ def test_export_is_logged_with_its_filters(app, console, officer):
 
 
 def test_formula_cells_are_neutralised(app, console, officer):
-    push_record(officer, summary="=HYPERLINK(\"http://evil\",\"click\")", place="+44 1234")
+    push_record(officer, summary='=HYPERLINK("http://evil","click")', place="+44 1234")
     row = _rows(console("supervisor").get("/console/records/export.csv"))[0]
     assert row["summary"].startswith("'=") and row["place"] == "'+44 1234"
     assert safe_cell("-1") == "'-1" and safe_cell("@SUM(A1)") == "'@SUM(A1)"

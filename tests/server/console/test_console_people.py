@@ -31,16 +31,25 @@ def test_teams_page_lists_my_team_people_and_device_summary(app, console, office
 
 def test_add_officer(app, console):
     person = console("supervisor")
-    response = person.post("/console/people", {"username": "PC.New", "display_name": "PC 9 New",
-                                                "team": TEAM, "password": "a-long-password"})
+    response = person.post(
+        "/console/people",
+        {
+            "username": "PC.New",
+            "display_name": "PC 9 New",
+            "team": TEAM,
+            "password": "a-long-password",
+        },
+    )
     new = _user(app, "pc.new")
     assert new.role == "officer" and new.team_id == team_id(app, TEAM)
     assert new.display_name == "PC 9 New"
     assert response.headers["Location"] == f"/console/people/{new.id}"
     assert "PC 9 New added to NPT-ONE" in person.text(f"/console/people/{new.id}")
     assert access_log(app, "add_officer")[0].target_id == "pc.new"
-    signed_in = app.test_client().post("/api/v1/auth/device", json={
-        "username": "pc.new", "password": "a-long-password", "device_name": "New phone"})
+    signed_in = app.test_client().post(
+        "/api/v1/auth/device",
+        json={"username": "pc.new", "password": "a-long-password", "device_name": "New phone"},
+    )
     assert signed_in.status_code == 201  # the password works on a phone
 
 
@@ -48,7 +57,9 @@ def test_add_officer_explains_problems(app, console, officer):
     person = console("supervisor")
     person.post("/console/people", {"username": "pc.short", "team": TEAM, "password": "short"})
     assert "A password needs at least 10 characters." in person.text("/console/teams")
-    person.post("/console/people", {"username": "pc.one", "team": TEAM, "password": "long-enough-1"})
+    person.post(
+        "/console/people", {"username": "pc.one", "team": TEAM, "password": "long-enough-1"}
+    )
     assert "User pc.one already exists." in person.text("/console/teams")
     assert _user(app, "pc.short") is None and access_log(app, "add_officer") == []
 
@@ -56,8 +67,9 @@ def test_add_officer_explains_problems(app, console, officer):
 def test_supervisor_cannot_add_to_another_team(app, console, make_user):
     make_user("officer", OTHER)
     person = console("supervisor")
-    person.post("/console/people", {"username": "pc.sneaky", "team": OTHER,
-                                    "password": "a-long-password"})
+    person.post(
+        "/console/people", {"username": "pc.sneaky", "team": OTHER, "password": "a-long-password"}
+    )
     assert _user(app, "pc.sneaky") is None
     assert "Choose one of your teams" in person.text("/console/teams")
 
@@ -71,8 +83,16 @@ def test_person_page_shows_devices_with_sync_state(app, console, officer):
         device.app_version = "1.2.3"
         db.session.commit()
     html = console("supervisor").text(f"/console/people/{user_id(app, 'pc.one')}")
-    for text in ("Pixel of pc.one", officer.device_id, "3.0 h fast", "1.2.3", "just now", ">4<",
-                 "In use", "Revoke"):
+    for text in (
+        "Pixel of pc.one",
+        officer.device_id,
+        "3.0 h fast",
+        "1.2.3",
+        "just now",
+        ">4<",
+        "In use",
+        "Revoke",
+    ):
         assert text in html, text
 
 
@@ -108,8 +128,9 @@ def test_supervisor_cannot_move_to_a_team_they_do_not_supervise(app, console, of
     assert _user(app, "pc.one").team_id == team_id(app, TEAM)
 
 
-def test_deactivate_ends_every_device_and_reactivate_needs_a_new_sign_in(app, client, console,
-                                                                         officer):
+def test_deactivate_ends_every_device_and_reactivate_needs_a_new_sign_in(
+    app, client, console, officer
+):
     person = console("supervisor")
     officer_id = user_id(app, "pc.one")
     person.post(f"/console/people/{officer_id}/active", {"active": "no"})
@@ -122,7 +143,9 @@ def test_deactivate_ends_every_device_and_reactivate_needs_a_new_sign_in(app, cl
     assert officer.pull().get_json()["error"]["code"] == "token_revoked"
     assert DeviceClient(client, "pc.one", "Same phone").pull().status_code == 200
     assert [r.action for r in access_log(app) if r.action.endswith("activate_officer")] == [
-        "deactivate_officer", "activate_officer"]
+        "deactivate_officer",
+        "activate_officer",
+    ]
 
 
 def test_revoke_a_lost_device_at_once(app, client, console, officer):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -20,7 +19,6 @@ from helpers import DeviceClient, create_change
 
 from server.console.paging import PAGE_SIZE, decode_cursor, encode_cursor
 from server.db import db
-from server.db.models import Record
 
 
 def _when(days_ago: float) -> str:
@@ -29,8 +27,10 @@ def _when(days_ago: float) -> str:
 
 def push_many(device: DeviceClient, count: int, **fields) -> list[str]:
     """`count` records an hour apart (newest first in the returned list)."""
-    changes = [create_change(device, occurred_at=_when(n / 24 + 0.01), summary=f"Record {n}",
-                             **fields) for n in range(count)]
+    changes = [
+        create_change(device, occurred_at=_when(n / 24 + 0.01), summary=f"Record {n}", **fields)
+        for n in range(count)
+    ]
     results = device.push(changes).get_json()["results"]
     assert {r["status"] for r in results} == {"applied"}
     return [c["id"] for c in changes]
@@ -109,22 +109,42 @@ def varied(app, client, make_user):
     ids = {
         "plain": push_record(pc1, summary="Foot patrol on the seafront", occurred_at=_when(1)),
         "old": push_record(pc1, summary="Foot patrol long ago", occurred_at=_when(40)),
-        "school": push_record(pc1, kind="school_visit", standards=["F2F"], groups=[],
-                              summary="Assembly on online safety", occurred_at=_when(2)),
-        "kcl": push_record(pc2, kind="key_contact", standards=["KCL"], groups=["faith_groups"],
-                           contact_role="Imam", contact_org="Central Mosque",
-                           summary="Catch-up with the imam", occurred_at=_when(3),
-                           follow_up="Arrange a surgery at the mosque"),
-        "shoplifting": push_record(pc2, summary="Shop staff worried about shoplifting",
-                                   occurred_at=_when(4)),
+        "school": push_record(
+            pc1,
+            kind="school_visit",
+            standards=["F2F"],
+            groups=[],
+            summary="Assembly on online safety",
+            occurred_at=_when(2),
+        ),
+        "kcl": push_record(
+            pc2,
+            kind="key_contact",
+            standards=["KCL"],
+            groups=["faith_groups"],
+            contact_role="Imam",
+            contact_org="Central Mosque",
+            summary="Catch-up with the imam",
+            occurred_at=_when(3),
+            follow_up="Arrange a surgery at the mosque",
+        ),
+        "shoplifting": push_record(
+            pc2, summary="Shop staff worried about shoplifting", occurred_at=_when(4)
+        ),
     }
     deleted = push_record(pc1, summary="Logged twice by mistake", occurred_at=_when(5))
-    result = pc1.push([{"id": deleted, "op": "delete", "hlc": pc1.stamp(), "base_rev": 1,
-                        "data": {}}]).get_json()["results"][0]
+    result = pc1.push(
+        [{"id": deleted, "op": "delete", "hlc": pc1.stamp(), "base_rev": 1, "data": {}}]
+    ).get_json()["results"][0]
     assert result["status"] == "applied"
     ids["deleted"] = deleted
-    conflicted, _ = make_conflict(app, pc1, DeviceClient(client, "pc.one", "Phone 1b"),
-                                  summary="Conflicted record", occurred_at=_when(6))
+    conflicted, _ = make_conflict(
+        app,
+        pc1,
+        DeviceClient(client, "pc.one", "Phone 1b"),
+        summary="Conflicted record",
+        occurred_at=_when(6),
+    )
     ids["conflicted"] = conflicted
     return ids, {"pc.one": user_id(app, "pc.one"), "pc.three": user_id(app, "pc.three")}
 
@@ -173,8 +193,10 @@ def test_officer_and_date_filters(app, console, varied):
     today = datetime.now(timezone.utc).date()
     recent = f"date_from={(today - timedelta(days=10)).isoformat()}"
     assert "old" not in _listed(person, recent, ids)
-    only_old = (f"date_from={(today - timedelta(days=41)).isoformat()}"
-                f"&date_to={(today - timedelta(days=39)).isoformat()}")
+    only_old = (
+        f"date_from={(today - timedelta(days=41)).isoformat()}"
+        f"&date_to={(today - timedelta(days=39)).isoformat()}"
+    )
     assert _listed(person, only_old, ids) == {"old"}
     combined = f"officer={officers['pc.one']}&{recent}&kind=face_to_face"
     assert _listed(person, combined, ids) == {"plain", "conflicted"}
@@ -187,7 +209,8 @@ def test_team_filter(app, console, varied, other_officer):
     html = person.text(f"/console/records?team={OTHER}")
     assert record_links(html) == [theirs]
     assert set(record_links(person.text(f"/console/records?team={TEAM}"))) == {
-        ids[n] for n in ("plain", "old", "school", "kcl", "shoplifting", "conflicted")}
+        ids[n] for n in ("plain", "old", "school", "kcl", "shoplifting", "conflicted")
+    }
 
 
 def test_returned_and_approved_filters_follow_reviews(app, console, varied):
@@ -203,19 +226,27 @@ def test_filters_stay_in_the_url_of_pages_and_export(app, console, officer):
     push_many(officer, PAGE_SIZE + 1)
     html = console("supervisor").text("/console/records?kind=face_to_face&q=record")
     assert 'href="/console/records/export.csv?q=record&amp;kind=face_to_face"' in html
-    assert "after=" in html and "q=record&amp;kind=face_to_face" in html.split('rel="next"')[0][-300:]
+    assert (
+        "after=" in html and "q=record&amp;kind=face_to_face" in html.split('rel="next"')[0][-300:]
+    )
     assert 'value="record"' in html  # the search box keeps its text
 
 
-@pytest.mark.parametrize("query, message", [
-    ("kind=nonsense", "Unknown kind nonsense."),
-    ("standard=NOPE", "Unknown standard NOPE."),
-    ("group=nobody", "Unknown group nobody."),
-    ("review=maybe", "Unknown review state maybe."),
-    ("date_from=yesterday", "yesterday is not a date"),
-    ("officer=abc", "Choose an officer from the list."),
-    ("date_from=2026-05-02&date_to=2026-05-01", "The &#39;from&#39; date is after the &#39;to&#39; date"),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("kind=nonsense", "Unknown kind nonsense."),
+        ("standard=NOPE", "Unknown standard NOPE."),
+        ("group=nobody", "Unknown group nobody."),
+        ("review=maybe", "Unknown review state maybe."),
+        ("date_from=yesterday", "yesterday is not a date"),
+        ("officer=abc", "Choose an officer from the list."),
+        (
+            "date_from=2026-05-02&date_to=2026-05-01",
+            "The &#39;from&#39; date is after the &#39;to&#39; date",
+        ),
+    ],
+)
 def test_bad_filters_are_explained_not_crashing(app, console, officer, query, message):
     push_record(officer)
     html = console("supervisor").text("/console/records?" + query)
@@ -228,8 +259,11 @@ def test_search_field_is_labelled_search(app, console):
 
 
 def test_user_text_is_escaped_everywhere_on_the_list(app, console, officer):
-    push_record(officer, summary="<script>alert('x')</script> & <b>bold</b>",
-                place="<img src=x onerror=alert(1)>")
+    push_record(
+        officer,
+        summary="<script>alert('x')</script> & <b>bold</b>",
+        place="<img src=x onerror=alert(1)>",
+    )
     html = console("supervisor").text("/console/records")
     assert "<script>alert" not in html and "<img src=x" not in html and "<b>bold" not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in html

@@ -27,14 +27,25 @@ def test_approve(app, console, officer):
 
 
 def test_return_with_comment_reaches_the_officer_and_their_edit_makes_it_pending(
-        app, console, officer):
+    app, console, officer
+):
     record_id = push_record(officer, summary="Spoke to people")
     person = console("supervisor")
-    person.post(f"/console/records/{record_id}/review",
-                {"state": "returned", "comment": "Who did you speak to? Add the group."})
+    person.post(
+        f"/console/records/{record_id}/review",
+        {"state": "returned", "comment": "Who did you speak to? Add the group."},
+    )
     review = _pulled(officer, record_id)["review"]
-    assert review == {"state": "returned", "comment": "Who did you speak to? Add the group.",
-                      "by": review["by"], "at": review["at"]} and review["at"]
+    assert (
+        review
+        == {
+            "state": "returned",
+            "comment": "Who did you speak to? Add the group.",
+            "by": review["by"],
+            "at": review["at"],
+        }
+        and review["at"]
+    )
     result = edit_record(officer, record_id, 1, groups=["businesses"])
     assert result["status"] == "applied"
     assert record_row(app, record_id).review_state == "pending"
@@ -94,28 +105,32 @@ def test_review_goes_into_the_change_log_and_the_access_log(app, console, office
     person.post(f"/console/records/{record_id}/review", {"state": "returned", "comment": "Fix"})
     with app.app_context():
         change = db.session.scalar(
-            sa.select(Change).where(Change.record_id == record_id, Change.op == "review"))
+            sa.select(Change).where(Change.record_id == record_id, Change.op == "review")
+        )
         assert change.data["values"] == {"state": "returned", "comment": "Fix"}
         assert change.user.username == person.username
     logged = access_log(app, "review")
     assert [(r.target_id, r.detail) for r in logged] == [
-        (record_id, {"state": "returned", "comment": "Fix"})]
+        (record_id, {"state": "returned", "comment": "Fix"})
+    ]
     history = person.text(f"/console/records/{record_id}")
     assert "Reviewed</span>" in history
 
 
 def test_other_teams_record_cannot_be_reviewed(app, console, other_officer):
     theirs = push_record(other_officer)
-    response = console("supervisor").post(f"/console/records/{theirs}/review",
-                                          {"state": "approved"})
+    response = console("supervisor").post(
+        f"/console/records/{theirs}/review", {"state": "approved"}
+    )
     assert response.status_code == 404
     assert record_row(app, theirs).review_state == "pending"
 
 
 def test_deleted_record_cannot_be_reviewed(app, console, officer):
     record_id = push_record(officer)
-    officer.push([{"id": record_id, "op": "delete", "hlc": officer.stamp(), "base_rev": 1,
-                   "data": {}}])
+    officer.push(
+        [{"id": record_id, "op": "delete", "hlc": officer.stamp(), "base_rev": 1, "data": {}}]
+    )
     person = console("supervisor")
     person.post(f"/console/records/{record_id}/review", {"state": "approved"})
     assert record_row(app, record_id).review_state == "pending"
@@ -123,8 +138,9 @@ def test_deleted_record_cannot_be_reviewed(app, console, officer):
 
 def test_panel_cannot_review(app, console, officer):
     record_id = push_record(officer)
-    response = console("panel", None).post(f"/console/records/{record_id}/review",
-                                           {"state": "approved"})
+    response = console("panel", None).post(
+        f"/console/records/{record_id}/review", {"state": "approved"}
+    )
     assert response.status_code == 403
     assert record_row(app, record_id).review_state == "pending"
 
@@ -132,8 +148,10 @@ def test_panel_cannot_review(app, console, officer):
 def test_history_shows_the_review_decision_and_comment(app, console, officer):
     record_id = push_record(officer)
     person = console("supervisor")
-    person.post(f"/console/records/{record_id}/review",
-                {"state": "returned", "comment": "Add the groups you reached."})
+    person.post(
+        f"/console/records/{record_id}/review",
+        {"state": "returned", "comment": "Add the groups you reached."},
+    )
     html = person.text(f"/console/records/{record_id}")
-    history = html[html.index("<h2>History</h2>"):]  # after the review panel, which also shows it
+    history = html[html.index("<h2>History</h2>") :]  # after the review panel, which also shows it
     assert "returned" in history and "Add the groups you reached." in history

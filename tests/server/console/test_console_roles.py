@@ -24,8 +24,10 @@ PAGES = {
 ACTIONS = {
     "/console/records/{record}/review": ({"state": "approved"}, (400, 302, 302, 404, 302, 403)),
     "/console/conflicts/{conflict}/resolve": ({"choice": "winner"}, (400, 302, 302, 404, 302, 403)),
-    "/console/people": ({"username": "pc.new", "password": "long-enough-pw", "team": TEAM},
-                        (400, 302, 302, 302, 302, 403)),
+    "/console/people": (
+        {"username": "pc.new", "password": "long-enough-pw", "team": TEAM},
+        (400, 302, 302, 302, 302, 403),
+    ),
     "/console/people/{officer}/move": ({"team": TEAM}, (400, 302, 302, 404, 302, 403)),
     "/console/people/{officer}/active": ({"active": "no"}, (400, 302, 302, 404, 302, 403)),
     "/console/devices/{device}/revoke": ({}, (400, 302, 302, 404, 302, 403)),
@@ -34,7 +36,8 @@ ACTIONS = {
 
 @pytest.fixture
 def world(app, client, make_user):
-    """A record with an open conflict in NPT-ONE, its officer and phones, and one person per role."""
+    """A record with an open conflict in NPT-ONE, its officer and phones, and one person per
+    role."""
     officer = make_user("officer", TEAM, username="pc.one")
     phone_a, phone_b = DeviceClient(client, officer, "A"), DeviceClient(client, officer, "B")
     record_id, conflict_id = make_conflict(app, phone_a, phone_b)
@@ -44,8 +47,12 @@ def world(app, client, make_user):
         "admin": make_user("admin", None),
         "panel": make_user("panel", None),
     }
-    ids = {"record": record_id, "conflict": conflict_id, "officer": user_id(app, officer),
-           "device": phone_a.device_id}
+    ids = {
+        "record": record_id,
+        "conflict": conflict_id,
+        "officer": user_id(app, officer),
+        "device": phone_a.device_id,
+    }
     return people, ids, officer
 
 
@@ -98,7 +105,9 @@ def test_panel_never_sees_free_text_or_devices(app, world):
 
 def test_navigation_follows_the_role(app, world):
     people, _, _ = world
-    nav = {role: Console(app, people[role]).text("/console/activity")
-           for role in ("supervisor", "admin")}
+    nav = {
+        role: Console(app, people[role]).text("/console/activity")
+        for role in ("supervisor", "admin")
+    }
     assert "Access log" in nav["admin"] and "Access log" not in nav["supervisor"]
     assert '<a href="/console/assessment">Assessment</a>' in nav["supervisor"]

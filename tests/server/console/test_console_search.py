@@ -19,7 +19,15 @@ def _found(app, query: str) -> set[str]:
 
 
 def test_terms_are_words_only():
-    assert terms('Shop-lifting "NEAR" OR x:y -z*') == ["shop", "lifting", "near", "or", "x", "y", "z"]
+    assert terms('Shop-lifting "NEAR" OR x:y -z*') == [
+        "shop",
+        "lifting",
+        "near",
+        "or",
+        "x",
+        "y",
+        "z",
+    ]
     assert terms("") == [] and terms("  !!  ") == []
     assert len(terms(" ".join(f"w{n}" for n in range(20)))) == 8
     assert fts_query('a "b') == '"a"* "b"*'
@@ -33,7 +41,9 @@ def test_no_words_means_no_text_condition(app):
 def test_summary_and_follow_up_are_searched_by_prefix_and_stem(app, officer):
     a = push_record(officer, summary="Reassurance patrol after burglaries")
     b = push_record(officer, summary="Met residents", follow_up="Burglary leaflets next week")
-    push_record(officer, summary="Nothing relevant", place="Burglary Street")  # place is not searched
+    push_record(
+        officer, summary="Nothing relevant", place="Burglary Street"
+    )  # place is not searched
     assert _found(app, "burglary") == {a, b}
     assert _found(app, "burgl") == {a, b}
     assert _found(app, "REASSURANCE patrols") == {a}
@@ -88,6 +98,7 @@ def test_plan_drives_from_small_sets_and_walks_the_index_for_big_ones(app, offic
         assert "IN (__[POSTCOMPILE" in str(clauses[1])
         # with only big sets every clause is a probe
         assert plan([big]) == [big.probe]
+
         # every form finds the same records
         def ids(clause):
             return set(db.session.scalars(sa.select(Record.id).where(clause)))
@@ -110,9 +121,14 @@ def test_walk_first_pages_equal_the_planned_pages(app, officer, monkeypatch, cap
     from server.console.record_query import RecordFilter
 
     now = datetime.now(timezone.utc)
-    changes = [create_change(officer, occurred_at=(now - timedelta(hours=n)).isoformat(),
-                             summary=("Speeding on the high road" if n % 3 == 0 else "Litter"))
-               for n in range(40)]
+    changes = [
+        create_change(
+            officer,
+            occurred_at=(now - timedelta(hours=n)).isoformat(),
+            summary=("Speeding on the high road" if n % 3 == 0 else "Litter"),
+        )
+        for n in range(40)
+    ]
     officer.push(changes)
     monkeypatch.setattr(paging, "WALK_CAP", cap)
 
@@ -129,6 +145,8 @@ def test_walk_first_pages_equal_the_planned_pages(app, officer, monkeypatch, cap
                     return found
                 after = paging.decode_cursor(page.older)
 
-    expected = [[c["id"] for c in changes if "Speeding" in c["data"]["summary"]][i:i + 4]
-                for i in range(0, 14, 4)]
+    expected = [
+        [c["id"] for c in changes if "Speeding" in c["data"]["summary"]][i : i + 4]
+        for i in range(0, 14, 4)
+    ]
     assert pages(True) == pages(False) == expected

@@ -11,8 +11,9 @@ from console_helpers import Console, push_record, user_id
 TEMPLATES = Path(__file__).resolve().parents[3] / "server" / "templates"
 
 
-@pytest.mark.parametrize("template", sorted(p.relative_to(TEMPLATES).as_posix()
-                                            for p in TEMPLATES.rglob("*.html")))
+@pytest.mark.parametrize(
+    "template", sorted(p.relative_to(TEMPLATES).as_posix() for p in TEMPLATES.rglob("*.html"))
+)
 def test_templates_have_no_inline_script_or_style(template):
     text = (TEMPLATES / template).read_text()
     assert not re.search(r"<script(?![^>]*\bsrc=)", text), "inline <script>"
@@ -24,9 +25,15 @@ def test_templates_have_no_inline_script_or_style(template):
 def test_console_pages_carry_strict_csp_and_security_headers(app, console, officer):
     record_id = push_record(officer)
     person: Console = console("admin", None)
-    pages = ["/console/records", f"/console/records/{record_id}", "/console/conflicts",
-             "/console/teams", f"/console/people/{user_id(app, 'pc.one')}", "/console/activity",
-             "/console/access-log"]
+    pages = [
+        "/console/records",
+        f"/console/records/{record_id}",
+        "/console/conflicts",
+        "/console/teams",
+        f"/console/people/{user_id(app, 'pc.one')}",
+        "/console/activity",
+        "/console/access-log",
+    ]
     for page in pages + ["/console/sign-in"]:
         response = (person if page in pages else Console(app)).get(page)
         assert response.status_code == 200, page
@@ -68,7 +75,8 @@ def test_base_layout_offers_blocks_and_nav_for_other_pages(app, console):
             session.update(stored)
         html = render_template_string(
             '{% extends "base.html" %}{% block title %}Grid{% endblock %}'
-            '{% block content %}<p id="body">Hello</p>{% endblock %}')
+            '{% block content %}<p id="body">Hello</p>{% endblock %}'
+        )
     assert "<title>Grid · Beatbook</title>" in html and '<p id="body">Hello</p>' in html
     assert '<a href="/console/assessment" aria-current="page">Assessment</a>' in html
     assert "Records" not in html  # panel: no page with free text

@@ -39,10 +39,14 @@ def test_sign_in_never_redirects_off_site(app, make_user, target):
     assert response.headers["Location"] == "/console/records"
 
 
-@pytest.mark.parametrize("role, home", [
-    ("supervisor", "/console/records"), ("admin", "/console/records"),
-    ("panel", "/console/assessment"),
-])
+@pytest.mark.parametrize(
+    "role, home",
+    [
+        ("supervisor", "/console/records"),
+        ("admin", "/console/records"),
+        ("panel", "/console/assessment"),
+    ],
+)
 def test_each_console_role_lands_on_its_first_page(app, make_user, role, home):
     response = Console(app).sign_in(make_user(role, "NPT-ONE"))
     assert response.status_code == 302 and response.headers["Location"] == home
@@ -125,8 +129,9 @@ def test_session_cookie_is_httponly_lax_and_secure_in_production(tmp_path, make_
     response = person.get("/console/sign-in")
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
-    production = create_app({"ENV": "production", "SECRET_KEY": "s" * 40,
-                             "DATABASE_URL": app.config["DATABASE_URL"]})
+    production = create_app(
+        {"ENV": "production", "SECRET_KEY": "s" * 40, "DATABASE_URL": app.config["DATABASE_URL"]}
+    )
     response = production.test_client().get("/console/sign-in", base_url="https://localhost")
     cookie = response.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -143,11 +148,21 @@ def test_sign_in_and_out_are_in_the_access_log(app, console):
     assert actions == ["sign_in", "sign_out"]
 
 
-@pytest.mark.parametrize("target", [
-    "/\t/evil.example", "/%09/evil.example", "/\n/evil.example", "/%0A/evil.example",
-    "/%0D%0A/evil.example", "https:/evil.example", "/console/\x7f", "javascript:alert(1)",
-    "/teams/../../evil", "evil.example/console/",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/\t/evil.example",
+        "/%09/evil.example",
+        "/\n/evil.example",
+        "/%0A/evil.example",
+        "/%0D%0A/evil.example",
+        "https:/evil.example",
+        "/console/\x7f",
+        "javascript:alert(1)",
+        "/teams/../../evil",
+        "evil.example/console/",
+    ],
+)
 def test_sign_in_refuses_next_with_control_characters_or_a_host(app, make_user, target):
     from urllib.parse import unquote
 

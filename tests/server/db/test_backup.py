@@ -10,13 +10,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-
 from helpers import record_data
+from scratch_db import empty_postgresql
+
 from server import create_app
 from server.cli import main
 from server.db import backup, db, migrate
-
-from scratch_db import empty_postgresql
 
 PER_BATCH = 5
 
@@ -35,12 +34,26 @@ class Stream:
     def batch(self, i: int) -> list[dict]:
         occurred = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
         self.ids.append([str(uuid.uuid4()) for _ in range(PER_BATCH)])
-        changes = [{"id": rid, "op": "upsert", "hlc": self.device.stamp(), "base_rev": None,
-                    "data": record_data(summary=f"b{i} r{j}", occurred_at=occurred)}
-                   for j, rid in enumerate(self.ids[i])]
+        changes = [
+            {
+                "id": rid,
+                "op": "upsert",
+                "hlc": self.device.stamp(),
+                "base_rev": None,
+                "data": record_data(summary=f"b{i} r{j}", occurred_at=occurred),
+            }
+            for j, rid in enumerate(self.ids[i])
+        ]
         if i:
-            changes.append({"id": self.ids[i - 1][0], "op": "upsert", "hlc": self.device.stamp(),
-                            "base_rev": 1, "data": {"summary": f"edited by b{i}"}})
+            changes.append(
+                {
+                    "id": self.ids[i - 1][0],
+                    "op": "upsert",
+                    "hlc": self.device.stamp(),
+                    "base_rev": 1,
+                    "data": {"summary": f"edited by b{i}"},
+                }
+            )
         return changes
 
     def run(self, most: int = 200) -> None:
@@ -50,8 +63,9 @@ class Stream:
                     return
                 changes = self.batch(i)
                 self.started += 1
-                response = self.client.post("/api/v1/sync/push", headers=self.device.headers,
-                                            json=self.device_body(changes))
+                response = self.client.post(
+                    "/api/v1/sync/push", headers=self.device.headers, json=self.device_body(changes)
+                )
                 results = response.get_json()["results"]
                 assert {r["status"] for r in results} == {"applied"}, results
                 self.acked += 1
@@ -59,9 +73,14 @@ class Stream:
             self.errors.append(exc)
 
     def device_body(self, changes):
-        return {"device_id": self.device.device_id, "batch_id": uuid.uuid4().hex,
-                "device_now": datetime.now(timezone.utc).isoformat(), "pending": 0,
-                "app_version": "test", "changes": changes}
+        return {
+            "device_id": self.device.device_id,
+            "batch_id": uuid.uuid4().hex,
+            "device_now": datetime.now(timezone.utc).isoformat(),
+            "pending": 0,
+            "app_version": "test",
+            "changes": changes,
+        }
 
     def expected(self, batches: int) -> dict[str, tuple[str, int]]:
         """{record id: (summary, rev)} after the first `batches` batches."""
@@ -77,8 +96,10 @@ class Stream:
 def pulled(app, token: str) -> dict[str, tuple[str, int]]:
     client, since, found = app.test_client(), "", {}
     while True:
-        page = client.get(f"/api/v1/sync/pull?since={since}&limit=500",
-                          headers={"Authorization": f"Bearer {token}"}).get_json()
+        page = client.get(
+            f"/api/v1/sync/pull?since={since}&limit=500",
+            headers={"Authorization": f"Bearer {token}"},
+        ).get_json()
         found.update({c["id"]: (c["data"]["summary"], c["rev"]) for c in page["changes"]})
         since = page["cursor"]
         if not page["more"]:
@@ -95,7 +116,8 @@ def restore_target(tmp_path, database_server):
 
 
 def test_a_backup_taken_during_pushes_restores_what_was_committed_before_it(
-        app, device, tmp_path, restore_target):
+    app, device, tmp_path, restore_target
+):
     with app.app_context():
         url = db.engine.url
     stream = Stream(app, device)
@@ -118,8 +140,14 @@ def test_a_backup_taken_during_pushes_restores_what_was_committed_before_it(
 
     restored = backup.restore(restore_target, tmp_path / "during.backup")
     assert restored.done and "head" in restored.message, restored.message
-    again = create_app({"DATABASE_URL": restore_target.render_as_string(hide_password=False),
-                        "SECRET_KEY": "t", "TESTING": True, "CHECK_SCHEMA": True})
+    again = create_app(
+        {
+            "DATABASE_URL": restore_target.render_as_string(hide_password=False),
+            "SECRET_KEY": "t",
+            "TESTING": True,
+            "CHECK_SCHEMA": True,
+        }
+    )
     found = pulled(again, device.token)
     with again.app_context():
         db.engine.dispose()
@@ -169,8 +197,10 @@ def test_without_pg_dump_the_command_is_printed_without_the_password(monkeypatch
     url = sa.make_url("postgresql+psycopg://beatbook:s3cret@db.internal:5432/beatbook")
     outcome = backup.backup(url, tmp_path / "x.dump")
     assert not outcome.done
-    assert (f"pg_dump --format=custom --file={tmp_path / 'x.dump'} "
-            "--dbname=postgresql://beatbook@db.internal:5432/beatbook") in outcome.message
+    assert (
+        f"pg_dump --format=custom --file={tmp_path / 'x.dump'} "
+        "--dbname=postgresql://beatbook@db.internal:5432/beatbook"
+    ) in outcome.message
     assert "s3cret" not in outcome.message and "PGPASSWORD" in outcome.message
 
 
@@ -180,6 +210,7 @@ def test_a_restored_old_backup_says_to_upgrade(tmp_path):
     with sa.create_engine(source).begin() as conn:
         conn.execute(sa.text("DROP TABLE alembic_version"))  # as 1.0.0 made it
     backup.backup(source, tmp_path / "old.backup")
-    outcome = backup.restore(sa.make_url(f"sqlite:///{tmp_path / 'new.sqlite'}"),
-                             tmp_path / "old.backup")
+    outcome = backup.restore(
+        sa.make_url(f"sqlite:///{tmp_path / 'new.sqlite'}"), tmp_path / "old.backup"
+    )
     assert "run `beatbook db upgrade` before serving it" in outcome.message

@@ -14,13 +14,12 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from scratch_db import empty_postgresql
 
 from server import create_app
 from server.cli import main
 from server.db import db, migrate
 from server.db.create import init_db
-
-from scratch_db import empty_postgresql
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -39,17 +38,27 @@ def empty_url(request, tmp_path):
 
 
 def app_on(url: sa.URL, **config):
-    return create_app({"DATABASE_URL": url.render_as_string(hide_password=False),
-                       "SECRET_KEY": "test", "TESTING": True, **config})
+    return create_app(
+        {
+            "DATABASE_URL": url.render_as_string(hide_password=False),
+            "SECRET_KEY": "test",
+            "TESTING": True,
+            **config,
+        }
+    )
 
 
 def differences(url: sa.URL) -> list:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={
-                "include_object": migrate.include_object_for(conn.dialect.name),
-                "compare_type": True})
+            context = MigrationContext.configure(
+                conn,
+                opts={
+                    "include_object": migrate.include_object_for(conn.dialect.name),
+                    "compare_type": True,
+                },
+            )
             return compare_metadata(context, migrate.target_metadata())
     finally:
         engine.dispose()
@@ -68,28 +77,45 @@ def schema(url: sa.URL) -> dict:
             found = {}
             for name in sorted(inspector.get_table_names()):
                 found[name] = {
-                    "columns": [(c["name"], str(c["type"]), c["nullable"], str(c.get("computed")))
-                                for c in inspector.get_columns(name)],
+                    "columns": [
+                        (c["name"], str(c["type"]), c["nullable"], str(c.get("computed")))
+                        for c in inspector.get_columns(name)
+                    ],
                     "pk": inspector.get_pk_constraint(name)["constrained_columns"],
-                    "fks": sorted((tuple(f["constrained_columns"]), f["referred_table"],
-                                   str(f.get("options")))
-                                  for f in inspector.get_foreign_keys(name)),
-                    "indexes": sorted((i["name"], tuple(i["column_names"]), i["unique"],
-                                       options(i), str(i.get("include_columns")))
-                                      for i in inspector.get_indexes(name)),
-                    "uniques": sorted(tuple(u["column_names"])
-                                      for u in inspector.get_unique_constraints(name)),
+                    "fks": sorted(
+                        (
+                            tuple(f["constrained_columns"]),
+                            f["referred_table"],
+                            str(f.get("options")),
+                        )
+                        for f in inspector.get_foreign_keys(name)
+                    ),
+                    "indexes": sorted(
+                        (
+                            i["name"],
+                            tuple(i["column_names"]),
+                            i["unique"],
+                            options(i),
+                            str(i.get("include_columns")),
+                        )
+                        for i in inspector.get_indexes(name)
+                    ),
+                    "uniques": sorted(
+                        tuple(u["column_names"]) for u in inspector.get_unique_constraints(name)
+                    ),
                 }
             if conn.dialect.name == "sqlite":
                 for type_, name, sql in conn.exec_driver_sql(
-                        "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL"):
+                    "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL"
+                ):
                     text = " ".join(sql.split())
                     if type_ == "table":  # only what the inspector does not say
                         found[name]["sqlite"] = ("WITHOUT ROWID" in text, "VIRTUAL" in text)
                     elif type_ == "trigger":
                         found[f"trigger {name}"] = text
-            found["rows"] = {"sync_counter": conn.execute(
-                sa.text("SELECT id, value FROM sync_counter")).all()}
+            found["rows"] = {
+                "sync_counter": conn.execute(sa.text("SELECT id, value FROM sync_counter")).all()
+            }
             return found
     finally:
         engine.dispose()
@@ -109,15 +135,18 @@ def test_the_migrations_end_where_the_models_are(empty_url):
     else:
         columns = {c[0]: c for c in made["record"]["columns"]}
         assert "to_tsvector" in columns["search_doc"][3]
-        indexes = {i[0] for t in made.values() if isinstance(t, dict) and "indexes" in t
-                   for i in t["indexes"]}
+        indexes = {
+            i[0]
+            for t in made.values()
+            if isinstance(t, dict) and "indexes" in t
+            for i in t["indexes"]
+        }
         assert {"ix_record_search_doc", "ix_assessment_fact_scan"} <= indexes
 
 
 def test_a_model_change_without_a_revision_is_found(tmp_path):
     url = sa.make_url(f"sqlite:///{tmp_path / 'x.sqlite'}")
     migrate.upgrade(url)
-    head = migrate.head()
     table = migrate.target_metadata().tables["device"]
     extra = sa.Column("nickname", sa.String(20))
     table.append_column(extra)
@@ -198,9 +227,14 @@ def test_serve_refuses_a_database_behind_head_in_one_line(tmp_path):
         conn.execute(sa.text("DROP TABLE alembic_version"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("BEATBOOK_")}
     env.update(BEATBOOK_DATABASE_URL=f"sqlite:///{path}", BEATBOOK_SECRET_KEY="s" * 40)
-    result = subprocess.run([sys.executable, "-c", "from server.cli import main; main()",
-                             "serve", "--port", "1"], cwd=REPO, env=env, capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", "from server.cli import main; main()", "serve", "--port", "1"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2  # a configuration problem: exit 2, as every one
     assert "Traceback" not in result.stderr
     (line,) = result.stderr.strip().splitlines()
@@ -209,7 +243,7 @@ def test_serve_refuses_a_database_behind_head_in_one_line(tmp_path):
 
 # --- a later revision, as the next release will add one ------------------------------------
 
-LATER = '''
+LATER = """
 from alembic import op
 import sqlalchemy as sa
 
@@ -223,7 +257,7 @@ def upgrade():
     with op.batch_alter_table("record") as batch:
         batch.alter_column("place", type_=sa.String(300), existing_nullable=False)
     {triggers}
-'''
+"""
 
 
 @pytest.fixture
@@ -237,8 +271,9 @@ def later_revision(tmp_path, monkeypatch):
     head = migrate.head()
 
     def write(kwargs: str, triggers: str) -> None:
-        (copy / "versions" / "v_later.py").write_text(textwrap.dedent(LATER.format(
-            down=head, kwargs=kwargs, triggers=triggers)))
+        (copy / "versions" / "v_later.py").write_text(
+            textwrap.dedent(LATER.format(down=head, kwargs=kwargs, triggers=triggers))
+        )
         migrate.scripts.cache_clear()
 
     yield write
@@ -271,22 +306,25 @@ def old_database(app, device, later_revision):
 def record_rows(url):
     engine = sa.create_engine(url)
     with engine.connect() as conn:
-        rows = (conn.execute(sa.text("SELECT * FROM record ORDER BY id")).all(),
-                conn.execute(sa.text("SELECT * FROM record_standard ORDER BY 1, 2")).all())
+        rows = (
+            conn.execute(sa.text("SELECT * FROM record ORDER BY id")).all(),
+            conn.execute(sa.text("SELECT * FROM record_standard ORDER BY 1, 2")).all(),
+        )
     engine.dispose()
     return rows
 
 
-@pytest.mark.skipif(os.environ.get("BEATBOOK_TEST_DATABASE_URL") is not None,
-                    reason="SQLite's batch mode")
-def test_a_batch_revision_that_loses_sqlite_objects_changes_nothing(old_database,
-                                                                    later_revision):
+@pytest.mark.skipif(
+    os.environ.get("BEATBOOK_TEST_DATABASE_URL") is not None, reason="SQLite's batch mode"
+)
+def test_a_batch_revision_that_loses_sqlite_objects_changes_nothing(old_database, later_revision):
     url, _ids = old_database
     before = record_rows(url)
     was = migrate.head()  # what the database is at: the later revision is not written yet
     # Batch mode copies WITHOUT ROWID from the reflected table; a revision can still lose it.
-    later_revision(kwargs=', recreate="always", table_kwargs={"sqlite_with_rowid": True}',
-                   triggers="")
+    later_revision(
+        kwargs=', recreate="always", table_kwargs={"sqlite_with_rowid": True}', triggers=""
+    )
     with pytest.raises(migrate.SchemaError, match="lose trigger record_fts_insert.*WITHOUT ROWID"):
         migrate.upgrade(url)
     assert record_rows(url) == before
@@ -298,8 +336,9 @@ def test_a_batch_revision_that_loses_sqlite_objects_changes_nothing(old_database
     assert "weight" not in columns
 
 
-@pytest.mark.skipif(os.environ.get("BEATBOOK_TEST_DATABASE_URL") is not None,
-                    reason="SQLite's batch mode")
+@pytest.mark.skipif(
+    os.environ.get("BEATBOOK_TEST_DATABASE_URL") is not None, reason="SQLite's batch mode"
+)
 def test_a_batch_revision_keeps_every_row_and_the_search(old_database, later_revision):
     url, ids = old_database
     before = record_rows(url)
@@ -311,11 +350,19 @@ def test_a_batch_revision_keeps_every_row_and_the_search(old_database, later_rev
     assert [row[:2] for row in standards] == [tuple(row) for row in before[1]]
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE record SET summary = 'Lighthouse visit' WHERE id = :id"),
-                     {"id": ids[0]})
-        found = conn.execute(sa.text(
-            "SELECT r.id FROM record_fts JOIN record r ON r.seq = record_fts.rowid "
-            "WHERE record_fts MATCH 'lighthouse'")).scalars().all()
+        conn.execute(
+            sa.text("UPDATE record SET summary = 'Lighthouse visit' WHERE id = :id"), {"id": ids[0]}
+        )
+        found = (
+            conn.execute(
+                sa.text(
+                    "SELECT r.id FROM record_fts JOIN record r ON r.seq = record_fts.rowid "
+                    "WHERE record_fts MATCH 'lighthouse'"
+                )
+            )
+            .scalars()
+            .all()
+        )
     engine.dispose()
     assert found == [ids[0]]
 
@@ -326,11 +373,15 @@ def test_every_migration_file_ships_in_the_package():
     import fnmatch
     import tomllib
 
-    patterns = tomllib.loads((REPO / "pyproject.toml").read_text())[
-        "tool"]["setuptools"]["package-data"]["server.db"]
+    patterns = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]["server.db"]
     package = REPO / "server" / "db"
-    files = [p.relative_to(package).as_posix() for p in (package / "migrations").rglob("*")
-             if p.is_file() and "__pycache__" not in p.parts]
+    files = [
+        p.relative_to(package).as_posix()
+        for p in (package / "migrations").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    ]
     assert "migrations/versions/v1_0_0_baseline.py" in files
     assert [f for f in files if not any(fnmatch.fnmatch(f, pat) for pat in patterns)] == []
 

@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from scratch_db import empty_postgresql
 
 from server import create_app
 from server.db import db, migrate
-
-from scratch_db import empty_postgresql
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "v1_0_0"
 PASSWORD = "beatbook-demo"
@@ -65,8 +64,12 @@ def snapshot(url: sa.URL, like: dict[str, list[str]] | None = None) -> dict[str,
                 wanted = [table.c[c] for c in like[name]] if like is not None else list(table.c)
                 rows[name] = [tuple(r) for r in conn.execute(sa.select(*wanted).order_by(*order))]
             if conn.dialect.name == "sqlite":  # the search index's own content
-                rows["record_fts"] = [tuple(r) for r in conn.exec_driver_sql(
-                    "SELECT rowid, summary, follow_up FROM record_fts ORDER BY rowid")]
+                rows["record_fts"] = [
+                    tuple(r)
+                    for r in conn.exec_driver_sql(
+                        "SELECT rowid, summary, follow_up FROM record_fts ORDER BY rowid"
+                    )
+                ]
         return rows
     finally:
         engine.dispose()
@@ -77,8 +80,10 @@ def columns(url: sa.URL) -> dict[str, list[str]]:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            found = {name: [c["name"] for c in sa.inspect(conn).get_columns(name)]
-                     for name in migrate.status(conn).tables}
+            found = {
+                name: [c["name"] for c in sa.inspect(conn).get_columns(name)]
+                for name in migrate.status(conn).tables
+            }
     finally:
         engine.dispose()
     return found
@@ -99,9 +104,15 @@ class Phone:
         return f"{millis:015d}-{self.counter:05d}-{self.device_id}"
 
     def push(self, changes, **body):
-        body = {"device_id": self.device_id, "batch_id": uuid.uuid4().hex,
-                "device_now": datetime.now(timezone.utc).isoformat(), "pending": 0,
-                "app_version": "1.1.2", "changes": changes, **body}
+        body = {
+            "device_id": self.device_id,
+            "batch_id": uuid.uuid4().hex,
+            "device_now": datetime.now(timezone.utc).isoformat(),
+            "pending": 0,
+            "app_version": "1.1.2",
+            "changes": changes,
+            **body,
+        }
         response = self.client.post("/api/v1/sync/push", json=body, headers=self.headers)
         assert response.status_code == 200, response.get_json()
         return response.get_json()
@@ -109,8 +120,9 @@ class Phone:
     def pull_pages(self, since="", limit=100) -> list[dict]:
         pages = []
         while True:
-            response = self.client.get(f"/api/v1/sync/pull?since={since}&limit={limit}",
-                                       headers=self.headers)
+            response = self.client.get(
+                f"/api/v1/sync/pull?since={since}&limit={limit}", headers=self.headers
+            )
             assert response.status_code == 200, response.get_json()
             pages.append(response.get_json())
             since = pages[-1]["cursor"]
@@ -135,8 +147,9 @@ def console(app, username: str):
     client.get("/console/sign-in")
     with client.session_transaction() as session:
         token = session["csrf"]
-    response = client.post("/console/sign-in", data={
-        "username": username, "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/console/sign-in", data={"username": username, "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 302
     return client
 
@@ -153,8 +166,14 @@ def record_links(html: str) -> list[str]:
 
 def upgraded_app(url: sa.URL):
     # CHECK_SCHEMA on: the app must accept the upgraded database as it would in production.
-    return create_app({"DATABASE_URL": url.render_as_string(hide_password=False),
-                       "SECRET_KEY": "test", "TESTING": True, "CHECK_SCHEMA": True})
+    return create_app(
+        {
+            "DATABASE_URL": url.render_as_string(hide_password=False),
+            "SECRET_KEY": "test",
+            "TESTING": True,
+            "CHECK_SCHEMA": True,
+        }
+    )
 
 
 def test_the_1_0_0_database_is_refused_until_upgraded(v1_0_0):
@@ -168,7 +187,9 @@ def test_upgrading_keeps_every_row_and_every_answer(v1_0_0):
     layout, before_rows = columns(url), snapshot(url)
     before, after = migrate.upgrade(url)
     assert before.legacy and after.at_head
-    assert snapshot(url, like=layout) == before_rows  # every record, change, conflict, review, device...
+    assert (
+        snapshot(url, like=layout) == before_rows
+    )  # every record, change, conflict, review, device...
     assert set(before_rows) >= {"record", "change", "conflict", "device", "access_log"}
     assert before_rows["conflict"] and before_rows["access_log"] and before_rows["device"]
 
@@ -209,15 +230,34 @@ def test_a_phone_on_the_previous_app_keeps_syncing_across_the_upgrade(v1_0_0):
     new_id = str(uuid.uuid4())
     edited = expected["records"]["edited"]
     rev = next(c["rev"] for page in expected["pull"] for c in page["changes"] if c["id"] == edited)
-    answer = old.push([
-        {"id": new_id, "op": "upsert", "hlc": old.stamp(), "base_rev": None, "data": {
-            "schema_version": 1, "occurred_at": occurred, "kind": "face_to_face",
-            "standards": ["F2F"], "place": "Harbourside", "people": 5, "groups": [],
-            "notes": "Call the harbour master.",
-            "summary": "Upgradewombat patrol by the harbour."}},
-        {"id": edited, "op": "upsert", "hlc": old.stamp(), "base_rev": rev,
-         "data": {"follow_up": "Shop manager called back."}},
-    ])
+    answer = old.push(
+        [
+            {
+                "id": new_id,
+                "op": "upsert",
+                "hlc": old.stamp(),
+                "base_rev": None,
+                "data": {
+                    "schema_version": 1,
+                    "occurred_at": occurred,
+                    "kind": "face_to_face",
+                    "standards": ["F2F"],
+                    "place": "Harbourside",
+                    "people": 5,
+                    "groups": [],
+                    "notes": "Call the harbour master.",
+                    "summary": "Upgradewombat patrol by the harbour.",
+                },
+            },
+            {
+                "id": edited,
+                "op": "upsert",
+                "hlc": old.stamp(),
+                "base_rev": rev,
+                "data": {"follow_up": "Shop manager called back."},
+            },
+        ]
+    )
     assert [r["status"] for r in answer["results"]] == ["applied", "applied"], answer
 
     pages = spare.pull_pages(since=cursor)

@@ -44,8 +44,10 @@ POSTGRESQL_TRIGGERS = [
 def upgrade() -> None:
     # Plain ADD COLUMN (SQLite allows NOT NULL with a default): a batch copy of user_account
     # would have to untangle the foreign keys every other table holds to it.
-    op.add_column("user_account", sa.Column("must_change_password", sa.Boolean(),
-                                            nullable=False, server_default=sa.false()))
+    op.add_column(
+        "user_account",
+        sa.Column("must_change_password", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     op.add_column("user_account", sa.Column("password_changed_at", sa.DateTime(), nullable=True))
     op.add_column("access_log", sa.Column("device_id", sa.String(32), nullable=True))
     op.add_column("access_log", sa.Column("session_id", sa.String(64), nullable=True))
@@ -61,10 +63,14 @@ def upgrade() -> None:
     )
     op.create_index("ix_console_session_user_id", "console_session", ["user_id"])
     dialect = op.get_bind().dialect.name
-    for statement in {"sqlite": SQLITE_TRIGGERS, "postgresql": POSTGRESQL_TRIGGERS}.get(dialect, []):
+    for statement in {"sqlite": SQLITE_TRIGGERS, "postgresql": POSTGRESQL_TRIGGERS}.get(
+        dialect, []
+    ):
         op.execute(statement)
 
 
 def downgrade() -> None:
-    raise RuntimeError("Beatbook does not migrate down: to go back, restore the backup taken "
-                       "before the upgrade (docs/operations.md, 'Rolling back').")
+    raise RuntimeError(
+        "Beatbook does not migrate down: to go back, restore the backup taken "
+        "before the upgrade (docs/operations.md, 'Rolling back')."
+    )
