@@ -116,9 +116,12 @@ def _undo_v1_1_0() -> None:
         run(sa.text("DROP TRIGGER access_log_no_truncate ON access_log"))
         run(sa.text("DROP FUNCTION access_log_refuse()"))
     run(sa.text("DROP TABLE console_session"))
-    for table, column in (("access_log", "device_id"), ("access_log", "session_id"),
-                          ("user_account", "must_change_password"),
-                          ("user_account", "password_changed_at")):
+    for table, column in (
+        ("access_log", "device_id"),
+        ("access_log", "session_id"),
+        ("user_account", "must_change_password"),
+        ("user_account", "password_changed_at"),
+    ):
         run(sa.text(f"ALTER TABLE {table} DROP COLUMN {column}"))
 
 
