@@ -131,13 +131,18 @@ def _count_records(conn: sqlite3.Connection) -> int:
 # --- both ----------------------------------------------------------------------------------
 
 
-def _refuse_non_empty(url: sa.URL, force: bool) -> None:
+def _status(url: sa.URL) -> migrate.Status:
+    """The database's schema status, on a connection of its own that is closed after."""
     engine = sa.create_engine(url, poolclass=NullPool)
     try:
         with engine.connect() as conn:
-            found = migrate.status(conn)
+            return migrate.status(conn)
     finally:
         engine.dispose()
+
+
+def _refuse_non_empty(url: sa.URL, force: bool) -> None:
+    found = _status(url)
     if not found.empty and not force:
         raise BackupError(
             f"{_show(url)} is not empty ({len(found.tables)} of Beatbook's tables): a restore "
@@ -146,12 +151,7 @@ def _refuse_non_empty(url: sa.URL, force: bool) -> None:
 
 
 def _next_step(url: sa.URL) -> str:
-    engine = sa.create_engine(url, poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            found = migrate.status(conn)
-    finally:
-        engine.dispose()
+    found = _status(url)
     if found.at_head:
         return "It is at this Beatbook's schema (head)."
     return f"It is at {found.describe()}: run `beatbook db upgrade` before serving it."
