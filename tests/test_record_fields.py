@@ -10,7 +10,7 @@ from schema.records import EngagementSchema, field_labels
 from server.console.export import COLUMNS
 from server.console.record import FIELD_LABELS
 from server.db.models import Record
-from server.sync.store import RECORD_COLUMNS
+from server.sync.store import RECORD_COLUMNS, record_columns
 
 ROOT = Path(__file__).resolve().parents[1]
 FIELDS = list(EngagementSchema._declared_fields)
@@ -30,7 +30,50 @@ def test_the_console_names_every_field_as_the_schema_does():
 
 
 def test_every_column_a_field_has_is_kept_from_it():
-    assert [name for name, _ in RECORD_COLUMNS] == [n for n in FIELDS if n in Record.__table__.c]
+    # What 1.0.0's hand-written record_columns gave, for a full record and a sparse one.
+    from datetime import datetime
+
+    full = {
+        "occurred_at": "2025-11-25T10:00:00+01:00",
+        "kind": "face_to_face",
+        "place": "Quay",
+        "duration_minutes": 15,
+        "people_count": 3,
+        "summary": "Spoke",
+        "follow_up": None,
+        "publicised_at": "2025-11-20T09:00:00+00:00",
+        "contact_role": "Warden",
+        "contact_org": None,
+        "public": True,
+        "standards": ["F2F"],
+    }
+    assert record_columns(full) == {
+        "occurred_at": datetime(2025, 11, 25, 9, 0),
+        "kind": "face_to_face",
+        "place": "Quay",
+        "duration_minutes": 15,
+        "people_count": 3,
+        "summary": "Spoke",
+        "follow_up": "",
+        "publicised_at": datetime(2025, 11, 20, 9, 0),
+        "contact_role": "Warden",
+        "contact_org": "",
+        "public": True,
+    }
+    assert record_columns({}) == {
+        "occurred_at": None,
+        "kind": "",
+        "place": "",
+        "duration_minutes": None,
+        "people_count": None,
+        "summary": "",
+        "follow_up": "",
+        "publicised_at": None,
+        "contact_role": "",
+        "contact_org": "",
+        "public": False,
+    }
+    assert {name for name, _ in RECORD_COLUMNS} <= set(Record.__table__.c.keys())
 
 
 def test_the_export_has_every_field_but_the_app_version():
