@@ -17,6 +17,7 @@ from server.db import db
 from server.db.access_log import add_entry
 from server.db.models import AuthFailure, Device, User
 from server.errors import ApiError, Code
+from server.records import text
 
 _hasher = PasswordHasher()
 # Verifying against a dummy hash when the user is unknown keeps timing the same for both cases.
@@ -120,7 +121,7 @@ def issue_device(user: User, name: str) -> tuple[Device, str]:
         name=name,
         token_hash=token_digest(token),
         expires_at=utcnow() + timedelta(days=days),
-        user_agent=(request.headers.get("User-Agent") or "")[:300],
+        user_agent=text.clean(request.headers.get("User-Agent") or "")[:300],
         last_address=client_address(),
         last_seen_at=utcnow(),
     )

@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import ClientDisconnected
 
 from server.errors import TIMEOUT_MESSAGE, ApiError, Code
-from server.records.text import MESSAGE, bad_fields, bad_text, may_have_surrogates
+from server.records.text import bad_fields, may_be_unstorable, problem
 
 # No Beatbook request nests deeper than 5 (body, changes, change, data, location); deeper input
 # is refused before anything recurses over it (the merge, the change log's JSON writer, error
@@ -62,7 +62,7 @@ def json_body(per_change: bool = False) -> object:
         raise ApiError(Code.MALFORMED_JSON, f"The body is not valid JSON ({exc}).") from exc
     if _deeper_than(data, MAX_DEPTH):
         raise _too_deep()
-    if may_have_surrogates(raw):
+    if may_be_unstorable(raw):
         _refuse_bad_text(data, per_change)
     return data
 
@@ -72,7 +72,8 @@ def _refuse_bad_text(value: object, per_change: bool) -> None:
     if isinstance(value, dict):
         problems = bad_fields(value, skip=("changes",) if per_change else ())
     else:
-        problems = {"_schema": [MESSAGE]} if bad_text(value) else {}
+        reason = problem(value)
+        problems = {"_schema": [reason]} if reason else {}
     if problems:
         raise ApiError(Code.VALIDATION_FAILED, "Some fields are missing or wrong.", problems)
 

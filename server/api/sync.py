@@ -10,7 +10,7 @@ from server.api.body import json_body, load
 from server.db import db
 from server.db.access_log import add_entry, returned
 from server.errors import ApiError, Code
-from server.records.text import may_have_surrogates
+from server.records.text import may_be_unstorable
 from server.sync.errors import BadCursorError, ClockUnusableError
 from server.sync.pull import note_contact, pull
 from server.sync.push import push
@@ -44,7 +44,7 @@ def push_changes():
             g.device,
             body,
             address=(request.remote_addr or "")[:64],
-            text_suspect=may_have_surrogates(request.get_data(cache=True)),
+            text_suspect=may_be_unstorable(request.get_data(cache=True)),
         )
     except ClockUnusableError as exc:
         raise ApiError(Code.CLOCK_DRIFT, str(exc), extra={"server_time": exc.server_time}) from exc

@@ -50,7 +50,7 @@ def _text_errors(raw: dict) -> dict:
     data = raw.get("data")
     found = text.bad_fields(data) if isinstance(data, dict) else {}
     found.update(text.bad_fields({k: v for k, v in raw.items() if k != "data"}))
-    return found or {"data": [text.MESSAGE]}
+    return found or {"data": [text.problem(data) or text.MESSAGE]}
 
 
 def _prepare(
@@ -130,7 +130,9 @@ def own_device_ids(user: User, device: Device, stamps: list) -> set[str]:
     Device ids are visible in pulled stamps, so a teammate's id must not pass: only ids this
     user signed in with are accepted. One query, and only when a batch names another node.
     """
-    nodes = {node_of(s) for s in stamps if isinstance(s, str)} - {device.id, None}
+    # A stamp with text the database cannot hold is rejected later; it names no device anyway.
+    nodes = {node_of(s) for s in stamps if isinstance(s, str) and not bad_text(s)}
+    nodes -= {device.id, None}
     own = {device.id}
     if nodes:
         own.update(
@@ -146,8 +148,8 @@ def push(
 ) -> dict:
     """Apply one batch from a device in one transaction and return the response body.
 
-    `text_suspect` False says the body has no surrogate escape at all (server/records/text.py), so
-    no change needs its text checked one by one."""
+    `text_suspect` False says the body has no surrogate or NUL escape at all
+    (server/records/text.py), so no change needs its text checked one by one."""
     session = db.session
     received = datetime.now(timezone.utc)
     received_ms = int(received.timestamp() * 1000)
