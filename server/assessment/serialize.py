@@ -201,6 +201,7 @@ def row_json(row: Row) -> dict:
     return {
         "kind": row.kind,
         "kind_title": vocabularies().title(row.kind),
+        "broadcast": bool((vocabularies().kind(row.kind) or {}).get("broadcast")),
         "engagements": row.engagements,
         "people": row.people,
         "groups_reached": len(row.groups),

@@ -7,6 +7,7 @@ a cell's definition and evidence, the printable evidence pack, what works, and t
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, render_template, request
 
@@ -74,10 +75,11 @@ def _team(code: str) -> Team:
         raise PageNotFound() from exc
 
 
-def period_nav(period: Period) -> dict:
+def period_nav(period: Period, teams: list[Team] | None = None, team: str | None = None) -> dict:
     """Links to the periods either side, and to the current period of each kind: (kind, that
     period, whether it is the one shown). Only the shown period itself is marked current, not
-    any period of the same kind."""
+    any period of the same kind. `teams`: a team choice in the same form (`team` chosen), which
+    the links keep."""
     tz = period.tz
     now = utcnow()
     later = period.next()
@@ -87,6 +89,9 @@ def period_nav(period: Period) -> dict:
         "previous": period.previous(),
         "next": None if later.is_future(now) else later,
         "kinds": [(k, current, current.label == period.label) for k, current in currents],
+        "teams": teams or [],
+        "team": team,
+        "keep": "&" + urlencode({"team": team}) if team else "",
     }
 
 
@@ -256,6 +261,6 @@ def what_works_page():
         chosen=chosen,
         code=code,
         period=period,
-        nav=period_nav(period),
+        nav=period_nav(period, teams, code),
         everyone=user.team_ids() is None,
     )
