@@ -6,11 +6,12 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 from assessment_force import PASSWORD
 
 from server.assessment.periods import containing_moment
 from server.db import db
-from server.db.models import PlannedMeeting, Team
+from server.db.models import PlannedMeeting, Record, Team
 
 
 @pytest.fixture
@@ -130,8 +131,33 @@ def test_public_json_counts(client, team_page):
     assert body["quarter"]["engagements"] >= month["engagements"]
 
 
+def test_counts_follow_the_catalogue_and_the_page_says_so(client, force, team_page):
+    """Dorset's rule (returned_records_count false): records waiting for review count, returned
+    ones do not; the page says both and how many of its records wait."""
+    body = client.get("/teams/NPT-A.json").get_json()
+    month = body["month"]
+    # Six made, one deleted; the approved feedback and the approved internal note are reviewed.
+    assert (month["engagements"], month["not_yet_reviewed"]) == (5, 3)
+    assert "not reviewed yet are included" in body["counting_rule"]
+    assert "sent back for correction are left out" in body["counting_rule"]
+    html = client.get("/teams/NPT-A").get_data(as_text=True)
+    assert "3 of these 5 are not yet reviewed by a supervisor" in html
+    assert "Dorset Police Neighbourhood Engagement Contract" in html
+    meeting = db.session.scalar(sa.select(Record.id).where(Record.kind == "community_meeting"))
+    force.review(meeting, "returned")
+    month = client.get("/teams/NPT-A.json").get_json()["month"]
+    assert (month["engagements"], month["not_yet_reviewed"], month["meetings_held"]) == (4, 2, 0)
+
+
 def test_unknown_or_inactive_team_is_not_found(client, team_page):
-    assert client.get("/teams/NPT-ZZZ").status_code == 404
+    response = client.get("/teams/NPT-ZZZ")
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    # The site's own page, in its layout, with the way back: not werkzeug's bare "Not Found".
+    assert "<main" in html and "We could not find that team" in html and "NPT-ZZZ" in html
+    assert 'href="/teams"' in html
+    missing = client.get("/teams/NPT-ZZZ.json")
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
     team = db.session.query(Team).filter_by(code="NPT-A").one()
     team.active = False
     db.session.commit()
