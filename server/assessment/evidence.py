@@ -122,7 +122,7 @@ def _page(query, order, window: Window) -> tuple[int, int, list]:
     rows = db.session.execute(
         query.order_by(*order).limit(window.limit).offset(window.offset)
     ).all()
-    return total, int(not_approved), rows
+    return int(total), int(not_approved), list(rows)
 
 
 def _evidence(rows, total: int, not_approved: int, lines: list[str], **extra) -> Evidence:
