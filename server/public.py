@@ -23,7 +23,7 @@ from flask import Blueprint, jsonify, redirect, render_template, url_for
 from schema.catalogue import Catalogue
 from server.assessment.grid import AssessmentError, catalogue_for, force_tz
 from server.assessment.periods import Period, containing_moment, to_local
-from server.catalogues import vocabularies
+from server.catalogues import catalogues, vocabularies
 from server.clock import utcnow
 from server.db import db
 from server.db.models import PlannedMeeting, Record, RecordGroup, Team
@@ -54,8 +54,6 @@ def _catalogue(period: Period) -> Catalogue:
     try:
         return catalogue_for(period)
     except AssessmentError:  # before the first version took effect: today's rule
-        from server.catalogues import catalogues
-
         return catalogues().current
 
 
