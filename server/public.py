@@ -44,6 +44,7 @@ class Summary:
     meetings_total: int
     groups: list[dict]  # {"code", "title", "seldom_heard"}
     not_reviewed: int = 0  # of the engagements, those no supervisor has reviewed yet
+    audience: int = 0  # of `people`, those reached by broadcast kinds (posts, alerts): not met
 
 
 class TeamNotFound(Exception):
@@ -128,7 +129,9 @@ def summarise(team: Team, period: Period) -> Summary:
     )
     people = sum(int(p) for _, _, p, _ in rows)
     waiting = sum(int(n) for _, _, _, n in rows)
-    return Summary(period, by_kind, people, meetings, total, groups, waiting)
+    broadcast = {k["code"] for k in vocab.kinds if k.get("broadcast")}
+    audience = sum(int(p) for kind, _, p, _ in rows if kind in broadcast)
+    return Summary(period, by_kind, people, meetings, total, groups, waiting, audience)
 
 
 def feedback(team: Team, since: datetime) -> list[dict]:
@@ -194,6 +197,8 @@ def _json(view: dict) -> dict:
             "engagements": sum(n for _, n in s.by_kind),
             "not_yet_reviewed": s.not_reviewed,
             "people_reached": s.people,
+            "people_spoken_with": s.people - s.audience,
+            "audience_reached": s.audience,
             "by_kind": [{"kind": k, "title": title(k), "count": n} for k, n in s.by_kind],
             "meetings_held": s.meetings_total,
             "meetings": [

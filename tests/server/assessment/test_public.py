@@ -124,6 +124,8 @@ def test_public_json_counts(client, team_page):
         "feedback": 3,
     }
     assert month["people_reached"] == 19 and month["meetings_held"] == 1
+    # No broadcast kind counted (the alert was deleted): everyone reached was spoken with.
+    assert (month["people_spoken_with"], month["audience_reached"]) == (19, 0)
     assert [g["code"] for g in month["groups_reached"]] == ["older_people", "businesses"]
     assert month["groups_reached"][0]["seldom_heard"] is True
     assert [m["title"] for m in body["coming_up"]] == ["Beat surgery at the library"]
@@ -147,6 +149,17 @@ def test_counts_follow_the_catalogue_and_the_page_says_so(client, force, team_pa
     force.review(meeting, "returned")
     month = client.get("/teams/NPT-A.json").get_json()["month"]
     assert (month["engagements"], month["not_yet_reviewed"], month["meetings_held"]) == (4, 2, 0)
+
+
+def test_an_audience_reached_online_is_not_people_spoken_with(client, force, team_page):
+    when = db.session.get(Record, team_page[0]).occurred_at.replace(tzinfo=timezone.utc)
+    force.add("pc.secret", when.isoformat(), "social_media_post", people_count=250)
+    month = client.get("/teams/NPT-A.json").get_json()["month"]
+    assert (month["people_reached"], month["people_spoken_with"]) == (269, 19)
+    assert month["audience_reached"] == 250
+    html = client.get("/teams/NPT-A").get_data(as_text=True)
+    assert "<strong>19</strong> people spoken with" in html
+    assert "<strong>250</strong> reached by posts and alerts" in html
 
 
 def test_unknown_or_inactive_team_is_not_found(client, team_page):
