@@ -3,7 +3,13 @@
 What the team did this month and this quarter: counts by kind, meetings held and coming up,
 groups reached, and "you said, we did" feedback the team marked public. Never an officer's name,
 never free text unless marked public (and approved by a supervisor), never a place: the team's
-area is the finest location shown. Deleted and returned records never appear.
+area is the finest location shown.
+
+The counts follow the catalogue's rule for which records count, as the assessment does
+(docs/standards.md, "Which records count"): deleted records never; records not yet reviewed by a
+supervisor do (Dorset's rule: the team is judged on what it did, not on how fast it is
+reviewed); returned ones only if `returned_records_count`. The page says so, and how many of its
+records are not reviewed yet. An unknown team code gets a page of its own, linking to the list.
 """
 
 from __future__ import annotations
@@ -12,14 +18,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, jsonify, redirect, render_template, url_for
+from flask import Blueprint, jsonify, redirect, render_template, url_for
 
-from server.assessment.grid import force_tz
+from schema.catalogue import Catalogue
+from server.assessment.grid import AssessmentError, catalogue_for, force_tz
 from server.assessment.periods import Period, containing_moment, to_local
-from server.catalogues import vocabularies
+from server.catalogues import catalogues, vocabularies
 from server.clock import utcnow
 from server.db import db
 from server.db.models import PlannedMeeting, Record, RecordGroup, Team
+from server.errors import ApiError, Code
 
 bp = Blueprint("public", __name__, url_prefix="/teams")
 FEEDBACK_SHOWN = 10
@@ -35,16 +43,52 @@ class Summary:
     meetings: list[dict]  # {"date", "kind", "people"}: no place, no names
     meetings_total: int
     groups: list[dict]  # {"code", "title", "seldom_heard"}
+    not_reviewed: int = 0  # of the engagements, those no supervisor has reviewed yet
+    audience: int = 0  # of `people`, those reached by broadcast kinds (posts, alerts): not met
+
+
+class TeamNotFound(Exception):
+    """No active team with that code."""
+
+
+def _catalogue(period: Period) -> Catalogue:
+    try:
+        return catalogue_for(period)
+    except AssessmentError:  # before the first version took effect: today's rule
+        return catalogues().current
 
 
 def _shown(team: Team, period: Period) -> list:
-    return [
+    """The catalogue's counted records (sql.py Scope.counted, on the record table)."""
+    conditions = [
         Record.team_id == team.id,
         Record.deleted == sa.false(),
-        Record.review_state != "returned",
         Record.occurred_at >= period.start_utc,
         Record.occurred_at < period.end_utc,
     ]
+    if not _catalogue(period).returned_records_count:
+        conditions.append(Record.review_state != "returned")
+    return conditions
+
+
+def counting_rule(period: Period) -> str:
+    """What the page counts, in the catalogue's own terms."""
+    catalogue = _catalogue(period)
+    name = " ".join(p for p in (catalogue.raw.get("force"), catalogue.raw.get("title")) if p)
+    returned = (
+        "records a supervisor sent back for correction count too"
+        if catalogue.returned_records_count
+        else "records a supervisor sent back for correction are left out until they are fixed"
+    )
+    return (
+        f"These figures count records as {name or 'the force’s standards'} does: records a "
+        f"supervisor has not reviewed yet are included, {returned}, and deleted records never "
+        "count."
+    )
+
+
+# Waiting for a supervisor: neither approved nor sent back (a fixed, resubmitted one waits too).
+_not_reviewed = Record.review_state.not_in(("approved", "returned"))
 
 
 def summarise(team: Team, period: Period) -> Summary:
@@ -52,12 +96,15 @@ def summarise(team: Team, period: Period) -> Summary:
     where = _shown(team, period)
     rows = db.session.execute(
         sa.select(
-            Record.kind, sa.func.count(), sa.func.coalesce(sa.func.sum(Record.people_count), 0)
+            Record.kind,
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(Record.people_count), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((_not_reviewed, 1), else_=0)), 0),
         )
         .where(*where)
         .group_by(Record.kind)
     ).all()
-    by_kind = sorted(((kind, count) for kind, count, _ in rows), key=lambda r: (-r[1], r[0]))
+    by_kind = sorted(((kind, count) for kind, count, _, _ in rows), key=lambda r: (-r[1], r[0]))
     meeting_kinds = [k["code"] for k in vocab.kinds if k.get("meeting")]
     held = sa.select(Record.occurred_at, Record.kind, Record.people_count).where(
         *where, Record.kind.in_(meeting_kinds)
@@ -80,7 +127,11 @@ def summarise(team: Team, period: Period) -> Summary:
         ({"code": c, "title": vocab.title(c), "seldom_heard": c in seldom} for c in codes),
         key=lambda g: (not g["seldom_heard"], g["title"]),
     )
-    return Summary(period, by_kind, sum(int(p) for _, _, p in rows), meetings, total, groups)
+    people = sum(int(p) for _, _, p, _ in rows)
+    waiting = sum(int(n) for _, _, _, n in rows)
+    broadcast = {k["code"] for k in vocab.kinds if k.get("broadcast")}
+    audience = sum(int(p) for kind, _, p, _ in rows if kind in broadcast)
+    return Summary(period, by_kind, people, meetings, total, groups, waiting, audience)
 
 
 def feedback(team: Team, since: datetime) -> list[dict]:
@@ -122,7 +173,7 @@ def public_view(code: str, now: datetime | None = None) -> dict:
         sa.select(Team).where(Team.code == code.strip().upper(), Team.active == sa.true())
     )
     if team is None:
-        abort(404)
+        raise TeamNotFound(code)
     now = now or utcnow()
     tz = force_tz()
     month = containing_moment(now, "month", tz)
@@ -133,6 +184,7 @@ def public_view(code: str, now: datetime | None = None) -> dict:
         "quarter": summarise(team, quarter),
         "coming_up": coming_up(team, now),
         "feedback": feedback(team, quarter.previous().start_utc),
+        "counting_rule": counting_rule(quarter),
     }
 
 
@@ -143,7 +195,10 @@ def _json(view: dict) -> dict:
         return {
             "period": {"label": s.period.label, "title": s.period.title},
             "engagements": sum(n for _, n in s.by_kind),
+            "not_yet_reviewed": s.not_reviewed,
             "people_reached": s.people,
+            "people_spoken_with": s.people - s.audience,
+            "audience_reached": s.audience,
             "by_kind": [{"kind": k, "title": title(k), "count": n} for k, n in s.by_kind],
             "meetings_held": s.meetings_total,
             "meetings": [
@@ -170,6 +225,7 @@ def _json(view: dict) -> dict:
         "you_said_we_did": [
             {"date": f["date"].isoformat(), "text": f["text"]} for f in view["feedback"]
         ],
+        "counting_rule": view["counting_rule"],
     }
 
 
@@ -191,12 +247,20 @@ def index():
 
 @bp.get("/<code>")
 def team_page(code: str):
-    view = public_view(code)
+    try:
+        view = public_view(code)
+    except TeamNotFound:
+        page = render_template("assessment/public_not_found.html", code=code.strip().upper())
+        return page, 404
     return render_template("assessment/public.html", **view), 200, {"Cache-Control": CACHE}
 
 
 @bp.get("/<code>.json")
 def team_json(code: str):
-    response = jsonify(_json(public_view(code)))
+    try:
+        view = public_view(code)
+    except TeamNotFound:
+        raise ApiError(Code.NOT_FOUND, "No active team with that code: see /teams.") from None
+    response = jsonify(_json(view))
     response.headers["Cache-Control"] = CACHE
     return response

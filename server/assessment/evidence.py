@@ -2,7 +2,9 @@
 
 Each measure type lists the records its aggregate read, filtering assessment_fact with the same
 conditions (sql.py, measures.py) and joining the record only for what a person reads, so the
-evidence and the figure cannot drift apart.
+evidence and the figure cannot drift apart. Each note is worked out from the record and the
+period alone (a gap from the record before it, in SQL), never from its place on the page, so a
+sample may put approved records first (the evidence pack: the panel reads only their summaries).
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from server.assessment.measures import (
     seconds,
     series,
 )
-from server.assessment.ratings import number
-from server.assessment.sql import Scope, has_bits, where_selected
+from server.assessment.periods import to_local
+from server.assessment.ratings import days
+from server.assessment.sql import Scope, has_bits, seconds_between, where_selected
 from server.catalogues import vocabularies
 from server.db import db
 from server.db.models import AssessmentFact as Fact
@@ -47,6 +50,7 @@ class Item:
     panel_note: str | None = None
     counts: bool = True
     groups: list[str] = field(default_factory=list)
+    longest: bool = False  # this record ends the longest gap (longest_gap_days)
 
 
 @dataclass
@@ -56,6 +60,17 @@ class Evidence:
     lines: list[str] = field(default_factory=list)  # what the list shows, in a sentence or two
     breakdown: list[tuple[str, int]] = field(default_factory=list)
     breakdown_of: str = ""  # "officer" or "group": what the breakdown's labels name
+    not_approved: int = 0  # of `total`, records no supervisor has approved yet
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which records of the list to show: a page, or (approved_first) a sample that puts the
+    records a supervisor approved first, each part in the list's own order."""
+
+    limit: int = 100
+    offset: int = 0
+    approved_first: bool = False
 
 
 def _base(*columns):
@@ -91,11 +106,27 @@ def _as_of_words(scope: Scope) -> str:
     return "now" if scope.as_of < scope.period.end_utc else "the period ended"
 
 
-def _page(query, limit: int, offset: int):
-    total = db.session.scalar(
-        sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
-    )
-    return total, db.session.execute(query.limit(limit).offset(offset)).all()
+def _page(query, order, window: Window) -> tuple[int, int, list]:
+    """(records in the list, how many of them are not approved, the window's rows)."""
+    listed = query.order_by(None).subquery()
+    total, not_approved = db.session.execute(
+        sa.select(
+            sa.func.count(),
+            sa.func.coalesce(
+                sa.func.sum(sa.case((listed.c.review_state != "approved", 1), else_=0)), 0
+            ),
+        )
+    ).one()
+    if window.approved_first:
+        order = (sa.case((Record.review_state == "approved", 0), else_=1), *order)
+    rows = db.session.execute(
+        query.order_by(*order).limit(window.limit).offset(window.offset)
+    ).all()
+    return int(total), int(not_approved), list(rows)
+
+
+def _evidence(rows, total: int, not_approved: int, lines: list[str], **extra) -> Evidence:
+    return Evidence(_items(rows), total, lines, not_approved=not_approved, **extra)
 
 
 def _in_period(scope: Scope, measure: dict, team_id: int) -> list:
@@ -111,10 +142,12 @@ OLDEST_FIRST = (Fact.occurred_at, Fact.record_id)
 NEWEST_FIRST = (Fact.occurred_at.desc(), Fact.record_id)
 
 
-def _count(scope, measure, team_id, limit, offset) -> Evidence:
+def _count(scope, measure, team_id, window: Window) -> Evidence:
     conditions = _in_period(scope, measure, team_id)
-    total, rows = _page(_base().where(*conditions).order_by(*OLDEST_FIRST), limit, offset)
-    evidence = Evidence(_items(rows), total, [f"{total} records counted in {scope.period.title}."])
+    total, waiting, rows = _page(_base().where(*conditions), OLDEST_FIRST, window)
+    evidence = _evidence(
+        rows, total, waiting, [f"{total} records counted in {scope.period.title}."]
+    )
     if measure.get("per") == "officer":
         per_officer = db.session.execute(
             sa.select(sa.func.coalesce(User.display_name, User.username), sa.func.count())
@@ -129,10 +162,12 @@ def _count(scope, measure, team_id, limit, offset) -> Evidence:
     return evidence
 
 
-def _share_publicised(scope, measure, team_id, limit, offset) -> Evidence:
+def _share_publicised(scope, measure, team_id, window: Window) -> Evidence:
     query = _base(Fact.notice_seconds).where(*_in_period(scope, measure, team_id))
-    total, rows = _page(query.order_by(*OLDEST_FIRST), limit, offset)
-    items = _items(rows)
+    total, waiting, rows = _page(query, OLDEST_FIRST, window)
+    lines = [f"Meetings held; publicised {measure['min_days']} or more days ahead count."]
+    found = _evidence(rows, total, waiting, lines)
+    items = found.items
     wanted = measure["min_days"]
     for item, row in zip(items, rows):
         ahead = row[2]
@@ -140,28 +175,28 @@ def _share_publicised(scope, measure, team_id, limit, offset) -> Evidence:
             item.note, item.counts = "Not publicised", False
         else:
             item.counts = ahead >= wanted * DAY
-            item.note = f"Publicised {number(ahead / DAY)} days ahead" + (
+            item.note = f"Publicised {days(ahead / DAY)} ahead" + (
                 "" if item.counts else f": under {wanted}"
             )
-    return Evidence(items, total, [f"Meetings held; publicised {wanted} or more days ahead count."])
+    return found
 
 
-def _mean_people(scope, measure, team_id, limit, offset) -> Evidence:
+def _mean_people(scope, measure, team_id, window: Window) -> Evidence:
     query = _base().where(*_in_period(scope, measure, team_id))
-    total, rows = _page(query.order_by(*OLDEST_FIRST), limit, offset)
-    items = _items(rows)
-    for item in items:
+    total, waiting, rows = _page(query, OLDEST_FIRST, window)
+    found = _evidence(rows, total, waiting, ["Meetings held and how many came."])
+    for item in found.items:
         item.counts = item.people_count is not None
         item.note = f"{item.people_count} people" if item.counts else "Attendance not recorded"
-    return Evidence(items, total, ["Meetings held and how many came."])
+    return found
 
 
-def _distinct_groups(scope, measure, team_id, limit, offset) -> Evidence:
+def _distinct_groups(scope, measure, team_id, window: Window) -> Evidence:
     only = scope.seldom_heard if measure.get("seldom_heard_only") else None
     wanted = scope.group_mask(only) if only is not None else -1  # -1: every bit
     reached = has_bits(Fact.group_mask, wanted)
     query = _base(Fact.group_mask).where(*_in_period(scope, measure, team_id), reached)
-    total, rows = _page(query.order_by(*OLDEST_FIRST), limit, offset)
+    total, waiting, rows = _page(query, OLDEST_FIRST, window)
     items = _items(rows)
     titles = vocabularies().title
     for item, row in zip(items, rows):
@@ -183,44 +218,87 @@ def _distinct_groups(scope, measure, team_id, limit, offset) -> Evidence:
         [f"{len(per_group)} {kind} reached."],
         [(titles(code), per_group[code]) for code in sorted(per_group)],
         "group",
+        not_approved=waiting,
     )
 
 
-def _longest_gap(scope, measure, team_id, limit, offset) -> Evidence:
+def _longest_gap(scope, measure, team_id, window: Window) -> Evidence:
+    """Every record of the period with the gap before it (from the record before, or from the
+    period's start), and which gap is the longest: the one that ends at a marked record, or the
+    one from the last record to the period's end (to now while it runs)."""
+    start = scope.period.start_utc
     conditions = [*series(scope, measure), *scope.in_period(), Fact.team_id == team_id]
-    total, rows = _page(_base().where(*conditions).order_by(*OLDEST_FIRST), limit, offset)
-    items = _items(rows)
-    previous = None
-    if offset and rows:
-        previous = db.session.scalar(
-            sa.select(sa.func.max(Fact.occurred_at)).where(
-                *conditions, Fact.occurred_at < items[0].occurred_at
-            )
+    before = sa.func.lag(Fact.occurred_at, type_=sa.DateTime).over(order_by=OLDEST_FIRST)
+    gaps = (
+        sa.select(
+            Fact.record_id.label("id"),
+            Fact.occurred_at.label("t"),
+            before.label("before"),
+            seconds_between(Fact.occurred_at, sa.func.coalesce(before, start)).label("gap"),
         )
-    for item in items:
-        since = previous or scope.period.start_utc
-        what = "after the previous one" if previous else "after the period began"
-        item.note = f"{number(seconds(item.occurred_at, since) / DAY)} days {what}"
-        previous = item.occurred_at
-    return Evidence(items, total, ["Every record in the period, with the gap before each."])
+        .where(*conditions)
+        .subquery()
+    )
+    query = _base(gaps.c.before, gaps.c.gap).join(gaps, gaps.c.id == Fact.record_id)
+    total, waiting, rows = _page(query.where(*conditions), OLDEST_FIRST, window)
+    found = _evidence(rows, total, waiting, ["Every record in the period, with the gap before it."])
+    for item, row in zip(found.items, rows):
+        what = "after the previous one" if row[2] is not None else "after the period began"
+        item.note = f"{days(row[3] / DAY)} {what}"
+    longest = db.session.execute(
+        sa.select(gaps.c.id, gaps.c.t, gaps.c.before, gaps.c.gap)
+        .order_by(gaps.c.gap.desc(), gaps.c.t)
+        .limit(1)
+    ).first()
+    last = db.session.scalar(sa.select(sa.func.max(gaps.c.t)))
+    found.lines.append(_longest_words(scope, longest, last))
+    if longest is not None and longest[3] >= seconds(scope.as_of, last):
+        for item in found.items:
+            if item.record_id == longest[0]:
+                item.longest = True
+    return found
 
 
-def _days_since_last(scope, measure, team_id, limit, offset) -> Evidence:
-    query = _base().where(*series(scope, measure), Fact.team_id == team_id)
-    total, rows = _page(query.order_by(*NEWEST_FIRST), limit, offset)
-    items = _items(rows)
-    for position, item in enumerate(items):
-        item.counts = position == 0 and offset == 0
-        item.note = (
-            f"{number(seconds(scope.as_of, item.occurred_at) / DAY)} days before "
-            f"{_as_of_words(scope)}"
+def _longest_words(scope: Scope, longest, last: datetime | None) -> str:
+    """The longest gap in a sentence, with its dates in the force's time zone."""
+
+    def when(t: datetime) -> str:
+        return to_local(t, scope.period.tz).strftime("%a %d %b %Y %H:%M")
+
+    end = "now" if scope.as_of < scope.period.end_utc else "the period's end"
+    if longest is None or last is None:
+        gap = days(max(seconds(scope.as_of, scope.period.start_utc), 0) / DAY)
+        return f"No record in the period: the longest gap is all of it so far, {gap}."
+    _, t, before, gap_seconds = longest
+    tail = seconds(scope.as_of, last)
+    if tail > gap_seconds:
+        return f"The longest gap: {days(tail / DAY)}, from the last record ({when(last)}) to {end}."
+    since = f"the record of {when(before)}" if before is not None else "the period's start"
+    return (
+        f"The longest gap: {days(gap_seconds / DAY)}, from {since} to the record of {when(t)} "
+        "(marked below)."
+    )
+
+
+def _days_since_last(scope, measure, team_id, window: Window) -> Evidence:
+    conditions = [*series(scope, measure), Fact.team_id == team_id]
+    total, waiting, rows = _page(_base().where(*conditions), NEWEST_FIRST, window)
+    lines = ["The latest record decides the figure; earlier ones follow."]
+    found = _evidence(rows, total, waiting, lines)
+    latest = db.session.scalar(
+        sa.select(Fact.record_id).where(*conditions).order_by(*NEWEST_FIRST).limit(1)
+    )
+    for item in found.items:
+        item.counts = item.record_id == latest
+        item.note = f"{days(seconds(scope.as_of, item.occurred_at) / DAY)} before " + (
+            _as_of_words(scope)
         )
         if item.counts:
             item.note = "Latest: " + item.note
-    return Evidence(items, total, ["The latest record decides the figure; earlier ones follow."])
+    return found
 
 
-def _share_renewed(scope, measure, team_id, limit, offset) -> Evidence:
+def _share_renewed(scope, measure, team_id, window: Window) -> Evidence:
     """The latest contact with each key contact known in the lookback window."""
     _, renewed_since = renewal_window(scope, measure)
     role, org = contact_key()
@@ -236,14 +314,14 @@ def _share_renewed(scope, measure, team_id, limit, offset) -> Evidence:
     )
     latest = sa.select(ranked.c.id).where(ranked.c.rank == 1)
     query = _base().where(Fact.record_id.in_(latest))
-    total, rows = _page(query.order_by(*NEWEST_FIRST), limit, offset)
+    total, waiting, rows = _page(query, NEWEST_FIRST, window)
     items = _items(rows)
     for item, row in zip(items, rows):
         record = row[0]
         who = ", ".join(p for p in (record.contact_role, record.contact_org) if p)
-        days = number(seconds(scope.as_of, item.occurred_at) / DAY)
+        since = days(seconds(scope.as_of, item.occurred_at) / DAY)
         item.counts = item.occurred_at >= renewed_since
-        tail = f"last met {days} days before {_as_of_words(scope)}; " + (
+        tail = f"last met {since} before {_as_of_words(scope)}; " + (
             "renewed" if item.counts else f"not renewed (over {measure['within_days']} days)"
         )
         item.note = f"{who}: {tail}"
@@ -259,6 +337,7 @@ def _share_renewed(scope, measure, team_id, limit, offset) -> Evidence:
             f"{measure['lookback_days']} days, with the latest contact; renewed means within "
             f"{measure['within_days']} days."
         ],
+        not_approved=waiting,
     )
 
 
@@ -274,7 +353,14 @@ _BY_TYPE = {
 
 
 def evidence(
-    scope: Scope, measure: dict, team_id: int, limit: int = 100, offset: int = 0
+    scope: Scope,
+    measure: dict,
+    team_id: int,
+    limit: int = 100,
+    offset: int = 0,
+    approved_first: bool = False,
 ) -> Evidence:
-    """The records behind one team's figure for one measure, a page at a time."""
-    return _BY_TYPE[measure["type"]](scope, measure, team_id, limit, offset)
+    """The records behind one team's figure for one measure, a page at a time (approved_first:
+    a sample with the records a supervisor approved first)."""
+    window = Window(limit, offset, approved_first)
+    return _BY_TYPE[measure["type"]](scope, measure, team_id, window)

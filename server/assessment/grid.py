@@ -21,7 +21,7 @@ from server.assessment.sql import Scope, tune_for_scans
 from server.catalogues import catalogues, vocabularies
 from server.clock import utcnow
 from server.db import db
-from server.db.models import Team, User
+from server.db.models import AssessmentFact, Team, User
 
 
 class AssessmentError(ValueError):
@@ -244,6 +244,15 @@ def assess_with_previous(
     except AssessmentError:  # before the first catalogue took effect
         return current
     return compare(current, earlier)
+
+
+def first_record(scope: Scope, team_id: int) -> datetime | None:
+    """When the team's first counted record happened (None: it has none yet). One seek on the
+    facts' (team, occurred_at) key: charts use it to tell "no records yet" from "not met"."""
+    fact = AssessmentFact
+    return db.session.scalar(
+        sa.select(sa.func.min(fact.occurred_at)).where(*scope.counted(), fact.team_id == team_id)
+    )
 
 
 def trend(

@@ -1,5 +1,6 @@
 """The evidence pack for one team and period: a self-evaluation per standard, its figures and
-trend, and a sample of the records behind them. The page and the API build it here."""
+trend, and a sample of the records behind them (those a supervisor approved first: the panel
+reads only their summaries). The page and the API build it here."""
 
 from __future__ import annotations
 
@@ -58,6 +59,9 @@ def build_pack(team: Team, period: Period, now: datetime | None = None) -> Pack:
     judged = assessment.teams[0]
     sections = []
     for standard in judged.standards:
-        samples = [evidence(scope, m.measure, team.id, limit=SAMPLE) for m in standard.measures]
+        samples = [
+            evidence(scope, m.measure, team.id, limit=SAMPLE, approved_first=True)
+            for m in standard.measures
+        ]
         sections.append(PackSection(standard, summary(standard, period), samples))
     return Pack(judged, assessment, history, sections)

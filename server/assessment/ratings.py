@@ -95,6 +95,12 @@ def number(value: float) -> str:
     return f"{rounded:.0f}" if rounded == int(rounded) else f"{rounded:.1f}"
 
 
+def days(value: float) -> str:
+    """A number of days in words: "1 day", "0.5 days", "12 days"."""
+    shown = number(value)
+    return f"{shown} day" if shown == "1" else f"{shown} days"
+
+
 def percent(value: float) -> str:
     return f"{round(value * 100):.0f}%"
 
@@ -129,7 +135,7 @@ def threshold_text(measure: dict, limits: Thresholds) -> str:
         if kind in SHARE_TYPES:
             return percent(value)
         if kind in ("longest_gap_days", "days_since_last"):
-            return f"{number(value)} days"
+            return days(value)
         return number(value)
 
     parts = []

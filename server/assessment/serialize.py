@@ -162,6 +162,7 @@ def evidence_json(ev: Evidence, tz, anonymise: bool) -> dict:
     alias = Pseudonyms()
     return {
         "total": ev.total,
+        "not_approved": ev.not_approved,
         "lines": ev.lines,
         "breakdown_of": ev.breakdown_of,
         "breakdown": [
@@ -188,6 +189,7 @@ def evidence_json(ev: Evidence, tz, anonymise: bool) -> dict:
                 "groups": item.groups,
                 "note": item.panel_note if anonymise and item.panel_note is not None else item.note,
                 "counts": item.counts,
+                "longest_gap": item.longest,
             }
             for item in ev.items
         ],
@@ -199,6 +201,7 @@ def row_json(row: Row) -> dict:
     return {
         "kind": row.kind,
         "kind_title": vocabularies().title(row.kind),
+        "broadcast": bool((vocabularies().kind(row.kind) or {}).get("broadcast")),
         "engagements": row.engagements,
         "people": row.people,
         "groups_reached": len(row.groups),

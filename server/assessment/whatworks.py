@@ -4,6 +4,10 @@ Two grouped queries over the period's counted facts (facts.py): one by (team, ki
 engagements, people and officer time; one by (team, kind, groups mask) for the groups
 reached. People per officer-hour uses only records that give both a people count and a
 duration, so a missing duration never inflates it.
+
+Broadcast kinds (marked `broadcast` in schema/vocabularies.json: social-media posts, web-page
+updates, community alerts) record the audience reached, not people spoken with, so their
+"people per officer-hour" is reach per hour of writing and is shown apart from in-person kinds.
 """
 
 from __future__ import annotations
@@ -48,6 +52,16 @@ class Row:
 class WhatWorks:
     by_team: dict[int, dict[str, Row]]  # team -> kind -> row
     force: dict[str, Row]  # kind -> row, over every team in scope
+
+    @staticmethod
+    def split(rows: dict[str, Row]) -> tuple[dict[str, Row], dict[str, Row]]:
+        """(in-person kinds, broadcast kinds): their people are not the same kind of figure."""
+        vocab = vocabularies()
+        broadcast = {k["code"] for k in vocab.kinds if k.get("broadcast")}
+        return (
+            {kind: row for kind, row in rows.items() if kind not in broadcast},
+            {kind: row for kind, row in rows.items() if kind in broadcast},
+        )
 
     def seldom(self, rows: dict[str, Row]) -> dict[str, dict]:
         """Seldom-heard groups broken out: engagements and people per group, and by which kinds."""

@@ -6,6 +6,9 @@ a cell's definition and evidence, the printable evidence pack, what works, and t
 
 from __future__ import annotations
 
+from datetime import datetime
+from urllib.parse import urlencode
+
 from flask import Blueprint, Response, render_template, request
 
 from server.assessment import ratings
@@ -15,6 +18,7 @@ from server.assessment.grid import (
     Assessment,
     AssessmentError,
     assess_with_previous,
+    first_record,
     resolve_period,
     scope_for,
     trend,
@@ -71,10 +75,11 @@ def _team(code: str) -> Team:
         raise PageNotFound() from exc
 
 
-def period_nav(period: Period) -> dict:
+def period_nav(period: Period, teams: list[Team] | None = None, team: str | None = None) -> dict:
     """Links to the periods either side, and to the current period of each kind: (kind, that
     period, whether it is the one shown). Only the shown period itself is marked current, not
-    any period of the same kind."""
+    any period of the same kind. `teams`: a team choice in the same form (`team` chosen), which
+    the links keep."""
     tz = period.tz
     now = utcnow()
     later = period.next()
@@ -84,6 +89,9 @@ def period_nav(period: Period) -> dict:
         "previous": period.previous(),
         "next": None if later.is_future(now) else later,
         "kinds": [(k, current, current.label == period.label) for k, current in currents],
+        "teams": teams or [],
+        "team": team,
+        "keep": "&" + urlencode({"team": team}) if team else "",
     }
 
 
@@ -111,22 +119,34 @@ def grid_as_csv():
     )
 
 
-def charts_for(history: list[Assessment], code: str) -> list[dict]:
-    """A chart per measure of one standard over the team's history."""
+def team_began(history: list[Assessment]) -> datetime | None:
+    """The team's first counted record, for the charts of `history` (one team's periods)."""
+    latest = history[-1]
+    return first_record(latest.scope, latest.teams[0].team.id) if latest.scope else None
+
+
+def charts_for(history: list[Assessment], code: str, began: datetime | None) -> list[dict]:
+    """A chart per measure of one standard over the team's history. Periods that ended before
+    the team's first record (`began`; None: no record yet) show "no records yet"; a period
+    still running is marked "so far"."""
     charts = []
     latest = history[-1].teams[0].by_code[code]
     for index, measure in enumerate(latest.measures):
         points, limits = [], set()
         for a in history:
+            before = began is None or a.period.end_utc <= began
+            running = a.as_of < a.period.end_utc
             standard = a.teams[0].by_code.get(code)
             judged = (
                 standard.measures[index] if standard and index < len(standard.measures) else None
             )
             if judged is None or judged.measure["type"] != measure.measure["type"]:
-                points.append(Point(a.period.short, None, None))
+                points.append(Point(a.period.short, None, None, before, running))
                 continue
-            points.append(Point(a.period.short, judged.figure.value, judged.rating))
-            limits.add((judged.limits.met, judged.limits.partly_met))
+            value, rating = judged.figure.value, judged.rating
+            points.append(Point(a.period.short, value, rating, before, running))
+            if not before:
+                limits.add((judged.limits.met, judged.limits.partly_met))
         met, partly = next(iter(limits)) if len(limits) == 1 else (None, None)
         charts.append(
             {
@@ -153,7 +173,8 @@ def team(code: str):
     found = _team(code)
     history = trend(found, period, 12)
     current = history[-1]
-    charts = {s.code: charts_for(history, s.code) for s in current.teams[0].standards}
+    began = team_began(history)
+    charts = {s.code: charts_for(history, s.code, began) for s in current.teams[0].standards}
     return render_template(
         "assessment/team.html",
         result=current,
@@ -201,7 +222,10 @@ def pack(code: str):
     period = _period()
     found = _team(code)
     built = build_pack(found, period)
-    charts = {s.standard.code: charts_for(built.history, s.standard.code) for s in built.sections}
+    began = team_began(built.history)
+    charts = {
+        s.standard.code: charts_for(built.history, s.standard.code, began) for s in built.sections
+    }
     user = current_user()
     audit(user, "assessment.pack", found.code, period=period.label)
     return render_template(
@@ -237,6 +261,6 @@ def what_works_page():
         chosen=chosen,
         code=code,
         period=period,
-        nav=period_nav(period),
+        nav=period_nav(period, teams, code),
         everyone=user.team_ids() is None,
     )

@@ -48,3 +48,52 @@ def test_no_inline_style_and_text_is_escaped():
     markup = str(line_chart("<b>&", [Point("<x>", 1, "met"), Point("y", 2, "met")], 1, 0))
     assert "style=" not in markup and "<b>" not in markup and "&lt;x&gt;" in markup
     assert re.search(r'<polyline points="[\d. ,]+"', markup)
+
+
+def test_periods_before_the_first_record_read_no_records_yet():
+    points = [
+        Point("Q1 26", 0, "not_met", before_first=True),
+        Point("Q2 26", 0, "not_met", before_first=True),
+        Point("Q3 26", 7, "met"),
+    ]
+    svg = chart(points)
+    assert (
+        svg.find(f"{SVG}desc").text == "Q1 26: no records yet; Q2 26: no records yet; Q3 26: 7, met"
+    )
+    texts = [t.text for t in svg.iter(f"{SVG}text")]
+    assert texts.count("no records yet") == 1  # one label over the band
+    assert "0" not in texts[texts.index("Q1 26") :]  # no "not met, 0" points plotted
+    assert texts.count("✕") == 0
+    assert [r.get("class") for r in svg.iter(f"{SVG}rect")].count("no-records") == 1
+
+
+def test_the_running_period_is_hatched_and_labelled_so_far():
+    points = [Point("Q2 26", 4, "partly_met"), Point("Q3 26", 2, "not_met", partial=True)]
+    svg = ET.fromstring(str(line_chart("Alerts sent", points, 6, 3, chart_id="c9")))
+    assert svg.find(f"{SVG}desc").text.endswith("Q3 26: 2, not met (so far: still running)")
+    texts = [t.text for t in svg.iter(f"{SVG}text")]
+    assert "so far" in texts and any("hatched: still running" in (t or "") for t in texts)
+    [pattern] = svg.iter(f"{SVG}pattern")
+    assert pattern.get("id") == "c9-hatch"
+    hatched = [r for r in svg.iter(f"{SVG}rect") if r.get("class") == "so-far"]
+    assert hatched and hatched[0].get("fill") == "url(#c9-hatch)"
+    dashed = [line for line in svg.iter(f"{SVG}line") if line.get("class") == "so-far"]
+    assert len(dashed) == 1 and dashed[0].get("stroke-dasharray")
+    # A finished period draws neither.
+    assert "so far" not in [t.text for t in chart([Point("a", 1, "met")]).iter(f"{SVG}text")]
+
+
+def test_value_labels_clear_the_threshold_lines():
+    """A "0" drawn 9 px above its point sat on a low "partly 3" line (the meetings chart)."""
+    svg = ET.fromstring(
+        str(line_chart("Meetings", [Point("a", 0, "not_met"), Point("b", 25, "met")], 6, 3))
+    )
+    lines = [
+        float(line.get("y1")) for line in svg.iter(f"{SVG}line") if line.get("stroke-dasharray")
+    ]
+    [zero] = [
+        t for t in svg.iter(f"{SVG}text") if t.text == "0" and t.get("text-anchor") == "middle"
+    ]
+    baseline = float(zero.get("y"))
+    for y in lines:  # the label's box runs from about 11 px above its baseline to 3 below
+        assert not baseline - 11 <= y <= baseline + 3, (baseline, y)

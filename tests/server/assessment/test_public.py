@@ -6,11 +6,12 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
 from assessment_force import PASSWORD
 
 from server.assessment.periods import containing_moment
 from server.db import db
-from server.db.models import PlannedMeeting, Team
+from server.db.models import PlannedMeeting, Record, Team
 
 
 @pytest.fixture
@@ -123,6 +124,8 @@ def test_public_json_counts(client, team_page):
         "feedback": 3,
     }
     assert month["people_reached"] == 19 and month["meetings_held"] == 1
+    # No broadcast kind counted (the alert was deleted): everyone reached was spoken with.
+    assert (month["people_spoken_with"], month["audience_reached"]) == (19, 0)
     assert [g["code"] for g in month["groups_reached"]] == ["older_people", "businesses"]
     assert month["groups_reached"][0]["seldom_heard"] is True
     assert [m["title"] for m in body["coming_up"]] == ["Beat surgery at the library"]
@@ -130,8 +133,44 @@ def test_public_json_counts(client, team_page):
     assert body["quarter"]["engagements"] >= month["engagements"]
 
 
+def test_counts_follow_the_catalogue_and_the_page_says_so(client, force, team_page):
+    """Dorset's rule (returned_records_count false): records waiting for review count, returned
+    ones do not; the page says both and how many of its records wait."""
+    body = client.get("/teams/NPT-A.json").get_json()
+    month = body["month"]
+    # Six made, one deleted; the approved feedback and the approved internal note are reviewed.
+    assert (month["engagements"], month["not_yet_reviewed"]) == (5, 3)
+    assert "not reviewed yet are included" in body["counting_rule"]
+    assert "sent back for correction are left out" in body["counting_rule"]
+    html = client.get("/teams/NPT-A").get_data(as_text=True)
+    assert "3 of these 5 are not yet reviewed by a supervisor" in html
+    assert "Dorset Police Neighbourhood Engagement Contract" in html
+    meeting = db.session.scalar(sa.select(Record.id).where(Record.kind == "community_meeting"))
+    force.review(meeting, "returned")
+    month = client.get("/teams/NPT-A.json").get_json()["month"]
+    assert (month["engagements"], month["not_yet_reviewed"], month["meetings_held"]) == (4, 2, 0)
+
+
+def test_an_audience_reached_online_is_not_people_spoken_with(client, force, team_page):
+    when = db.session.get(Record, team_page[0]).occurred_at.replace(tzinfo=timezone.utc)
+    force.add("pc.secret", when.isoformat(), "social_media_post", people_count=250)
+    month = client.get("/teams/NPT-A.json").get_json()["month"]
+    assert (month["people_reached"], month["people_spoken_with"]) == (269, 19)
+    assert month["audience_reached"] == 250
+    html = client.get("/teams/NPT-A").get_data(as_text=True)
+    assert "<strong>19</strong> people spoken with" in html
+    assert "<strong>250</strong> reached by posts and alerts" in html
+
+
 def test_unknown_or_inactive_team_is_not_found(client, team_page):
-    assert client.get("/teams/NPT-ZZZ").status_code == 404
+    response = client.get("/teams/NPT-ZZZ")
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    # The site's own page, in its layout, with the way back: not werkzeug's bare "Not Found".
+    assert "<main" in html and "We could not find that team" in html and "NPT-ZZZ" in html
+    assert 'href="/teams"' in html
+    missing = client.get("/teams/NPT-ZZZ.json")
+    assert missing.status_code == 404 and missing.get_json()["error"]["code"] == "not_found"
     team = db.session.query(Team).filter_by(code="NPT-A").one()
     team.active = False
     db.session.commit()
