@@ -82,15 +82,18 @@ async function open(db, userId, key) {
 
 /**
  * A new data key for an officer with none here yet (first sign-in, or data from before 1.3.0).
+ * The vault is written with its wrapped copies before any row is sealed under the key, so no row
+ * is ever sealed under a key nothing can open again.
  * @param {IDBDatabase} db
  * @param {string} userId
- * @param {{serverKeyB64?: string|null, iterations?: number}} [o]
+ * @param {{serverKeyB64?: string|null, pin?: string, iterations?: number}} [o]
  */
 export async function createVault(db, userId, o = {}) {
   const key = await newDataKey();
   /** @type {Vault} */
   const vault = { userId, salt: randomBytes(16), iterations: o.iterations ?? PIN_ITERATIONS, pin: null, server: null, failures: 0 };
   if (o.serverKeyB64) vault.server = await wrapDataKey(key, await serverKey(o.serverKeyB64));
+  if (o.pin) vault.pin = await wrapDataKey(key, await pinKey(o.pin, vault.salt, vault.iterations));
   await writeVault(db, vault);
   return open(db, userId, key);
 }
@@ -135,15 +138,18 @@ export async function unlockWithPin(db, userId, pin) {
 }
 
 /**
- * After a password sign-in: open the key with the server's copy, and make that copy if the
- * key is already open here but has none (data from before 1.3.0). Resets the PIN counter.
+ * After a password sign-in: open the key with the server's copy (the officer then chooses a new
+ * PIN), or, if the key is already open here, make that copy when it is missing (data from before
+ * 1.3.0). Resets the PIN counter.
  * @param {IDBDatabase} db @param {string} userId @param {string} serverKeyB64
  * @param {CryptoKey|null} openKey the key if the app holds it already
  * @returns {Promise<CryptoKey|null>} null: no server copy and no open key (the PIN is needed)
  */
 export async function unlockWithServer(db, userId, serverKeyB64, openKey = null) {
   const vault = await readVault(db, userId);
-  if (!vault) return createVault(db, userId, { serverKeyB64 });
+  // None here, or one nothing can open (signed in, then closed before a PIN was chosen, with no
+  // server copy): only a token was ever sealed under it, and the sign-in brings a new one.
+  if (!vault || (!vault.pin && !vault.server && !openKey)) return createVault(db, userId, { serverKeyB64 });
   const wrapping = await serverKey(serverKeyB64);
   if (openKey) {
     if (!vault.server) await writeVault(db, { ...vault, server: await wrapDataKey(openKey, wrapping), failures: 0 });
@@ -154,7 +160,8 @@ export async function unlockWithServer(db, userId, serverKeyB64, openKey = null)
     return null;
   }
   const key = await unwrapDataKey(vault.server, wrapping);
-  await writeVault(db, { ...vault, failures: 0 });
+  // Opened by a password, not the PIN (forgotten, or too many wrong ones): choose a new PIN.
+  await writeVault(db, { ...vault, pin: null, failures: 0 });
   return open(db, userId, key);
 }
 

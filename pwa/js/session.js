@@ -145,7 +145,9 @@ export async function openSession(db, session) {
   if (row.token) token = row.token;
   else if (!token && row.tokenSealed) token = await openJson(keyFor(session.userId), row.tokenSealed, `auth|${session.userId}`);
   const opened = { ...session, ...row, token };
-  if (row.token || (token && !row.tokenSealed)) await saveSession(db, opened);
+  delete opened.tokenSealed;
+  // A token in clear (before 1.3.0), or one from a sign-in made while the key was shut: seal it.
+  if (row.token || session.token) await saveSession(db, opened);
   return opened;
 }
 
@@ -159,8 +161,9 @@ export function markNeedsSignIn(db, userId, reason = '') {
   return withTx(db, [STORES.auth], 'readwrite', async (tx) => {
     const row = await req(tx.objectStore(STORES.auth).get(userId));
     if (!row) return;
-    const { tokenSealed: _gone, ...rest } = row;
-    await req(tx.objectStore(STORES.auth).put({ ...rest, needsSignIn: true, token: '', signInReason: reason }));
+    const next = { ...row, needsSignIn: true, token: '', signInReason: reason };
+    delete next.tokenSealed;
+    await req(tx.objectStore(STORES.auth).put(next));
   });
 }
 
