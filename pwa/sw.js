@@ -31,6 +31,7 @@ const SHELL = [
   '/js/lock.js',
   '/js/merge.js',
   '/js/outbox.js',
+  '/js/pii.js',
   '/js/records.js',
   '/js/schema.js',
   '/js/sealed.js',
