@@ -9,7 +9,7 @@
 // - A rejected entry wrote nothing on the server; the officer's fix is folded into it under a
 //   new stamp and it is queued again.
 
-import { STORES, withTx, getMeta, putMeta } from './db.js';
+import { STORES, req, withTx, getMeta, putMeta } from './db.js';
 import { sealedStore } from './sealed.js';
 import { HLC, ClockDriftError } from './hlc.js';
 import { newDoc, refresh, needsAttention } from './records.js';
@@ -263,13 +263,16 @@ export function applyResults(db, user, sent, response) {
  */
 export function countPending(db, user) {
   return withTx(db, [STORES.outbox, STORES.records], 'readonly', async (tx) => {
-    const all = await sealedStore(tx, STORES.outbox).byPrefix('by_user', [user]);
+    // Every outbox write rewrites its record's receipt in the same transaction, so the records
+    // say what waits; the outbox is only counted (its rows need no opening).
+    const changes = await req(tx.objectStore(STORES.outbox).index('by_user').count(IDBKeyRange.bound([user], [user, []])));
     const records = await sealedStore(tx, STORES.records).allOf(user);
+    const waits = records.filter((r) => r.receipt?.state === 'pending' || r.receipt?.state === 'rejected');
     return {
-      waiting: new Set(all.map((e) => e.recordId)).size,
-      rejected: new Set(all.filter((e) => e.state === 'rejected').map((e) => e.recordId)).size,
+      waiting: waits.length,
+      rejected: waits.filter((r) => r.receipt.state === 'rejected').length,
       attention: records.filter((r) => !r.deleted && needsAttention(r)).length,
-      changes: all.length,
+      changes,
     };
   });
 }

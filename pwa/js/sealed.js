@@ -29,6 +29,27 @@ export class LockedError extends Error {
 /** @type {Map<string, CryptoKey>} */
 const keys = new Map();
 
+// Opened rows by their ciphertext's random IV and tag (new at every write), so the log, the counts
+// and the sync loop do not decrypt the same row again and again. Memory only; gone on lock.
+/** @type {Map<string, any>} */
+const opened = new Map();
+const CACHE_MAX = 20000;
+
+/** Place, IV and GCM tag: a changed ciphertext under the same IV has another tag (or is a forgery). */
+function cacheKey(sealed, aad) {
+  const ct = sealed.ct instanceof ArrayBuffer ? sealed.ct : /** @type {any} */ (sealed.ct).buffer;
+  const tag = new Uint8Array(ct, Math.max(0, ct.byteLength - 16));
+  let s = aad;
+  for (const b of sealed.iv) s += String.fromCharCode(b);
+  for (const b of tag) s += String.fromCharCode(b);
+  return s;
+}
+
+function remember(id, body) {
+  if (opened.size >= CACHE_MAX) opened.clear();
+  opened.set(id, body);
+}
+
 /** @param {string} user @param {CryptoKey} key */
 export function setKey(user, key) {
   keys.set(user, key);
@@ -38,6 +59,7 @@ export function setKey(user, key) {
 export function dropKey(user) {
   if (user === undefined) keys.clear();
   else keys.delete(user);
+  opened.clear();
 }
 
 /** @param {string} user */
@@ -99,14 +121,25 @@ export async function sealRow(name, value) {
   const clear = CLEAR[name];
   const rest = { ...value };
   for (const f of clear) delete rest[f];
-  return { ...pick(value, clear), sealed: await sealJson(keyFor(value.user), rest, aadOf(name, value)) };
+  const aad = aadOf(name, value);
+  const sealed = await sealJson(keyFor(value.user), rest, aad);
+  remember(cacheKey(sealed, aad), structuredClone(rest));
+  return { ...pick(value, clear), sealed };
 }
 
 /** Open one row; a row from before encryption (not yet migrated) is returned as it is. */
 export async function openRow(name, row) {
   if (!row || !row.sealed) return row;
-  const body = await openJson(keyFor(row.user), row.sealed, aadOf(name, row));
-  return { ...body, ...pick(row, CLEAR[name]) };
+  const aad = aadOf(name, row);
+  const key = keyFor(row.user);
+  const id = cacheKey(row.sealed, aad);
+  let body = opened.get(id);
+  if (body === undefined) {
+    body = await openJson(key, row.sealed, aad);
+    remember(id, body);
+  }
+  // A copy: callers change what they read before writing it back.
+  return { ...structuredClone(body), ...pick(row, CLEAR[name]) };
 }
 
 /**
