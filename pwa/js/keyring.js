@@ -28,6 +28,7 @@ const GRACE = 'beatbook-unlocked';
  * @property {number} iterations
  * @property {import('./crypto.js').Sealed|null} pin the data key wrapped by the PIN
  * @property {import('./crypto.js').Sealed|null} server the data key wrapped by the server's key
+ * @property {number} [serverAt] when that copy was last made (it is refreshed daily)
  * @property {number} failures wrong PINs in a row
  */
 
@@ -92,7 +93,10 @@ export async function createVault(db, userId, o = {}) {
   const key = await newDataKey();
   /** @type {Vault} */
   const vault = { userId, salt: randomBytes(16), iterations: o.iterations ?? PIN_ITERATIONS, pin: null, server: null, failures: 0 };
-  if (o.serverKeyB64) vault.server = await wrapDataKey(key, await serverKey(o.serverKeyB64));
+  if (o.serverKeyB64) {
+    vault.server = await wrapDataKey(key, await serverKey(o.serverKeyB64));
+    vault.serverAt = Date.now();
+  }
   if (o.pin) vault.pin = await wrapDataKey(key, await pinKey(o.pin, vault.salt, vault.iterations));
   await writeVault(db, vault);
   return open(db, userId, key);
@@ -152,17 +156,28 @@ export async function unlockWithServer(db, userId, serverKeyB64, openKey = null)
   if (!vault || (!vault.pin && !vault.server && !openKey)) return createVault(db, userId, { serverKeyB64 });
   const wrapping = await serverKey(serverKeyB64);
   if (openKey) {
-    if (!vault.server) await writeVault(db, { ...vault, server: await wrapDataKey(openKey, wrapping), failures: 0 });
+    // Wrapped again each time: a copy made before the server's secret changed is replaced.
+    await writeVault(db, { ...vault, server: await wrapDataKey(openKey, wrapping), serverAt: Date.now(), failures: 0 });
     return open(db, userId, openKey);
   }
-  if (!vault.server) {
+  let key;
+  try {
+    if (!vault.server) throw new CryptoFailure('No server copy.');
+    key = await unwrapDataKey(vault.server, wrapping);
+  } catch (error) {
+    if (!(error instanceof CryptoFailure)) throw error;
+    // No copy, or one from before the server's secret changed: the PIN is the way in.
     await writeVault(db, { ...vault, failures: 0 });
     return null;
   }
-  const key = await unwrapDataKey(vault.server, wrapping);
   // Opened by a password, not the PIN (forgotten, or too many wrong ones): choose a new PIN.
   await writeVault(db, { ...vault, pin: null, failures: 0 });
   return open(db, userId, key);
+}
+
+/** The server's copy is missing or over a day old (the server's secret may have changed). */
+export function serverCopyStale(vault, nowMs = Date.now()) {
+  return !vault.server || !(nowMs - (vault.serverAt ?? 0) < 24 * 60 * 60 * 1000);
 }
 
 /** Forget the open key: memory and the tab's idle grace. */

@@ -3,7 +3,7 @@
 // sign-in (too many wrong PINs). And what to do once the key is open.
 
 import { hasKey, keyFor } from './sealed.js';
-import { readVault, createVault, recall, unlockWithServer, installId, MAX_PIN_TRIES } from './keyring.js';
+import { readVault, createVault, recall, unlockWithServer, installId, serverCopyStale, MAX_PIN_TRIES } from './keyring.js';
 import { openSession } from './session.js';
 
 /**
@@ -30,8 +30,9 @@ export function protectOldQueue(db, userId, pin) {
 }
 
 /**
- * The key is open: the token unsealed, and the server's copy of the key made if it is missing
- * and the server answers (best effort; the next unlock tries again).
+ * The key is open: the token unsealed, and the server's copy of the key made if it is missing or
+ * a day old and the server answers (best effort; the next unlock tries again). Kept fresh, so a
+ * changed server secret cannot leave a lock-out with no way back in.
  * @param {IDBDatabase} db
  * @param {ReturnType<import('./api.js').createApi>} api
  * @param {import('./session.js').Session} session
@@ -39,7 +40,7 @@ export function protectOldQueue(db, userId, pin) {
 export async function afterUnlock(db, api, session) {
   const opened = await openSession(db, session);
   const vault = await readVault(db, session.userId);
-  if (vault && !vault.server && opened.token && !opened.needsSignIn) {
+  if (vault && serverCopyStale(vault) && opened.token && !opened.needsSignIn && globalThis.navigator?.onLine !== false) {
     try {
       const { key } = await api.queueKey(await installId(db), opened.token);
       await unlockWithServer(db, session.userId, key, keyFor(session.userId));
