@@ -106,6 +106,12 @@ def test_pin_locks_the_encrypted_queue_offline_and_it_syncs(phone, ui, api):
     expect(page.locator("li.card")).to_have_count(1)
     page.get_by_role("searchbox").fill("")
 
+    # Lock now (This phone): the PIN again, no reload needed.
+    page.get_by_role("button", name="This phone").click()
+    page.get_by_role("button", name="Lock now").click()
+    ui.unlock(page)
+    page.get_by_role("heading", name="My log").wait_for()
+
     # A new tab (the app opened afresh) asks the PIN again: the key was only in the other tab.
     other = context.new_page()
     other.goto("/")
@@ -231,3 +237,78 @@ def test_personal_data_warning_edit_or_keep(phone, ui):
     expect(page.get_by_role("dialog")).to_have_count(0)
     expect(ui.card(page, "07700 900123")).to_be_visible()
     assert re.search(r"1 record waiting|2 records waiting", ui.status(page).inner_text())
+
+
+def _clear_app(pwa_dir) -> None:
+    """Put the app as it was before the queue was encrypted (1.2: records in clear) in pwa_dir."""
+    import io
+    import shutil
+    import subprocess
+    import tarfile
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    added = subprocess.run(
+        ["git", "log", "--diff-filter=A", "--format=%H", "--", "pwa/js/sealed.js"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    if not added:
+        pytest.skip("no git history to take the app from before the encryption")
+    archive = subprocess.run(
+        ["git", "archive", f"{added[-1]}^", "pwa"], cwd=repo, capture_output=True, check=True
+    ).stdout
+    shutil.rmtree(pwa_dir)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(pwa_dir.parent, filter="data")
+
+
+def test_an_update_from_the_clear_queue_seals_it_without_loss(phone, ui, api, pwa_dir):
+    import shutil
+    from pathlib import Path
+
+    current = Path(__file__).resolve().parents[2] / "pwa"
+    _clear_app(pwa_dir)
+    context = phone()
+    page = ui.open(context)
+    ui.sign_in(page, "pc.one")  # the old app asks no PIN
+    assert page.evaluate("() => document.documentElement.dataset.version") == "1.2.0"
+    context.set_offline(True)
+    _record(page, f"Queued in clear by 1.2: {SECRET}", PLACE)
+    _record(page, "Queued in clear by 1.2: second")
+    assert SECRET in json.dumps(ui.stored(page)["outbox"]), "1.2 kept it in clear"
+
+    context.set_offline(False)
+    context.route(
+        "**/api/v1/sync/push",
+        lambda route: route.fulfill(
+            status=503,
+            content_type="application/json",
+            body='{"error": {"code": "unavailable", "message": "Try again later."}}',
+        ),
+    )
+    shutil.rmtree(pwa_dir)
+    shutil.copytree(current, pwa_dir)
+    page.get_by_role("button", name="This phone").click()
+    page.get_by_role("button", name="Check for update").click()
+    banner = page.locator(".banner-update")
+    expect(banner).to_contain_text("A new version of Beatbook is ready", timeout=15000)
+    with page.expect_event("load"):
+        banner.get_by_role("button", name="Reload").click()
+    page.get_by_role("heading", name="Choose a PIN").wait_for()
+    expect(page.get_by_text("Choose a PIN to protect the ones already here")).to_be_visible()
+    ui.choose_pin_if_asked(page)
+    ui.card(page, SECRET).wait_for()
+    expect(ui.status(page)).to_have_text("2 records waiting")
+    _assert_nothing_in_clear(ui, page, SECRET, PLACE, "second")
+    assert {e["data"]["summary"][:22] for e in ui.outbox(page)} == {"Queued in clear by 1.2"}
+
+    context.unroute("**/api/v1/sync/push")
+    ui.sync_now(page)
+    ui.wait_synced(page)
+    assert sorted(r["data"]["summary"] for r in api("pc.one").pull_all().values()) == [
+        f"Queued in clear by 1.2: {SECRET}",
+        "Queued in clear by 1.2: second",
+    ]
