@@ -5,13 +5,12 @@
  * - Never touches /api: API calls go to the network and fail fast into the app's outbox.
  * - A new version waits until the app says SKIP_WAITING (the officer tapped Reload), so a
  *   record being typed is never cut off by an update.
- * - Background Sync (where the browser has it): an open app is asked to sync; with no app open
- *   the worker sends the queued changes itself. It only sends: the app learns the results on
- *   its next sync, when the server answers the same changes `duplicate` with their first result.
+ * - Background Sync (where the browser has it): an open app is asked to sync. With no app open
+ *   nothing is sent: the queue is encrypted under a key only the unlocked app holds.
  */
 'use strict';
 
-const VERSION = '1.2.0'; // keep equal to js/version.js (a test checks)
+const VERSION = '1.3.0'; // keep equal to js/version.js (a test checks)
 const CACHE_PREFIX = 'beatbook-shell-';
 const CACHE = `${CACHE_PREFIX}${VERSION}`;
 const SHELL = [
@@ -24,13 +23,18 @@ const SHELL = [
   '/icons/maskable-512.png',
   '/js/api.js',
   '/js/app.js',
+  '/js/crypto.js',
   '/js/db.js',
   '/js/drafts.js',
   '/js/hlc.js',
+  '/js/keyring.js',
+  '/js/lock.js',
   '/js/merge.js',
   '/js/outbox.js',
+  '/js/pii.js',
   '/js/records.js',
   '/js/schema.js',
+  '/js/sealed.js',
   '/js/session.js',
   '/js/storage.js',
   '/js/sync.js',
@@ -40,6 +44,7 @@ const SHELL = [
   '/js/ui/form.js',
   '/js/ui/labels.js',
   '/js/ui/log.js',
+  '/js/ui/pin.js',
   '/js/ui/signin.js',
   '/js/ui/syncbar.js',
 ];
@@ -86,98 +91,20 @@ self.addEventListener('sync', (event) => {
   if (event.tag === 'beatbook-sync') event.waitUntil(backgroundSync());
 });
 
+// Only an open, unlocked app can send: the queue and the device token are encrypted under the
+// officer's key, which the worker never holds (1.3.0; before, the worker sent the queue itself).
+// With no app open, the queue waits until the officer opens Beatbook.
 async function backgroundSync() {
   const windows = await self.clients.matchAll({ type: 'window' });
-  if (windows.length) {
-    // An open app has the whole sync loop: ask it, and wait for its answer (bounded).
-    await new Promise((resolve) => {
-      const channel = new MessageChannel();
-      const timer = setTimeout(resolve, 60000);
-      channel.port1.onmessage = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      windows[0].postMessage({ type: 'sync' }, [channel.port2]);
-    });
-    return;
-  }
-  await sendQueued();
-}
-
-/* ---- Sending the queue with no app open (mirrors js/outbox.js nextBatch + markSent) ---- */
-
-function idb(request) {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
+  if (!windows.length) return;
+  // An open app has the whole sync loop: ask it, and wait for its answer (bounded).
+  await new Promise((resolve) => {
+    const channel = new MessageChannel();
+    const timer = setTimeout(resolve, 60000);
+    channel.port1.onmessage = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    windows[0].postMessage({ type: 'sync' }, [channel.port2]);
   });
-}
-
-function openExisting() {
-  return new Promise((resolve) => {
-    const request = indexedDB.open('beatbook');
-    // No database yet (or an older one the app must upgrade first): do nothing.
-    request.onupgradeneeded = () => request.transaction.abort();
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => resolve(null);
-  });
-}
-
-// Picks the batch as js/outbox.js nextBatch() does (first entry per record, rejected held back).
-// Written again here because a classic worker cannot import the app's ES modules, and module
-// service workers are not yet in every browser officers carry.
-async function sendQueued() {
-  const db = await openExisting();
-  if (!db) return;
-  try {
-    const tx = db.transaction(['meta', 'auth', 'outbox', 'records'], 'readwrite');
-    const meta = tx.objectStore('meta');
-    const currentRow = await idb(meta.get(['*', 'current_user']));
-    const userId = currentRow && currentRow.value;
-    if (!userId) return;
-    const auth = await idb(tx.objectStore('auth').get(userId));
-    if (!auth || auth.needsSignIn || !auth.token) return;
-    const offsetRow = await idb(meta.get([userId, 'offset']));
-    const offset = (offsetRow && offsetRow.value) || 0;
-    const outbox = tx.objectStore('outbox');
-    const all = await idb(outbox.index('by_user').getAll(IDBKeyRange.bound([userId], [userId, []])));
-    const seen = new Set();
-    const batch = [];
-    for (const entry of all) {
-      if (seen.has(entry.recordId)) continue;
-      seen.add(entry.recordId);
-      if (entry.state === 'rejected') continue;
-      let baseRev = entry.baseRev;
-      if (entry.awaitRev) {
-        const doc = await idb(tx.objectStore('records').get([userId, entry.recordId]));
-        baseRev = doc ? doc.rev : null;
-      }
-      // Sent entries are never edited again by the app: mark before sending.
-      await idb(outbox.put(Object.assign({}, entry, { baseRev, awaitRev: false, attempts: entry.attempts + 1 })));
-      batch.push({ id: entry.recordId, op: entry.op, hlc: entry.hlc, base_rev: baseRev, data: entry.data });
-      if (batch.length >= 500) break;
-    }
-    await new Promise((resolve, reject) => {
-      tx.oncomplete = resolve;
-      tx.onerror = () => reject(tx.error);
-      tx.onabort = () => reject(tx.error);
-    });
-    if (!batch.length) return;
-    const response = await fetch('/api/v1/sync/push', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${auth.token}` },
-      body: JSON.stringify({
-        device_id: auth.deviceId,
-        batch_id: self.crypto.randomUUID(),
-        device_now: new Date(Date.now() + offset).toISOString(),
-        pending: all.length,
-        app_version: VERSION,
-        changes: batch,
-      }),
-    });
-    // 5xx: throw so the browser retries the sync event later with its own backoff.
-    if (response.status >= 500) throw new Error(`server ${response.status}`);
-  } finally {
-    db.close();
-  }
 }

@@ -36,6 +36,21 @@ class DeviceRenameSchema(Schema):
     device_name = fields.String(required=True, validate=validate.Length(min=1, max=80))
 
 
+class QueueKeySchema(Schema):
+    """A signed-in phone asks for the key that opens its encrypted queue (docs/sync-protocol.md)."""
+
+    class Meta:
+        unknown = RAISE
+
+    install_id = fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=8, max=64),
+            validate.Regexp(r"^[A-Za-z0-9-]+$", error="Letters, digits and hyphens only."),
+        ],
+    )
+
+
 class ChangeSchema(Schema):
     """One change's envelope; `data` is validated per change by EngagementSchema."""
 

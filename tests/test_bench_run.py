@@ -52,3 +52,4 @@ def test_postgres_is_measured_when_asked(monkeypatch):
         ("console on PostgreSQL", ["--postgres", bench_run.PG_URL]),
     ]
     assert bench_run.module_runs("assessment") == [("assessment", ["--postgres", bench_run.PG_URL])]
+    assert bench_run.module_runs("pwa") == [("pwa", [])], "the phone's store is no server database"

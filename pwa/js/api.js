@@ -106,6 +106,15 @@ export function createApi(options = {}) {
     async renameDevice(name, token) {
       return (await call('PATCH', '/auth/device', { body: { device_name: name }, token })).body;
     },
+    /**
+     * The server's key for this phone's encrypted queue (docs/sync-protocol.md).
+     * @param {string} installId this phone's random id
+     * @param {string} [token] a token just issued, before the session holds it
+     * @returns {Promise<{key: string}>}
+     */
+    async queueKey(installId, token) {
+      return (await call('POST', '/auth/device/queue-key', { body: { install_id: installId }, token })).body;
+    },
     async signOut() {
       await call('DELETE', '/auth/device');
     },

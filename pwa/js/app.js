@@ -7,6 +7,9 @@ import { SyncEngine, uuid } from './sync.js';
 import { writeChange, snapshotRecord, restoreSnapshot, serverMayHold } from './outbox.js';
 import { cachedSchema, refreshSchema } from './schema.js';
 import { currentSession, markNeedsSignIn, forget, switchUser } from './session.js';
+import { hasKey } from './sealed.js';
+import { lock, touch, idleExpired } from './keyring.js';
+import { lockState, afterUnlock } from './lock.js';
 import { askPersist, storageState, storageAdvice } from './storage.js';
 import { APP_VERSION } from './version.js';
 import { h, mount, icon } from './ui/dom.js';
@@ -14,6 +17,7 @@ import { renderSignIn } from './ui/signin.js';
 import { renderLog } from './ui/log.js';
 import { renderForm } from './ui/form.js';
 import { renderDevice } from './ui/device.js';
+import { renderPin } from './ui/pin.js';
 import { renderSyncBar, blockedReason, signInWhy } from './ui/syncbar.js';
 
 /**
@@ -36,6 +40,8 @@ import { renderSyncBar, blockedReason, signInWhy } from './ui/syncbar.js';
  * @property {(o: {discard: boolean}) => Promise<void>} signOut
  * @property {() => Promise<void>} switchUser
  * @property {() => Promise<boolean>} checkForUpdate
+ * @property {(message: string) => Promise<void>} unlocked the PIN opened the key (or set it)
+ * @property {() => Promise<void>} lockNow forget the key until the PIN is entered again
  * @property {() => boolean} online
  */
 
@@ -116,14 +122,22 @@ async function route() {
   who.textContent = s ? (s.team?.code ?? s.username) : '';
   document.getElementById('device-btn').hidden = !s;
   let cleanup;
-  if (s && !(hash === '#/signin' && s.needsSignIn)) authBanner();
+  // Locked: the PIN (or a password sign-in) before anything of the officer's is shown.
+  const state = s ? await lockState(ctx.db, s) : 'open';
+  if (token !== renderToken) return;
+  const renew = hash === '#/signin' && (s?.needsSignIn || state !== 'open');
+  if (s && state === 'open' && !renew) authBanner();
+  else banner('auth', '');
   if (!s) {
     showBar(false);
     cleanup = await renderSignIn(main, ctx, {});
-  } else if (hash === '#/signin' && s.needsSignIn) {
+  } else if (renew || state === 'signin') {
     showBar(false);
     banner('auth', ''); // the screen itself says it
-    cleanup = await renderSignIn(main, ctx, { expired: s, waiting: ctx.engine.status.waiting });
+    cleanup = await renderSignIn(main, ctx, { expired: s, waiting: state === 'open' ? ctx.engine.status.waiting : undefined, lockedOut: state === 'signin' });
+  } else if (state !== 'open') {
+    showBar(false);
+    cleanup = renderPin(main, ctx, { mode: state });
   } else if (hash === '#/new' || hash.startsWith('#/edit/')) {
     showBar(false);
     cleanup = await renderForm(main, ctx, { id: hash.startsWith('#/edit/') ? decodeURIComponent(hash.slice(7)) : undefined });
@@ -219,6 +233,23 @@ async function undoDelete(before) {
   void ctx.engine.sync();
 }
 
+/** Lock after IDLE_LOCK_MS without a touch; each touch moves the deadline on. */
+function watchIdle() {
+  let last = 0;
+  const onTouch = () => {
+    if (Date.now() - last < 5000) return;
+    last = Date.now();
+    touch();
+  };
+  for (const type of ['pointerdown', 'keydown', 'input']) document.addEventListener(type, onTouch, { capture: true, passive: true });
+  const check = () => {
+    const s = ctx.session;
+    if (s && hasKey(s.userId) && idleExpired()) void ctx.lockNow();
+  };
+  tickListeners.add(check);
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') check(); });
+}
+
 async function checkForUpdate() {
   if (!registration) return false;
   await registration.update().catch(() => {});
@@ -241,7 +272,8 @@ async function boot() {
   const api = createApi({ getToken: () => ctx.session?.token || null });
   const engine = new SyncEngine({
     db, api, appVersion: APP_VERSION,
-    session: () => (ctx.session ? { userId: ctx.session.userId, deviceId: ctx.session.deviceId, needsSignIn: ctx.session.needsSignIn } : null),
+    // Locked, nothing syncs: the queue and the token are sealed.
+    session: () => (ctx.session && hasKey(ctx.session.userId) ? { userId: ctx.session.userId, deviceId: ctx.session.deviceId, needsSignIn: ctx.session.needsSignIn } : null),
     onAuthLost: async (error) => {
       if (!ctx.session) return;
       await markNeedsSignIn(db, ctx.session.userId, error.message);
@@ -304,7 +336,7 @@ async function boot() {
       if (engine.status.state === 'offline') toast('No signal. Your records are safe on this phone.');
     },
     signedIn: async (session) => {
-      ctx.session = session;
+      ctx.session = hasKey(session.userId) ? await afterUnlock(db, api, session) : session;
       authBanner();
       engine.stop();
       void askPersist();
@@ -343,7 +375,23 @@ async function boot() {
       ctx.navigate('#/');
     },
     checkForUpdate,
+    unlocked: async (message) => {
+      ctx.session = await afterUnlock(db, api, ctx.session);
+      await engine.refresh();
+      ctx.navigate('#/');
+      if (message) toast(message);
+      void engine.sync();
+      void storageNudges();
+    },
+    lockNow: async () => {
+      engine.stop();
+      lock();
+      ctx.session = ctx.session ? { ...ctx.session, token: '' } : null;
+      await engine.refresh();
+      ctx.navigate('#/');
+    },
   });
+  watchIdle();
 
   let previous = engine.status.state;
   engine.subscribe((s) => {
@@ -369,8 +417,9 @@ async function boot() {
     }
   });
 
+  // Reopened within the idle window (same tab): the key is remembered, so open the token now.
+  if (ctx.session && (await lockState(db, ctx.session)) === 'open') ctx.session = await afterUnlock(db, api, ctx.session);
   await engine.refresh();
-  authBanner();
   await route();
   if (ctx.session) {
     void engine.sync();

@@ -11,6 +11,7 @@ export const STORES = Object.freeze({
   records: 'records', // {user, id, ...} the local view of a record (see records.js)
   outbox: 'outbox', // {seq, user, recordId, op, hlc, ...} changes not yet taken by the server
   drafts: 'drafts', // {user, key, values, savedAt} the form as typed
+  keys: 'keys', // {userId, salt, iterations, pin, server, failures} the wrapped data key (keyring.js)
 });
 
 /**
@@ -40,6 +41,11 @@ export const UPGRADE_STEPS = [
       if (cursor.value.key === 'cursor') cursor.delete();
       cursor.continue();
     };
+  },
+  // 1.3.0: the queue is encrypted (sealed.js). Each officer's wrapped data key lives here; their
+  // rows are sealed when they first unlock (clear rows are read as they are until then).
+  (db) => {
+    db.createObjectStore(STORES.keys, { keyPath: 'userId' });
   },
 ];
 
@@ -146,13 +152,14 @@ export function putMeta(tx, scope, key, value) {
  * @param {string} userId
  */
 export function wipeUser(db, userId) {
-  const all = [STORES.auth, STORES.meta, STORES.records, STORES.outbox, STORES.drafts];
+  const all = [STORES.auth, STORES.meta, STORES.records, STORES.outbox, STORES.drafts, STORES.keys];
   return withTx(db, all, 'readwrite', async (tx) => {
     const upper = [userId, []];
     tx.objectStore(STORES.records).delete(IDBKeyRange.bound([userId], upper));
     tx.objectStore(STORES.drafts).delete(IDBKeyRange.bound([userId], upper));
     tx.objectStore(STORES.meta).delete(IDBKeyRange.bound([userId], upper));
     tx.objectStore(STORES.auth).delete(userId);
+    tx.objectStore(STORES.keys).delete(userId);
     const seqs = await req(
       tx.objectStore(STORES.outbox).index('by_user').getAllKeys(IDBKeyRange.bound([userId], upper)),
     );

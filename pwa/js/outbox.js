@@ -9,7 +9,8 @@
 // - A rejected entry wrote nothing on the server; the officer's fix is folded into it under a
 //   new stamp and it is queued again.
 
-import { STORES, req, withTx, getAllByPrefix, getMeta, putMeta } from './db.js';
+import { STORES, req, withTx, getMeta, putMeta } from './db.js';
+import { sealedStore } from './sealed.js';
 import { HLC, ClockDriftError } from './hlc.js';
 import { newDoc, refresh, needsAttention } from './records.js';
 
@@ -103,13 +104,13 @@ export function writeChange(db, change) {
   const data = op === 'delete' ? {} : { ...(change.data ?? {}) };
   const stores = [STORES.records, STORES.outbox, STORES.meta];
   return withTx(db, stores, 'readwrite', async (tx) => {
-    const records = tx.objectStore(STORES.records);
-    const outbox = tx.objectStore(STORES.outbox);
-    const found = await req(records.get([user, recordId]));
+    const records = sealedStore(tx, STORES.records);
+    const outbox = sealedStore(tx, STORES.outbox);
+    const found = await records.get([user, recordId]);
     if (!found && op === 'delete') return null;
     const doc = found ?? newDoc(user, recordId);
     /** @type {OutboxEntry[]} */
-    const entries = await getAllByPrefix(outbox, 'by_record', [user, recordId]);
+    const entries = await outbox.byPrefix('by_record', [user, recordId]);
     if (op === 'delete' && !serverMayHold(doc, entries)) {
       // The server never took this record: forget it here, no tombstone needed.
       for (const e of entries) outbox.delete(/** @type {number} */ (e.seq));
@@ -127,9 +128,9 @@ export function writeChange(db, change) {
         outbox.delete(/** @type {number} */ (later.seq));
       }
       target = { ...fold(target, op, data), hlc, state: 'queued', errors: null, attempts: 0, updatedAt: now };
-      await req(outbox.put(target));
+      await outbox.put(target);
     } else if (last && last.attempts === 0) {
-      await req(outbox.put({ ...fold(last, op, data), hlc, updatedAt: now }));
+      await outbox.put({ ...fold(last, op, data), hlc, updatedAt: now });
     } else {
       /** @type {OutboxEntry} */
       const entry = {
@@ -138,11 +139,11 @@ export function writeChange(db, change) {
         awaitRev: entries.length > 0,
         attempts: 0, state: 'queued', errors: null, createdAt: now, updatedAt: now,
       };
-      await req(outbox.add(entry));
+      await outbox.add(entry);
     }
-    const after = await getAllByPrefix(outbox, 'by_record', [user, recordId]);
+    const after = await outbox.byPrefix('by_record', [user, recordId]);
     const view = refresh(doc, after);
-    await req(records.put(view));
+    await records.put(view);
     return view;
   });
 }
@@ -157,7 +158,7 @@ export function writeChange(db, change) {
 export function nextBatch(db, user, limit) {
   return withTx(db, [STORES.outbox, STORES.records], 'readonly', async (tx) => {
     /** @type {OutboxEntry[]} */
-    const all = await getAllByPrefix(tx.objectStore(STORES.outbox), 'by_user', [user]);
+    const all = await sealedStore(tx, STORES.outbox).byPrefix('by_user', [user]);
     const seen = new Set();
     const batch = [];
     for (const entry of all) {
@@ -166,7 +167,7 @@ export function nextBatch(db, user, limit) {
       if (entry.state === 'rejected') continue;
       if (entry.awaitRev) {
         // Its predecessor is gone (taken or discarded): the record's rev is its base.
-        const doc = await req(tx.objectStore(STORES.records).get([user, entry.recordId]));
+        const doc = await sealedStore(tx, STORES.records).get([user, entry.recordId]);
         batch.push({ ...entry, baseRev: doc?.rev ?? null, awaitRev: false });
       } else {
         batch.push(entry);
@@ -184,11 +185,11 @@ export function nextBatch(db, user, limit) {
  */
 export function markSent(db, entries) {
   return withTx(db, [STORES.outbox], 'readwrite', async (tx) => {
-    const outbox = tx.objectStore(STORES.outbox);
+    const outbox = sealedStore(tx, STORES.outbox);
     for (const sent of entries) {
-      const entry = await req(outbox.get(/** @type {number} */ (sent.seq)));
+      const entry = await outbox.get(/** @type {number} */ (sent.seq));
       if (!entry) continue;
-      await req(outbox.put({ ...entry, baseRev: sent.baseRev, awaitRev: false, attempts: entry.attempts + 1 }));
+      await outbox.put({ ...entry, baseRev: sent.baseRev, awaitRev: false, attempts: entry.attempts + 1 });
     }
   });
 }
@@ -205,27 +206,27 @@ export function markSent(db, entries) {
  */
 export function applyResults(db, user, sent, response) {
   return withTx(db, [STORES.records, STORES.outbox], 'readwrite', async (tx) => {
-    const records = tx.objectStore(STORES.records);
-    const outbox = tx.objectStore(STORES.outbox);
+    const records = sealedStore(tx, STORES.records);
+    const outbox = sealedStore(tx, STORES.outbox);
     const bySeq = new Map(sent.map((e) => [`${e.recordId} ${e.hlc}`, e]));
     let taken = 0;
     let rejected = 0;
     for (const result of response.results ?? []) {
       const sentEntry = bySeq.get(`${result.id} ${result.hlc}`);
       if (!sentEntry) continue;
-      const entry = await req(outbox.get(/** @type {number} */ (sentEntry.seq)));
+      const entry = await outbox.get(/** @type {number} */ (sentEntry.seq));
       if (!entry || entry.hlc !== result.hlc) continue;
-      const doc = await req(records.get([user, entry.recordId]));
+      const doc = await records.get([user, entry.recordId]);
       if (result.status === 'rejected' || (result.errors && Object.keys(result.errors).length)) {
         rejected += 1;
-        await req(outbox.put({ ...entry, state: 'rejected', errors: result.errors ?? { _: ['Refused by the server.'] } }));
+        await outbox.put({ ...entry, state: 'rejected', errors: result.errors ?? { _: ['Refused by the server.'] } });
       } else {
         taken += 1;
         outbox.delete(/** @type {number} */ (entry.seq));
-        const rest = await getAllByPrefix(outbox, 'by_record', [user, entry.recordId]);
+        const rest = await outbox.byPrefix('by_record', [user, entry.recordId]);
         const waiting = rest.find((e) => e.awaitRev);
         if (waiting && typeof result.rev === 'number') {
-          await req(outbox.put({ ...waiting, baseRev: result.rev, awaitRev: false }));
+          await outbox.put({ ...waiting, baseRev: result.rev, awaitRev: false });
         }
         if (doc) {
           doc.rev = typeof result.rev === 'number' ? Math.max(doc.rev ?? 0, result.rev) : doc.rev;
@@ -243,8 +244,8 @@ export function applyResults(db, user, sent, response) {
         }
       }
       if (doc) {
-        const remaining = await getAllByPrefix(outbox, 'by_record', [user, entry.recordId]);
-        await req(records.put(refresh(doc, remaining)));
+        const remaining = await outbox.byPrefix('by_record', [user, entry.recordId]);
+        await records.put(refresh(doc, remaining));
       }
     }
     return { taken, rejected };
@@ -262,13 +263,16 @@ export function applyResults(db, user, sent, response) {
  */
 export function countPending(db, user) {
   return withTx(db, [STORES.outbox, STORES.records], 'readonly', async (tx) => {
-    const all = await getAllByPrefix(tx.objectStore(STORES.outbox), 'by_user', [user]);
-    const records = await getAllByPrefix(tx.objectStore(STORES.records), 'by_user_time', [user]);
+    // Every outbox write rewrites its record's receipt in the same transaction, so the records
+    // say what waits; the outbox is only counted (its rows need no opening).
+    const changes = await req(tx.objectStore(STORES.outbox).index('by_user').count(IDBKeyRange.bound([user], [user, []])));
+    const records = await sealedStore(tx, STORES.records).allOf(user);
+    const waits = records.filter((r) => r.receipt?.state === 'pending' || r.receipt?.state === 'rejected');
     return {
-      waiting: new Set(all.map((e) => e.recordId)).size,
-      rejected: new Set(all.filter((e) => e.state === 'rejected').map((e) => e.recordId)).size,
+      waiting: waits.length,
+      rejected: waits.filter((r) => r.receipt.state === 'rejected').length,
       attention: records.filter((r) => !r.deleted && needsAttention(r)).length,
-      changes: all.length,
+      changes,
     };
   });
 }
@@ -283,9 +287,9 @@ export function countPending(db, user) {
  */
 export function snapshotRecord(db, user, recordId) {
   return withTx(db, [STORES.records, STORES.outbox], 'readonly', async (tx) => {
-    const doc = await req(tx.objectStore(STORES.records).get([user, recordId]));
+    const doc = await sealedStore(tx, STORES.records).get([user, recordId]);
     if (!doc) return null;
-    return { doc, entries: await getAllByPrefix(tx.objectStore(STORES.outbox), 'by_record', [user, recordId]) };
+    return { doc, entries: await sealedStore(tx, STORES.outbox).byPrefix('by_record', [user, recordId]) };
   });
 }
 
@@ -301,14 +305,14 @@ export function snapshotRecord(db, user, recordId) {
 export function restoreSnapshot(db, user, snapshot) {
   const { doc, entries } = snapshot;
   return withTx(db, [STORES.records, STORES.outbox], 'readwrite', async (tx) => {
-    const outbox = tx.objectStore(STORES.outbox);
-    const now = await getAllByPrefix(outbox, 'by_record', [user, doc.id]);
+    const outbox = sealedStore(tx, STORES.outbox);
+    const now = await outbox.byPrefix('by_record', [user, doc.id]);
     const before = new Map(entries.map((e) => [e.seq, e]));
     const sentSince = now.some((e) => e.attempts > (before.get(e.seq)?.attempts ?? 0));
     if (sentSince) return false;
     for (const e of now) outbox.delete(/** @type {number} */ (e.seq));
-    for (const e of entries) await req(outbox.put(e));
-    await req(tx.objectStore(STORES.records).put(doc));
+    for (const e of entries) await outbox.put(e);
+    await sealedStore(tx, STORES.records).put(doc);
     return true;
   });
 }

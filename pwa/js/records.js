@@ -1,7 +1,8 @@
 // The local view of a record: the server's last state with the officer's unsynced changes laid
 // over it, plus the receipt the log shows (pending, synced, needs attention, conflict).
 
-import { STORES, req, getAllByPrefix } from './db.js';
+import { STORES } from './db.js';
+import { sealedStore } from './sealed.js';
 
 /**
  * @typedef {Object} ServerState what the last pull said about a record
@@ -108,12 +109,12 @@ export function newDoc(user, id) {
  * @param {any} change an item of pull's `changes`
  */
 export async function applyPulled(tx, user, change) {
-  const records = tx.objectStore(STORES.records);
-  const existing = /** @type {LocalRecord|undefined} */ (await req(records.get([user, change.id])));
+  const records = sealedStore(tx, STORES.records);
+  const existing = /** @type {LocalRecord|undefined} */ (await records.get([user, change.id]));
   const doc = existing ?? newDoc(user, change.id);
   // An older state than one we already hold (a push result told us a later rev) is still the
   // truth of fields, but never lower our rev: our queued edits are based on the later one.
-  const entries = await getAllByPrefix(tx.objectStore(STORES.outbox), 'by_record', [user, change.id]);
+  const entries = await sealedStore(tx, STORES.outbox).byPrefix('by_record', [user, change.id]);
   const next = refresh(
     {
       ...doc,
@@ -135,7 +136,7 @@ export async function applyPulled(tx, user, change) {
     },
     entries,
   );
-  await req(records.put(next));
+  await records.put(next);
   return next;
 }
 
@@ -240,7 +241,7 @@ export function filterRecords(rows, filter = {}, kindTitle = () => '') {
 export async function listRecords(db, user, filter = {}) {
   const tx = db.transaction([STORES.records], 'readonly');
   const rows = /** @type {LocalRecord[]} */ (
-    await getAllByPrefix(tx.objectStore(STORES.records), 'by_user_time', [user])
+    await sealedStore(tx, STORES.records).allOf(user)
   );
   return filterRecords(rows, filter);
 }
@@ -248,5 +249,5 @@ export async function listRecords(db, user, filter = {}) {
 /** @param {IDBDatabase} db @param {string} user @param {string} id */
 export async function getRecord(db, user, id) {
   const tx = db.transaction([STORES.records], 'readonly');
-  return /** @type {LocalRecord|undefined} */ (await req(tx.objectStore(STORES.records).get([user, id])));
+  return /** @type {LocalRecord|undefined} */ (await sealedStore(tx, STORES.records).get([user, id]));
 }

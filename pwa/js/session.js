@@ -2,6 +2,9 @@
 // user id; the current one is a pointer, so a shared phone never mixes officers' queues.
 
 import { STORES, req, withTx, getMeta, putMeta, wipeUser } from './db.js';
+import { sealJson, openJson } from './crypto.js';
+import { hold, keyFor, hasKey } from './sealed.js';
+import { installId, readVault, createVault, unlockWithServer, lock } from './keyring.js';
 
 const GLOBAL = '*';
 
@@ -12,7 +15,8 @@ const GLOBAL = '*';
  * @property {string} displayName
  * @property {string} role
  * @property {{code: string, name: string}|null} team
- * @property {string} token bearer token (only ever sent to our own origin)
+ * @property {string} token bearer token (only ever sent to our own origin); kept sealed under the
+ *   officer's data key (`tokenSealed`), so it is '' until the app is unlocked
  * @property {string} deviceId
  * @property {string} deviceName
  * @property {boolean} needsSignIn the server refused the token: sync paused until signed in again
@@ -40,7 +44,8 @@ export function signInHints(db) {
 /**
  * Sign this phone in and make the officer current. Their earlier queue (if any) is kept.
  * @param {IDBDatabase} db
- * @param {{signIn: (c: any) => Promise<any>, renameDevice: (name: string, token?: string) => Promise<any>}} api
+ * @param {{signIn: (c: any) => Promise<any>, renameDevice: (name: string, token?: string) => Promise<any>,
+ *          queueKey: (installId: string, token?: string) => Promise<{key: string}>}} api
  * @param {{username: string, password: string, deviceName: string}} form
  * @returns {Promise<Session>}
  */
@@ -71,13 +76,79 @@ export async function signIn(db, api, form) {
     needsSignIn: false,
     signedInAt: new Date().toISOString(),
   };
+  await openQueue(db, api, session.userId, res.token);
   await withTx(db, [STORES.meta, STORES.auth], 'readwrite', async (tx) => {
-    await req(tx.objectStore(STORES.auth).put(session));
     await putMeta(tx, GLOBAL, 'current_user', session.userId);
     await putMeta(tx, GLOBAL, 'device_name', form.deviceName);
     await putMeta(tx, GLOBAL, 'last_username', session.username);
   });
+  await saveSession(db, session);
   return session;
+}
+
+/**
+ * A password sign-in opens the officer's queue with the server's key for this phone (made at
+ * their first sign-in here). With no answer from the server the key stays shut and the PIN opens
+ * it; an officer new to this phone gets a new key (its server copy is made at a later sign-in).
+ * @param {IDBDatabase} db
+ * @param {{queueKey: (installId: string, token?: string) => Promise<{key: string}>}} api
+ * @param {string} userId
+ * @param {string} token
+ */
+async function openQueue(db, api, userId, token) {
+  const open = hasKey(userId) ? keyFor(userId) : null;
+  let serverKeyB64 = null;
+  try {
+    serverKeyB64 = (await api.queueKey(await installId(db), token)).key;
+  } catch {
+    // an older server, or the signal went: the PIN still opens the queue
+  }
+  if (serverKeyB64) {
+    if (await unlockWithServer(db, userId, serverKeyB64, open)) return;
+  }
+  if (!open && !(await readVault(db, userId))) await createVault(db, userId);
+}
+
+/**
+ * Keep a session: the token sealed, if the app holds the key; else only in memory until the PIN
+ * opens the key (then `saveSession` again).
+ * @param {IDBDatabase} db
+ * @param {Session} session
+ */
+export function saveSession(db, session) {
+  return withTx(db, [STORES.auth], 'readwrite', async (tx) => {
+    const { token, ...rest } = session;
+    const row = { ...rest, token: '' };
+    if (token && hasKey(session.userId)) {
+      row.tokenSealed = await hold(tx, sealJson(keyFor(session.userId), token, `auth|${session.userId}`));
+    } else if (!token) {
+      delete row.tokenSealed;
+    } else {
+      const before = await req(tx.objectStore(STORES.auth).get(session.userId));
+      if (before?.tokenSealed) row.tokenSealed = before.tokenSealed;
+    }
+    await req(tx.objectStore(STORES.auth).put(row));
+  });
+}
+
+/**
+ * The session with its token opened (the app is unlocked). A token still in clear (from before
+ * 1.3.0) is sealed now.
+ * @param {IDBDatabase} db
+ * @param {Session} session
+ * @returns {Promise<Session>}
+ */
+export async function openSession(db, session) {
+  const row = await withTx(db, [STORES.auth], 'readonly', (tx) => req(tx.objectStore(STORES.auth).get(session.userId)));
+  if (!row) return session;
+  let token = session.token || '';
+  if (row.token) token = row.token;
+  else if (!token && row.tokenSealed) token = await openJson(keyFor(session.userId), row.tokenSealed, `auth|${session.userId}`);
+  const opened = { ...session, ...row, token };
+  delete opened.tokenSealed;
+  // A token in clear (before 1.3.0), or one from a sign-in made while the key was shut: seal it.
+  if (row.token || session.token) await saveSession(db, opened);
+  return opened;
 }
 
 /**
@@ -89,17 +160,22 @@ export async function signIn(db, api, form) {
 export function markNeedsSignIn(db, userId, reason = '') {
   return withTx(db, [STORES.auth], 'readwrite', async (tx) => {
     const row = await req(tx.objectStore(STORES.auth).get(userId));
-    if (row) await req(tx.objectStore(STORES.auth).put({ ...row, needsSignIn: true, token: '', signInReason: reason }));
+    if (!row) return;
+    const next = { ...row, needsSignIn: true, token: '', signInReason: reason };
+    delete next.tokenSealed;
+    await req(tx.objectStore(STORES.auth).put(next));
   });
 }
 
 /** Let another officer sign in on this phone; the current one's data stays, unseen. */
-export function switchUser(db) {
-  return withTx(db, [STORES.meta], 'readwrite', (tx) => putMeta(tx, GLOBAL, 'current_user', null));
+export async function switchUser(db) {
+  lock();
+  await withTx(db, [STORES.meta], 'readwrite', (tx) => putMeta(tx, GLOBAL, 'current_user', null));
 }
 
 /** Sign out for good: wipe this officer's data. Only after sync or an explicit discard. */
 export async function forget(db, userId) {
+  lock();
   await wipeUser(db, userId);
   await withTx(db, [STORES.meta], 'readwrite', async (tx) => {
     if ((await getMeta(tx, GLOBAL, 'current_user')) === userId) await putMeta(tx, GLOBAL, 'current_user', null);

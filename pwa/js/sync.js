@@ -215,11 +215,12 @@ export class SyncEngine {
     let limit = MAX_BATCH;
     let driftRetried = false;
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
-      const batch = await nextBatch(this.db, s.userId, limit);
-      if (!batch.length) return;
       // Offline nothing leaves the phone: do not mark the batch sent, so a record made and
       // deleted with no signal is forgotten with nothing sent (only sent entries are frozen).
+      // Asked first, so an offline phone does not open its whole queue for nothing.
       if (!this.isOnline()) throw new ApiError(0, 'network', 'No connection.');
+      const batch = await nextBatch(this.db, s.userId, limit);
+      if (!batch.length) return;
       await markSent(this.db, batch);
       // `pending` is what stays queued once this batch is taken, so a sync's last batch says 0.
       const { changes: waiting } = await countPending(this.db, s.userId);

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g
+import base64
+import hashlib
+import hmac
+
+from flask import Blueprint, current_app, g
 from sqlalchemy import func, select
 
-from schema.wire import DeviceRenameSchema, DeviceSignInSchema
+from schema.wire import DeviceRenameSchema, DeviceSignInSchema, QueueKeySchema
 from server.accounts.auth import (
     check_password,
     check_rate_limit,
@@ -96,3 +100,29 @@ def sign_out_device():
     )
     db.session.commit()
     return "", 204
+
+
+def queue_key(secret: str, user_id: int, install_id: str) -> str:
+    """The key that opens one officer's encrypted queue on one phone: derived from the server's
+    secret, so nothing is stored, and the same at every sign-in of that officer on that phone."""
+    message = f"beatbook-queue-key\0{user_id}\0{install_id}".encode()
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+@bp.post("/device/queue-key")
+@device_required()
+def device_queue_key():
+    """The phone's key for its encrypted queue, for a signed-in device only (a lost phone's
+    storage holds its queue wrapped by this key and by the officer's PIN, never the key)."""
+    body = load(QueueKeySchema(), json_body())
+    add_entry(
+        "device_queue_key",
+        user_id=g.user.id,
+        target_type="device",
+        target_id=g.device.id,
+        device_id=g.device.id,
+        detail={"install_id": body["install_id"]},
+    )
+    db.session.commit()
+    return {"key": queue_key(current_app.config["SECRET_KEY"], g.user.id, body["install_id"])}

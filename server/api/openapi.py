@@ -13,6 +13,7 @@ from schema.wire import (
     ErrorBodySchema,
     PullQuerySchema,
     PushRequestSchema,
+    QueueKeySchema,
 )
 from server.errors import codes_by_status
 
@@ -74,6 +75,7 @@ def build_spec() -> dict:
     for name, schema in (
         ("DeviceSignIn", DeviceSignInSchema),
         ("DeviceRename", DeviceRenameSchema),
+        ("QueueKey", QueueKeySchema),
         ("Change", ChangeSchema),
         ("PushRequest", PushRequestSchema),
         ("ErrorBody", ErrorBodySchema),
@@ -120,6 +122,20 @@ def build_spec() -> dict:
                 "summary": "Sign the calling device out (revoke its token).",
                 "security": [{"device": []}],
                 "responses": {"204": {"description": "Signed out"}, **_errors("401")},
+            },
+        },
+    )
+    spec.path(
+        path="/api/v1/auth/device/queue-key",
+        operations={
+            "post": {
+                "summary": "The key that opens this phone's encrypted queue (signed-in devices).",
+                "security": [{"device": []}],
+                "requestBody": _body("QueueKey"),
+                "responses": {
+                    "200": _json("The key", {"type": "object"}),
+                    **_errors("400", "401", "415"),
+                },
             },
         },
     )

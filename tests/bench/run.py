@@ -7,7 +7,9 @@
 
 The sync bench runs in this process (its flags come from BENCH_SYNC_* variables; it measures
 PostgreSQL too when it can reach BENCH_PG_URL). The others (`bench_console.py`,
-`bench_assessment.py`, when present) run as `python -m tests.bench.<name>` with
+`bench_assessment.py`, `bench_pwa.py`: the phone's encrypted queue in Chromium, its flags in
+BENCH_PWA_ARGS, e.g. "--runs 30 --baseline <rev>"), when present, run as
+`python -m tests.bench.<name>` with
 `--records $BENCH_RECORDS` (100,000 unless set: their own default and the size their targets are
 for, a million, takes long to seed) and any further flags in BENCH_CONSOLE_ARGS /
 BENCH_ASSESSMENT_ARGS; they measure SQLite, and PostgreSQL too (a database of their own on
@@ -30,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-OTHERS = ("console", "assessment")  # tests/bench/bench_<name>.py, run in this order if present
+OTHERS = ("console", "assessment", "pwa")  # tests/bench/bench_<name>.py, in this order if present
 DEFAULT_RECORDS = 100_000
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -60,6 +62,8 @@ def module_runs(name: str) -> list[tuple[str, list[str]]]:
     postgres = os.environ.get("BENCH_POSTGRES") == "1"
     if name == "assessment":  # measures both databases in one run, into one table
         return [(name, ["--postgres", PG_URL] if postgres else [])]
+    if name == "pwa":  # the phone's own store: no server database to measure
+        return [(name, [])]
     return [(name, [])] + ([(f"{name} on PostgreSQL", ["--postgres", PG_URL])] if postgres else [])
 
 

@@ -28,6 +28,7 @@ TEAM, OTHER_TEAM = "NPT-A", "NPT-B"
 OFFICERS = {"pc.one": TEAM, "pc.two": TEAM, "pc.bravo": OTHER_TEAM}
 SUPERVISOR = "sgt.alpha"
 PHONE = {"width": 360, "height": 740}
+PIN = "482915"  # what the test officers choose when the app asks for a PIN
 
 
 def _free_port() -> int:
@@ -367,9 +368,28 @@ class Ui:
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_label("Device name").fill(device)
         page.get_by_role("button", name="Sign in").click()
-        page.get_by_role("heading", name="My log").wait_for()
+        Ui.choose_pin_if_asked(page)
         Ui.wait_controlled(page)
         Ui.wait_synced(page)
+
+    @staticmethod
+    def choose_pin_if_asked(page, pin: str = PIN) -> None:
+        """A password sign-in ends on "Choose a PIN" (first time on this phone, or a PIN reset)
+        or, when the queue was open already, on My log."""
+        log = page.get_by_role("heading", name="My log")
+        choose = page.get_by_role("heading", name="Choose a PIN")
+        log.or_(choose).wait_for()
+        if choose.is_visible():
+            page.get_by_label("PIN", exact=True).fill(pin)
+            page.get_by_label("PIN again").fill(pin)
+            page.get_by_role("button", name="Set PIN").click()
+        log.wait_for()
+
+    @staticmethod
+    def unlock(page, pin: str = PIN) -> None:
+        page.get_by_role("heading", name="Enter your PIN").wait_for()
+        page.get_by_label("PIN", exact=True).fill(pin)
+        page.get_by_role("button", name="Unlock").click()
 
     @staticmethod
     def new_record(
@@ -444,14 +464,52 @@ class Ui:
 
     @staticmethod
     def outbox(page) -> list[dict]:
-        """The app's outbox as stored in IndexedDB (read-only look)."""
+        """The app's outbox as the unlocked app reads it (a read-only look, decrypted with the
+        key the app holds; entries of an officer whose key is shut keep only their clear keys)."""
+        return page.evaluate("""async () => {
+            const { openRow } = await import('/js/sealed.js');
+            const rows = await new Promise((resolve, reject) => {
+                const open = indexedDB.open('beatbook');
+                open.onsuccess = () => {
+                    const db = open.result;
+                    const req = db.transaction('outbox').objectStore('outbox').getAll();
+                    req.onsuccess = () => { db.close(); resolve(req.result); };
+                    req.onerror = () => reject(req.error);
+                };
+                open.onerror = () => reject(open.error);
+            });
+            // Another officer's entries (their key is not open) show only their clear keys.
+            const shut = ({ seq, user, recordId }) => ({ seq, user, recordId, sealed: true });
+            return Promise.all(rows.map((row) => openRow('outbox', row).catch(() => shut(row))));
+        }""")
+
+    @staticmethod
+    def stored(page) -> dict[str, list]:
+        """Every row of every store as IndexedDB holds it, bytes as latin-1 text (so text stored
+        in clear anywhere, even inside a byte array, would be found by a search)."""
         return page.evaluate("""() => new Promise((resolve, reject) => {
             const open = indexedDB.open('beatbook');
             open.onsuccess = () => {
                 const db = open.result;
-                const req = db.transaction('outbox').objectStore('outbox').getAll();
-                req.onsuccess = () => { db.close(); resolve(req.result); };
-                req.onerror = () => reject(req.error);
+                const names = [...db.objectStoreNames];
+                const tx = db.transaction(names);
+                const out = {};
+                const plain = (v) => {
+                    if (v instanceof ArrayBuffer) v = new Uint8Array(v);
+                    if (v instanceof Uint8Array) return String.fromCharCode(...v);
+                    if (Array.isArray(v)) return v.map(plain);
+                    if (v && typeof v === 'object') {
+                        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+                    }
+                    return v;
+                };
+                for (const name of names) {
+                    tx.objectStore(name).getAll().onsuccess = (e) => {
+                        out[name] = e.target.result.map(plain);
+                    };
+                }
+                tx.oncomplete = () => { db.close(); resolve(out); };
+                tx.onerror = () => reject(tx.error);
             };
             open.onerror = () => reject(open.error);
         })""")

@@ -11,17 +11,15 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
-READ_TOKEN = """() => new Promise((resolve) => {
-    const open = indexedDB.open('beatbook');
-    open.onsuccess = () => {
-        const db = open.result;
-        const tx = db.transaction(['auth', 'meta']);
-        tx.objectStore('meta').get(['*', 'current_user']).onsuccess = (e) => {
-            tx.objectStore('auth').get(e.target.result.value).onsuccess = (g) => resolve(g.target.result.token);
-        };
-        tx.oncomplete = () => db.close();
-    };
-})"""
+# The token is sealed under the officer's key: read it the way the unlocked app does.
+READ_TOKEN = """async () => {
+    const { openDb } = await import('/js/db.js');
+    const { currentSession, openSession } = await import('/js/session.js');
+    const db = await openDb();
+    const session = await openSession(db, await currentSession(db));
+    db.close();
+    return session.token;
+}"""
 
 
 def test_revoked_token_pauses_sync_and_keeps_the_queue(phone, ui, api, server):

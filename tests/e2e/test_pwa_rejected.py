@@ -15,30 +15,24 @@ pytestmark = pytest.mark.e2e
 
 # A clock error the form cannot produce but a phone can (a stale outbox, a tampered store): the
 # server refuses records more than 10 minutes in the future.
-TAMPER = """(summary) => new Promise((resolve, reject) => {
-    const open = indexedDB.open('beatbook');
-    open.onsuccess = () => {
-        const db = open.result;
-        const tx = db.transaction(['outbox', 'records'], 'readwrite');
-        const future = '2099-01-01T10:00:00+00:00';
-        tx.objectStore('outbox').openCursor().onsuccess = (e) => {
-            const cursor = e.target.result;
-            if (!cursor) return;
-            if (cursor.value.data.summary === summary) {
-                cursor.update({...cursor.value, data: {...cursor.value.data, occurred_at: future}});
-                const records = tx.objectStore('records');
-                records.get([cursor.value.user, cursor.value.recordId]).onsuccess = (g) => {
-                    const doc = g.target.result;
-                    records.put({...doc, occurred_at: future, fields: {...doc.fields, occurred_at: future}});
-                };
-            }
-            cursor.continue();
-        };
-        tx.oncomplete = () => { db.close(); resolve(true); };
-        tx.onerror = () => reject(tx.error);
-    };
-    open.onerror = () => reject(open.error);
-})"""
+TAMPER = """async (summary) => {
+    const { openDb, withTx } = await import('/js/db.js');
+    const { sealedStore } = await import('/js/sealed.js');
+    const db = await openDb();
+    const future = '2099-01-01T10:00:00+00:00';
+    await withTx(db, ['outbox', 'records'], 'readwrite', async (tx) => {
+        const outbox = sealedStore(tx, 'outbox');
+        const records = sealedStore(tx, 'records');
+        for (const entry of await outbox.getAll()) {
+            if (entry.data.summary !== summary) continue;
+            await outbox.put({...entry, data: {...entry.data, occurred_at: future}});
+            const doc = await records.get([entry.user, entry.recordId]);
+            await records.put({...doc, occurred_at: future, fields: {...doc.fields, occurred_at: future}});
+        }
+    });
+    db.close();
+    return true;
+}"""
 
 
 def test_one_rejected_change_waits_for_a_fix(phone, ui, api):

@@ -3,6 +3,11 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { openDb } from '../../pwa/js/db.js';
+import { setKey } from '../../pwa/js/sealed.js';
+import { newDataKey } from '../../pwa/js/crypto.js';
+
+// The queue is sealed under each officer's data key: the test officers' keys are open.
+for (const user of ['7', 'u', 'A', 'B', 'someone-else']) setKey(user, await newDataKey());
 
 export const NODE_A = 'a'.repeat(32);
 export const NODE_B = 'b'.repeat(32);

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { freshDb, NODE_A, recordData } from './helpers.mjs';
 import { writeChange, nextBatch, markSent, applyResults, countPending } from '../../pwa/js/outbox.js';
 import { getRecord, listRecords } from '../../pwa/js/records.js';
-import { STORES, withTx, getAllByPrefix, wipeUser } from '../../pwa/js/db.js';
+import { STORES, withTx, wipeUser } from '../../pwa/js/db.js';
+import { sealedStore } from '../../pwa/js/sealed.js';
 import { HLC } from '../../pwa/js/hlc.js';
 
 const U = '7';
@@ -11,7 +12,7 @@ const NOW = Date.parse('2026-11-25T09:00:00Z');
 const ID = '11111111-1111-4111-8111-111111111111';
 
 async function entries(db, user = U) {
-  return withTx(db, [STORES.outbox], 'readonly', (tx) => getAllByPrefix(tx.objectStore(STORES.outbox), 'by_user', [user]));
+  return withTx(db, [STORES.outbox], 'readonly', (tx) => sealedStore(tx, STORES.outbox).byPrefix('by_user', [user]));
 }
 
 test('a new record is written with one outbox entry and a rising stamp', async () => {

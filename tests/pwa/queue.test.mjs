@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { freshDb, FakeServer, NODE_A, recordData } from './helpers.mjs';
 import { createApi } from '../../pwa/js/api.js';
 import { SyncEngine } from '../../pwa/js/sync.js';
-import { STORES, withTx, getAllByPrefix } from '../../pwa/js/db.js';
+import { STORES, withTx } from '../../pwa/js/db.js';
+import { sealedStore } from '../../pwa/js/sealed.js';
 import { writeChange, nextBatch, markSent, applyResults, countPending, snapshotRecord, restoreSnapshot, serverMayHold } from '../../pwa/js/outbox.js';
 import { applyPulled, getRecord, listRecords } from '../../pwa/js/records.js';
 
@@ -12,7 +13,7 @@ const U = '7';
 const NOW = Date.parse('2026-11-25T09:00:00Z');
 const id = (i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
 const write = (db, i, op, data, nowMs = NOW) => writeChange(db, { user: U, node: NODE_A, nowMs, recordId: id(i), op, data });
-const outbox = (db) => withTx(db, [STORES.outbox], 'readonly', (tx) => getAllByPrefix(tx.objectStore(STORES.outbox), 'by_user', [U]));
+const outbox = (db) => withTx(db, [STORES.outbox], 'readonly', (tx) => sealedStore(tx, STORES.outbox).byPrefix('by_user', [U]));
 
 async function sendAndTake(db, status = 'applied') {
   const batch = await nextBatch(db, U, 500);

@@ -4,6 +4,7 @@ import { h, mount, focusHeading, icon, fmtAgo, confirmDialog } from './dom.js';
 import { storageState, askPersist, storageAdvice, formatBytes } from '../storage.js';
 import { APP_VERSION } from '../version.js';
 import { renameDevice } from '../session.js';
+import { IDLE_LOCK_MS } from '../keyring.js';
 import { ApiError } from '../api.js';
 
 /**
@@ -77,7 +78,9 @@ export function renderDevice(root, ctx) {
         h('dt', {}, 'Officer'), h('dd', {}, `${s.displayName} (${s.username})`),
         h('dt', {}, 'Team'), h('dd', {}, s.team ? `${s.team.name} (${s.team.code})` : 'No team'),
         h('dt', {}, 'Last synced'), lastSynced),
-      deviceNameEditor(ctx)),
+      deviceNameEditor(ctx),
+      h('p', { class: 'hint' }, `Your records on this phone are encrypted. The PIN opens them; Beatbook locks itself after ${IDLE_LOCK_MS / 60000} minutes without use.`),
+      h('button', { type: 'button', class: 'btn secondary', onclick: () => void ctx.lockNow() }, 'Lock now')),
     h('section', { class: 'panel', 'aria-labelledby': 'store-h' }, h('h2', { id: 'store-h' }, 'Storage'), storageBox),
     h('section', { class: 'panel', 'aria-labelledby': 'app-h' }, h('h2', { id: 'app-h' }, 'App'),
       h('p', {}, `Version ${APP_VERSION}. Works offline once opened; new versions install in the background.`),

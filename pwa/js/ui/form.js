@@ -7,6 +7,7 @@ import { kindOf, isKeyContact, isMeeting, maxLength, APP_SCHEMA_VERSION } from '
 import { getRecord } from '../records.js';
 import { loadDraft, saveDraft, dropDraft } from '../drafts.js';
 import { jsonEqual } from '../merge.js';
+import { detectRecord, describe } from '../pii.js';
 
 const FUTURE_TOLERANCE_MS = 10 * 60 * 1000;
 
@@ -471,6 +472,13 @@ async function submit(f, form, save, formError) {
     showError(form, f.errors.slots, names[0]);
     return;
   }
+  const pii = await piiCheck(f, data);
+  if (pii === null) {
+    save.disabled = false;
+    return;
+  }
+  // Sent where the server knows the field (it puts such records in the supervisor's queue).
+  if (f.schema.record?.pii_confirmed) data.pii_confirmed = pii;
   const payload = editing ? changedFields(editing.fields, data) : data;
   save.disabled = true;
   f.drafts.stop();
@@ -484,6 +492,33 @@ async function submit(f, form, save, formError) {
   await ctx.saveRecord(editing?.id ?? null, payload);
   await f.drafts.drop();
   ctx.navigate('#/');
+}
+
+/**
+ * Before saving: warn when the summary, place or follow-up looks like it holds a member of the
+ * public's personal data (pii.js). Text the officer already kept once is not asked about again.
+ * @param {FormParts} f
+ * @param {Object<string, any>} data
+ * @returns {Promise<boolean|null>} whether flagged text is kept (confirmed), null: the officer edits
+ */
+export async function piiCheck(f, data) {
+  const flagged = detectRecord(data);
+  const kept = f.editing?.fields?.pii_confirmed === true;
+  const fresh = Object.keys(flagged).filter((n) => !(kept && f.editing?.fields?.[n] === data[n]));
+  if (!fresh.length) return Object.keys(flagged).length > 0 && kept;
+  const where = fresh.map((n) => `${fieldLabel(n)}: ${describe(flagged[n])}`).join('. ');
+  const choice = await confirmDialog({
+    title: 'Personal data?',
+    body: `This looks like it holds a member of the public’s personal data. ${where}. Records are evidence of engagement: leave out names, numbers and registrations unless they are needed. If you keep it, your supervisor sees the record marked so.`,
+    actions: [
+      { label: 'Edit the text', value: 'edit', kind: 'primary' },
+      { label: 'Keep it and save', value: 'keep' },
+    ],
+  });
+  if (choice === 'keep') return true;
+  const first = /** @type {HTMLElement|null} */ (document.querySelector(`[name="${fresh[0]}"]`));
+  first?.focus();
+  return null;
 }
 
 /** Say it even when it is the same words as last time (a live region ignores no change). */

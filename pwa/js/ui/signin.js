@@ -9,7 +9,7 @@ import { signInWhy } from './syncbar.js';
 /**
  * @param {HTMLElement} root
  * @param {import('../app.js').Context} ctx
- * @param {{expired?: import('../session.js').Session|null, waiting?: number}} opts
+ * @param {{expired?: import('../session.js').Session|null, waiting?: number, lockedOut?: boolean}} opts
  */
 export async function renderSignIn(root, ctx, opts = {}) {
   const hints = await signInHints(ctx.db);
@@ -58,8 +58,12 @@ export async function renderSignIn(root, ctx, opts = {}) {
     h('section', { class: 'screen signin' },
       h('div', { class: 'signin-hero' }, h('img', { src: '/icons/icon.svg', alt: '', width: 64, height: 64 }),
         h('h1', {}, expired ? 'Sign in again' : 'Sign in'),
-        h('p', { class: 'lede' }, expired
-          ? signInWhy(expired.signInReason)
+        h('p', { class: 'lede' }, opts.lockedOut
+          ? 'Too many wrong PINs. Sign in with your password to open your records again, then choose a new PIN.'
+          : expired && !expired.needsSignIn
+            ? 'Sign in with your password to open your records, then choose a new PIN.'
+            : expired
+              ? signInWhy(expired.signInReason)
           : 'Sign in once on this phone. You stay signed in and can log engagements with no signal.')),
       expired ? h('div', { class: 'notice warn', role: 'status' }, icon('alert'),
         h('p', {}, opts.waiting
