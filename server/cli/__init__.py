@@ -155,8 +155,31 @@ def serve_command(host, port, workers, threads, certfile, keyfile, dev):
         raise ConfigProblem(str(exc)) from None
 
 
+@click.group("oidc")
+def oidc_group():
+    """Single sign-on through the force's identity provider (docs/operations.md)."""
+
+
+@oidc_group.command("check")
+@with_appcontext
+def oidc_check():
+    """Ask the provider about every single sign-on account that holds a device token; deactivate
+    the ones it no longer knows (every console session ends, every device token is revoked).
+
+    Example (cron, hourly): beatbook oidc check
+    """
+    from server.oidc.client import settings
+    from server.oidc.leavers import check_all
+
+    if settings() is None:
+        raise click.ClickException("Single sign-on is not set up (BEATBOOK_OIDC_ISSUER).")
+    checked, gone = check_all()
+    click.echo(f"Checked {checked} accounts with the provider; deactivated {gone}.")
+
+
 COMMANDS = [
     init_db_command,
+    oidc_group,
     team_group,
     user_group,
     demo_command,
