@@ -67,7 +67,7 @@ def callback():
     found = _settings()
     to, next_path = session.pop(_TO, "console"), session.pop(_NEXT, "")
     try:
-        token = found.client.authorize_access_token()
+        token = found.client.authorize_access_token(claims_options=_id_token_checks(found))
         claims = token.get("userinfo")
         if not claims:
             raise ProviderError("the provider sent no ID token")
@@ -109,6 +109,15 @@ def callback():
         _log_refusal(to, refusal.reason, "", refusal.user)
         return _refused(refusal.reason, refusal.heading, refusal.message, to, 403)
     return _signed_in(user, to, next_path)
+
+
+def _id_token_checks(found) -> dict:
+    """What Authlib holds the ID token to besides its signature, expiry, nonce and azp: the
+    issuer and the audience (Authlib's default checks the audience only through azp)."""
+    return {
+        "iss": {"essential": True, "value": found.issuer},
+        "aud": {"essential": True, "value": found.client_id},
+    }
 
 
 def _signed_in(user: User, to: str, next_path: str):

@@ -85,7 +85,9 @@ async function alter(idToken, mode) {
     const body = Buffer.from(JSON.stringify({ ...claims, sub: USERS['sgt.oidc'].sub })).toString('base64url');
     return `${head}.${body}.${signature}`;
   }
-  const changed = mode === 'wrong_aud' ? { ...claims, aud: 'another-service' } : { ...claims, iat: now - 3600, exp: now - 1800 };
+  // wrong_aud: meant for another service, though naming Beatbook as the party it went to (azp
+  // alone would pass: the audience itself has to be checked).
+  const changed = mode === 'wrong_aud' ? { ...claims, aud: 'another-service', azp: CLIENT_ID } : { ...claims, iat: now - 3600, exp: now - 1800 };
   return new SignJWT(changed).setProtectedHeader(header).sign(signingKey);
 }
 
