@@ -37,7 +37,9 @@ def free_port() -> int:
 
 
 class Provider:
-    def __init__(self, redirect_uris: list[str], backchannel_uri: str = "", log: Path | None = None):
+    def __init__(
+        self, redirect_uris: list[str], backchannel_uri: str = "", log: Path | None = None
+    ):
         self.port = free_port()
         self.issuer = f"http://127.0.0.1:{self.port}"
         self.redirect_uris = redirect_uris

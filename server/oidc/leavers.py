@@ -67,7 +67,12 @@ def check_account(user: User, *, force: bool = False) -> bool:
     if token is None:
         return True  # nothing to ask with: the next sign-in or a back-channel logout will tell
     try:
-        answer = found.client.fetch_access_token(grant_type="refresh_token", refresh_token=token)
+        # scope="": none sent, so the grant keeps what the sign-in was given (RFC 6749 section
+        # 6); Authlib would otherwise ask for every configured scope, which a provider that
+        # dropped one (offline_access without a consent prompt) refuses as invalid_scope.
+        answer = found.client.fetch_access_token(
+            grant_type="refresh_token", refresh_token=token, scope=""
+        )
     except OAuthError as exc:
         if exc.error != "invalid_grant":
             current_app.logger.warning("oidc check of user %s: %s", user.id, exc.error)
