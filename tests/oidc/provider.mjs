@@ -11,7 +11,7 @@
 
 import http from 'node:http';
 import { generateKeyPair, exportJWK, SignJWT, decodeJwt, decodeProtectedHeader, importJWK } from 'jose';
-import Provider from 'oidc-provider';
+import Provider, { interactionPolicy } from 'oidc-provider';
 
 const env = process.env;
 const PORT = Number(env.OIDC_PORT);
@@ -34,6 +34,14 @@ const { privateKey } = await generateKeyPair('RS256', { extractable: true });
 const signingJwk = { ...(await exportJWK(privateKey)), kid: 'test-key-1', alg: 'RS256', use: 'sig' };
 const signingKey = await importJWK(signingJwk, 'RS256');
 
+// A disabled account with a session here still has to see the sign-in page (which refuses it),
+// as a force's provider ends a disabled person's sessions.
+const policy = interactionPolicy.base();
+policy.get('login').checks.add(new interactionPolicy.Check('account_disabled', 'the account is disabled', (ctx) => {
+  const user = bySub[ctx.oidc.session.accountId];
+  return user && USERS[user.login].disabled ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT;
+}));
+
 let tamper = ''; // '', 'wrong_aud', 'expired', 'bad_signature': applied to the next ID token
 
 const provider = new Provider(ISSUER, {
@@ -53,10 +61,12 @@ const provider = new Provider(ISSUER, {
   features: { devInteractions: { enabled: false }, backchannelLogout: { enabled: true } },
   // Like Keycloak and Entra ID: a refresh token for every sign-in of a client allowed to use one.
   issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-  interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-  async findAccount(_ctx, sub) {
+  interactions: { policy, url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+  async findAccount(_ctx, sub, token) {
     const user = bySub[sub];
-    if (!user || USERS[user.login].disabled) return undefined; // a disabled account is gone
+    // A disabled account is gone for every token (a refresh is refused: invalid_grant); its
+    // browser session is sent to the sign-in page by the policy above.
+    if (!user || (token && USERS[user.login].disabled)) return undefined;
     return {
       accountId: sub,
       claims: async () => ({ sub, name: user.name, preferred_username: user.login, email: user.email, groups: user.groups }),
