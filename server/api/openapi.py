@@ -8,6 +8,7 @@ from flask import Blueprint, Flask, current_app
 
 from schema.wire import (
     ChangeSchema,
+    DeviceHandoffSchema,
     DeviceRenameSchema,
     DeviceSignInSchema,
     ErrorBodySchema,
@@ -74,6 +75,7 @@ def build_spec() -> dict:
     for name, schema in (
         ("DeviceSignIn", DeviceSignInSchema),
         ("DeviceRename", DeviceRenameSchema),
+        ("DeviceHandoff", DeviceHandoffSchema),
         ("Change", ChangeSchema),
         ("PushRequest", PushRequestSchema),
         ("ErrorBody", ErrorBodySchema),
@@ -121,6 +123,39 @@ def build_spec() -> dict:
                 "security": [{"device": []}],
                 "responses": {"204": {"description": "Signed out"}, **_errors("401")},
             },
+        },
+    )
+    spec.path(
+        path="/api/v1/auth/methods",
+        operations={
+            "get": {
+                "summary": "How this server signs people in: passwords, single sign-on, or both.",
+                "responses": {
+                    "200": _json(
+                        "Sign-in methods",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "password": {"type": "boolean"},
+                                "sso": {"type": "object", "nullable": True},
+                            },
+                        },
+                    )
+                },
+            }
+        },
+    )
+    spec.path(
+        path="/api/v1/auth/device/sso",
+        operations={
+            "post": {
+                "summary": "Exchange a single sign-on's one-time code for a device token.",
+                "requestBody": _body("DeviceHandoff"),
+                "responses": {
+                    "201": _json("Signed in", {"type": "object"}),
+                    **_errors("400", "401", "404", "415"),
+                },
+            }
         },
     )
     spec.path(

@@ -101,6 +101,26 @@ def user_add(username, role, team_code, display_name, password_stdin):
     click.echo(f"User {username} ({role}) added.")
 
 
+@user_group.command("link-sso")
+@click.argument("username")
+@click.argument("subject")
+@with_appcontext
+def user_link_sso(username, subject):
+    """Link an existing account to the person the force's provider knows by SUBJECT (its sub,
+    or oid for Entra ID), so their first single sign-on finds their records.
+
+    Example: beatbook user link-sso pc.smith 7d1c1e62-0b4e-4b7e-9b7a-3f1c2d4e5f60
+    """
+    from server.accounts.people import PeopleError
+    from server.oidc.identity import link
+
+    try:
+        link(username, subject)
+    except PeopleError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"User {username} now signs in through the force's provider as {subject}.")
+
+
 @click.command("demo")
 @click.option("--months", default=6, show_default=True, help="Months of records to make.")
 @click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same force).")

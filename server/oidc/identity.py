@@ -158,3 +158,34 @@ def _free_username(claims: dict, subject: str) -> str:
         number += 1
         candidate = f"{base}-{number}"
     return candidate
+
+
+def link(username: str, subject: str) -> User:
+    """`beatbook user link-sso`: an existing account (made with a Beatbook password) is the
+    person the provider knows by `subject`, so their records stay theirs. Committed."""
+    from server.accounts.people import PeopleError
+
+    found = settings()
+    if found is None:
+        raise PeopleError("Single sign-on is not set up (BEATBOOK_OIDC_ISSUER).")
+    subject = subject.strip()
+    if not subject or len(subject) > 255:
+        raise PeopleError("Give the subject as the provider sends it (1-255 characters).")
+    user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    if user is None:
+        raise PeopleError(f"No user {username}.")
+    holder = db.session.scalar(
+        select(User).where(User.oidc_issuer == found.issuer, User.oidc_subject == subject)
+    )
+    if holder is not None and holder.id != user.id:
+        raise PeopleError(f"That subject is already {holder.username}'s.")
+    user.oidc_issuer, user.oidc_subject = found.issuer, subject
+    add_entry(
+        "link_sso",
+        user_id=None,
+        target_type="user",
+        target_id=user.id,
+        detail={"username": user.username, "subject": subject[:80]},
+    )
+    db.session.commit()
+    return user

@@ -142,3 +142,22 @@ def test_an_account_deactivated_by_hand_is_refused_whatever_the_provider_says(
     answer = sign_in_through(sso_client, "sgt.oidc")
     assert answer.status_code == 403
     assert "An administrator deactivated your Beatbook account" in answer.get_data(as_text=True)
+
+
+def test_an_existing_account_linked_by_subject_keeps_its_records(
+    sso_app, sso_client, sign_in_through
+):
+    with sso_app.app_context():
+        add_user("sgt.local", "local-password-1", "supervisor", "NPT-A")
+        add_user("pc.other", "local-password-1", "officer", "NPT-A")
+    runner = sso_app.test_cli_runner()
+    result = runner.invoke(args=["user", "link-sso", "sgt.local", SGT_SUB])
+    assert result.exit_code == 0, result.output
+    assert sign_in_through(sso_client, "sgt.oidc").status_code == 302
+    with sso_app.app_context():
+        [user] = db.session.scalars(select(User).where(User.oidc_subject == SGT_SUB)).all()
+        assert user.username == "sgt.local"
+    taken = runner.invoke(args=["user", "link-sso", "pc.other", SGT_SUB])
+    assert taken.exit_code == 1 and "already sgt.local's" in taken.output
+    assert runner.invoke(args=["user", "link-sso", "nobody", "x"]).exit_code == 1
+    assert [e.detail["username"] for e in _log(sso_app, "link_sso")] == ["sgt.local"]
