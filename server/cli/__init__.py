@@ -177,7 +177,10 @@ def serve_command(host, port, workers, threads, certfile, keyfile, dev):
 
 @click.group("oidc")
 def oidc_group():
-    """Single sign-on through the force's identity provider (docs/operations.md)."""
+    """Single sign-on through the force's identity provider (docs/operations.md).
+
+    Example: beatbook oidc check
+    """
 
 
 @oidc_group.command("check")

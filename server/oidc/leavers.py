@@ -161,7 +161,6 @@ def back_channel_logout(logout_token: str) -> User | None:
         target_type="user",
         target_id=user.id,
         detail={"username": user.username, "jti": str(claims["jti"])[:80]},
-        address="",
     )
     db.session.commit()
     check_account(user, force=True)

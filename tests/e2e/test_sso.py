@@ -9,7 +9,7 @@ import shutil
 import sqlite3
 
 import pytest
-from conftest import PHONE, SHOTS, LiveServer, screenshot, wait_until
+from conftest import PHONE, SHOTS, LiveServer, run_axe, screenshot, wait_until
 from oidc_provider import PROVIDER_PASSWORD, Provider
 from playwright.sync_api import expect
 
@@ -98,7 +98,10 @@ def test_an_officer_signs_in_records_offline_and_is_shut_out_when_disabled(brows
         page = context.new_page()
         page.goto("/")
         page.get_by_role("heading", name="Sign in").wait_for()
-        page.get_by_role("button", name="Sign in with Test Constabulary").click()
+        sso_button = page.get_by_role("button", name="Sign in with Test Constabulary")
+        sso_button.wait_for()
+        assert run_axe(page) == []
+        sso_button.click()
         _at_the_provider(page, "pc.oidc")
         page.get_by_role("heading", name="My log").wait_for()
         ui.wait_controlled(page)
