@@ -117,7 +117,8 @@ class Provider:
         self.control("users", login, "logout")
 
     def tamper(self, mode: str) -> None:
-        """Alter the next ID token: wrong_aud, expired, bad_signature (none: stop)."""
+        """Alter the next ID token: wrong_aud, wrong_iss, wrong_nonce, expired, bad_signature
+        (none: stop)."""
         self.control("tamper", mode)
 
     def sign_in(self, auth_url: str, login: str, password: str = PROVIDER_PASSWORD) -> str:

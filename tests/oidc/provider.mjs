@@ -42,7 +42,7 @@ policy.get('login').checks.add(new interactionPolicy.Check('account_disabled', '
   return user && USERS[user.login].disabled ? interactionPolicy.Check.REQUEST_PROMPT : interactionPolicy.Check.NO_NEED_TO_PROMPT;
 }));
 
-let tamper = ''; // '', 'wrong_aud', 'expired', 'bad_signature': applied to the next ID token
+let tamper = ''; // '', wrong_aud, wrong_iss, wrong_nonce, expired, bad_signature: the next ID token
 
 const provider = new Provider(ISSUER, {
   clients: [{
@@ -100,7 +100,13 @@ async function alter(idToken, mode) {
   }
   // wrong_aud: meant for another service, though naming Beatbook as the party it went to (azp
   // alone would pass: the audience itself has to be checked).
-  const changed = mode === 'wrong_aud' ? { ...claims, aud: 'another-service', azp: CLIENT_ID } : { ...claims, iat: now - 3600, exp: now - 1800 };
+  const changes = {
+    wrong_aud: { aud: 'another-service', azp: CLIENT_ID },
+    wrong_iss: { iss: 'https://look-alike.example' },
+    wrong_nonce: { nonce: 'replayed-from-another-sign-in' },
+    expired: { iat: now - 3600, exp: now - 1800 },
+  };
+  const changed = { ...claims, ...changes[mode] };
   return new SignJWT(changed).setProtectedHeader(header).sign(signingKey);
 }
 

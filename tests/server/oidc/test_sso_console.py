@@ -89,6 +89,8 @@ def test_an_officer_is_sent_to_the_app(sso_app, sso_client, sign_in_through):
     "mode, why",
     [
         ("wrong_aud", "InvalidClaimError: invalid_claim: Invalid claim: 'aud'"),
+        ("wrong_iss", "InvalidClaimError: invalid_claim: Invalid claim: 'iss'"),
+        ("wrong_nonce", "InvalidClaimError: invalid_claim: Invalid claim: 'nonce'"),
         ("expired", "ExpiredTokenError"),
         ("bad_signature", "BadSignatureError"),
     ],
