@@ -24,6 +24,16 @@ class DeviceSignInSchema(Schema):
     device_name = fields.String(required=True, validate=validate.Length(min=1, max=80))
 
 
+class DeviceHandoffSchema(Schema):
+    """The one-time code from a single sign-on (server/oidc/handoff.py), for a device token."""
+
+    class Meta:
+        unknown = RAISE
+
+    code = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    device_name = fields.String(required=True, validate=validate.Length(min=1, max=80))
+
+
 MAX_INT32 = 2**31 - 1
 
 

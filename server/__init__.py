@@ -21,6 +21,8 @@ from server.db import outage
 from server.db.engine import init_engine
 from server.db.migrate import refuse_unless_at_head
 from server.errors import register_error_handlers
+from server.oidc import views as oidc_views
+from server.oidc.client import init_oidc
 from server.web.proxy import trust_proxies
 from server.web.urls import install_converters
 
@@ -45,7 +47,8 @@ def create_app(config: dict | None = None) -> Flask:
         refuse_unless_at_head(app)  # SchemaError: one line saying which command to run
     init_catalogues(app)
     install_converters(app)  # before any route is added
-    for blueprint in (*API_BLUEPRINTS, pwa.bp, *CONSOLE_BLUEPRINTS, public.bp):
+    init_oidc(app)  # single sign-on, when BEATBOOK_OIDC_ISSUER is set
+    for blueprint in (*API_BLUEPRINTS, pwa.bp, *CONSOLE_BLUEPRINTS, public.bp, oidc_views.bp):
         app.register_blueprint(blueprint)
     openapi.add_paths(app, assessment_openapi.paths())
     web.init_app(app)

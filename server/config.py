@@ -53,10 +53,23 @@ DEFAULTS = {
     "DEVICE_TOKEN_DAYS": 90,
     "QUIET_DAYS": 7,
     "PWA_DIR": default_pwa_dir(),
+    # Single sign-on through the force's OpenID Connect provider (server/oidc/; off unless
+    # OIDC_ISSUER is set). Discovery reads <issuer>/.well-known/openid-configuration.
+    "OIDC_ISSUER": None,
+    "OIDC_CLIENT_ID": None,
+    "OIDC_CLIENT_SECRET": None,
+    "OIDC_SCOPES": "openid profile email offline_access",
+    "OIDC_NAME": "your force account",  # the button says "Sign in with <OIDC_NAME>"
+    "OIDC_SUBJECT_CLAIM": "sub",  # "oid" for Entra ID: the same person in every app
+    "OIDC_MAPPING": None,  # None: instance/oidc-mapping.json
+    "OIDC_CHECK_MINUTES": 60,  # how often a phone's sync asks the provider about its account
+    "OIDC_TIMEOUT": 10,  # seconds Beatbook waits for the provider
+    "LOCAL_SIGNIN": 1,  # 0: Beatbook passwords refused, but for EMERGENCY_ADMIN's
+    "EMERGENCY_ADMIN": None,  # an admin's username that keeps its password with LOCAL_SIGNIN=0
 }
 
 _INT_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, int) and not isinstance(v, bool)}
-_ZERO_ALLOWED = {"DATABASE_TIMEOUT", "TRUSTED_PROXIES"}  # 0: no bound; no proxy
+_ZERO_ALLOWED = {"DATABASE_TIMEOUT", "TRUSTED_PROXIES", "LOCAL_SIGNIN"}  # 0: no bound; none; off
 ENVIRONMENTS = ("development", "production")
 DATABASE_EXAMPLE = (
     "e.g. BEATBOOK_DATABASE_URL=postgresql://beatbook@db.internal/beatbook "
@@ -111,7 +124,61 @@ def finalise(config: dict, instance_path: str) -> dict:
         config["DATABASE_URL"] = f"sqlite:///{Path(instance_path) / 'beatbook.sqlite'}"
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _development_secret(instance_path)
+    if config.get("OIDC_ISSUER"):
+        problems = oidc_problems(config, instance_path)
+        if problems:
+            raise ConfigError(problems)
     return config
+
+
+OIDC_EXAMPLE = "e.g. BEATBOOK_OIDC_ISSUER=https://login.microsoftonline.com/<tenant id>/v2.0"
+
+
+def oidc_problems(config: dict, instance_path: str) -> list[str]:
+    """Single sign-on's settings, and its mapping file read and checked (docs/operations.md)."""
+    from server.oidc.mapping import MappingError, load_mapping
+
+    problems = []
+    issuer = str(config["OIDC_ISSUER"]).strip()
+    if not _issuer_ok(issuer):
+        problems.append(
+            f"BEATBOOK_OIDC_ISSUER: {issuer!r} is not an https:// address ({OIDC_EXAMPLE})"
+        )
+    if not str(config.get("OIDC_CLIENT_ID") or "").strip():
+        problems.append(
+            "BEATBOOK_OIDC_CLIENT_ID is not set: the application (client) id the identity "
+            "provider gave Beatbook (e.g. BEATBOOK_OIDC_CLIENT_ID=beatbook)"
+        )
+    if not str(config.get("OIDC_CLIENT_SECRET") or "").strip():
+        problems.append(
+            "BEATBOOK_OIDC_CLIENT_SECRET is not set: Beatbook is a confidential client "
+            "(e.g. BEATBOOK_OIDC_CLIENT_SECRET=$(cat /etc/beatbook/oidc-secret))"
+        )
+    scopes = str(config.get("OIDC_SCOPES") or "").split()
+    if "openid" not in scopes:
+        problems.append(
+            f"BEATBOOK_OIDC_SCOPES: {config.get('OIDC_SCOPES')!r} lacks openid "
+            "(e.g. BEATBOOK_OIDC_SCOPES='openid profile email offline_access')"
+        )
+    if not str(config.get("OIDC_SUBJECT_CLAIM") or "").strip():
+        problems.append("BEATBOOK_OIDC_SUBJECT_CLAIM is empty (e.g. sub, or oid for Entra ID)")
+    path = config.get("OIDC_MAPPING") or str(Path(instance_path) / "oidc-mapping.json")
+    config["OIDC_MAPPING"] = path
+    try:
+        load_mapping(path)
+    except MappingError as exc:
+        problems.extend(f"BEATBOOK_OIDC_MAPPING: {line}" for line in exc.problems)
+    return problems
+
+
+def _issuer_ok(issuer: str) -> bool:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(issuer)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    # Plain http only to this machine: a provider run beside Beatbook for tests or a trial.
+    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
 
 
 def validate(config: dict) -> list[str]:
@@ -147,6 +214,17 @@ def validate(config: dict) -> list[str]:
         problems.append(
             f"BEATBOOK_CATALOGUE_DIR: {folder} is not a folder "
             "(e.g. BEATBOOK_CATALOGUE_DIR=/etc/beatbook/standards)"
+        )
+    if config.get("LOCAL_SIGNIN") not in (0, 1):
+        if isinstance(config.get("LOCAL_SIGNIN"), int):
+            problems.append(
+                f"BEATBOOK_LOCAL_SIGNIN: {config['LOCAL_SIGNIN']} is not 0 or 1 "
+                "(e.g. BEATBOOK_LOCAL_SIGNIN=0 to switch Beatbook passwords off)"
+            )
+    elif config["LOCAL_SIGNIN"] == 0 and not config.get("OIDC_ISSUER"):
+        problems.append(
+            "BEATBOOK_LOCAL_SIGNIN=0 leaves no way to sign in: set BEATBOOK_OIDC_ISSUER too "
+            "(single sign-on), or leave BEATBOOK_LOCAL_SIGNIN unset"
         )
     pwa = config.get("PWA_DIR")
     if not pwa or not (Path(pwa) / "index.html").is_file():

@@ -97,6 +97,14 @@ export function createApi(options = {}) {
     async signIn(creds) {
       return (await call('POST', '/auth/device', { body: creds, auth: false })).body;
     },
+    /** @param {{code: string, device_name: string}} body the one-time code from #/sso/CODE */
+    async signInSso(body) {
+      return (await call('POST', '/auth/device/sso', { body, auth: false })).body;
+    },
+    /** @returns {Promise<{password: boolean, sso: {name: string, start: string}|null}>} */
+    async signInMethods() {
+      return (await call('GET', '/auth/methods', { auth: false })).body;
+    },
     /**
      * Rename this device (the name supervisors see).
      * @param {string} name

@@ -1,5 +1,5 @@
 // The app's entry: opens the database, wires the sync engine and the service worker, and routes
-// between screens (#/ My log, #/new, #/edit/ID, #/device, #/signin).
+// between screens (#/ My log, #/new, #/edit/ID, #/device, #/signin, #/sso/CODE).
 
 import { openDb } from './db.js';
 import { createApi } from './api.js';
@@ -13,7 +13,7 @@ import { lockState, afterUnlock } from './lock.js';
 import { askPersist, storageState, storageAdvice } from './storage.js';
 import { APP_VERSION } from './version.js';
 import { h, mount, icon } from './ui/dom.js';
-import { renderSignIn } from './ui/signin.js';
+import { renderSignIn, renderSsoReturn } from './ui/signin.js';
 import { renderLog } from './ui/log.js';
 import { renderForm } from './ui/form.js';
 import { renderDevice } from './ui/device.js';
@@ -128,7 +128,12 @@ async function route() {
   const renew = hash === '#/signin' && (s?.needsSignIn || state !== 'open');
   if (s && state === 'open' && !renew) authBanner();
   else banner('auth', '');
-  if (!s) {
+  if (hash.startsWith('#/sso/')) {
+    // Back from the force's sign-in page (server/oidc/views.py) with a one-time code.
+    showBar(false);
+    banner('auth', '');
+    cleanup = await renderSsoReturn(main, ctx, decodeURIComponent(hash.slice(6)));
+  } else if (!s) {
     showBar(false);
     cleanup = await renderSignIn(main, ctx, {});
   } else if (renew || state === 'signin') {

@@ -52,7 +52,26 @@ export function signInHints(db) {
 export async function signIn(db, api, form) {
   const kind = deviceKind(globalThis.navigator?.userAgent ?? '');
   const res = await api.signIn({ username: form.username, password: form.password, device_name: form.deviceName || `Phone (${kind})` });
-  let deviceName = form.deviceName;
+  return keepSignIn(db, api, res, form.deviceName, kind);
+}
+
+/**
+ * Single sign-on: the force's provider signed the officer in and sent the phone back with a
+ * one-time code (#/sso/CODE), exchanged here for the same device token a password gives.
+ * @param {IDBDatabase} db
+ * @param {{signInSso: (c: any) => Promise<any>, renameDevice: (name: string, token?: string) => Promise<any>}} api
+ * @param {string} code
+ * @returns {Promise<Session>}
+ */
+export async function signInWithCode(db, api, code) {
+  const kind = deviceKind(globalThis.navigator?.userAgent ?? '');
+  const { deviceName } = await signInHints(db);
+  const res = await api.signInSso({ code, device_name: deviceName || `Phone (${kind})` });
+  return keepSignIn(db, api, res, deviceName, kind);
+}
+
+async function keepSignIn(db, api, res, chosenName, kind) {
+  let deviceName = chosenName;
   if (!deviceName) {
     // Left blank: name it after the officer, now the server has said who they are, so
     // supervisors read "PC Okafor's phone (Android Chrome)", not a device id.
@@ -79,7 +98,7 @@ export async function signIn(db, api, form) {
   await openQueue(db, api, session.userId, res.token);
   await withTx(db, [STORES.meta, STORES.auth], 'readwrite', async (tx) => {
     await putMeta(tx, GLOBAL, 'current_user', session.userId);
-    await putMeta(tx, GLOBAL, 'device_name', form.deviceName);
+    await putMeta(tx, GLOBAL, 'device_name', chosenName);
     await putMeta(tx, GLOBAL, 'last_username', session.username);
   });
   await saveSession(db, session);
@@ -149,6 +168,25 @@ export async function openSession(db, session) {
   // A token in clear (before 1.3.0), or one from a sign-in made while the key was shut: seal it.
   if (row.token || session.token) await saveSession(db, opened);
   return opened;
+}
+
+/**
+ * How this server signs people in ({password, sso: {name, start}|null}), as last heard: the
+ * sign-in screen shows the right buttons with no signal too.
+ * @param {IDBDatabase} db
+ * @param {{signInMethods: () => Promise<any>}} [api] given: ask the server and keep its answer
+ */
+export async function signInMethods(db, api) {
+  const kept = await withTx(db, [STORES.meta], 'readonly', (tx) => getMeta(tx, GLOBAL, 'sign_in_methods'));
+  if (!api) return kept ?? { password: true, sso: null };
+  const fresh = await api.signInMethods();
+  await withTx(db, [STORES.meta], 'readwrite', (tx) => putMeta(tx, GLOBAL, 'sign_in_methods', fresh));
+  return fresh;
+}
+
+/** Keep the device name typed before leaving for the provider's page. */
+export function rememberDeviceName(db, deviceName) {
+  return withTx(db, [STORES.meta], 'readwrite', (tx) => putMeta(tx, GLOBAL, 'device_name', deviceName));
 }
 
 /**

@@ -152,6 +152,14 @@ def authenticate_device() -> tuple[User, Device]:
     user = device.user
     if not user.active:
         raise ApiError(Code.TOKEN_REVOKED, "This account is deactivated. Ask your supervisor.")
+    if user.oidc_subject is not None:
+        from server.oidc.leavers import check_account  # single sign-on users only
+
+        if not check_account(user):
+            raise ApiError(
+                Code.TOKEN_REVOKED,
+                "The force's sign-in service no longer vouches for this account. Sign in again.",
+            )
     return user, device
 
 

@@ -75,9 +75,15 @@ def reset_password(
 
 
 def set_active(
-    actor: User | None, user: User, active: bool, *, session_id: str | None = None
+    actor: User | None,
+    user: User,
+    active: bool,
+    *,
+    session_id: str | None = None,
+    reason: str | None = None,
 ) -> bool:
-    """Deactivate (ending every session and device token now) or reactivate; False if unchanged."""
+    """Deactivate (ending every session and device token now) or reactivate; False if unchanged.
+    `reason` says why when no person did it (the identity provider: server/oidc/leavers.py)."""
     if user.active == active:
         return False
     if actor is not None and actor.id == user.id and not active:
@@ -93,7 +99,11 @@ def set_active(
         user_id=actor.id if actor else None,
         target_type="user",
         target_id=user.id,
-        detail={"username": user.username, "role": user.role},
+        detail={
+            "username": user.username,
+            "role": user.role,
+            **({"reason": reason} if reason else {}),
+        },
         session_id=session_id,
     )
     db.session.commit()

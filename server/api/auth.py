@@ -9,7 +9,7 @@ import hmac
 from flask import Blueprint, current_app, g
 from sqlalchemy import func, select
 
-from schema.wire import DeviceRenameSchema, DeviceSignInSchema, QueueKeySchema
+from schema.wire import DeviceHandoffSchema, DeviceRenameSchema, DeviceSignInSchema, QueueKeySchema
 from server.accounts.auth import (
     check_password,
     check_rate_limit,
@@ -24,6 +24,8 @@ from server.db import db
 from server.db.access_log import add_entry
 from server.db.models import User
 from server.errors import ApiError, Code
+from server.oidc import handoff
+from server.oidc.client import local_signin_allowed, settings
 
 bp = Blueprint("api_auth", __name__, url_prefix="/api/v1/auth")
 
@@ -48,24 +50,69 @@ def sign_in_device():
     except ApiError:
         record_failure(username, user.id if user else None, via="app", reason="rate_limited")
         raise
+    if not local_signin_allowed(username, user):
+        record_failure(username, user.id if user else None, via="app", reason="local_signin_off")
+        raise ApiError(Code.FORBIDDEN, _single_sign_on_only())
     if not check_password(user, body["password"]):
         record_failure(username, user.id if user else None, via="app")
         raise ApiError(Code.BAD_CREDENTIALS, "Wrong username or password.")
     if user.role == "panel":
         raise ApiError(Code.FORBIDDEN, "Panel members use the console, not the officers' app.")
     refuse_until_password_changed(user)
-    device, token = issue_device(user, body["device_name"].strip())
+    return _new_device(user, body["device_name"].strip(), via="password")
+
+
+def _single_sign_on_only() -> str:
+    found = settings()
+    name = found.name if found else "your force account"
+    return f"Beatbook passwords are switched off here: sign in with {name}."
+
+
+def _new_device(user: User, name: str, *, via: str):
+    device, token = issue_device(user, name)
     add_entry(
         "device_sign_in",
         user_id=user.id,
         target_type="device",
         target_id=device.id,
         device_id=device.id,
-        detail={"name": device.name},
+        detail={"name": device.name, **({"via": via} if via != "password" else {})},
     )
     db.session.commit()
     team = {"code": user.team.code, "name": user.team.name} if user.team else None
     return {"token": token, "device_id": device.id, "user": user_json(user), "team": team}, 201
+
+
+@bp.get("/methods")
+def sign_in_methods():
+    """How this server signs people in, for the app's sign-in screen: Beatbook passwords,
+    single sign-on through the force's provider, or both."""
+    found = settings()
+    sso = {"name": found.name, "start": "/oidc/start?to=app"} if found else None
+    return {"password": bool(current_app.config["LOCAL_SIGNIN"]), "sso": sso}
+
+
+@bp.post("/device/sso")
+def sign_in_device_sso():
+    """Exchange the one-time code /oidc/callback gave the app for a device token."""
+    body = load(DeviceHandoffSchema(), json_body())
+    if settings() is None:
+        raise ApiError(Code.NOT_FOUND, "Single sign-on is not set up on this server.")
+    user = handoff.redeem(body["code"])
+    if user is None or not user.active:
+        db.session.rollback()
+        add_entry(
+            "sign_in_failed",
+            user_id=user.id if user else None,
+            target_type="user",
+            target_id=user.username if user else "",
+            detail={"via": "oidc-app", "reason": "bad_handoff"},
+        )
+        db.session.commit()
+        raise ApiError(
+            Code.UNAUTHENTICATED, "That sign-in has expired or was used already. Sign in again."
+        )
+    return _new_device(user, body["device_name"].strip(), via="oidc")
 
 
 @bp.patch("/device")

@@ -8,6 +8,7 @@ from flask import Blueprint, Flask, current_app
 
 from schema.wire import (
     ChangeSchema,
+    DeviceHandoffSchema,
     DeviceRenameSchema,
     DeviceSignInSchema,
     ErrorBodySchema,
@@ -76,6 +77,7 @@ def build_spec() -> dict:
         ("DeviceSignIn", DeviceSignInSchema),
         ("DeviceRename", DeviceRenameSchema),
         ("QueueKey", QueueKeySchema),
+        ("DeviceHandoff", DeviceHandoffSchema),
         ("Change", ChangeSchema),
         ("PushRequest", PushRequestSchema),
         ("ErrorBody", ErrorBodySchema),
@@ -137,6 +139,39 @@ def build_spec() -> dict:
                     **_errors("400", "401", "415"),
                 },
             },
+        },
+    )
+    spec.path(
+        path="/api/v1/auth/methods",
+        operations={
+            "get": {
+                "summary": "How this server signs people in: passwords, single sign-on, or both.",
+                "responses": {
+                    "200": _json(
+                        "Sign-in methods",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "password": {"type": "boolean"},
+                                "sso": {"type": "object", "nullable": True},
+                            },
+                        },
+                    )
+                },
+            }
+        },
+    )
+    spec.path(
+        path="/api/v1/auth/device/sso",
+        operations={
+            "post": {
+                "summary": "Exchange a single sign-on's one-time code for a device token.",
+                "requestBody": _body("DeviceHandoff"),
+                "responses": {
+                    "201": _json("Signed in", {"type": "object"}),
+                    **_errors("400", "401", "404", "415"),
+                },
+            }
         },
     )
     spec.path(

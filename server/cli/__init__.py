@@ -101,6 +101,26 @@ def user_add(username, role, team_code, display_name, password_stdin):
     click.echo(f"User {username} ({role}) added.")
 
 
+@user_group.command("link-sso")
+@click.argument("username")
+@click.argument("subject")
+@with_appcontext
+def user_link_sso(username, subject):
+    """Link an existing account to the person the force's provider knows by SUBJECT (its sub,
+    or oid for Entra ID), so their first single sign-on finds their records.
+
+    Example: beatbook user link-sso pc.smith 7d1c1e62-0b4e-4b7e-9b7a-3f1c2d4e5f60
+    """
+    from server.accounts.people import PeopleError
+    from server.oidc.identity import link
+
+    try:
+        link(username, subject)
+    except PeopleError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"User {username} now signs in through the force's provider as {subject}.")
+
+
 @click.command("demo")
 @click.option("--months", default=6, show_default=True, help="Months of records to make.")
 @click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same force).")
@@ -155,8 +175,34 @@ def serve_command(host, port, workers, threads, certfile, keyfile, dev):
         raise ConfigProblem(str(exc)) from None
 
 
+@click.group("oidc")
+def oidc_group():
+    """Single sign-on through the force's identity provider (docs/operations.md).
+
+    Example: beatbook oidc check
+    """
+
+
+@oidc_group.command("check")
+@with_appcontext
+def oidc_check():
+    """Ask the provider about every single sign-on account that holds a device token; deactivate
+    the ones it no longer knows (every console session ends, every device token is revoked).
+
+    Example (cron, hourly): beatbook oidc check
+    """
+    from server.oidc.client import settings
+    from server.oidc.leavers import check_all
+
+    if settings() is None:
+        raise click.ClickException("Single sign-on is not set up (BEATBOOK_OIDC_ISSUER).")
+    checked, gone = check_all()
+    click.echo(f"Checked {checked} accounts with the provider; deactivated {gone}.")
+
+
 COMMANDS = [
     init_db_command,
+    oidc_group,
     team_group,
     user_group,
     demo_command,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from server.accounts.auth import check_password, check_rate_limit, record_failure
 from server.db import db
 from server.db.models import User
 from server.errors import ApiError
+from server.oidc.client import local_signin_allowed, settings
 from server.web.audit import log_access
 from server.web.session import CONSOLE_ROLES, current_user, safe_next, sign_in, sign_out
 
@@ -34,7 +35,7 @@ def sign_in_page():
         user = current_user()
         if user is not None:
             return redirect(safe_next(next_path) if next_path else home_for(user))
-        return render_template("console/sign_in.html", next=next_path, username="", error=None)
+        return _form("", next_path, None, 200)
 
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
@@ -44,6 +45,15 @@ def sign_in_page():
     except ApiError as exc:
         record_failure(username, user.id if user else None, via="console", reason="rate_limited")
         return _form(username, next_path, exc.message, 429, exc.headers)
+    if not local_signin_allowed(username, user):
+        record_failure(
+            username, user.id if user else None, via="console", reason="local_signin_off"
+        )
+        found = settings()
+        name = found.name if found else "your force account"
+        return _form(
+            username, next_path, f"Beatbook passwords are switched off: sign in with {name}.", 403
+        )
     if not username or not check_password(user, password):
         record_failure(username, user.id if user else None, via="console")
         return _form(username, next_path, "Wrong username or password.", 401)
@@ -58,8 +68,17 @@ def sign_in_page():
     return redirect(safe_next(next_path) if next_path else home_for(user))
 
 
-def _form(username: str, next_path: str, error: str, status: int, headers=None):
-    page = render_template("console/sign_in.html", next=next_path, username=username, error=error)
+def _form(username: str, next_path: str, error: str | None, status: int, headers=None):
+    found = settings()
+    page = render_template(
+        "console/sign_in.html",
+        next=next_path,
+        username=username,
+        error=error,
+        sso_name=found.name if found else None,
+        local=bool(current_app.config["LOCAL_SIGNIN"]),
+        emergency=bool(current_app.config.get("EMERGENCY_ADMIN")),
+    )
     return page, status, headers or {}
 
 

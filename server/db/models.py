@@ -50,6 +50,15 @@ class User(Model):
     # Set by an admin's password reset: the user must choose a new password before signing in.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     password_changed_at: Mapped[datetime | None]
+    # Signed in through the force's identity provider (server/oidc/): matched by the provider's
+    # issuer and stable subject, never by email. The refresh token (encrypted with a key from
+    # SECRET_KEY) lets Beatbook ask the provider whether the account still exists; oidc_left is
+    # set when the provider said it did not, so a later sign-in there may reactivate it.
+    oidc_issuer: Mapped[str | None] = mapped_column(sa.String(300))
+    oidc_subject: Mapped[str | None] = mapped_column(sa.String(255))
+    oidc_refresh: Mapped[str | None] = mapped_column(sa.Text)
+    oidc_checked_at: Mapped[datetime | None]
+    oidc_left: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     team: Mapped[Team | None] = relationship()
     supervised: Mapped[list[Team]] = relationship(secondary="supervisor_team")
@@ -62,6 +71,9 @@ class User(Model):
         if self.team_id is not None:
             ids.add(self.team_id)
         return ids
+
+
+sa.Index("ix_user_account_oidc", User.oidc_issuer, User.oidc_subject, unique=True)
 
 
 class SupervisorTeam(Model):
@@ -392,3 +404,13 @@ class ConsoleSession(Model):
     ended_at: Mapped[datetime | None]
     ended_reason: Mapped[str] = mapped_column(sa.String(20), default="")
     address: Mapped[str] = mapped_column(sa.String(64), default="")
+
+
+# --- Single sign-on (issue 16): a one-time code that carries an OpenID Connect sign-in from the
+# provider's redirect back to the officers' app, which exchanges it for a device token.
+class SignInHandoff(Model):
+    __tablename__ = "sign_in_handoff"
+    code_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]

@@ -106,7 +106,8 @@ def test_a_refresh_overtaken_by_another_is_not_a_restore(app, force, monkeypatch
 
 
 def _undo_v1_1_0() -> None:
-    """Take away what revision v1_1_0_security added, as a 1.0.0 database never had it."""
+    """Take away what revisions v1_1_0_security and v1_2_0_oidc added, as a 1.0.0 database
+    never had it."""
     run = db.session.execute
     if db.engine.dialect.name == "sqlite":
         run(sa.text("DROP TRIGGER access_log_no_update"))
@@ -116,6 +117,11 @@ def _undo_v1_1_0() -> None:
         run(sa.text("DROP TRIGGER access_log_no_truncate ON access_log"))
         run(sa.text("DROP FUNCTION access_log_refuse()"))
     run(sa.text("DROP TABLE console_session"))
+    # ... and what v1_2_0_oidc added (single sign-on).
+    run(sa.text("DROP TABLE sign_in_handoff"))
+    run(sa.text("DROP INDEX ix_user_account_oidc"))
+    for column in ("oidc_issuer", "oidc_subject", "oidc_refresh", "oidc_checked_at", "oidc_left"):
+        run(sa.text(f"ALTER TABLE user_account DROP COLUMN {column}"))
     for table, column in (
         ("access_log", "device_id"),
         ("access_log", "session_id"),
@@ -142,7 +148,8 @@ def test_a_1_0_0_database_made_before_the_rollups_gets_them_from_db_upgrade(app,
     assert before.legacy and after.at_head
     rollups = {m.__tablename__ for m in (*rollup.TABLES, rollup.RollupState)}
     assert not before.tables & rollups
-    assert after.tables == before.tables | rollups | {"console_session"}  # v1_1_0 adds it
+    # v1_1_0 adds console_session, v1_2_0 sign_in_handoff
+    assert after.tables == before.tables | rollups | {"console_session", "sign_in_handoff"}
     force.add(pc, "2025-05-11 10:00")
     facts.refresh()
     db.session.expire_all()
