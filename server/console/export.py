@@ -13,6 +13,7 @@ from server.console.paging import iter_records
 from server.console.record_query import RecordFilter
 from server.db import db
 from server.db.access_log import add_entry, returned
+from server.records.text import safe_cell
 from server.web.audit import log_access
 from server.web.session import login_required, visible_team_ids
 
@@ -46,15 +47,10 @@ COLUMNS = [
     "rev",
     "first_synced_utc",
     "last_changed_utc",
+    # Added in 1.2.0 (issue 13), at the end so 1.0.0's columns keep their places.
+    "pii_confirmed",
+    "text_removed",
 ]
-# A cell starting with one of these is a formula to a spreadsheet; a leading ' keeps it text.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def _utc(value: datetime | None) -> str:
@@ -94,6 +90,8 @@ def csv_row(row) -> list:
             row.rev,
             _utc(row.created_at),
             _utc(row.updated_at),
+            "yes" if row.pii_confirmed else "no",
+            (row.redaction or {}).get("how", ""),
         )
     ]
 

@@ -24,6 +24,11 @@ FIELD_LABELS = {**field_labels(), "_deleted": "Deleted"}
 CODED_FIELDS = ("kind", "standards", "groups")
 # Bookkeeping the app sends with every record: not something a supervisor reviews.
 HIDDEN_FIELDS = {"schema_version"}
+REDACTION_ACTIONS = {
+    "retention": "Text removed under the retention rule",
+    "erase": "Text erased",
+    "restrict": "Restricted",
+}
 OUTCOMES = {
     "applied": "",
     "merged": "merged with an edit from another phone",
@@ -60,6 +65,8 @@ class HistoryEntry:
         c = self.change
         if c.op == "review":
             return "Reviewed"
+        if c.op in REDACTION_ACTIONS:
+            return REDACTION_ACTIONS[c.op]
         if c.status == "rejected":
             return "Refused"
         if c.op == "delete":

@@ -15,7 +15,7 @@ from server.clock import from_ms
 from server.db import db
 from server.db.models import Device, SyncBatch, User
 from server.errors import flat_messages
-from server.records import text
+from server.records import redaction, text
 from server.records.text import bad_text
 from server.records.validator import engagement_schema
 from server.sync.errors import ClockUnusableError
@@ -107,6 +107,7 @@ def _envelope_errors(raw: dict) -> dict:
     return {}
 
 
+RESTRICTED = "This record is restricted: it can no longer be changed from the app."
 NOT_YOUR_DEVICE = (
     "The change's stamp names another device than the one signed in. Sign in again on this phone."
 )
@@ -168,6 +169,13 @@ def push(
 
     schema = engagement_schema(received)
     changes, errors = _prepare(body["changes"], schema, text_suspect)
+    # Redacted text stays removed: a phone's value for a sealed field is dropped here, before
+    # the merge, the change log or a conflict could keep it (server/records/redaction.py).
+    sealed, restricted = redaction.seal(session, changes)
+    for old, new in zip(changes, sealed):
+        if old is not new and id(old) in errors:
+            errors[id(new)] = errors.pop(id(old))
+    changes = sealed
 
     def validate(change: Change, existing):
         problems = errors.get(id(change))
@@ -189,6 +197,8 @@ def push(
     def authorize(change: Change, existing):
         if node_of(change.hlc) not in own_nodes:
             return NOT_YOUR_DEVICE
+        if change.id in restricted:
+            return RESTRICTED
         if existing is None:
             return None if user.team_id is not None else "You have no team; ask your supervisor."
         owner = store.owner(change.id)

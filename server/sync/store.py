@@ -214,6 +214,7 @@ class SqlStore:
                     review_state="pending",
                     review_comment="",
                     open_conflicts=delta.get(state.id, 0),
+                    restricted=False,
                 )
                 inserts.append(row)
             else:
@@ -425,6 +426,8 @@ PULL_COLUMNS = (
     Record.reviewed_by_id,
     Record.created_at,
     Record.updated_at,
+    Record.restricted,
+    Record.redaction,
     User.id.label("officer_id"),
     User.username,
     User.display_name,
@@ -456,6 +459,8 @@ def _pulled(row, conflicts: list[OpenConflict]) -> PulledRecord:
             "reviewed_by_id": row.reviewed_by_id,
             "created_at": row.created_at,
             "updated_at": row.updated_at,
+            "restricted": row.restricted,
+            "redaction": row.redaction,
         },
     )
 
