@@ -13,6 +13,7 @@ from server.console.paging import iter_records
 from server.console.record_query import RecordFilter
 from server.db import db
 from server.db.access_log import add_entry, returned
+from server.db.models import Record
 from server.records.text import safe_cell
 from server.web.audit import log_access
 from server.web.session import login_required, visible_team_ids
@@ -136,7 +137,8 @@ def export_csv():
     """The records the logs page shows for the same filters, every page of them, as CSV."""
     team_ids = visible_team_ids()
     filters = RecordFilter.from_args(request.args, team_ids)
-    where = filters.conditions(team_ids).resolved()
+    # Restricted records never leave in an export, an admin's included.
+    where = [*filters.conditions(team_ids).resolved(), Record.restricted.is_(False)]
     row = log_access("export", "records", "", {"filters": filters.to_args(), "format": "csv"})
     who = {"user_id": row.user_id, "session_id": row.session_id, "address": row.address}
     db.session.commit()

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import Blueprint, render_template
 
+from schema.pii import detect_record
 from schema.records import field_labels
 from server.console import options
 from server.db import db
 from server.db.models import Change, Conflict, Device, Record, User
+from server.records import redaction
 from server.web.audit import log_access
 from server.web.error_pages import PageNotFound
 from server.web.session import current_user, login_required, visible_team_ids
@@ -49,7 +51,15 @@ def visible_record(record_id: str) -> Record:
     team_ids = visible_team_ids()
     if record is None or (team_ids is not None and record.team_id not in team_ids):
         raise PageNotFound()
+    if record.restricted and not may_see_restricted():
+        raise PageNotFound()
     return record
+
+
+def may_see_restricted() -> bool:
+    """Restricted records are for admins only (issue 13)."""
+    user = current_user()
+    return user is not None and user.role == "admin"
 
 
 @dataclass
@@ -179,4 +189,13 @@ def record_page(record_id: str):
         conflicts=conflicts,
         conflict_devices=device_names(conflict_devices),
         user=current_user(),
+        sealed=redaction.SEALED,
+        removed_marker=redaction.MARKERS.get((record.redaction or {}).get("how"), ""),
+        erased_by=_name_of((record.redaction or {}).get("by")),
+        pii_flags={} if record.redaction else detect_record(record.data or {}),
     )
+
+
+def _name_of(user_id: int | None) -> str:
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    return (user.display_name or user.username) if user else ""
