@@ -99,7 +99,9 @@ def redact(
                 Record.meta,
                 Record.occurred_at,
                 Record.open_conflicts,
-            ).where(Record.id.in_(chunk), Record.redaction.is_(None))
+            )
+            .where(Record.id.in_(chunk), Record.redaction.is_(None))
+            .order_by(Record.occurred_at, Record.id)
         ).all()
         if not rows:
             continue
