@@ -7,10 +7,11 @@ import io
 import json
 
 import sqlalchemy as sa
-from console_helpers import access_log, edit_record, push_record, record_row
+from console_helpers import access_log, edit_record, push_record, record_row, user_id
 from helpers import DeviceClient
 
 from server.db import db
+from server.db.models import Record
 from server.records.redaction import MARKERS, RESTRICTED
 
 SECRET = "Zebedee"  # a word no other text in these tests holds
@@ -214,3 +215,52 @@ def test_subject_access_finds_records_and_change_log_entries_and_is_logged(app, 
     bad = admin.post("/console/subject-access", {"phrase": "ab", "reference": "R"})
     assert bad.status_code == 400
     assert console("supervisor").get("/console/subject-access").status_code in (302, 403)
+
+
+def test_a_leaver_s_next_push_asks_for_a_sign_in_and_writes_nothing(app, client, console, officer):
+    """Issue 11 already revokes on deactivation and on an admin's reset; held here for #13."""
+    from helpers import create_change
+
+    spare = DeviceClient(client, "pc.one", "Spare phone")
+    console("supervisor").post(f"/console/people/{user_id(app, 'pc.one')}/active", {"active": "no"})
+    for phone in (officer, spare):
+        response = phone.push([create_change(phone, summary="Queued offline")])
+        assert response.status_code == 401
+        assert response.get_json()["error"]["code"] == "token_revoked"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Record)) == 0
+
+
+def test_an_admin_reset_revokes_every_phone_of_the_account(app, client, console, officer):
+
+    spare = DeviceClient(client, "pc.one", "Spare phone")
+    console("admin", None).post(
+        f"/console/users/{user_id(app, 'pc.one')}/reset-password",
+        {"password": "temporary-pass-123"},
+    )
+    for phone in (officer, spare):
+        assert phone.pull().get_json()["error"]["code"] == "token_revoked"
+
+
+def test_an_admin_s_phone_pulls_a_restricted_record_whole(app, client, console, officer):
+    record_id = push_record(officer, summary=f"{SECRET} disputes this")
+    admin = console("admin", None)
+    admin.post(f"/console/records/{record_id}/restrict", {"reason": "dispute", "confirm": "yes"})
+    phone = DeviceClient(client, admin.username, "Admin phone")
+    pulled = _pulled(phone, record_id)
+    assert pulled["restricted"] is True and pulled["data"]["summary"].startswith(SECRET)
+    supervisor_phone = DeviceClient(client, console("supervisor").username, "Sergeant phone")
+    assert SECRET not in json.dumps(_pulled(supervisor_phone, record_id))
+
+
+def test_the_subject_access_command_writes_a_file_and_logs_it(app, officer, runner, tmp_path):
+    record_id = push_record(officer, summary="Noise from 14 Elm Road again")
+    out = tmp_path / "sar.json"
+    result = runner.invoke(
+        args=["subject-access", "elm road", "--reference", "SAR-1", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert [r["id"] for r in json.loads(out.read_text())["records"]] == [record_id]
+    assert access_log(app, "subject_access_export")[0].user_id is None
+    short = runner.invoke(args=["subject-access", "el", "--reference", "SAR-1"])
+    assert short.exit_code != 0 and "at least 3" in short.output
