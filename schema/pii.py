@@ -73,7 +73,9 @@ def detect(text: str) -> list[str]:
     return sorted({flag for flag, pattern in _COMPILED if pattern.search(text)})
 
 
-def detect_record(fields: Mapping[str, object], names: Iterable[str] = FIELDS) -> dict:
+def detect_record(
+    fields: Mapping[str, object], names: Iterable[str] = FIELDS
+) -> dict[str, list[str]]:
     """Per free-text field of a record, the flags it raises (fields raising none left out)."""
     found = {}
     for name in names:
