@@ -17,7 +17,7 @@ from server.db import db
 def retention_group():
     """Remove free text, and records, past the retention rules (BEATBOOK_RETENTION_*).
 
-    Run daily, e.g. from cron:  15 2 * * *  beatbook retention run
+    Example (daily, from cron): 15 2 * * *  beatbook retention run
     """
 
 

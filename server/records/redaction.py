@@ -14,14 +14,14 @@ what and when), so past figures do not move. It reaches every copy the database 
 
 The record takes a new rev and seq, so every phone that pulls gets the redacted copy and
 overwrites its own. `record.redaction` seals the fields: a push's value for them is dropped
-before the merge (`seal`), so an older phone edit cannot bring the text back. Nothing in the app
+before the merge (server/sync/push.py, through SqlStore.sealed), so an older phone edit cannot
+bring the text back. Nothing in the app
 undoes a redaction or a restriction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,7 +33,6 @@ from server.db.writers import allocate_seqs
 from server.sync.stamps import pack_meta, unpack_meta
 from server.sync.store import record_columns
 from sync import HLC, SERVER_NODE
-from sync import Change as SyncChange
 
 TEXT_FIELDS = ("summary", "follow_up", "place")
 SEALED = (*TEXT_FIELDS, "location")
@@ -321,27 +320,3 @@ def restrict(session: AnySession, ids: Sequence[str], *, by_id: int | None) -> l
         )
         done.extend(r.id for r in rows)
     return done
-
-
-def seal(session: AnySession, changes: list[SyncChange]) -> tuple[list[SyncChange], set[str]]:
-    """A push's changes with sealed fields of redacted records dropped from their data, and the
-    ids of restricted records among them (the push refuses changes to those)."""
-    ids = {c.id for c in changes if isinstance(c.id, str)}
-    if not ids:
-        return changes, set()
-    found = session.execute(
-        sa.select(Record.id, Record.redaction, Record.restricted).where(
-            Record.id.in_(ids), (Record.redaction.is_not(None)) | Record.restricted.is_(True)
-        )
-    ).all()
-    if not found:
-        return changes, set()
-    sealed = {r.id: set((r.redaction or {}).get("fields") or SEALED) for r in found if r.redaction}
-    restricted = {r.id for r in found if r.restricted}
-    out = []
-    for change in changes:
-        fields = sealed.get(change.id) if isinstance(change.id, str) else None
-        if fields and isinstance(change.data, dict) and fields & set(change.data):
-            change = replace(change, data={k: v for k, v in change.data.items() if k not in fields})
-        out.append(change)
-    return out, restricted
