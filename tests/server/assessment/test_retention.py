@@ -130,6 +130,12 @@ def test_text_goes_before_the_cut_off_and_every_figure_stays(app, force, quarter
     assert {c.user_id for c in changes if c.op == "upsert"} == {gone.officer_id}
     assert "07700" not in str([c.data for c in changes])
     assert _figures(now) == before
+    # The evidence shows the marker where the summary was.
+    teams = visible_teams(None)
+    june = scope_for(resolve_period("2019-06", now), teams, now)
+    f2f = next(m for s in june.catalogue.standards for m in s["measures"] if s["code"] == "F2F")
+    shown = {i.record_id: i.summary for i in evidence(june, f2f, teams[0].id, limit=50).items}
+    assert shown[quarter["last_june"]] == REMOVED
     (entry,) = db.session.scalars(
         sa.select(AccessLog).where(AccessLog.action == "retention_purge")
     ).all()

@@ -264,3 +264,25 @@ def test_the_subject_access_command_writes_a_file_and_logs_it(app, officer, runn
     assert access_log(app, "subject_access_export")[0].user_id is None
     short = runner.invoke(args=["subject-access", "el", "--reference", "SAR-1"])
     assert short.exit_code != 0 and "at least 3" in short.output
+
+
+def test_the_sqlite_export_leaves_restricted_records_and_their_changes_out(
+    app, console, officer, runner, tmp_path
+):
+    import sqlite3
+
+    kept = push_record(officer, summary="Litter pick")
+    hidden = push_record(officer, summary=f"{SECRET} disputes this")
+    edit_record(officer, hidden, 1, follow_up=f"{SECRET} rang")
+    admin = console("admin", None)
+    admin.post(f"/console/records/{hidden}/restrict", {"reason": "dispute", "confirm": "yes"})
+    target = tmp_path / "out.sqlite"
+    result = runner.invoke(args=["export", "--sqlite", str(target), "--as", admin.username])
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(target) as out:
+        records = [r[0] for r in out.execute("SELECT id FROM records")]
+        changes = {r[0] for r in out.execute("SELECT record_id FROM changes")}
+        everything = str(out.execute("SELECT * FROM records").fetchall()) + str(
+            out.execute("SELECT * FROM changes").fetchall()
+        )
+    assert records == [kept] and changes == {kept} and SECRET not in everything
