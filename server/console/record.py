@@ -189,7 +189,6 @@ def record_page(record_id: str):
         conflicts=conflicts,
         conflict_devices=device_names(conflict_devices),
         user=current_user(),
-        sealed=redaction.SEALED,
         removed_marker=redaction.MARKERS.get((record.redaction or {}).get("how"), ""),
         erased_by=_name_of((record.redaction or {}).get("by")),
         pii_flags={} if record.redaction else detect_record(record.data or {}),
