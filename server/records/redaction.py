@@ -261,34 +261,30 @@ def _scrub_conflicts(
 
 
 def _scrub_replies(session: AnySession, ids: list[str], marker: str) -> None:
-    """Stored push replies that name these records (only conflicted ones hold values)."""
+    """Stored push replies that hold these records' values: only a conflicted change's reply
+    holds any (its conflicts' winner and loser), so one pass over those finds them all."""
     wanted = set(ids)
-    text = sa.cast(SyncBatch.response, sa.Text)
-    for chunk in _chunks_of(ids, 50):
-        rows = session.execute(
-            sa.select(SyncBatch.device_id, SyncBatch.batch_id, SyncBatch.response).where(
-                sa.or_(*(text.like(f"%{i}%") for i in chunk))
+    rows = session.execute(
+        sa.select(SyncBatch.device_id, SyncBatch.batch_id, SyncBatch.response).where(
+            sa.cast(SyncBatch.response, sa.Text).like('%"winner"%')
+        )
+    ).all()
+    for row in rows:
+        results = row.response.get("results") or []
+        if not any(isinstance(r, dict) and r.get("id") in wanted for r in results):
+            continue
+        scrubbed = [
+            {**r, "conflicts": _scrub_sides(r["conflicts"], marker)}
+            if isinstance(r, dict) and r.get("id") in wanted and r.get("conflicts")
+            else r
+            for r in results
+        ]
+        if scrubbed != results:
+            session.execute(
+                sa.update(BATCH)
+                .where(BATCH.c.device_id == row.device_id, BATCH.c.batch_id == row.batch_id)
+                .values(response={**row.response, "results": scrubbed})
             )
-        ).all()
-        for row in rows:
-            response = dict(row.response)
-            results = []
-            for r in response.get("results") or []:
-                if isinstance(r, dict) and r.get("id") in wanted and r.get("conflicts"):
-                    r = {**r, "conflicts": _scrub_sides(r["conflicts"], marker)}
-                results.append(r)
-            response["results"] = results
-            if response != row.response:
-                session.execute(
-                    sa.update(BATCH)
-                    .where(BATCH.c.device_id == row.device_id, BATCH.c.batch_id == row.batch_id)
-                    .values(response=response)
-                )
-
-
-def _chunks_of(ids: list[str], size: int) -> Iterable[list[str]]:
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
 
 
 def restrict(session: AnySession, ids: Sequence[str], *, by_id: int | None) -> list[str]:

@@ -44,6 +44,7 @@ from server.records.redaction import SEALED, redact
 # A stored push reply only answers a phone re-sending the same batch (minutes, or days for a
 # phone long out of signal); older ones are dropped, with whatever conflict values they held.
 REPLY_DAYS = 30
+PER_TRANSACTION = 500
 
 
 @dataclass
@@ -81,7 +82,12 @@ def _due(before: datetime, text: bool) -> list[str]:
 
 
 def run(*, dry_run: bool = False, now_utc: datetime | None = None) -> list[Outcome]:
-    """Apply the retention rules now (or at `now_utc`); one transaction per rule."""
+    """Apply the retention rules now (or at `now_utc`).
+
+    Work is done PER_TRANSACTION records at a time, each part in its own transaction holding
+    the writers' lock with its own access log entry, so a first run over years of records never
+    holds up the phones' pushes for long, and a run stopped midway leaves every part it did
+    logged (running it again carries on)."""
     now_utc = now_utc or utcnow()
     tz = catalogues().current.tz
     config = current_app.config
@@ -89,35 +95,41 @@ def run(*, dry_run: bool = False, now_utc: datetime | None = None) -> list[Outco
     text = Outcome(f"RETENTION_TEXT_YEARS={years}", cutoff(now_utc, years, tz))
     kept = config["RETENTION_RECORD_YEARS"]
     records = Outcome(f"RETENTION_RECORD_YEARS={kept}", cutoff(now_utc, kept, tz) if kept else None)
+    assert text.cutoff_utc is not None
     if dry_run:
-        assert text.cutoff_utc is not None
         text.ids = _due(text.cutoff_utc, text=True)
         records.ids = _due(records.cutoff_utc, text=False) if records.cutoff_utc else []
         db.session.rollback()
         return [text, records]
     if records.cutoff_utc is not None:
-        lock_writers(db.session)
-        records.ids = _due(records.cutoff_utc, text=False)
-        _delete(records.ids)
-        _log(records, "retention_delete", "records, their change log, conflicts and facts")
-        db.session.commit()
-    lock_writers(db.session)
-    assert text.cutoff_utc is not None
-    due = _due(text.cutoff_utc, text=True)
-    text.ids = redact(db.session, due, "retention", by_id=None, why=text.rule)
-    _log(text, "retention_purge", "free text: " + ", ".join(SEALED))
+        for part in _parts(_due(records.cutoff_utc, text=False)):
+            lock_writers(db.session)
+            _delete(part)
+            _log(records, part, "retention_delete", "records, their change log, conflicts, facts")
+            db.session.commit()
+            records.ids.extend(part)
+    # Old push replies go first: fewer for each part's redaction to look through.
     db.session.execute(
         sa.delete(SyncBatch).where(SyncBatch.received_at < now_utc - timedelta(days=REPLY_DAYS))
     )
     db.session.commit()
-    outcomes = [text, records]
+    for part in _parts(_due(text.cutoff_utc, text=True)):
+        lock_writers(db.session)
+        done = redact(db.session, part, "retention", by_id=None, why=text.rule)
+        _log(text, done, "retention_purge", "free text: " + ", ".join(SEALED))
+        db.session.commit()
+        text.ids.extend(done)
     if text.ids or records.ids:
         compact()
-    return outcomes
+    return [text, records]
 
 
-def _log(outcome: Outcome, action: str, what: str) -> None:
-    if not outcome.ids:
+def _parts(ids: list[str]) -> list[list[str]]:
+    return [ids[i : i + PER_TRANSACTION] for i in range(0, len(ids), PER_TRANSACTION)]
+
+
+def _log(outcome: Outcome, ids: list[str], action: str, what: str) -> None:
+    if not ids:
         return
     add_entry(
         action,
@@ -127,7 +139,7 @@ def _log(outcome: Outcome, action: str, what: str) -> None:
             "rule": outcome.rule,
             "what": what,
             "cutoff_utc": outcome.cutoff_utc.isoformat() if outcome.cutoff_utc else None,
-            **returned(outcome.ids),
+            **returned(ids),
         },
     )
 
