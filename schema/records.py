@@ -170,6 +170,14 @@ class EngagementSchema(Schema):
         falsy={False},
         metadata={"label": "Shared on the team's public page"},
     )
+    # The app flagged the free text as looking like personal data (schema/pii.py) and the
+    # officer kept it: the record goes to the supervisor's review queue marked so.
+    pii_confirmed = fields.Boolean(
+        load_default=False,
+        truthy={True},
+        falsy={False},
+        metadata={"label": "Kept despite a personal data warning"},
+    )
 
     def __init__(
         self,

@@ -52,6 +52,11 @@ DEFAULTS = {
     "TRUSTED_PROXIES": 0,  # a console session unused this long ends
     "DEVICE_TOKEN_DAYS": 90,
     "QUIET_DAYS": 7,
+    # Retention (issue 13; `beatbook retention run`): years from a record's local date after
+    # which its free text (summary, follow-up, place, map position) is removed, and after
+    # which the record itself is deleted (0: records are kept without end).
+    "RETENTION_TEXT_YEARS": 6,
+    "RETENTION_RECORD_YEARS": 0,
     "PWA_DIR": default_pwa_dir(),
     # Single sign-on through the force's OpenID Connect provider (server/oidc/; off unless
     # OIDC_ISSUER is set). Discovery reads <issuer>/.well-known/openid-configuration.
@@ -69,7 +74,8 @@ DEFAULTS = {
 }
 
 _INT_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, int) and not isinstance(v, bool)}
-_ZERO_ALLOWED = {"DATABASE_TIMEOUT", "TRUSTED_PROXIES", "LOCAL_SIGNIN"}  # 0: no bound; none; off
+# 0: no bound; no proxy; local sign-in off; records kept without end
+_ZERO_ALLOWED = {"DATABASE_TIMEOUT", "TRUSTED_PROXIES", "LOCAL_SIGNIN", "RETENTION_RECORD_YEARS"}
 ENVIRONMENTS = ("development", "production")
 DATABASE_EXAMPLE = (
     "e.g. BEATBOOK_DATABASE_URL=postgresql://beatbook@db.internal/beatbook "
@@ -203,6 +209,12 @@ def validate(config: dict) -> list[str]:
             problems.append(
                 f"BEATBOOK_{key}: {value} must be at least 1 (e.g. BEATBOOK_{key}={DEFAULTS[key]})"
             )
+    text, kept = config.get("RETENTION_TEXT_YEARS"), config.get("RETENTION_RECORD_YEARS")
+    if type(text) is int and type(kept) is int and 0 < kept < text:
+        problems.append(
+            f"BEATBOOK_RETENTION_RECORD_YEARS: {kept} is less than BEATBOOK_RETENTION_TEXT_YEARS "
+            f"({text}); a record cannot go before its text (e.g. BEATBOOK_RETENTION_RECORD_YEARS=0)"
+        )
     if config.get("DATABASE_URL"):
         problem = database_url_problem(config["DATABASE_URL"])
         if problem:

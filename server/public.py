@@ -63,6 +63,7 @@ def _shown(team: Team, period: Period) -> list:
     conditions = [
         Record.team_id == team.id,
         Record.deleted == sa.false(),
+        Record.restricted == sa.false(),  # restricted records stay off the public page
         Record.occurred_at >= period.start_utc,
         Record.occurred_at < period.end_utc,
     ]
@@ -144,6 +145,8 @@ def feedback(team: Team, since: datetime) -> list[dict]:
             Record.public == sa.true(),
             Record.review_state == "approved",
             Record.deleted == sa.false(),
+            Record.restricted == sa.false(),
+            Record.redaction.is_(None),  # nothing left to quote
             Record.occurred_at >= since,
         )
         .order_by(Record.occurred_at.desc())

@@ -59,6 +59,7 @@ def test_every_column_a_field_has_is_kept_from_it():
         "contact_role": "Warden",
         "contact_org": "",
         "public": True,
+        "pii_confirmed": False,  # added in 1.2.0 (issue 13)
     }
     assert record_columns({}) == {
         "occurred_at": None,
@@ -72,6 +73,7 @@ def test_every_column_a_field_has_is_kept_from_it():
         "contact_role": "",
         "contact_org": "",
         "public": False,
+        "pii_confirmed": False,
     }
     assert {name for name, _ in RECORD_COLUMNS} <= set(Record.__table__.c.keys())
 

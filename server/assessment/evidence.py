@@ -29,6 +29,7 @@ from server.catalogues import vocabularies
 from server.db import db
 from server.db.models import AssessmentFact as Fact
 from server.db.models import Record, User
+from server.records.redaction import RESTRICTED
 
 CONTACT_WITHHELD = "A key contact (role and organisation withheld until approved)"
 
@@ -91,7 +92,9 @@ def _items(rows) -> list[Item]:
                 record.id,
                 record.occurred_at,
                 record.kind,
-                record.summary,
+                # A restricted record still counts, but its text is not disclosed; text removed
+                # under the retention rule or erased shows its marker (redaction.MARKERS).
+                RESTRICTED if record.restricted else record.summary,
                 record.officer_id,
                 officer,
                 record.people_count,

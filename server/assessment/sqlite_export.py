@@ -28,13 +28,19 @@ Progress = Callable[[int], None]
 
 
 def _records(since: datetime | None) -> sa.Select:
-    query = sa.select(Record).order_by(Record.occurred_at, Record.id)
+    # Restricted records never leave in an export (issue 13); the grid's figures still count them.
+    query = sa.select(Record).where(Record.restricted.is_(False))
+    query = query.order_by(Record.occurred_at, Record.id)
     return query.where(Record.occurred_at >= since) if since else query
 
 
 def count_rows(since: datetime | None) -> int:
     records = db.session.scalar(sa.select(sa.func.count()).select_from(_records(since).subquery()))
-    changes = sa.select(sa.func.count()).select_from(Change)
+    changes = (
+        sa.select(sa.func.count())
+        .select_from(Change)
+        .where(Change.record_id.not_in(_restricted_ids()))
+    )
     if since:
         changes = changes.where(Change.received_at >= since)
     return records + db.session.scalar(changes)
@@ -85,10 +91,19 @@ def _codes(model, ids: list[str]) -> list[dict]:
     return [{"record_id": record_id, "code": code} for record_id, code in rows]
 
 
+def _restricted_ids() -> sa.Select:
+    return sa.select(Record.id).where(Record.restricted.is_(True))
+
+
 def _changes(since: datetime | None) -> Iterator[list[dict]]:
     last = 0
     while True:
-        query = sa.select(Change).where(Change.id > last).order_by(Change.id).limit(BATCH)
+        query = (
+            sa.select(Change)
+            .where(Change.id > last, Change.record_id.not_in(_restricted_ids()))
+            .order_by(Change.id)
+            .limit(BATCH)
+        )
         if since:
             query = query.where(Change.received_at >= since)
         batch = list(db.session.scalars(query))

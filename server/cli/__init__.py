@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from server.cli.assessment import COMMANDS as ASSESSMENT_COMMANDS  # assess, export
 from server.cli.base import BeatbookGroup, ConfigProblem, version_option
+from server.cli.dataprotection import COMMANDS as DATA_PROTECTION_COMMANDS  # retention, SAR
 from server.cli.db import COMMANDS as DB_COMMANDS  # db, backup, restore
 from server.db import db
 from server.db.models import ROLES, Team
@@ -209,6 +210,7 @@ COMMANDS = [
     serve_command,
     *ASSESSMENT_COMMANDS,
     *DB_COMMANDS,
+    *DATA_PROTECTION_COMMANDS,
 ]
 
 

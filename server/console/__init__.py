@@ -1,8 +1,8 @@
 """The supervisor console: server-rendered pages under /console for supervisors, admins and panel.
 
 Each view module owns its blueprint (records, record, review, conflicts, people, export,
-activity, access_log, signin, assessment, meetings, accounts); `server.create_app` registers
-them. What every page shares (CSRF, the layout, time formatting) is `server.web`.
+activity, access_log, signin, assessment, meetings, accounts, protection); `server.create_app`
+registers them. What every page shares (CSRF, the layout, time formatting) is `server.web`.
 """
 
 from server.console import (
@@ -14,6 +14,7 @@ from server.console import (
     export,
     meetings,
     people,
+    protection,
     record,
     records,
     review,
@@ -27,6 +28,7 @@ BLUEPRINTS = tuple(
         records,
         record,
         review,
+        protection,
         conflicts,
         export,
         people,

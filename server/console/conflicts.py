@@ -84,6 +84,7 @@ def _visible(query: sa.Select) -> sa.Select:
     team_ids = visible_team_ids()
     if team_ids is not None:
         query = query.where(Record.team_id.in_(sorted(team_ids)) if team_ids else sa.false())
+        query = query.where(Record.restricted.is_(False))  # restricted: admins only
     return query
 
 

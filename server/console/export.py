@@ -13,6 +13,8 @@ from server.console.paging import iter_records
 from server.console.record_query import RecordFilter
 from server.db import db
 from server.db.access_log import add_entry, returned
+from server.db.models import Record
+from server.records.text import safe_cell
 from server.web.audit import log_access
 from server.web.session import login_required, visible_team_ids
 
@@ -46,15 +48,10 @@ COLUMNS = [
     "rev",
     "first_synced_utc",
     "last_changed_utc",
+    # Added in 1.2.0 (issue 13), at the end so 1.0.0's columns keep their places.
+    "pii_confirmed",
+    "text_removed",
 ]
-# A cell starting with one of these is a formula to a spreadsheet; a leading ' keeps it text.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def _utc(value: datetime | None) -> str:
@@ -94,6 +91,8 @@ def csv_row(row) -> list:
             row.rev,
             _utc(row.created_at),
             _utc(row.updated_at),
+            "yes" if row.pii_confirmed else "no",
+            (row.redaction or {}).get("how", ""),
         )
     ]
 
@@ -138,7 +137,8 @@ def export_csv():
     """The records the logs page shows for the same filters, every page of them, as CSV."""
     team_ids = visible_team_ids()
     filters = RecordFilter.from_args(request.args, team_ids)
-    where = filters.conditions(team_ids).resolved()
+    # Restricted records never leave in an export, an admin's included.
+    where = [*filters.conditions(team_ids).resolved(), Record.restricted.is_(False)]
     row = log_access("export", "records", "", {"filters": filters.to_args(), "format": "csv"})
     who = {"user_id": row.user_id, "session_id": row.session_id, "address": row.address}
     db.session.commit()

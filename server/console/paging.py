@@ -67,6 +67,9 @@ def list_columns() -> list:
         Record.review_state,
         Record.open_conflicts,
         Record.deleted,
+        Record.pii_confirmed,
+        Record.restricted,
+        Record.redaction,
         Team.code.label("team_code"),
         User.display_name.label("officer_name"),
     ]

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import Blueprint, render_template
 
+from schema.pii import detect_record
 from schema.records import field_labels
 from server.console import options
 from server.db import db
 from server.db.models import Change, Conflict, Device, Record, User
+from server.records import redaction
 from server.web.audit import log_access
 from server.web.error_pages import PageNotFound
 from server.web.session import current_user, login_required, visible_team_ids
@@ -24,6 +26,11 @@ FIELD_LABELS = {**field_labels(), "_deleted": "Deleted"}
 CODED_FIELDS = ("kind", "standards", "groups")
 # Bookkeeping the app sends with every record: not something a supervisor reviews.
 HIDDEN_FIELDS = {"schema_version"}
+REDACTION_ACTIONS = {
+    "retention": "Text removed under the retention rule",
+    "erase": "Text erased",
+    "restrict": "Restricted",
+}
 OUTCOMES = {
     "applied": "",
     "merged": "merged with an edit from another phone",
@@ -44,7 +51,15 @@ def visible_record(record_id: str) -> Record:
     team_ids = visible_team_ids()
     if record is None or (team_ids is not None and record.team_id not in team_ids):
         raise PageNotFound()
+    if record.restricted and not may_see_restricted():
+        raise PageNotFound()
     return record
+
+
+def may_see_restricted() -> bool:
+    """Restricted records are for admins only (issue 13)."""
+    user = current_user()
+    return user is not None and user.role == "admin"
 
 
 @dataclass
@@ -60,6 +75,8 @@ class HistoryEntry:
         c = self.change
         if c.op == "review":
             return "Reviewed"
+        if c.op in REDACTION_ACTIONS:
+            return REDACTION_ACTIONS[c.op]
         if c.status == "rejected":
             return "Refused"
         if c.op == "delete":
@@ -172,4 +189,12 @@ def record_page(record_id: str):
         conflicts=conflicts,
         conflict_devices=device_names(conflict_devices),
         user=current_user(),
+        removed_marker=redaction.MARKERS.get((record.redaction or {}).get("how"), ""),
+        erased_by=_name_of((record.redaction or {}).get("by")),
+        pii_flags={} if record.redaction else detect_record(record.data or {}),
     )
+
+
+def _name_of(user_id: int | None) -> str:
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    return (user.display_name or user.username) if user else ""

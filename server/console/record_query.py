@@ -31,6 +31,7 @@ class RecordFilter:
     group: str = ""
     review: str = ""
     conflict: str = ""
+    pii: str = ""
     q: str = ""
     show: str = "live"
     errors: list[str] = field(default_factory=list)
@@ -51,6 +52,7 @@ class RecordFilter:
         "group",
         "review",
         "conflict",
+        "pii",
         "show",
     )
 
@@ -89,6 +91,8 @@ class RecordFilter:
             self._drop("review", f"Unknown review state {self.review}.")
         if self.conflict not in ("", "yes"):
             self._drop("conflict", "Conflict filter is 'yes' or nothing.")
+        if self.pii not in ("", "yes"):
+            self._drop("pii", "Personal data filter is 'yes' or nothing.")
         if self.show not in SHOW:
             self.errors.append(f"Unknown choice {self.show}; showing live records.")
             self.show = "live"
@@ -128,6 +132,8 @@ class RecordFilter:
         where: list[ColumnElement] = []
         if team_ids is not None:
             where.append(Record.team_id.in_(sorted(team_ids)) if team_ids else sa.false())
+            # Restricted records are for admins (team_ids None) only.
+            where.append(Record.restricted.is_(False))
         if self.team_id is not None:
             where.append(Record.team_id == self.team_id)
         if self.officer_id is not None:
@@ -143,6 +149,8 @@ class RecordFilter:
         if self.conflict == "yes":
             # The exact term the partial index ix_record_conflicted is defined with.
             where.append(Record.open_conflicts > 0)
+        if self.pii == "yes":
+            where.append(Record.pii_confirmed.is_(True))
         sets: list[SetFilter] = []
         if self.standard:
             sets.append(link_filter(RecordStandard, self.standard))

@@ -137,6 +137,14 @@ class Record(Model):
     open_conflicts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Data protection (issue 13), last because a migration adds them: the officer kept text
+    # the app flagged as personal data (a record field, so phones send it); a restricted
+    # record is hidden from all but admins and left out of exports and public pages, still
+    # counted; `redaction` says which free text was removed, how (retention or erasure), when
+    # and by whom, and those fields stay sealed against later writes.
+    pii_confirmed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    restricted: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    redaction: Mapped[dict | None] = mapped_column(sa.JSON(none_as_null=True))
 
     team: Mapped[Team] = relationship()
     officer: Mapped[User] = relationship(foreign_keys=[officer_id])

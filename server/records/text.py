@@ -68,3 +68,14 @@ def clean(value: object) -> object:
     if not isinstance(value, str):
         return value
     return _UNSTORABLE.sub("\ufffd", value)  # one for one: a column's length limit still holds
+
+
+# A cell starting with one of these is a formula to a spreadsheet; a leading ' keeps it text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """A CSV cell a spreadsheet reads as text, never as a formula."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value

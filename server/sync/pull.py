@@ -9,25 +9,31 @@ from sqlalchemy import select
 from server.clock import from_ms, iso, now_ms
 from server.db import db
 from server.db.models import Device, SyncCounter, User
+from server.records.redaction import masked
 from server.sync.errors import BadCursorError
 from server.sync.store import SqlStore
 from sync import OpenConflict, PulledRecord, Scope
 
 
-def record_json(record: PulledRecord, reviewers: dict[int, str] | None = None) -> dict:
+def record_json(
+    record: PulledRecord, reviewers: dict[int, str] | None = None, *, admin: bool = False
+) -> dict:
     """The full current state of a record as phones see it.
 
     `reviewers` names the supervisors who reviewed (id -> display name), so the officer's card can
-    say who returned a record.
+    say who returned a record. A restricted record reaches only an admin whole; anyone else gets
+    it with no free text and no conflicts, so the phone's cached copy loses its text too.
     """
     extra = record.extra
     by = extra.get("reviewed_by_id")
     reviewer = {"id": by, "display_name": (reviewers or {}).get(by, "")} if by else None
+    hidden = bool(extra.get("restricted")) and not admin
+    redaction = extra.get("redaction")
     return {
         "id": record.id,
         "rev": record.rev,
         "deleted": record.deleted,
-        "data": record.fields,
+        "data": masked(record.fields) if hidden else record.fields,
         "hlc": record.stamps,
         "officer": {
             "id": record.owner.officer_id,
@@ -43,11 +49,18 @@ def record_json(record: PulledRecord, reviewers: dict[int, str] | None = None) -
         },
         "conflicts": [
             {"id": c.id, "field": c.field, "winner": c.winner, "loser": c.loser}
-            for c in latest_conflicts(record.conflicts)
+            for c in ([] if hidden else latest_conflicts(record.conflicts))
         ],
-        "open_conflicts": len(record.conflicts),
+        "open_conflicts": 0 if hidden else len(record.conflicts),
         "created_at": iso(extra["created_at"]),
         "updated_at": iso(extra["updated_at"]),
+        # Added in 1.2.0 (issue 13): the text removed and why; the record restricted.
+        "redaction": (
+            {"how": redaction.get("how"), "fields": redaction.get("fields"), "at": redaction["at"]}
+            if redaction
+            else None
+        ),
+        "restricted": bool(extra.get("restricted")),
     }
 
 
@@ -111,7 +124,9 @@ def pull(user: User, since: str, limit: int) -> dict:
         {i for r in page.records if (i := r.extra.get("reviewed_by_id")) is not None}
     )
     return {
-        "changes": [record_json(record, reviewers) for record in page.records],
+        "changes": [
+            record_json(record, reviewers, admin=user.role == "admin") for record in page.records
+        ],
         "cursor": str(page.cursor),
         "more": page.more,
     }

@@ -107,6 +107,7 @@ def _envelope_errors(raw: dict) -> dict:
     return {}
 
 
+RESTRICTED = "This record is restricted: it can no longer be changed from the app."
 NOT_YOUR_DEVICE = (
     "The change's stamp names another device than the one signed in. Sign in again on this phone."
 )
@@ -173,6 +174,12 @@ def push(
         problems = errors.get(id(change))
         if problems:
             return problems
+        if existing is not None and change.op == "upsert":
+            # Removed text stays removed: a phone's value for a sealed field is dropped before
+            # the merge, the change log or a conflict can keep it (server/records/redaction.py).
+            # The engine merges and logs this same dict, after this hook.
+            for name in store.sealed(change.id).intersection(change.data):
+                del change.data[name]
         if change.op == "upsert" and existing is None:
             missing = {
                 f: ["Missing data for required field."]
@@ -189,6 +196,8 @@ def push(
     def authorize(change: Change, existing):
         if node_of(change.hlc) not in own_nodes:
             return NOT_YOUR_DEVICE
+        if existing is not None and store.restricted(change.id):
+            return RESTRICTED
         if existing is None:
             return None if user.team_id is not None else "You have no team; ask your supervisor."
         owner = store.owner(change.id)

@@ -73,6 +73,10 @@ class _Loaded:
     officer_id: int
     open_conflicts: int
     review_state: str
+    # Data protection (server/records/redaction.py): fields whose text was removed for good,
+    # and whether the record is restricted.
+    sealed: frozenset[str] = frozenset()
+    restricted: bool = False
 
 
 def node_of(stamp: str | None) -> str | None:
@@ -158,6 +162,8 @@ class SqlStore:
                     Record.officer_id,
                     Record.open_conflicts,
                     Record.review_state,
+                    Record.redaction,
+                    Record.restricted,
                 ).where(Record.id.in_(missing))
             ).all()
             for row in rows:
@@ -165,13 +171,27 @@ class SqlStore:
                     row.id, row.rev, row.data, unpack_meta(row.meta), row.deleted
                 )
                 self._loaded[row.id] = _Loaded(
-                    row.team_id, row.officer_id, row.open_conflicts, row.review_state
+                    row.team_id,
+                    row.officer_id,
+                    row.open_conflicts,
+                    row.review_state,
+                    frozenset(row.redaction["fields"]) if row.redaction else frozenset(),
+                    row.restricted,
                 )
         return {i: self._states[i] for i in ids if i in self._states}
 
     def owner(self, record_id: str) -> Owner | None:
         loaded = self._loaded.get(record_id)
         return Owner(loaded.officer_id, loaded.team_id) if loaded else None
+
+    def sealed(self, record_id: str) -> frozenset[str]:
+        """The fields of a loaded record whose text was removed for good (none if not loaded)."""
+        loaded = self._loaded.get(record_id)
+        return loaded.sealed if loaded else frozenset()
+
+    def restricted(self, record_id: str) -> bool:
+        loaded = self._loaded.get(record_id)
+        return bool(loaded and loaded.restricted)
 
     def save(self, writes: BatchWrites) -> None:
         touched = writes.touched()
@@ -214,6 +234,7 @@ class SqlStore:
                     review_state="pending",
                     review_comment="",
                     open_conflicts=delta.get(state.id, 0),
+                    restricted=False,
                 )
                 inserts.append(row)
             else:
@@ -425,6 +446,8 @@ PULL_COLUMNS = (
     Record.reviewed_by_id,
     Record.created_at,
     Record.updated_at,
+    Record.restricted,
+    Record.redaction,
     User.id.label("officer_id"),
     User.username,
     User.display_name,
@@ -456,6 +479,8 @@ def _pulled(row, conflicts: list[OpenConflict]) -> PulledRecord:
             "reviewed_by_id": row.reviewed_by_id,
             "created_at": row.created_at,
             "updated_at": row.updated_at,
+            "restricted": row.restricted,
+            "redaction": row.redaction,
         },
     )
 

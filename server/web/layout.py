@@ -26,6 +26,7 @@ NAV = (
     NavItem("Assessment", "/console/assessment", ("supervisor", "admin", "panel")),
     NavItem("Accounts", "/console/users", ("admin",)),
     NavItem("Access log", "/console/access-log", ("admin",)),
+    NavItem("Subject access", "/console/subject-access", ("admin",)),
 )
 
 

@@ -15,6 +15,7 @@ export const FIELD_LABELS = {
   contact_role: "Contact's role",
   contact_org: 'Organisation',
   public: 'Share on public page',
+  pii_confirmed: 'Kept despite a personal data warning',
   schema_version: 'App version',
   _deleted: 'Deleted',
   _: 'Record',

@@ -106,8 +106,8 @@ def test_a_refresh_overtaken_by_another_is_not_a_restore(app, force, monkeypatch
 
 
 def _undo_v1_1_0() -> None:
-    """Take away what revisions v1_1_0_security and v1_2_0_oidc added, as a 1.0.0 database
-    never had it."""
+    """Take away what revisions v1_1_0_security, v1_2_0_oidc and v1_2_0_data_protection
+    added, as a 1.0.0 database never had it."""
     run = db.session.execute
     if db.engine.dialect.name == "sqlite":
         run(sa.text("DROP TRIGGER access_log_no_update"))
@@ -127,6 +127,9 @@ def _undo_v1_1_0() -> None:
         ("access_log", "session_id"),
         ("user_account", "must_change_password"),
         ("user_account", "password_changed_at"),
+        ("record", "pii_confirmed"),
+        ("record", "restricted"),
+        ("record", "redaction"),
     ):
         run(sa.text(f"ALTER TABLE {table} DROP COLUMN {column}"))
 
