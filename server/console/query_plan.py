@@ -70,9 +70,13 @@ class Conditions:
 
     fixed: list[ColumnElement]
     sets: list[SetFilter]
+    _planned: list[ColumnElement] | None = None
 
     def resolved(self) -> list[ColumnElement]:
-        return [*self.fixed, *plan(self.sets)]
+        # Planned once: the page, its count and a record's neighbours share the plan's queries.
+        if self._planned is None:
+            self._planned = plan(self.sets)
+        return [*self.fixed, *self._planned]
 
     def probed(self) -> list[ColumnElement]:
         return [*self.fixed, *(s.probe for s in self.sets)]

@@ -1,12 +1,14 @@
-"""The logs page: every record the user may see, newest first, filtered from the URL."""
+"""The logs page: every record the user may see, newest first (by when it happened or when it
+reached the server), filtered from the URL, with how many match."""
 
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
 from server.console import options
-from server.console.paging import CursorError, decode_cursor, fetch_page
-from server.console.record_query import SHOW, RecordFilter
+from server.console.bulk import BULK_MAX, approvable
+from server.console.paging import CursorError, count_matches, decode_cursor, fetch_page
+from server.console.record_query import SHOW, SORT_CHOICES, RecordFilter, shown_review
 from server.db.access_log import returned
 from server.web.audit import log_read
 from server.web.session import login_required, visible_team_ids
@@ -20,6 +22,7 @@ def records_page():
     """Records newest first; filters combine; pages are cut by keyset cursors."""
     team_ids = visible_team_ids()
     filters = RecordFilter.from_args(request.args, team_ids)
+    conditions = filters.conditions(team_ids)
     after = before = None
     try:
         if request.args.get("after"):
@@ -28,10 +31,11 @@ def records_page():
             before = decode_cursor(request.args["before"])
     except CursorError as exc:
         filters.errors.append(str(exc))
-    page = fetch_page(filters.conditions(team_ids), after=after, before=before)
+    page = fetch_page(conditions, after=after, before=before, sort=filters.sort)
+    count, more = count_matches(conditions)
     args = filters.to_args()
     log_read(
-        "search_records" if args else "list_records",
+        "search_records" if filters.active else "list_records",
         "records",
         "",
         {
@@ -45,7 +49,13 @@ def records_page():
         "console/records.html",
         filters=filters,
         page=page,
-        args=filters.to_args(),
+        count=count,
+        more=more,
+        waiting=waiting_count(filters, team_ids) if filters.active else (0, False),
+        bulk_max=BULK_MAX,
+        shown_review=shown_review,
+        sort_choices=SORT_CHOICES,
+        args=args,
         first_page=after is None and before is None,
         teams=options.visible_teams(team_ids),
         officers=options.visible_officers(team_ids, filters.team_id),
@@ -56,3 +66,9 @@ def records_page():
         show_choices=SHOW,
         titles=options.titles(),
     )
+
+
+def waiting_count(filters: RecordFilter, team_ids: set[int] | None) -> tuple[int, bool]:
+    """How many of the list's records a bulk approval would approve (server/console/bulk.py),
+    and whether there are more than it approves at once."""
+    return count_matches(approvable(filters, team_ids), cap=BULK_MAX)

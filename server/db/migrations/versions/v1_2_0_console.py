@@ -1,0 +1,24 @@
+"""Console (issue 17): the logs page can sort by when a record reached the server.
+
+- record: index ix_record_created_id on (created_at, id), which serves that order and the keyset
+  cut of its pages as ix_record_time_id serves (occurred_at, id). No row changes.
+
+Revision ID: v1_2_0_console
+Revises: v1_1_0_security
+Create Date: 2026-12-03
+"""
+
+from alembic import op
+
+revision = "v1_2_0_console"
+down_revision = "v1_1_0_security"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_index("ix_record_created_id", "record", ["created_at", "id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_record_created_id", table_name="record")
