@@ -27,6 +27,7 @@ FIELD_LABELS = {**field_labels(), "_deleted": "Deleted"}
 CODED_FIELDS = ("kind", "standards", "groups")
 # Bookkeeping the app sends with every record: not something a supervisor reviews.
 HIDDEN_FIELDS = {"schema_version"}
+REVIEW_WORDS = {"approved": "Approved", "returned": "Returned to the officer"}
 OUTCOMES = {
     "applied": "",
     "merged": "merged with an edit from another phone",
@@ -102,7 +103,11 @@ def history(record: Record) -> list[HistoryEntry]:
         values = data.get("values") if isinstance(data.get("values"), dict) else None
         if change.op == "review" and values is not None:
             # A review writes no record field: show its decision and comment.
-            fields = [("review", values.get("state")), ("comment", values.get("comment") or "")]
+            state = values.get("state")
+            fields = [
+                ("review", REVIEW_WORDS.get(state, state)),
+                ("comment", values.get("comment") or ""),
+            ]
         elif values is not None:
             written = data.get("fields") or list(values)
             fields = [(name, values.get(name)) for name in written if name not in HIDDEN_FIELDS]

@@ -164,4 +164,4 @@ def test_history_shows_the_review_decision_and_comment(app, console, officer):
     )
     html = person.text(f"/console/records/{record_id}")
     history = html[html.index("<h2>History</h2>") :]  # after the review panel, which also shows it
-    assert "returned" in history and "Add the groups you reached." in history
+    assert "Returned to the officer" in history and "Add the groups you reached." in history
