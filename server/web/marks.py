@@ -43,16 +43,37 @@ def differences(mine: object, other: object) -> Markup | None:
         return None
     a, b = _TOKENS.findall(mine), _TOKENS.findall(other)
     matcher = SequenceMatcher(None, a, b, autojunk=False)
-    parts = []
+    pieces: list[list] = []  # [differs, text], with neighbours of the same kind joined
     for tag, i1, i2, _j1, _j2 in matcher.get_opcodes():
         chunk = "".join(a[i1:i2])
         if not chunk:
             continue
-        if tag == "equal" or not chunk.strip():
-            parts.append(escape(chunk))
+        differs = tag != "equal" and bool(chunk.strip())
+        if pieces and pieces[-1][0] == differs:
+            pieces[-1][1] += chunk
         else:
+            pieces.append([differs, chunk])
+    # A space between two marked words is marked too: "to call back", not three marks.
+    for n in range(1, len(pieces) - 1):
+        if not pieces[n][0] and not pieces[n][1].strip() and pieces[n - 1][0]:
+            pieces[n][0] = pieces[n + 1][0]
+    parts = []
+    for differs, chunk in _joined(pieces):
+        if differs:
             parts.append(Markup('<mark class="differs">%s</mark>') % chunk)
+        else:
+            parts.append(escape(chunk))
     return Markup("").join(parts)
+
+
+def _joined(pieces: list[list]) -> list[tuple[bool, str]]:
+    joined: list[tuple[bool, str]] = []
+    for differs, chunk in pieces:
+        if joined and joined[-1][0] == differs:
+            joined[-1] = (differs, joined[-1][1] + chunk)
+        else:
+            joined.append((differs, chunk))
+    return joined
 
 
 def init_marks(app: Flask) -> None:
