@@ -1,6 +1,7 @@
-"""Approving every waiting record of a filtered list at once, after the supervisor confirms the
-count. The server finds the records again from the filter (within the user's teams), and each
-is approved through the same review path as on its own page, with its own access-log entry."""
+"""Approving every record of a list filtered to those waiting for review (new or resubmitted)
+at once, after the supervisor confirms the count. The server finds the records again from the
+filter (within the user's teams), and each is approved through the same review path as on its
+own page, with its own access-log entry."""
 
 from __future__ import annotations
 
@@ -46,8 +47,8 @@ def approve_list():
     filters = RecordFilter.from_args(request.form, team_ids)
     back = url_for("console_records.records_page", **filters.to_args())
     expected = request.form.get("expected", "")
-    if filters.errors or not filters.active:
-        flash("Filter the list first (for example Review: waiting, and a team or dates).", "error")
+    if filters.errors or not filters.bulk_approvable:
+        flash("Only a list of records waiting for review can be approved at once.", "error")
         return redirect(back)
     ids = _ids(approvable(filters, team_ids), BULK_MAX + 1)
     if len(ids) > BULK_MAX:

@@ -143,6 +143,12 @@ class RecordFilter:
         return any(key != "sort" for key in self.to_args())
 
     @property
+    def bulk_approvable(self) -> bool:
+        """A list of live records waiting for review (new or resubmitted): one that can be
+        approved at once."""
+        return self.review in ("pending", RESUBMITTED) and self.show == "live"
+
+    @property
     def narrowing(self) -> int:
         """How many filters besides the search box are on (to say so on a folded form)."""
         return sum(1 for key in self.to_args() if key not in ("q", "sort"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from server.console import options
-from server.console.bulk import BULK_MAX, approvable
+from server.console.bulk import BULK_MAX
 from server.console.paging import CursorError, count_matches, decode_cursor, fetch_page
 from server.console.record_query import SHOW, SORT_CHOICES, RecordFilter, shown_review
 from server.db.access_log import returned
@@ -51,7 +51,7 @@ def records_page():
         page=page,
         count=count,
         more=more,
-        waiting=waiting_count(filters, team_ids) if filters.active else (0, False),
+        waiting=waiting_count(filters, count, more),
         bulk_max=BULK_MAX,
         shown_review=shown_review,
         sort_choices=SORT_CHOICES,
@@ -68,7 +68,10 @@ def records_page():
     )
 
 
-def waiting_count(filters: RecordFilter, team_ids: set[int] | None) -> tuple[int, bool]:
-    """How many of the list's records a bulk approval would approve (server/console/bulk.py),
-    and whether there are more than it approves at once."""
-    return count_matches(approvable(filters, team_ids), cap=BULK_MAX)
+def waiting_count(filters: RecordFilter, count: int, more: bool) -> int:
+    """How many records "Approve" would approve: the list's own count when the list is of live
+    records waiting for review (server/console/bulk.py finds them again), else none; a list
+    longer than BULK_MAX is narrowed first."""
+    if not filters.bulk_approvable or more or count > BULK_MAX:
+        return 0
+    return count

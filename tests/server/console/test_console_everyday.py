@@ -160,29 +160,47 @@ def test_bulk_approve_approves_the_waiting_records_of_the_list_each_logged(
     mine = [push_record(officer, summary=f"Parking {n}") for n in range(3)]
     other = push_record(officer, summary="Dog fouling")
     theirs = push_record(other_officer, summary="Parking elsewhere")
+    returned = push_record(officer, summary="Parking, returned")
     person = console("supervisor")
-    html = person.text("/console/records?q=parking")
-    assert "Approve 3 waiting records" in html and 'name="expected" value="3"' in html
-    response = _bulk(person, 3, q="parking")
+    person.post(f"/console/records/{returned}/review", {"state": "returned", "comment": "Fix"})
+    assert "console/records/approve" not in person.text("/console/records?q=parking")
+    html = person.text("/console/records?q=parking&review=pending")
+    assert "Approve all 3 records" in html and 'name="expected" value="3"' in html
+    response = _bulk(person, 3, q="parking", review="pending")
     assert response.status_code == 302 and "q=parking" in response.headers["Location"]
+    assert record_row(app, returned).review_state == "returned"
     assert {record_row(app, r).review_state for r in mine} == {"approved"}
     assert record_row(app, other).review_state == "pending"
     assert record_row(app, theirs).review_state == "pending"  # another team's: not touched
-    logged = access_log(app, "review")
+    logged = [e for e in access_log(app, "review") if e.target_id != returned]
     assert sorted(e.target_id for e in logged) == sorted(mine)
     assert {e.detail["bulk"] for e in logged} == {3}
     with app.app_context():
-        reviews = db.session.scalars(sa.select(Change).where(Change.op == "review")).all()
+        reviews = db.session.scalars(
+            sa.select(Change).where(Change.op == "review", Change.record_id != returned)
+        ).all()
         assert sorted(c.record_id for c in reviews) == sorted(mine)
     pulled = {c["id"]: c for c in officer.pull().get_json()["changes"]}
     assert {pulled[r]["review"]["state"] for r in mine} == {"approved"}
+
+
+def test_bulk_approve_of_resubmitted_records(app, console, officer):
+    fixed = push_record(officer, summary="Fixed one")
+    new = push_record(officer, summary="New one")
+    person = console("supervisor")
+    person.post(f"/console/records/{fixed}/review", {"state": "returned", "comment": "Fix"})
+    edit_record(officer, fixed, 1, place="The market")
+    assert "Approve 1 record" in person.text("/console/records?review=resubmitted")
+    _bulk(person, 1, review="resubmitted")
+    assert record_row(app, fixed).review_state == "approved"
+    assert record_row(app, new).review_state == "pending"
 
 
 def test_bulk_approve_refuses_a_list_that_changed(app, console, officer):
     push_record(officer, summary="Parking 1")
     person = console("supervisor")
     push_record(officer, summary="Parking 2")  # synced after the sergeant saw "1 waiting"
-    response = _bulk(person, 1, q="parking")
+    response = _bulk(person, 1, q="parking", review="pending")
     assert response.status_code == 302
     assert "The list changed since you looked: 2 records" in person.text(
         response.headers["Location"]
@@ -190,10 +208,12 @@ def test_bulk_approve_refuses_a_list_that_changed(app, console, officer):
     assert access_log(app, "review") == []
 
 
-def test_bulk_approve_needs_a_filter_and_the_token(app, console, officer):
+def test_bulk_approve_needs_a_waiting_list_and_the_token(app, console, officer):
     record_id = push_record(officer)
     person = console("supervisor")
-    _bulk(person, 1)
+    for filters in ({}, {"q": "summary"}, {"review": "pending", "show": "all"}):
+        response = _bulk(person, 1, **filters)
+        assert "Only a list of records waiting" in person.text(response.headers["Location"])
     assert record_row(app, record_id).review_state == "pending"
     forged = person.client.post(
         "/console/records/approve", data={"q": "", "review": "pending", "expected": "1"}
