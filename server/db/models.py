@@ -282,6 +282,14 @@ sa.Index(
     sqlite_where=Record.open_conflicts > 0,
     postgresql_where=Record.open_conflicts > 0,
 )
+# Deleted records are few too: their list and its count read this instead of every record.
+sa.Index(
+    "ix_record_deleted",
+    Record.occurred_at,
+    Record.id,
+    sqlite_where=Record.deleted.is_(True),
+    postgresql_where=Record.deleted.is_(True),
+)
 sa.Index("ix_access_log_action_at", AccessLog.action, AccessLog.at)
 sa.Index("ix_access_log_target", AccessLog.target_type, AccessLog.target_id)
 sa.Index("ix_device_last_sync", Device.last_sync_at)
