@@ -8,6 +8,7 @@ and the cut. A list's count is capped: past COUNT_CAP it says "more than".
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterator
@@ -21,6 +22,7 @@ from server.db.models import Record, Team, User
 
 PAGE_SIZE = 50
 COUNT_CAP = 10000  # count matches up to here; past it the page says "more than 10,000"
+COUNT_BUDGET_MS = 150  # a count that would take longer is given up: "many records"
 WALK_CAP = 5000  # walk-first: the newest records tested before listing the matches instead
 
 Cursor = tuple[datetime, str]
@@ -175,14 +177,47 @@ def fetch_page(
     return Page(rows, newer, older)
 
 
-def count_matches(conditions: Conditions, cap: int = COUNT_CAP) -> tuple[int, bool]:
-    """(how many records match, whether there are more than `cap`), counting no further."""
-    # Driven from each set filter's own index (not tested per row, as a page walk does): a
-    # count goes through every match up to the cap, so it should only ever touch matches.
-    driven = [s.key.in_(s.candidates) for s in conditions.sets]
-    matching = sa.select(Record.id).where(*conditions.fixed, *driven).limit(cap + 1).subquery()
-    found = db.session.scalar(sa.select(sa.func.count()).select_from(matching)) or 0
+def count_matches(
+    conditions: Conditions, cap: int = COUNT_CAP, budget_ms: int | None = None
+) -> tuple[int | None, bool]:
+    """(how many records match, whether there are more than `cap`), counting no further; with
+    `budget_ms`, (None, True) when counting would take longer than that (a rare combination of
+    big filters: the page itself stops after 50 matches, a count cannot)."""
+    matching = sa.select(Record.id).where(*conditions.counted()).limit(cap + 1).subquery()
+    query = sa.select(sa.func.count()).select_from(matching)
+    if budget_ms is None:
+        found = db.session.scalar(query) or 0
+    else:
+        found = time_boxed(query, budget_ms)
+        if found is None:
+            return None, True
     return min(found, cap), found > cap
+
+
+def time_boxed(query: sa.Select, budget_ms: int) -> int | None:
+    """The query's scalar, or None if it ran past `budget_ms` (then cancelled by the database:
+    SQLite's progress handler, PostgreSQL's statement_timeout, inside a savepoint)."""
+    session = db.session
+    try:
+        with session.begin_nested():
+            connection = session.connection()
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql(
+                    f"SET LOCAL statement_timeout = {max(1, int(budget_ms))}"
+                )
+                found = session.scalar(query) or 0
+                # On a timeout the savepoint's rollback undoes the SET; on success, this does.
+                connection.exec_driver_sql("SET LOCAL statement_timeout = DEFAULT")
+                return found
+            raw = connection.connection.dbapi_connection
+            deadline = time.perf_counter() + budget_ms / 1000
+            raw.set_progress_handler(lambda: int(time.perf_counter() > deadline), 10000)
+            try:
+                return session.scalar(query) or 0
+            finally:
+                raw.set_progress_handler(None, 0)
+    except sa.exc.OperationalError:
+        return None
 
 
 def iter_records(where: list[ColumnElement], batch: int = 1000) -> Iterator[sa.Row]:

@@ -7,7 +7,13 @@ from flask import Blueprint, render_template, request
 
 from server.console import options
 from server.console.bulk import BULK_MAX
-from server.console.paging import CursorError, count_matches, decode_cursor, fetch_page
+from server.console.paging import (
+    COUNT_BUDGET_MS,
+    CursorError,
+    count_matches,
+    decode_cursor,
+    fetch_page,
+)
 from server.console.record_query import SHOW, SORT_CHOICES, RecordFilter, shown_review
 from server.db.access_log import returned
 from server.web.audit import log_read
@@ -32,7 +38,7 @@ def records_page():
     except CursorError as exc:
         filters.errors.append(str(exc))
     page = fetch_page(conditions, after=after, before=before, sort=filters.sort)
-    count, more = count_matches(conditions)
+    count, more = count_matches(conditions, budget_ms=COUNT_BUDGET_MS)
     args = filters.to_args()
     log_read(
         "search_records" if filters.active else "list_records",
@@ -68,10 +74,10 @@ def records_page():
     )
 
 
-def waiting_count(filters: RecordFilter, count: int, more: bool) -> int:
+def waiting_count(filters: RecordFilter, count: int | None, more: bool) -> int:
     """How many records "Approve" would approve: the list's own count when the list is of live
     records waiting for review (server/console/bulk.py finds them again), else none; a list
     longer than BULK_MAX is narrowed first."""
-    if not filters.bulk_approvable or more or count > BULK_MAX:
+    if not filters.bulk_approvable or more or count is None or count > BULK_MAX:
         return 0
     return count

@@ -81,7 +81,7 @@ def test_the_count_stops_at_its_cap(app, console, officer, monkeypatch):
     for _ in range(3):
         push_record(officer)
     monkeypatch.setattr(paging, "COUNT_CAP", 2)
-    monkeypatch.setattr(paging.count_matches, "__defaults__", (2,))
+    monkeypatch.setattr(paging.count_matches, "__defaults__", (2, None))
     assert "More than 2 records" in console("supervisor").text("/console/records")
 
 
@@ -312,3 +312,29 @@ def test_access_log_says_which_value_a_conflict_kept(app, client, make_user):
     )
     assert "Kept:</strong> the other change" in html and "choice: loser" not in html
     assert "Field:</strong> Summary" in html
+
+
+def test_a_count_that_would_take_too_long_is_given_up_and_the_session_goes_on(app, officer):
+    from server.console.paging import time_boxed
+
+    push_record(officer)
+    slow = sa.select(sa.func.count()).select_from(
+        sa.text(
+            "(WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50000000)"
+            " SELECT x FROM c) AS numbers"
+        )
+    )
+    with app.test_request_context():
+        assert time_boxed(slow, 50) is None
+        assert time_boxed(sa.select(sa.func.count()).select_from(Record), 5000) == 1
+        db.session.rollback()
+
+
+def test_the_list_says_many_when_counting_is_given_up(app, console, officer, monkeypatch):
+    from server.console import records
+
+    push_record(officer)
+    monkeypatch.setattr(records, "count_matches", lambda *a, **k: (None, True))
+    html = console("supervisor").text("/console/records?review=pending")
+    assert "Many records match (too many to count quickly" in html
+    assert "console/records/approve" not in html
