@@ -338,3 +338,12 @@ def test_the_list_says_many_when_counting_is_given_up(app, console, officer, mon
     html = console("supervisor").text("/console/records?review=pending")
     assert "Many records match (too many to count quickly" in html
     assert "console/records/approve" not in html
+
+
+def test_history_names_a_refused_field_in_words(app, console, officer):
+    record_id = push_record(officer)
+    result = edit_record(officer, record_id, 1, occurred_at="not a time")
+    assert result["status"] == "rejected" and "occurred_at" in result["errors"]
+    html = console("supervisor").text(f"/console/records/{record_id}")
+    history = html[html.index("<h2>History</h2>") :]
+    assert "Rejected: When it happened:" in history and "occurred_at" not in history
