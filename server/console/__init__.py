@@ -1,6 +1,6 @@
 """The supervisor console: server-rendered pages under /console for supervisors, admins and panel.
 
-Each view module owns its blueprint (records, record, review, conflicts, people, export,
+Each view module owns its blueprint (records, record, review, bulk, conflicts, people, export,
 activity, access_log, signin, assessment, meetings, accounts, protection); `server.create_app`
 registers them. What every page shares (CSRF, the layout, time formatting) is `server.web`.
 """
@@ -10,6 +10,7 @@ from server.console import (
     accounts,
     activity,
     assessment,
+    bulk,
     conflicts,
     export,
     meetings,
@@ -29,6 +30,7 @@ BLUEPRINTS = tuple(
         record,
         review,
         protection,
+        bulk,
         conflicts,
         export,
         people,

@@ -7,6 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 
+from server.console.access_words import action_words, detail_lines, target_words
 from server.db import db
 from server.db.models import AccessLog, User
 from server.web.audit import log_read
@@ -84,5 +85,8 @@ def access_log_page():
         errors=errors,
         older=older,
         first_page=not before,
-        actions=actions(),
+        actions=[(code, action_words(code)) for code in actions()],
+        action_words=action_words,
+        target_words=target_words,
+        detail_lines=detail_lines,
     )

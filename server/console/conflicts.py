@@ -17,8 +17,10 @@ from flask import (
     request,
     url_for,
 )
+from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
+from server.console import options
 from server.console.record import device_names, label
 from server.db import db
 from server.db.access_log import returned
@@ -96,6 +98,10 @@ def conflicts_page():
     conflicts = list(
         db.session.scalars(
             _visible(sa.select(Conflict).join(Record, Record.id == Conflict.record_id))
+            .options(
+                selectinload(Conflict.record).selectinload(Record.officer),
+                selectinload(Conflict.record).selectinload(Record.team),
+            )
             .where(Conflict.status == "open", Conflict.id > after)
             .order_by(Conflict.id)
             .limit(QUEUE_SIZE + 1)
@@ -122,6 +128,7 @@ def conflicts_page():
         next_after=conflicts[-1].id if more else None,
         conflict_devices=device_names(devices),
         label=label,
+        titles=options.titles(),
     )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from server.catalogues import catalogues, vocabularies
+from server.console.record_query import REVIEW_FILTERS
 from server.db import db
-from server.db.models import REVIEW_STATES, Team, User
+from server.db.models import Team, User
 
 
 def visible_teams(team_ids: set[int] | None) -> list[Team]:
@@ -41,9 +42,16 @@ def standard_choices() -> list[tuple[str, str]]:
     return list(seen.items())
 
 
+REVIEW_TITLES = {
+    "pending": "Waiting for review (new or resubmitted)",
+    "resubmitted": "Resubmitted after a review",
+    "approved": "Approved",
+    "returned": "Returned to the officer",
+}
+
+
 def review_choices() -> list[tuple[str, str]]:
-    titles = {"pending": "Waiting for review", "approved": "Approved", "returned": "Returned"}
-    return [(state, titles.get(state, state)) for state in REVIEW_STATES]
+    return [(state, REVIEW_TITLES.get(state, state)) for state in REVIEW_FILTERS]
 
 
 def titles() -> dict[str, str]:

@@ -14,7 +14,13 @@ from server.db import db
 from server.db.models import Device, Team, User
 from server.web.audit import log_access, log_read
 from server.web.error_pages import PageNotFound
-from server.web.session import current_user, login_required, session_ref, visible_team_ids
+from server.web.session import (
+    current_user,
+    login_required,
+    safe_next,
+    session_ref,
+    visible_team_ids,
+)
 
 bp = Blueprint("console_people", __name__, url_prefix="/console")
 
@@ -192,4 +198,35 @@ def revoke_device(device_id: str):
         device.revoked_by_id = current_user().id
         db.session.commit()
         flash(f"{device.name} revoked. It cannot sync again until the officer signs in anew.", "ok")
+    if request.form.get("next"):
+        return redirect(safe_next(request.form["next"]))
     return redirect(url_for("console_people.person_page", user_id=device.user_id))
+
+
+@bp.get("/phones")
+@login_required("supervisor", "admin")
+def phones_page():
+    """Every phone signed in by an officer of the user's teams: in use first, then (on asking)
+    the revoked ones; each can be revoked from here."""
+    show_revoked = request.args.get("show") == "revoked"
+    team_ids = visible_team_ids()
+    query = (
+        sa.select(Device, User)
+        .join(User, User.id == Device.user_id)
+        .where(User.role == "officer")
+        .order_by(User.display_name, User.username, Device.last_sync_at.desc())
+    )
+    if team_ids is not None:
+        query = query.where(User.team_id.in_(sorted(team_ids)) if team_ids else sa.false())
+    if not show_revoked:
+        query = query.where(Device.revoked_at.is_(None))
+    rows = list(db.session.execute(query))
+    log_read(
+        "view_phones",
+        "devices",
+        "",
+        {"revoked": show_revoked, "devices": [device.id for device, _ in rows]},
+    )
+    return render_template(
+        "console/phones.html", rows=rows, show_revoked=show_revoked, now=utcnow()
+    )

@@ -70,9 +70,23 @@ class Conditions:
 
     fixed: list[ColumnElement]
     sets: list[SetFilter]
+    _planned: list[ColumnElement] | None = None
+    _driven: bool = False
 
     def resolved(self) -> list[ColumnElement]:
-        return [*self.fixed, *plan(self.sets)]
+        # Planned once: the page, its count and a record's neighbours share the plan's queries.
+        if self._planned is None:
+            self._planned, self._driven = plan(self.sets)
+        return [*self.fixed, *self._planned]
+
+    def counted(self) -> list[ColumnElement]:
+        """The same test for counting every match: the plan when a small set drives it (the
+        rest are tested on those few rows), else every set through its own index, since a
+        count cannot stop after a page's worth as a walk of the time index does."""
+        resolved = self.resolved()
+        if self._driven or not self.sets:
+            return resolved
+        return [*self.fixed, *(s.key.in_(s.candidates) for s in self.sets)]
 
     def probed(self) -> list[ColumnElement]:
         return [*self.fixed, *(s.probe for s in self.sets)]
@@ -82,8 +96,9 @@ class Conditions:
         return any(s.walk_first for s in self.sets)
 
 
-def plan(filters: list[SetFilter]) -> list[ColumnElement]:
-    """Clauses for these filters: the smallest drives if it is small, the rest are probes."""
+def plan(filters: list[SetFilter]) -> tuple[list[ColumnElement], bool]:
+    """Clauses for these filters: the smallest drives if it is small, the rest are probes; and
+    whether one drives."""
     best: tuple[int, list] | None = None
     for index, found in enumerate(f.keys_upto(DRIVE_LIMIT) for f in filters):
         if found is not None and (best is None or len(found) < len(best[1])):
@@ -95,4 +110,4 @@ def plan(filters: list[SetFilter]) -> list[ColumnElement]:
             clauses.append(set_filter.key.in_(best[1]))
         else:
             clauses.append(set_filter.probe)
-    return clauses
+    return clauses, best is not None

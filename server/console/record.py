@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template
+from flask import Blueprint, g, render_template, request
+from werkzeug.datastructures import MultiDict
 
 from schema.pii import detect_record
 from schema.records import field_labels
 from server.console import options
+from server.console.paging import SORTS, fetch_page
+from server.console.record_query import RecordFilter, shown_review
 from server.db import db
 from server.db.models import Change, Conflict, Device, Record, User
 from server.records import redaction
@@ -26,6 +29,7 @@ FIELD_LABELS = {**field_labels(), "_deleted": "Deleted"}
 CODED_FIELDS = ("kind", "standards", "groups")
 # Bookkeeping the app sends with every record: not something a supervisor reviews.
 HIDDEN_FIELDS = {"schema_version"}
+REVIEW_WORDS = {"approved": "Approved", "returned": "Returned to the officer"}
 REDACTION_ACTIONS = {
     "retention": "Text removed under the retention rule",
     "erase": "Text erased",
@@ -116,7 +120,11 @@ def history(record: Record) -> list[HistoryEntry]:
         values = data.get("values") if isinstance(data.get("values"), dict) else None
         if change.op == "review" and values is not None:
             # A review writes no record field: show its decision and comment.
-            fields = [("review", values.get("state")), ("comment", values.get("comment") or "")]
+            state = values.get("state")
+            fields = [
+                ("review", REVIEW_WORDS.get(state, state)),
+                ("comment", values.get("comment") or ""),
+            ]
         elif values is not None:
             written = data.get("fields") or list(values)
             fields = [(name, values.get(name)) for name in written if name not in HIDDEN_FIELDS]
@@ -154,6 +162,79 @@ def open_conflicts(record_id: str) -> list[Conflict]:
     )
 
 
+@dataclass
+class Resubmission:
+    """An officer's change that sent a reviewed record back: who, when, after which review."""
+
+    who: str
+    at: object
+    review_state: str  # the review it came after: returned or approved
+    reviewed_at: object
+    reviewer_id: int | None
+    reviewer: str
+    comment: str
+
+
+def resubmission(record: Record) -> Resubmission | None:
+    """The first phone change after the last review, for a record waiting again after one."""
+    if shown_review(record.review_state, record.reviewed_at, record.deleted) != "resubmitted":
+        return None
+    rows = db.session.execute(
+        sa.select(
+            Change.op,
+            Change.data,
+            Change.device_id,
+            Change.received_at,
+            User.display_name,
+            User.username,
+        )
+        .outerjoin(User, User.id == Change.user_id)
+        .where(Change.record_id == record.id, Change.status != "rejected")
+        .order_by(Change.id)
+    ).all()
+    before = None
+    after = None
+    for op, data, device_id, received_at, display_name, username in rows:
+        if op == "review":
+            values = (data or {}).get("values") or {}
+            before, after = values.get("state"), None
+        elif before and after is None and device_id:
+            after = (display_name or username or "the officer", received_at)
+    who, at = after if after else (record.officer.display_name, record.updated_at)
+    reviewer = record.reviewed_by
+    return Resubmission(
+        who=who,
+        at=at,
+        review_state=before or "returned",
+        reviewed_at=record.reviewed_at,
+        reviewer_id=reviewer.id if reviewer else None,
+        reviewer=(reviewer.display_name or reviewer.username) if reviewer else "someone",
+        comment=record.review_comment,
+    )
+
+
+@dataclass
+class Neighbours:
+    """The records either side of this one in the list it was opened from."""
+
+    newer: str | None
+    older: str | None
+    args: dict
+
+
+def neighbours(record: Record) -> Neighbours:
+    team_ids = visible_team_ids()
+    filters = RecordFilter.from_args(request.args, team_ids)
+    args = {} if filters.errors else filters.to_args()
+    if filters.errors:
+        filters = RecordFilter.from_args(MultiDict(), team_ids)
+    conditions = filters.conditions(team_ids)
+    here = (getattr(record, SORTS[filters.sort].key), record.id)
+    older = fetch_page(conditions, after=here, size=1, sort=filters.sort).rows
+    newer = fetch_page(conditions, before=here, size=1, sort=filters.sort).rows
+    return Neighbours(newer[0].id if newer else None, older[0].id if older else None, args)
+
+
 def ordered_fields(data: dict) -> list[tuple[str, object]]:
     known = [(k, data[k]) for k in FIELD_LABELS if k in data and k not in HIDDEN_FIELDS]
     extra = sorted(
@@ -180,6 +261,11 @@ def record_page(record_id: str):
     return render_template(
         "console/record.html",
         record=record,
+        review=shown_review(record.review_state, record.reviewed_at, record.deleted),
+        resubmitted=resubmission(record),
+        around=neighbours(record),
+        review_error=g.get("review_error"),
+        typed_comment=g.get("typed_comment", ""),
         fields=ordered_fields(record.data or {}),
         label=label,
         coded=CODED_FIELDS,

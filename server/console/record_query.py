@@ -16,6 +16,21 @@ from server.db.models import REVIEW_STATES, Record, RecordGroup, RecordStandard,
 from server.web.timefmt import day_end_utc, day_start_utc
 
 SHOW = ("live", "deleted", "all")
+SORT_CHOICES = (("occurred", "When it happened"), ("received", "When it reached the server"))
+# "resubmitted" is the console's word for a waiting record that was reviewed before (an
+# officer's edit after a return or an approval sends it back as "pending", keeping the review's
+# time): the stored state, which phones, the public pages and the assessment read, is unchanged.
+RESUBMITTED = "resubmitted"
+REVIEW_FILTERS = ("pending", RESUBMITTED, *(s for s in REVIEW_STATES if s != "pending"))
+
+
+def shown_review(review_state: str, reviewed_at: object, deleted: bool = False) -> str:
+    """The review state a supervisor sees: "" for a deleted record (nothing to review)."""
+    if deleted:
+        return ""
+    if review_state == "pending" and reviewed_at is not None:
+        return RESUBMITTED
+    return review_state
 
 
 @dataclass
@@ -34,6 +49,7 @@ class RecordFilter:
     pii: str = ""
     q: str = ""
     show: str = "live"
+    sort: str = "occurred"
     errors: list[str] = field(default_factory=list)
     # Resolved values, filled by from_args.
     team_id: int | None = None
@@ -54,12 +70,14 @@ class RecordFilter:
         "conflict",
         "pii",
         "show",
+        "sort",
     )
 
     @classmethod
     def from_args(cls, args: MultiDict, team_ids: set[int] | None) -> RecordFilter:
         found = cls(**{k: (args.get(k) or "").strip()[:200] for k in cls.URL_KEYS})
         found.show = found.show or "live"
+        found.sort = found.sort or "occurred"
         found._check(team_ids)
         return found
 
@@ -87,7 +105,7 @@ class RecordFilter:
             self._drop("standard", f"Unknown standard {self.standard}.")
         if self.group and self.group not in vocab.group_codes:
             self._drop("group", f"Unknown group {self.group}.")
-        if self.review and self.review not in REVIEW_STATES:
+        if self.review and self.review not in REVIEW_FILTERS:
             self._drop("review", f"Unknown review state {self.review}.")
         if self.conflict not in ("", "yes"):
             self._drop("conflict", "Conflict filter is 'yes' or nothing.")
@@ -96,6 +114,9 @@ class RecordFilter:
         if self.show not in SHOW:
             self.errors.append(f"Unknown choice {self.show}; showing live records.")
             self.show = "live"
+        if self.sort not in dict(SORT_CHOICES):
+            self.errors.append(f"Unknown order {self.sort}; newest by when it happened.")
+            self.sort = "occurred"
 
     def _drop(self, key: str, message: str) -> None:
         setattr(self, key, "")
@@ -116,16 +137,25 @@ class RecordFilter:
         args = {k: getattr(self, k) for k in self.URL_KEYS if getattr(self, k)}
         if args.get("show") == "live":
             del args["show"]
+        if args.get("sort") == "occurred":
+            del args["sort"]
         return args
 
     @property
     def active(self) -> bool:
-        return bool(self.to_args())
+        """Whether anything narrows the list (the order does not)."""
+        return any(key != "sort" for key in self.to_args())
+
+    @property
+    def bulk_approvable(self) -> bool:
+        """A list of live records waiting for review (new or resubmitted): one that can be
+        approved at once."""
+        return self.review in ("pending", RESUBMITTED) and self.show == "live"
 
     @property
     def narrowing(self) -> int:
         """How many filters besides the search box are on (to say so on a folded form)."""
-        return sum(1 for key in self.to_args() if key != "q")
+        return sum(1 for key in self.to_args() if key not in ("q", "sort"))
 
     def conditions(self, team_ids: set[int] | None) -> Conditions:
         """The record's own column tests, and the filters that live in other indexes."""
@@ -144,7 +174,10 @@ class RecordFilter:
             where.append(Record.occurred_at < day_end_utc(self.day_to))
         if self.kind:
             where.append(Record.kind == self.kind)
-        if self.review:
+        if self.review == RESUBMITTED:
+            where.append(Record.review_state == "pending")
+            where.append(Record.reviewed_at.is_not(None))
+        elif self.review:
             where.append(Record.review_state == self.review)
         if self.conflict == "yes":
             # The exact term the partial index ix_record_conflicted is defined with.

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, g, make_response, redirect, request, url_for
 
-from server.console.record import visible_record
+from server.console.record import record_page, visible_record
 from server.db import db
 from server.records.review import ActionError, review_record
 from server.web.audit import log_access
@@ -25,6 +25,11 @@ def review_record_action(record_id: str):
     if record.deleted:
         flash("A deleted record cannot be reviewed.", "error")
         return redirect(url_for("console_record.record_page", record_id=record.id))
+    if state == "returned" and not comment:
+        # Said beside the comment box (the page again, 400), not in a banner above the page.
+        g.review_error = "Say what the officer should fix: the comment is needed to return it."
+        g.typed_comment = request.form.get("comment", "")[:MAX_COMMENT]
+        return make_response(record_page(record.id), 400)
     # Logged in the action's own transaction: both are written or neither.
     log_access("review", "record", record.id, {"state": state, "comment": comment})
     try:

@@ -292,6 +292,8 @@ sa.Index("ix_record_team_time_id", Record.team_id, Record.occurred_at, Record.id
 sa.Index("ix_record_review_time_id", Record.review_state, Record.occurred_at, Record.id)
 sa.Index("ix_record_kind_time_id", Record.kind, Record.occurred_at, Record.id)
 sa.Index("ix_record_officer_created", Record.officer_id, Record.created_at)  # activity: last synced
+# The logs page sorted by when records reached the server ("what just synced").
+sa.Index("ix_record_created_id", Record.created_at, Record.id)
 # Few records have open conflicts: a partial index keeps that filter and the queue cheap.
 sa.Index(
     "ix_record_conflicted",
@@ -299,6 +301,14 @@ sa.Index(
     Record.id,
     sqlite_where=Record.open_conflicts > 0,
     postgresql_where=Record.open_conflicts > 0,
+)
+# Deleted records are few too: their list and its count read this instead of every record.
+sa.Index(
+    "ix_record_deleted",
+    Record.occurred_at,
+    Record.id,
+    sqlite_where=Record.deleted.is_(True),
+    postgresql_where=Record.deleted.is_(True),
 )
 sa.Index("ix_access_log_action_at", AccessLog.action, AccessLog.at)
 sa.Index("ix_access_log_target", AccessLog.target_type, AccessLog.target_id)

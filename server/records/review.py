@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from server.clock import now_ms
 from server.db import db
 from server.db.models import Record, User
@@ -32,3 +34,39 @@ def review_record(user: User, record_id: str, state: str, comment: str = "") -> 
     record = session.get(Record, record_id)
     assert record is not None
     return record
+
+
+def approve_records(user: User, record_ids: list[str]) -> int:
+    """Approve many waiting records in one transaction: one review (and one change-log row) per
+    record, as if each were approved on its own page. Refused whole if any of them stopped
+    waiting (deleted, reviewed, gone) since the supervisor saw the count."""
+    if not record_ids:
+        raise ActionError("No records are waiting for review in this list.")
+    session = db.session
+    store = SqlStore(session, Actor(user.id, user.team_id, None, None, None, resets_review=False))
+    store.lock()
+    still = set(
+        session.scalars(
+            sa.select(Record.id).where(
+                Record.id.in_(record_ids),
+                Record.review_state == "pending",
+                Record.deleted.is_(False),
+            )
+        )
+    )
+    if len(still) != len(set(record_ids)) or len(store.load(record_ids)) != len(still):
+        session.rollback()
+        raise ActionError(
+            f"{len(set(record_ids)) - len(still)} of these records changed while you confirmed "
+            "(reviewed, deleted or edited elsewhere). Nothing was approved; check the list again."
+        )
+    at = now_ms()
+    store.save(
+        BatchWrites(
+            reviews=[
+                ReviewWrite(rid, "approved", "", user.id, at) for rid in dict.fromkeys(record_ids)
+            ]
+        )
+    )
+    session.commit()
+    return len(still)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from flask import Flask, request
 
-from server.web.session import current_user
+from server.db import db
+from server.db.models import Record
+from server.web.session import current_user, visible_team_ids
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,7 @@ NAV = (
     NavItem("Records", "/console/records", ("supervisor", "admin")),
     NavItem("Conflicts", "/console/conflicts", ("supervisor", "admin")),
     NavItem("Teams", "/console/teams", ("supervisor", "admin")),
+    NavItem("Phones", "/console/phones", ("supervisor", "admin")),
     NavItem("Activity", "/console/activity", ("supervisor", "admin")),
     NavItem("Assessment", "/console/assessment", ("supervisor", "admin", "panel")),
     NavItem("Accounts", "/console/users", ("admin",)),
@@ -30,15 +34,35 @@ NAV = (
 )
 
 
+def open_conflicts() -> int | None:
+    """Open conflicts in the user's teams, for the menu (the partial index on records with
+    conflicts makes this a short read); None when the database cannot say (an error page)."""
+    query = sa.select(sa.func.coalesce(sa.func.sum(Record.open_conflicts), 0)).where(
+        Record.open_conflicts > 0
+    )
+    team_ids = visible_team_ids()
+    if team_ids is not None:
+        query = query.where(Record.team_id.in_(sorted(team_ids)) if team_ids else sa.false())
+    try:
+        return int(db.session.scalar(query) or 0)
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        return None
+
+
 def nav_for(role: str | None) -> list[dict]:
     if role is None:
         return []
     here = request.path
-    return [
-        {"label": item.label, "path": item.path, "current": here.startswith(item.path)}
-        for item in NAV
-        if role in item.roles
-    ]
+    items = []
+    for item in NAV:
+        if role not in item.roles:
+            continue
+        found = {"label": item.label, "path": item.path, "current": here.startswith(item.path)}
+        if item.path == "/console/conflicts":
+            found["count"] = open_conflicts()
+        items.append(found)
+    return items
 
 
 def json_text(value: object) -> str:

@@ -95,7 +95,7 @@ def time_page(client, url: str, repeat: int) -> tuple[float, float, int]:
         body = response.get_data(as_text=True)
         times.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200, (url, response.status_code)
-        rows = len(set(re.findall(r'href="/console/records/([0-9a-f-]{36})"', body)))
+        rows = len(set(re.findall(r'href="/console/records/([0-9a-f-]{36})[?"]', body)))
     return statistics.median(times), max(times), rows
 
 
@@ -118,6 +118,7 @@ def cases(app) -> list[tuple[str, str, str]]:
     base = "/console/records"
     force = [
         ("no filter", ""),
+        ("newest received", "?sort=received"),
         ("team", f"?team={team.code}"),
         ("officer", f"?officer={officer}"),
         ("kind (common)", "?kind=face_to_face"),
@@ -148,6 +149,8 @@ def cases(app) -> list[tuple[str, str, str]]:
     mine = [
         ("no filter", ""),
         ("waiting review", "?review=pending"),
+        ("newest received", "?sort=received"),
+        ("resubmitted", "?review=resubmitted"),
         ("search", "?q=burglary"),
         ("kind + dates", f"?kind=key_contact&date_from={year_ago}"),
     ]

@@ -319,17 +319,25 @@ def screenshot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"pwa-{name}.png"))
 
 
-def run_axe(page) -> list[dict]:
-    """Serious and critical axe-core violations on the page as it is now."""
+SERIOUS = ("serious", "critical")
+EVERY_IMPACT = ("minor", "moderate", "serious", "critical")
+
+
+def run_axe(page, impacts: tuple[str, ...] = SERIOUS) -> list[dict]:
+    """axe-core violations of these impacts (serious and critical unless asked) on the page as
+    it is now."""
     if not AXE.exists():
         pytest.fail("axe-core is missing: run `npm ci` in the repository root")
     page.evaluate(AXE.read_text())
-    result = page.evaluate("""async () => {
+    result = page.evaluate(
+        """async (impacts) => {
         const r = await axe.run(document, {resultTypes: ['violations']});
-        return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+        return r.violations.filter(v => impacts.includes(v.impact))
             .map(v => ({id: v.id, impact: v.impact, help: v.help,
                         nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}));
-    }""")
+    }""",
+        list(impacts),
+    )
     return result
 
 

@@ -6,10 +6,11 @@ phone shows the comment after its next sync; the officer fixes it; the superviso
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
-from conftest import PASSWORD, SUPERVISOR
+from conftest import PASSWORD, SHOTS, SUPERVISOR
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
@@ -75,9 +76,21 @@ def test_return_fix_and_approve(phone, desk, ui, api):
     officer.get_by_role("heading", name="My log").wait_for()
     ui.wait_synced(officer)
 
+    # Back with the sergeant, it reads as resubmitted, not as a new record waiting.
     sergeant.reload()
-    expect(sergeant.locator(".page-head .badge-pending")).to_have_text("Waiting")
+    expect(sergeant.locator(".page-head .badge-resubmitted")).to_have_text("Resubmitted")
+    note = sergeant.locator("#resubmitted")
+    expect(note).to_contain_text(re.compile(r"Resubmitted by .+ after your return at .+: "))
+    expect(note).to_contain_text("Which market? Add the place, please.")
+    if os.environ.get("BEATBOOK_SCREENSHOTS") == "1":
+        note.scroll_into_view_if_needed()
+        sergeant.screenshot(path=str(SHOTS / "console-record-resubmitted-desktop.png"))
     expect(sergeant.locator("#record-fields")).to_contain_text("Weymouth Saturday market")
+    listed = desk.new_page()
+    listed.goto("/console/records?review=resubmitted")
+    expect(listed.locator("table.records tbody tr")).to_have_count(1)
+    expect(listed.locator("table.records tbody tr .badge-resubmitted")).to_have_text("Resubmitted")
+    listed.close()
     history = sergeant.locator("section.history")
     expect(history).to_contain_text("Officer's phone")
     expect(history).to_contain_text("Weymouth Saturday market")

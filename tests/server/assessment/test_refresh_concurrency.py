@@ -106,9 +106,11 @@ def test_a_refresh_overtaken_by_another_is_not_a_restore(app, force, monkeypatch
 
 
 def _undo_v1_1_0() -> None:
-    """Take away what revisions v1_1_0_security, v1_2_0_oidc and v1_2_0_data_protection
-    added, as a 1.0.0 database never had it."""
+    """Take away what revisions v1_1_0_security, v1_2_0_oidc, v1_2_0_data_protection and
+    v1_2_0_console added, as a 1.0.0 database never had it."""
     run = db.session.execute
+    run(sa.text("DROP INDEX ix_record_created_id"))
+    run(sa.text("DROP INDEX ix_record_deleted"))
     if db.engine.dialect.name == "sqlite":
         run(sa.text("DROP TRIGGER access_log_no_update"))
         run(sa.text("DROP TRIGGER access_log_no_delete"))

@@ -97,9 +97,10 @@ def team_id(app, code: str) -> int:
 
 
 def record_links(html: str) -> list[str]:
-    """Record ids linked from a page, in page order, without repeats."""
+    """Record ids linked from a page, in page order, without repeats (a link from a list carries
+    the list's filters, for the record page's next and previous)."""
     seen: list[str] = []
-    for found in re.findall(r'href="/console/records/([0-9a-f-]{36})"', html):
+    for found in re.findall(r'href="/console/records/([0-9a-f-]{36})(?:\?[^"#]*)?"', html):
         if found not in seen:
             seen.append(found)
     return seen

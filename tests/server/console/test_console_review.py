@@ -55,11 +55,21 @@ def test_return_with_comment_reaches_the_officer_and_their_edit_makes_it_pending
 
 
 def test_returning_needs_a_comment(app, console, officer):
+    """The record page again (400), the message beside the comment box rather than in a banner
+    at the top, and the box marked as the field in error."""
     record_id = push_record(officer)
     person = console("supervisor")
-    person.post(f"/console/records/{record_id}/review", {"state": "returned", "comment": "  "})
+    response = person.post(
+        f"/console/records/{record_id}/review", {"state": "returned", "comment": "  "}
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
     assert record_row(app, record_id).review_state == "pending"
-    assert "Say what the officer should fix" in person.text(f"/console/records/{record_id}")
+    error = html.index('id="comment-error"')
+    assert "Say what the officer should fix" in html[error : error + 200]
+    assert html.index('<label for="comment">') < error < html.index('<textarea id="comment"')
+    assert 'aria-describedby="comment-error"' in html
+    assert 'class="flash flash-error"' not in html
     assert access_log(app, "review") == []  # nothing happened, so nothing is logged
 
 
@@ -154,4 +164,4 @@ def test_history_shows_the_review_decision_and_comment(app, console, officer):
     )
     html = person.text(f"/console/records/{record_id}")
     history = html[html.index("<h2>History</h2>") :]  # after the review panel, which also shows it
-    assert "returned" in history and "Add the groups you reached." in history
+    assert "Returned to the officer" in history and "Add the groups you reached." in history

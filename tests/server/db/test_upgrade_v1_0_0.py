@@ -160,7 +160,8 @@ def record_links(html: str) -> list[str]:
     import re
 
     seen: list[str] = []
-    for found in re.findall(r'href="/console/records/([0-9a-f-]{36})"', html):
+    # A link from the list carries the list's filters (for next and previous on the record).
+    for found in re.findall(r'href="/console/records/([0-9a-f-]{36})(?:\?[^"#]*)?"', html):
         if found not in seen:
             seen.append(found)
     return seen
