@@ -115,7 +115,9 @@ class SqlStore:
         self._loaded: dict[str, _Loaded] = {}
         self._states: dict[str, RecordState] = {}
 
-    def lock(self) -> None:
+    def lock(self, record_ids: Collection[str] = ()) -> None:
+        """Take the writers' lock for a save that touches `record_ids` (docs/sync-protocol.md,
+        "Inside and outside the lock")."""
         lock_writers(self.session)
 
     def seen(self, keys: Collection[ChangeKey]) -> dict[ChangeKey, ChangeResult]:
@@ -175,10 +177,9 @@ class SqlStore:
 
     def save(self, writes: BatchWrites) -> None:
         touched = writes.touched()
+        created = {w.state.id for w in writes.records if w.created}
         for record_id in touched:
-            if record_id not in self._states and not any(
-                w.created and w.state.id == record_id for w in writes.records
-            ):
+            if record_id not in self._states and record_id not in created:
                 raise StaleWriteError(f"record {record_id} was not loaded before the save")
         first_seq = allocate_seqs(self.session, len(touched)) if touched else 0
         seq_of = {record_id: first_seq + n for n, record_id in enumerate(touched)}
