@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 from marshmallow import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from schema.fast import Unsure, compile_loader
 from schema.wire import ChangeSchema
@@ -21,13 +22,14 @@ from server.records.text import bad_text
 from server.records.validator import engagement_schema
 from server.sync.errors import ClockUnusableError
 from server.sync.store import Actor, SqlStore, node_of
-from sync import HLC, SERVER_NODE, Change, apply_batch
+from sync import HLC, SERVER_NODE, Change, StaleWriteError, apply_batch
 
 REQUIRED_ON_CREATE = ("occurred_at", "kind", "summary")
 UNUSABLE_SKEW_MS = 366 * 24 * 3600 * 1000  # a clock a year out is broken, not merely wrong
 # Network delay makes a measured skew noisy by up to seconds; correcting honest phones by that
 # noise would let the order of arrival decide near-simultaneous edits. Correct only real skew.
 SKEW_TOLERANCE_MS = 60 * 1000
+WRITE_ATTEMPTS = 3
 _ENVELOPE = ChangeSchema()
 _envelope_fast = compile_loader(_ENVELOPE, partial=False)
 
@@ -192,6 +194,21 @@ def push(
     if replay is not None:
         return replay.response
     ready = prepare(user, device, body, text_suspect)
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            return _write(user, device, body, ready, address)
+        except (IntegrityError, StaleWriteError):
+            # PostgreSQL only: another device of this user created one of these records in
+            # a push that committed meanwhile (no row to lock existed). Judge it afresh.
+            session.rollback()
+            if attempt == WRITE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _write(user: User, device: Device, body: dict, ready: Prepared, address: str) -> dict:
+    """Inside the writers' lock: the replay check, the engine's batch, the device row, commit."""
+    session = db.session
     store = SqlStore(session, ready.actor)
     store.lock(ready.record_ids)
     replay = session.get(SyncBatch, (device.id, body["batch_id"]))
