@@ -67,7 +67,16 @@ test-pg: $(STAMP)
 soak: $(STAMP)
 	$(BIN)/pytest -m slow tests/faults
 
+# pouchdb-server, the peer the sync bench measures against (tests/bench/bench_peers.py), comes
+# from the npm registry into tests/bench/peers/: never a dependency of Beatbook itself. Without
+# the registry the bench still runs and says the peer was skipped.
+PEERS_STAMP := tests/bench/peers/node_modules/.installed
+$(PEERS_STAMP): tests/bench/peers/package.json tests/bench/peers/package-lock.json
+	cd tests/bench/peers && npm ci --no-audit --no-fund --silent && touch node_modules/.installed \
+		|| echo "make bench: pouchdb-server could not be installed; the peers bench is skipped"
+
 bench: $(STAMP)
+	-@$(MAKE) --no-print-directory $(PEERS_STAMP)
 	$(BIN)/python -m tests.bench.run
 
 clean:

@@ -2,9 +2,9 @@
 
 Every write to a record gives it a new, higher `seq` (the sync protocol's pull cursor depends on
 it), so catching up is "rows with seq above the high-water mark": usually a handful, read with
-their standards and groups and written back as facts in one short transaction. Writers commit in
-seq order (the sync counter lock), so nothing below the mark can appear later. A mark above the
-highest seq (a restored backup) rebuilds the table.
+their standards and groups and written back as facts in one short transaction. The mark only
+moves up to the commit watermark (server/db/writers.py), so nothing below it can appear later.
+A mark above the highest seq (a restored backup) rebuilds the table.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from server.db.models import (
     RecordGroup,
     RecordStandard,
 )
-from server.db.writers import lock_writers
+from server.db.writers import lock_writers, watermark
 
 BATCH = 5000
 BULK_FROM = 20_000  # a first build of more records than this is one INSERT ... SELECT
@@ -94,7 +94,13 @@ def _marks() -> tuple[int, int | None, str | None]:
         )
         .one()
     )
-    return top or 0, mark, built or None
+    top = top or 0
+    # PostgreSQL commits writers out of seq order: catch up only below the oldest in flight
+    # (server/db/writers.py), never below the mark itself (that would look like a restore).
+    bound = watermark(db.session)
+    if bound is not None:
+        top = min(top, max(bound, mark or 0))
+    return top, mark, built or None
 
 
 def _state() -> AssessmentState:

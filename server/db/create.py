@@ -6,6 +6,7 @@ from server.db import db, migrate
 from server.db.append_only import install_append_only
 from server.db.models import SyncCounter
 from server.db.search import install_search
+from server.db.writers import install_sequence
 
 
 def init_db() -> None:
@@ -17,6 +18,7 @@ def init_db() -> None:
         migrate.require_head(db.engine)
     db.create_all()
     install_search()
+    install_sequence()
     install_append_only()
     if db.session.scalar(select(SyncCounter).where(SyncCounter.id == 1)) is None:
         db.session.add(SyncCounter(id=1, value=0))

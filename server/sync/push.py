@@ -3,10 +3,12 @@ transaction (docs/sync-protocol.md)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from marshmallow import ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from schema.fast import Unsure, compile_loader
 from schema.wire import ChangeSchema
@@ -20,13 +22,14 @@ from server.records.text import bad_text
 from server.records.validator import engagement_schema
 from server.sync.errors import ClockUnusableError
 from server.sync.store import Actor, SqlStore, node_of
-from sync import HLC, SERVER_NODE, Change, apply_batch
+from sync import HLC, SERVER_NODE, Change, StaleWriteError, apply_batch
 
 REQUIRED_ON_CREATE = ("occurred_at", "kind", "summary")
 UNUSABLE_SKEW_MS = 366 * 24 * 3600 * 1000  # a clock a year out is broken, not merely wrong
 # Network delay makes a measured skew noisy by up to seconds; correcting honest phones by that
 # noise would let the order of arrival decide near-simultaneous edits. Correct only real skew.
 SKEW_TOLERANCE_MS = 60 * 1000
+WRITE_ATTEMPTS = 3
 _ENVELOPE = ChangeSchema()
 _envelope_fast = compile_loader(_ENVELOPE, partial=False)
 
@@ -144,14 +147,24 @@ def own_device_ids(user: User, device: Device, stamps: list) -> set[str]:
     return own
 
 
-def push(
-    user: User, device: Device, body: dict, address: str = "", text_suspect: bool = True
-) -> dict:
-    """Apply one batch from a device in one transaction and return the response body.
+@dataclass
+class Prepared:
+    """A batch made ready before the writers' lock: everything that does not depend on the
+    database's current records (docs/sync-protocol.md, "Inside and outside the lock")."""
 
-    `text_suspect` False says the body has no surrogate or NUL escape at all
-    (server/records/text.py), so no change needs its text checked one by one."""
-    session = db.session
+    received: datetime
+    received_ms: int
+    skew_ms: int
+    actor: Actor
+    changes: list[Change]
+    errors: dict[int, dict]
+    own_nodes: set[str]
+    record_ids: list[str]
+
+
+def prepare(user: User, device: Device, body: dict, text_suspect: bool = True) -> Prepared:
+    """Measure the clock, validate and default every change, and find the device ids the
+    batch may stamp with: no lock is held, so another worker's push commits meanwhile."""
     received = datetime.now(timezone.utc)
     received_ms = int(received.timestamp() * 1000)
     skew_ms = int(body["device_now"].timestamp() * 1000) - received_ms
@@ -160,15 +173,66 @@ def push(
     actor = Actor(
         user.id, user.team_id, device.id, body["batch_id"], body["device_now"].isoformat()
     )
-    store = SqlStore(session, actor)
-    store.lock()
+    changes, errors = _prepare(body["changes"], engagement_schema(received), text_suspect)
+    own_nodes = own_device_ids(
+        user, device, [c.get("hlc") for c in body["changes"] if isinstance(c, dict)]
+    )
+    record_ids = sorted({c.id for c in changes if isinstance(c.id, str)})
+    return Prepared(received, received_ms, skew_ms, actor, changes, errors, own_nodes, record_ids)
+
+
+def push(
+    user: User, device: Device, body: dict, address: str = "", text_suspect: bool = True
+) -> dict:
+    """Apply one batch from a device in one transaction and return the response body.
+
+    `text_suspect` False says the body has no surrogate or NUL escape at all
+    (server/records/text.py), so no change needs its text checked one by one."""
+    session = db.session
+    # A replay is answered without validating or locking anything; it is checked again
+    # under the lock, where a batch still in flight on another worker has committed.
+    replay = session.get(SyncBatch, (device.id, body["batch_id"]))
+    if replay is not None:
+        return replay.response
+    ready = prepare(user, device, body, text_suspect)
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            return _write(user, device, body, ready, address)
+        except (IntegrityError, StaleWriteError):
+            # PostgreSQL only: another device of this user created one of these records in
+            # a push that committed meanwhile (no row to lock existed). Judge it afresh.
+            session.rollback()
+            if attempt == WRITE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _write(user: User, device: Device, body: dict, ready: Prepared, address: str) -> dict:
+    """Inside the writers' lock: the replay check, the engine's batch, the device row, commit."""
+    session = db.session
+    store = SqlStore(session, ready.actor)
+    store.lock(ready.record_ids)
     replay = session.get(SyncBatch, (device.id, body["batch_id"]))
     if replay is not None:
         session.rollback()
         return replay.response
+    response = _apply(user, store, ready, body["batch_id"])
+    session.add(SyncBatch(device_id=device.id, batch_id=body["batch_id"], response=response))
+    device.last_sync_at = from_ms(ready.received_ms)
+    device.last_seen_at = device.last_sync_at
+    device.device_now = ready.actor.device_time
+    device.clock_skew_ms = ready.skew_ms
+    device.pending = body.get("pending")
+    device.app_version = body.get("app_version") or device.app_version
+    if address:
+        device.last_address = address
+    session.commit()
+    return response
 
-    schema = engagement_schema(received)
-    changes, errors = _prepare(body["changes"], schema, text_suspect)
+
+def _apply(user: User, store: SqlStore, ready: Prepared, batch_id: str) -> dict:
+    """Under the lock: what needs the current records (seen, load, authorise, merge, save)."""
+    errors = ready.errors
 
     def validate(change: Change, existing):
         problems = errors.get(id(change))
@@ -189,12 +253,8 @@ def push(
             return missing or None
         return None
 
-    own_nodes = own_device_ids(
-        user, device, [c.get("hlc") for c in body["changes"] if isinstance(c, dict)]
-    )
-
     def authorize(change: Change, existing):
-        if node_of(change.hlc) not in own_nodes:
+        if node_of(change.hlc) not in ready.own_nodes:
             return NOT_YOUR_DEVICE
         if existing is not None and store.restricted(change.id):
             return RESTRICTED
@@ -205,32 +265,21 @@ def push(
             return None
         return None if owner.officer_id == user.id else not_yours(user, owner.team_id)
 
-    merge_skew = skew_ms if abs(skew_ms) > SKEW_TOLERANCE_MS else 0
+    skew_ms = ready.skew_ms
     outcome = apply_batch(
         store,
-        changes,
-        now_ms=received_ms,
-        skew_ms=merge_skew,
+        ready.changes,
+        now_ms=ready.received_ms,
+        skew_ms=skew_ms if abs(skew_ms) > SKEW_TOLERANCE_MS else 0,
         validate=validate,
         authorize=authorize,
     )
-    response = {
-        "batch_id": body["batch_id"],
+    return {
+        "batch_id": batch_id,
         "results": [r.to_dict() for r in outcome.results],
-        "server_time": received.isoformat(),
-        "server_hlc": str(HLC(received_ms, 0, SERVER_NODE)),
+        "server_time": ready.received.isoformat(),
+        "server_hlc": str(HLC(ready.received_ms, 0, SERVER_NODE)),
     }
-    session.add(SyncBatch(device_id=device.id, batch_id=body["batch_id"], response=response))
-    device.last_sync_at = from_ms(received_ms)
-    device.last_seen_at = device.last_sync_at
-    device.device_now = actor.device_time
-    device.clock_skew_ms = skew_ms
-    device.pending = body.get("pending")
-    device.app_version = body.get("app_version") or device.app_version
-    if address:
-        device.last_address = address
-    session.commit()
-    return response
 
 
 def _default_standards(kind: str) -> list[str]:

@@ -1,9 +1,9 @@
 """SqlStore: the sync engine's Store protocol on the database, a batch at a time.
 
-One push is one transaction. It starts by taking the sync counter's row lock (`lock()`), so
-writers are serialised: the records a batch loads cannot move under it, and the sequence
-numbers it takes commit in order, which is what lets a pull cursor never skip a change even when
-PostgreSQL commits transactions out of order. Everything is read with one query per table and
+One push is one transaction. It starts by taking the writers' lock (`lock()`): on SQLite the
+database's write lock, on PostgreSQL the rows of the records it touches, so the records a batch
+loads cannot move under it. Sequence numbers and the watermark that keeps a pull cursor from
+skipping one are server/db/writers.py's. Everything is read with one query per table and
 written with bulk statements: no query per change. The writes are Core statements on the
 tables rather than the ORM's bulk paths, whose per-row bookkeeping cost more than the SQL, and
 inserts are multi-row statements (see `insert_rows`).
@@ -26,13 +26,14 @@ from server.db.bulk import insert_rows, update_rows
 from server.db.models import (
     Change,
     Conflict,
+    Device,
     Record,
     RecordGroup,
     RecordStandard,
     Team,
     User,
 )
-from server.db.writers import allocate_seqs, lock_writers
+from server.db.writers import allocate_seqs, lock_writers, watermark
 from server.sync.stamps import field_stamps, pack_meta, unpack_meta
 from sync import (
     BatchWrites,
@@ -119,8 +120,32 @@ class SqlStore:
         self._loaded: dict[str, _Loaded] = {}
         self._states: dict[str, RecordState] = {}
 
-    def lock(self) -> None:
-        lock_writers(self.session)
+    def lock(self, record_ids: Collection[str] = ()) -> None:
+        """Take the writers' lock for a save that touches `record_ids` (docs/sync-protocol.md,
+        "Inside and outside the lock").
+
+        SQLite: the database write lock. PostgreSQL: the row locks of the actor's device (so a
+        replayed batch is judged after the first copy committed) and of the records, in id
+        order so that two batches never wait on each other in a cycle; `load` locks any other
+        record it reads. Writers of other records and other devices go on meanwhile.
+        """
+        if not self._postgres:
+            lock_writers(self.session)
+            return
+        actor = self.actor
+        if actor is not None and actor.device_id is not None:
+            self.session.execute(
+                select(Device.id).where(Device.id == actor.device_id).with_for_update()
+            )
+        ids = sorted(set(record_ids))
+        if ids:
+            self.session.execute(
+                select(Record.id).where(Record.id.in_(ids)).order_by(Record.id).with_for_update()
+            )
+
+    @property
+    def _postgres(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
 
     def seen(self, keys: Collection[ChangeKey]) -> dict[ChangeKey, ChangeResult]:
         # Rejected changes are not "seen": a change re-sent after a fix is judged afresh.
@@ -151,21 +176,23 @@ class SqlStore:
     def load(self, ids: Collection[str]) -> dict[str, RecordState]:
         missing = [i for i in ids if i not in self._states]
         if missing:
-            rows = self.session.execute(
-                select(
-                    Record.id,
-                    Record.rev,
-                    Record.data,
-                    Record.meta,
-                    Record.deleted,
-                    Record.team_id,
-                    Record.officer_id,
-                    Record.open_conflicts,
-                    Record.review_state,
-                    Record.redaction,
-                    Record.restricted,
-                ).where(Record.id.in_(missing))
-            ).all()
+            query = select(
+                Record.id,
+                Record.rev,
+                Record.data,
+                Record.meta,
+                Record.deleted,
+                Record.team_id,
+                Record.officer_id,
+                Record.open_conflicts,
+                Record.review_state,
+                Record.redaction,
+                Record.restricted,
+            ).where(Record.id.in_(missing))
+            if self.actor is not None and self._postgres:
+                # A writer holds what it loaded until it commits (rows `lock` took stay held).
+                query = query.order_by(Record.id).with_for_update()
+            rows = self.session.execute(query).all()
             for row in rows:
                 self._states[row.id] = RecordState(
                     row.id, row.rev, row.data, unpack_meta(row.meta), row.deleted
@@ -195,13 +222,11 @@ class SqlStore:
 
     def save(self, writes: BatchWrites) -> None:
         touched = writes.touched()
+        created = {w.state.id for w in writes.records if w.created}
         for record_id in touched:
-            if record_id not in self._states and not any(
-                w.created and w.state.id == record_id for w in writes.records
-            ):
+            if record_id not in self._states and record_id not in created:
                 raise StaleWriteError(f"record {record_id} was not loaded before the save")
-        first_seq = allocate_seqs(self.session, len(touched)) if touched else 0
-        seq_of = {record_id: first_seq + n for n, record_id in enumerate(touched)}
+        seq_of = dict(zip(touched, allocate_seqs(self.session, len(touched))))
         self._write_records(writes, seq_of)
         self._write_codes(writes)
         self._write_conflicts(writes)
@@ -399,6 +424,10 @@ class SqlStore:
             insert_rows(self.session, table, rows)
 
     def pull(self, after: int, limit: int, scope: Scope) -> PullPage:
+        # PostgreSQL commits writers out of seq order: read only below the oldest in flight.
+        bound = watermark(self.session)
+        if bound is not None and bound <= after:
+            return PullPage([], after, False)
         query = (
             select(*PULL_COLUMNS)
             .join(User, Record.officer_id == User.id)
@@ -407,6 +436,8 @@ class SqlStore:
             .order_by(Record.seq)
             .limit(limit + 1)
         )
+        if bound is not None:
+            query = query.where(Record.seq <= bound)
         if scope.team_ids is not None:
             query = query.where(
                 Record.team_id.in_(scope.team_ids) | (Record.officer_id == scope.officer_id)

@@ -45,7 +45,8 @@ from bench.seed import seed  # noqa: E402
 
 from server import create_app  # noqa: E402
 from server.db import db  # noqa: E402
-from server.db.models import Record, RecordGroup, RecordStandard, SyncCounter, User  # noqa: E402
+from server.db.models import Record, RecordGroup, RecordStandard, User  # noqa: E402
+from server.db.writers import set_high_water  # noqa: E402
 
 # A fixed end keeps the seeded file reusable and the periods the same from run to run.
 END = datetime(2026, 10, 20, 12, 0)
@@ -233,9 +234,7 @@ def upkeep(runs: int, label: str) -> list[tuple]:
                     db.session.execute(
                         sa.update(Record).where(Record.id == record_id).values(seq=top + n + 1)
                     )
-                db.session.execute(
-                    sa.update(SyncCounter).values(value=top + 500)
-                )  # as a push would
+                set_high_water(db.session, top + 500)  # as a push would
                 db.session.commit()
                 spent[0] = 0.0
                 start = time.perf_counter()

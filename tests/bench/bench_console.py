@@ -38,6 +38,7 @@ from server import create_app  # noqa: E402
 from server.db import db, migrate  # noqa: E402
 from server.db.models import Record, Team, User  # noqa: E402
 from server.db.search import install_search, rebuild_search  # noqa: E402
+from server.db.writers import install_sequence  # noqa: E402
 
 BUDGET_MS = 500
 
@@ -60,6 +61,7 @@ def prepare(url: str, records: int) -> None:
             )
             started = time.perf_counter()
             install_search()  # the search table and triggers, as on a live server
+            install_sequence()  # PostgreSQL's seqs
             rebuild_search()
             migrate.stamp_head(engine)  # the head schema: create_all, then the search objects
             analyse(engine)

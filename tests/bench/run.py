@@ -6,7 +6,9 @@
         .venv/bin/python -m tests.bench.run
 
 The sync bench runs in this process (its flags come from BENCH_SYNC_* variables; it measures
-PostgreSQL too when it can reach BENCH_PG_URL). The others (`bench_console.py`,
+PostgreSQL too when it can reach BENCH_PG_URL), then the peers bench (`bench_peers.py`:
+Beatbook against pouchdb-server on the same records, 1 and 8 devices, and PostgreSQL's worker
+scaling; same BENCH_SYNC_RECORDS and BENCH_SYNC_ROUNDS). The others (`bench_console.py`,
 `bench_assessment.py`, `bench_pwa.py`: the phone's encrypted queue in Chromium, its flags in
 BENCH_PWA_ARGS, e.g. "--runs 30 --baseline <rev>"), when present, run as
 `python -m tests.bench.<name>` with
@@ -55,6 +57,17 @@ def run_sync() -> Outcome:
         return Outcome("sync", time.perf_counter() - started, False, f"failed: {exc!r}")
     text = "\n".join([summary["text"], *summary["notes"]])
     return Outcome("sync", time.perf_counter() - started, True, text)
+
+
+def run_peers() -> Outcome:
+    from tests.bench import bench_peers
+
+    started = time.perf_counter()
+    try:
+        summary = bench_peers.main([], echo=False)
+    except Exception as exc:  # noqa: BLE001 - one failed bench must not hide the others
+        return Outcome("peers", time.perf_counter() - started, False, f"failed: {exc!r}")
+    return Outcome("peers", time.perf_counter() - started, True, summary["text"])
 
 
 def module_runs(name: str) -> list[tuple[str, list[str]]]:
@@ -106,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     wanted = {n.strip() for n in args.only.split(",")} if args.only else None
     here = ROOT / "tests" / "bench"
-    available = ["sync"] + [n for n in OTHERS if (here / f"bench_{n}.py").exists()]
+    available = ["sync", "peers"] + [n for n in OTHERS if (here / f"bench_{n}.py").exists()]
     if wanted is not None:
         unknown = wanted - set(available)
         if unknown:
@@ -120,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== bench: {name}", file=sys.stderr, flush=True)
         if name == "sync":
             outcomes.append(run_sync())
+        elif name == "peers":
+            outcomes.append(run_peers())
         else:
             outcomes += [run_module(name, label, extra) for label, extra in module_runs(name)]
 

@@ -48,6 +48,7 @@ from server.db.models import (  # noqa: E402
     Team,
     User,
 )
+from server.db.writers import set_high_water  # noqa: E402
 
 PASSWORD = "beatbook-bench"
 CHUNK = 20_000
@@ -518,6 +519,7 @@ def _seed(
     with engine.begin() as conn:
         conn.execute(sa.delete(SyncCounter.__table__))
         conn.execute(sa.insert(SyncCounter.__table__).values(id=1, value=counts["records"]))
+        set_high_water(conn, counts["records"])  # PostgreSQL's sequence too
     analyse(engine)
     counts.update(
         teams=teams,

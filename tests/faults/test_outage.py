@@ -159,8 +159,10 @@ def test_a_postgres_statement_waiting_past_the_bound_answers_503(postgres_only, 
     phone = _officer(app)
     holder = sa.create_engine(postgres_only)
     with holder.connect() as conn:
-        # Another writer holds the counter row (as a stuck transaction would).
-        conn.execute(sa.text("SELECT value FROM sync_counter WHERE id = 1 FOR UPDATE"))
+        # A stuck transaction holds the row a push of this device locks first.
+        conn.execute(
+            sa.text("SELECT id FROM device WHERE id = :d FOR UPDATE"), {"d": phone.device_id}
+        )
         started = time.monotonic()
         _assert_unavailable(phone.push([create_change(phone)]))
         assert time.monotonic() - started < 4

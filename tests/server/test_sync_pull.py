@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 
 from helpers import create_change
 
@@ -75,39 +77,68 @@ def test_pull_includes_deletes_and_open_conflicts(make_user, new_device):
     assert {conflicts[0]["winner"]["value"], conflicts[0]["loser"]["value"]} == {"A", "B"}
 
 
-def test_concurrent_writers_never_make_a_pull_skip(app, make_user, new_device):
-    """Pull while several phones push at once: every record arrives exactly once."""
-    phones = [new_device(make_user("officer", "NPT-ONE")) for _ in range(4)]
-    reader = new_device(make_user("officer", "NPT-ONE"))
+WRITERS, BATCHES, PER_BATCH = 8, 8, 5
+
+
+def test_concurrent_writers_never_make_a_pull_skip(app, make_user, new_device, monkeypatch):
+    """Many phones push at once, each holding its transaction open for a random time after it
+    took its sequence numbers (so on PostgreSQL later seqs often commit first), while two
+    readers pull (one keeping up at the head, one in small pages): every record reaches each
+    reader exactly once. On PostgreSQL
+    the pushes must also overlap: writers of different records do not queue for one lock."""
+    from server.sync.store import SqlStore
+
+    phones = [new_device(make_user("officer", "NPT-ONE")) for _ in range(WRITERS)]
+    readers = [new_device(make_user("officer", "NPT-ONE")) for _ in range(2)]
     sent: set[str] = set()
     lock = threading.Lock()
+    inside = {"now": 0, "most": 0}
+    real_save = SqlStore.save
+
+    def slow_save(self, writes):
+        real_save(self, writes)  # seqs taken, rows written, not yet committed
+        with lock:
+            inside["now"] += 1
+            inside["most"] = max(inside["most"], inside["now"])
+        time.sleep(random.uniform(0, 0.05))
+        with lock:
+            inside["now"] -= 1
+
+    monkeypatch.setattr(SqlStore, "save", slow_save)
 
     def writer(phone):
-        client = app.test_client()
-        for _ in range(8):
-            batch = [create_change(phone) for _ in range(5)]
-            phone.client = client
+        phone.client = app.test_client()
+        for _ in range(BATCHES):
+            batch = [create_change(phone) for _ in range(PER_BATCH)]
             assert phone.push(batch).status_code == 200
             with lock:
                 sent.update(c["id"] for c in batch)
 
+    def drain(reader, seen, cursor, limit):
+        while True:
+            body = reader.pull(since=cursor, limit=limit).get_json()
+            seen.extend(c["id"] for c in body["changes"])
+            cursor = body["cursor"]
+            if not body["more"]:
+                return cursor
+
     threads = [threading.Thread(target=writer, args=(p,)) for p in phones]
     for thread in threads:
         thread.start()
-    seen: list[str] = []
-    cursor = ""
-    reader.client = app.test_client()
+    seen: list[list[str]] = [[], []]
+    cursors = ["", ""]
+    for reader in readers:
+        reader.client = app.test_client()
     while any(t.is_alive() for t in threads):
-        body = reader.pull(since=cursor, limit=7).get_json()
-        seen.extend(c["id"] for c in body["changes"])
-        cursor = body["cursor"]
+        for n, reader in enumerate(readers):
+            cursors[n] = drain(reader, seen[n], cursors[n], limit=(1000, 7)[n])
     for thread in threads:
         thread.join()
-    while True:
-        body = reader.pull(since=cursor, limit=50).get_json()
-        seen.extend(c["id"] for c in body["changes"])
-        cursor = body["cursor"]
-        if not body["more"]:
-            break
-    assert len(seen) == len(set(seen)) == len(sent) == 160
-    assert set(seen) == sent
+    for n, reader in enumerate(readers):
+        drain(reader, seen[n], cursors[n], limit=50)
+    total = WRITERS * BATCHES * PER_BATCH
+    for ids in seen:
+        assert len(ids) == len(set(ids)) == len(sent) == total
+        assert set(ids) == sent
+    if app.config["DATABASE_URL"].startswith("postgresql"):
+        assert inside["most"] >= 2, "no two pushes were ever in flight together"

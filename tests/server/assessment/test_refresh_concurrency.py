@@ -12,6 +12,7 @@ from server.assessment import facts, rollup
 from server.db import db
 from server.db.models import AssessmentFact as Fact
 from server.db.models import Record
+from server.db.writers import allocate_seqs
 
 
 def totals() -> tuple[int, int]:
@@ -84,8 +85,8 @@ def test_a_refresh_overtaken_by_another_is_not_a_restore(app, force, monkeypatch
 
     def other_request():
         with app.app_context():
-            top = db.session.scalar(sa.select(sa.func.max(Record.seq)))
-            db.session.execute(sa.update(Record).where(Record.id == ids[0]).values(seq=top + 1))
+            [seq] = allocate_seqs(db.session, 1)  # as a push takes it
+            db.session.execute(sa.update(Record).where(Record.id == ids[0]).values(seq=seq))
             db.session.commit()  # a push lands...
             facts.refresh()  # ...and another request catches up to it first
             db.session.remove()

@@ -17,6 +17,7 @@ from server.assessment.grid import resolve_period, scope_for, visible_teams
 from server.assessment.measures import compute
 from server.db import db
 from server.db.models import Record
+from server.db.writers import allocate_seqs
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/, for bench.seed
 from bench.seed import seed  # noqa: E402
@@ -104,10 +105,10 @@ def edit(rng: random.Random, count: int) -> None:
     """Random writes the way the sync path leaves them: new values and a new, higher seq."""
     ids = sorted(db.session.scalars(sa.select(Record.id)))
     teams = sorted(set(db.session.scalars(sa.select(Record.team_id))))
-    top = db.session.scalar(sa.select(sa.func.max(Record.seq)))
+    seqs = allocate_seqs(db.session, count)  # as a push takes them
     for n, record_id in enumerate(rng.sample(ids, count)):
         record = db.session.get(Record, record_id)
-        values = {"seq": top + n + 1}
+        values = {"seq": seqs[n]}
         change = rng.choice(
             ["move", "kind", "delete", "return", "notice", "contact", "team", "people"]
         )
