@@ -30,12 +30,13 @@ from __future__ import annotations
 import fcntl
 import os
 import time
+from collections.abc import Collection
 
-from sqlalchemy import Connection, event, text, update
+from sqlalchemy import Connection, event, select, text, update
 from sqlalchemy.orm import Session
 
 from server.db import AnySession
-from server.db.models import SyncCounter
+from server.db.models import Record, SyncCounter
 
 SEQUENCE = "record_seq"
 _FLOCK = "beatbook_writers_flock"  # Session.info key: the lock file held until the transaction ends
@@ -88,6 +89,20 @@ def lock_writers(session: AnySession) -> None:
         _queue_for_sqlite(session)
         session.execute(
             update(SyncCounter).where(SyncCounter.id == 1).values(value=SyncCounter.value)
+        )
+
+
+def lock_records(session: AnySession, record_ids: Collection[str]) -> None:
+    """Take the writers' lock for a write to these records: SQLite's write lock, or on
+    PostgreSQL the records' row locks in id order (as a push takes them, so the two never wait
+    on each other in a cycle)."""
+    if not _postgres(session):
+        lock_writers(session)
+        return
+    ids = sorted(set(record_ids))
+    if ids:
+        session.execute(
+            select(Record.id).where(Record.id.in_(ids)).order_by(Record.id).with_for_update()
         )
 
 

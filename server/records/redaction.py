@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from server.clock import from_ms, iso, now_ms
 from server.db import AnySession
 from server.db.models import Change, Conflict, Record, SyncBatch
-from server.db.writers import allocate_seqs
+from server.db.writers import allocate_seqs, lock_records
 from server.sync.stamps import pack_meta, unpack_meta
 from server.sync.store import record_columns
 from sync import HLC, SERVER_NODE
@@ -90,6 +90,7 @@ def redact(
         # Freed space in the database file is zeroed, not left holding the old text.
         session.execute(sa.text("PRAGMA secure_delete = ON"))
     for chunk in _chunks(ids):
+        lock_records(session, chunk)  # a push of one of them waits, then sees the redaction
         rows = session.execute(
             sa.select(
                 Record.id,
@@ -104,7 +105,7 @@ def redact(
         ).all()
         if not rows:
             continue
-        first_seq = allocate_seqs(session, len(rows))
+        seqs = allocate_seqs(session, len(rows))
         closed = _scrub_conflicts(session, [r.id for r in rows], marker, by_id, at_ms)
         seal = {
             "how": how,
@@ -128,7 +129,7 @@ def redact(
                 {
                     "b_id": row.id,
                     "b_rev": rev,
-                    "b_seq": first_seq + n,
+                    "b_seq": seqs[n],
                     "b_data": data,
                     "b_meta": pack_meta(meta),
                     "b_summary": columns["summary"],
@@ -139,7 +140,7 @@ def redact(
                     "b_at": from_ms(at_ms),
                 }
             )
-            log.append(_log_row(row, rev, first_seq + n, how, by_id, at_ms))
+            log.append(_log_row(row, rev, seqs[n], how, by_id, at_ms))
         session.execute(
             sa.update(RECORD)
             .where(RECORD.c.id == sa.bindparam("b_id"))
@@ -293,6 +294,7 @@ def restrict(session: AnySession, ids: Sequence[str], *, by_id: int | None) -> l
     at_ms = now_ms()
     done: list[str] = []
     for chunk in _chunks(ids):
+        lock_records(session, chunk)
         rows = session.execute(
             sa.select(Record.id, Record.rev, Record.occurred_at).where(
                 Record.id.in_(chunk), Record.restricted.is_(False)
@@ -300,19 +302,16 @@ def restrict(session: AnySession, ids: Sequence[str], *, by_id: int | None) -> l
         ).all()
         if not rows:
             continue
-        first_seq = allocate_seqs(session, len(rows))
+        seqs = allocate_seqs(session, len(rows))
         session.execute(
             sa.update(RECORD)
             .where(RECORD.c.id == sa.bindparam("b_id"))
             .values(restricted=True, seq=sa.bindparam("b_seq"), updated_at=from_ms(at_ms)),
-            [{"b_id": r.id, "b_seq": first_seq + n} for n, r in enumerate(rows)],
+            [{"b_id": r.id, "b_seq": seqs[n]} for n, r in enumerate(rows)],
         )
         session.execute(
             sa.insert(CHANGE),
-            [
-                _log_row(r, r.rev, first_seq + n, "restrict", by_id, at_ms)
-                for n, r in enumerate(rows)
-            ],
+            [_log_row(r, r.rev, seqs[n], "restrict", by_id, at_ms) for n, r in enumerate(rows)],
         )
         done.extend(r.id for r in rows)
     return done

@@ -33,7 +33,7 @@ from server.db.models import (
     Team,
     User,
 )
-from server.db.writers import allocate_seqs, lock_writers, watermark
+from server.db.writers import allocate_seqs, lock_records, lock_writers, watermark
 from server.sync.stamps import field_stamps, pack_meta, unpack_meta
 from sync import (
     BatchWrites,
@@ -137,11 +137,7 @@ class SqlStore:
             self.session.execute(
                 select(Device.id).where(Device.id == actor.device_id).with_for_update()
             )
-        ids = sorted(set(record_ids))
-        if ids:
-            self.session.execute(
-                select(Record.id).where(Record.id.in_(ids)).order_by(Record.id).with_for_update()
-            )
+        lock_records(self.session, record_ids)
 
     @property
     def _postgres(self) -> bool:
