@@ -2,15 +2,14 @@
 "database is locked", no deadlock, nothing the server took missing afterwards.
 
 The short form (30 s; BEATBOOK_SHIFT_SECONDS for the 60 s CI-size one) runs with the suite, on
-PostgreSQL under `make test-pg`; `make soak` runs the 5-minute one on both databases. 4 gunicorn
+PostgreSQL under `make test-pg`; `make soak` runs the 5-minute one on both databases
+(tests/faults/soak.py). 4 gunicorn
 workers on PostgreSQL, 2 on SQLite.
 """
 
 from __future__ import annotations
 
 import os
-
-import pytest
 
 from tests.faults import shift
 
@@ -28,8 +27,3 @@ def _run(seconds: int, monkeypatch) -> dict:
 
 def test_a_shift_syncs_at_once_without_errors(monkeypatch):
     _run(int(os.environ.get("BEATBOOK_SHIFT_SECONDS", "30")), monkeypatch)
-
-
-@pytest.mark.slow
-def test_a_whole_shift_syncs_for_5_minutes_without_errors(monkeypatch):
-    _run(300, monkeypatch)
