@@ -267,7 +267,8 @@ class Run:
                     headers=self.headers(phone),
                     timeout=120,
                 )
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
+                # No answer, or its body cut off by the kill: unanswered either way.
                 self.tally.unanswered += 1
                 self.wait_for_kill()
                 if new_id:
