@@ -65,7 +65,8 @@ test-pg: $(STAMP)
 
 # The long forms of the fault tests (tests/faults/, docs/faults.md): schemathesis with 100
 # examples per operation on both databases, then 100 SIGKILLs under 500-change batches and a
-# 200-phone shift for 5 minutes, each on SQLite and PostgreSQL, ending with one table. ~35 min.
+# 200-phone shift for 5 minutes, each on SQLite and PostgreSQL, ending with one table. About an
+# hour on a shared 2-core machine (100 SIGKILLs on SQLite took 22 min under a load average of 10).
 soak: $(STAMP)
 	BEATBOOK_SCHEMATHESIS_EXAMPLES=100 $(BIN)/pytest tests/server/test_api_schemathesis.py
 	BEATBOOK_SCHEMATHESIS_EXAMPLES=100 BEATBOOK_TEST_DATABASE_URL=$(PG_URL) \
