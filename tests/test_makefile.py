@@ -37,3 +37,11 @@ def test_test_pg_says_what_it_runs():
     steps = _steps("test-pg")
     assert '-m "not e2e and not slow"' in steps
     assert "The JavaScript and browser tests do not use PostgreSQL" in steps
+
+
+def test_soak_runs_the_long_forms_of_the_fault_tests():
+    steps = _steps("soak")
+    assert "BEATBOOK_SCHEMATHESIS_EXAMPLES=100" in steps
+    assert "tests.faults.soak" in steps
+    assert "--crash-rounds ${BEATBOOK_CRASH_ROUNDS:-100}" in steps
+    assert "--shift-seconds ${BEATBOOK_SHIFT_SECONDS:-300}" in steps

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import requests
 import sqlalchemy as sa
@@ -132,6 +133,41 @@ def postgres_available(base: str = PG_BASE) -> bool:
         return False
 
 
+def start_serve(
+    env: dict, workdir: Path, workers: int = 2, port: int | None = None
+) -> tuple[subprocess.Popen, str, IO[str]]:
+    """`beatbook serve` in its own process group on `port` (a free one by default), once it
+    answers and all its workers are up; returns the process, its URL and its open log file."""
+    port = port or _free_port()
+    log = open(workdir / f"gunicorn-{port}.log", "a")
+    process = subprocess.Popen(
+        [_beatbook(), "serve", "--dev", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            log.close()
+            raise RuntimeError(f"the server exited; see {log.name}")
+        try:
+            if requests.get(f"{url}/api/v1/schema", timeout=2).status_code == 200:
+                if len(_children(process.pid)) >= workers:
+                    return process, url, log
+        except requests.ConnectionError:
+            pass
+        if time.monotonic() > deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            log.close()
+            raise RuntimeError(f"the server did not start in 60 s; see {log.name}")
+        time.sleep(0.2)
+
+
 @contextmanager
 def running_server(database_url: str, workdir: Path, workers: int = 2) -> Iterator[Server]:
     """init-db, a team and an officer via the CLI, then `beatbook serve` on a free port."""
@@ -161,31 +197,8 @@ def running_server(database_url: str, workdir: Path, workers: int = 2) -> Iterat
         "--password-stdin",
         stdin=PASSWORD + "\n",
     )
-    port = _free_port()
-    log = open(workdir / f"gunicorn-{port}.log", "w")
-    process = subprocess.Popen(
-        [cli, "serve", "--dev", "--port", str(port), "--workers", str(workers)],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
+    process, url, log = start_serve(env, workdir, workers)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"the server exited; see {log.name}")
-            try:
-                if requests.get(f"{url}/api/v1/schema", timeout=2).status_code == 200:
-                    if len(_children(process.pid)) >= workers:
-                        break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start in 60 s; see {log.name}")
-            time.sleep(0.2)
         server = Server(url, [process.pid, *_children(process.pid)])
         if database_url.startswith("postgresql"):
             engine = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")

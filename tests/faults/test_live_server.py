@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 
 from tests.faults.conftest import (
@@ -95,3 +96,101 @@ def test_deeply_nested_json_is_a_400_and_the_worker_serves_on(phone):
         assert response.status_code == 400, (depth, response.text[:300])
         assert "levels deep" in assert_error_shape(response.content, "malformed_json")["message"]
     assert phone.push(phone.batch([phone.change()])).status_code == 200
+
+
+def _send_all_then_read(live_server, head: bytes, body: bytes) -> tuple[int, dict, bytes, float]:
+    """Send the request (as much of the body as the server takes), then read the answer."""
+    started = time.monotonic()
+    with connect(live_server) as sock:
+        sock.sendall(head)
+        try:
+            sock.sendall(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered and closed before the whole body went: read its answer
+        status, headers, answer = read_response(sock)
+    return status, headers, answer, time.monotonic() - started
+
+
+def test_a_10_mb_body_is_a_413_quickly_and_the_worker_serves_on(phone, live_server):
+    body = phone.batch([phone.change(summary="x" * 1000)] * 2).replace(b"x" * 1000, b"x" * 10**7)
+    assert len(body) > 10**7
+    status, headers, answer, took = _send_all_then_read(
+        live_server, phone.raw_push_head(len(body)), body
+    )
+    assert status == 413, answer[:300]
+    assert headers["content-type"] == "application/json"
+    assert "bytes" in assert_error_shape(answer, "body_too_large")["message"]
+    assert took < 5, f"{took:.1f} s"
+    assert phone.push(phone.batch([phone.change()]), timeout=10).status_code == 200
+
+
+def test_a_10_mb_chunked_body_is_a_413(phone, live_server):
+    payload = phone.batch([phone.change(summary="x" * 1000)]).replace(b"x" * 1000, b"x" * 10**7)
+    chunks = b"".join(
+        b"%x\r\n%s\r\n" % (len(part), part)
+        for part in (payload[i : i + 65536] for i in range(0, len(payload), 65536))
+    )
+    head = phone.raw_push_head(0).replace(b"Content-Length: 0", b"Transfer-Encoding: chunked")
+    status, _headers, answer, took = _send_all_then_read(live_server, head, chunks + b"0\r\n\r\n")
+    assert status == 413, answer[:300]
+    assert_error_shape(answer, "body_too_large")
+    assert took < 10, f"{took:.1f} s"
+    assert phone.push(phone.batch([phone.change()]), timeout=10).status_code == 200
+
+
+def test_5000_changes_are_a_413_and_nothing_applies(phone):
+    changes = [phone.change() for _ in range(5000)]
+    started = time.monotonic()
+    response = phone.push(phone.batch(changes), timeout=30)
+    assert response.status_code == 413, response.text[:300]
+    assert "500" in assert_error_shape(response.content, "batch_too_large")["message"]
+    assert time.monotonic() - started < 5
+    assert not {c["id"] for c in changes} & phone.pulled_ids()
+
+
+def test_json_cut_off_mid_way_is_a_400_and_nothing_applies(phone, live_server):
+    change = phone.change()
+    body = phone.batch([change])
+    cut = body[: len(body) // 2]  # Content-Length honest: the JSON itself stops half way
+    with connect(live_server) as sock:
+        sock.sendall(phone.raw_push_head(len(cut)) + cut)
+        status, _headers, answer = read_response(sock)
+    assert status == 400
+    assert "not valid JSON" in assert_error_shape(answer, "malformed_json")["message"]
+    assert change["id"] not in phone.pulled_ids()
+
+
+def test_hostile_requests_do_not_hold_up_other_phones(phones, live_server):
+    """While one phone sends 10 MB bodies, 5,000-change batches and 100,000-deep JSON over and
+    over, another's pushes are answered within a couple of seconds each."""
+    hostile, honest = phones(), phones()
+    big = hostile.batch([hostile.change(summary="x")]).replace(b'"x"', b'"' + b"x" * 10**7 + b'"')
+    many = hostile.batch([hostile.change() for _ in range(5000)])
+    deep = hostile.batch([hostile.change(place="X")]).replace(
+        b'"place": "X"', b'"place": ' + b"[" * 100_000 + b"]" * 100_000
+    )
+    stop, answered = threading.Event(), []
+
+    def attack() -> None:
+        while not stop.is_set():
+            for body in (big, many, deep):
+                status, _h, _a, _t = _send_all_then_read(
+                    live_server, hostile.raw_push_head(len(body)), body
+                )
+                answered.append(status)
+
+    attacker = threading.Thread(target=attack)
+    attacker.start()
+    try:
+        slowest = 0.0
+        for _ in range(8):
+            started = time.monotonic()
+            response = honest.push(honest.batch([honest.change()]), timeout=20)
+            slowest = max(slowest, time.monotonic() - started)
+            assert response.status_code == 200, response.text[:300]
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        attacker.join()
+    assert answered and set(answered) <= {400, 413}, answered
+    assert slowest < 3, f"an honest push took {slowest:.1f} s"

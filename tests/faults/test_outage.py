@@ -8,16 +8,21 @@ import sqlite3
 import subprocess
 import threading
 import time
+from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import requests
 import sqlalchemy as sa
 from helpers import PASSWORD, DeviceClient, create_change
 
 from server.accounts.people import add_team, add_user
 from server.db import db
-from tests.faults.conftest import assert_error_shape
+from tests.bench.sync_server import _children as _children_of
+from tests.bench.sync_server import running_server
+from tests.faults import private_pg
+from tests.faults.conftest import Phone, assert_error_shape
 
 
 def _officer(app) -> DeviceClient:
@@ -186,3 +191,82 @@ def test_postgres_connections_dropped_by_the_server_are_replaced(postgres_only, 
     admin.dispose()
     for _ in range(3):
         assert phone.push([create_change(phone)]).status_code == 200
+
+
+def _push_until(phone, stop: threading.Event, sent: list) -> None:
+    """Push small batches (and pull now and then) until `stop`; keep every answer."""
+    n = 0
+    while not stop.is_set():
+        n += 1
+        if n % 4 == 0:
+            try:
+                response = phone.http.get(f"{phone.server.url}/api/v1/sync/pull", timeout=30)
+                sent.append(("pull", [], response.status_code, response.headers, response.content))
+            except requests.RequestException as exc:
+                sent.append(("pull", [], 0, {}, str(exc).encode()))
+            continue
+        changes = [phone.change(summary=f"Outage run {n}.{i}") for i in range(3)]
+        body = phone.batch(changes)
+        try:
+            response = phone.push(body, timeout=30)
+            sent.append((body, changes, response.status_code, response.headers, response.content))
+        except requests.RequestException as exc:
+            sent.append((body, changes, 0, {}, str(exc).encode()))
+        time.sleep(0.05)
+
+
+@pytest.mark.skipif(private_pg.binaries() is None, reason="no PostgreSQL server binaries")
+def test_postgres_restarted_mid_run(tmp_path):
+    """A real `beatbook serve` on a PostgreSQL of the test's own, which crashes (immediate stop)
+    and comes back while a phone pushes and pulls: 503 with Retry-After while it is away, never
+    part of a batch written, and pushes work again by themselves (same gunicorn workers)."""
+    with private_pg.private_postgres() as pg, running_server(pg.url, tmp_path) as server:
+        phone = Phone(server)
+        workers = sorted(server.pids)
+        stop, sent = threading.Event(), []
+        pusher = threading.Thread(target=_push_until, args=(phone, stop, sent))
+        pusher.start()
+        try:
+            time.sleep(1.5)
+            pg.crash()
+            down_at = len(sent)
+            time.sleep(3)
+            pg.start()
+            up_at = len(sent)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not any(s[2] == 200 for s in sent[up_at:]):
+                time.sleep(0.2)
+            time.sleep(1)
+        finally:
+            stop.set()
+            pusher.join()
+        statuses = Counter(s[2] for s in sent)
+        print("answers while PostgreSQL crashed and came back:", dict(statuses))
+        assert set(statuses) <= {200, 503}, (
+            statuses,
+            [s[4][:200] for s in sent if s[2] not in (200, 503)],
+        )
+        assert statuses[503] > 0, "the outage was not seen"
+        assert any(s[2] == 200 for s in sent[up_at:]), "no push succeeded after the restart"
+        assert any(s[2] == 503 for s in sent[down_at:up_at]) or statuses[503]
+        for _body, _changes, status, headers, content in sent:
+            if status == 503:
+                assert int(headers["Retry-After"]) > 0
+                assert_error_shape(content, "unavailable")
+        assert sorted(_children_of(server.pids[0]) + [server.pids[0]]) == workers, "restarted"
+
+        pushed = [s for s in sent if s[0] != "pull"]
+        held = phone.pulled_ids()
+        for _body, changes, status, _h, _c in pushed:
+            ids = {c["id"] for c in changes}
+            if status == 200:
+                assert ids <= held
+            else:  # all or nothing (a commit cut off mid-way may have landed: the resend says)
+                assert ids <= held or not ids & held, "part of a batch was written"
+        for body, changes, status, _h, _c in pushed:  # the app sends the refused batches again
+            if status != 200:
+                response = phone.push(body)
+                assert response.status_code == 200, response.text[:300]
+                assert {r["status"] for r in response.json()["results"]} <= {"applied", "duplicate"}
+        everything = [c["id"] for s in pushed for c in s[1]]
+        assert phone.pulled_ids() == set(everything)

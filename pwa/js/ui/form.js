@@ -489,7 +489,15 @@ async function submit(f, form, save, formError) {
     ctx.navigate('#/');
     return;
   }
-  await ctx.saveRecord(editing?.id ?? null, payload);
+  try {
+    await ctx.saveRecord(editing?.id ?? null, payload);
+  } catch (error) {
+    // Nothing was written (the record and its outbox entry are one transaction), and the draft
+    // of what was typed is kept: say why, and let the officer tap Save again.
+    save.disabled = false;
+    announce(formError, notSavedText(error));
+    return;
+  }
   await f.drafts.drop();
   ctx.navigate('#/');
 }
@@ -519,6 +527,14 @@ export async function piiCheck(f, data) {
   const first = /** @type {HTMLElement|null} */ (document.querySelector(`[name="${fresh[0]}"]`));
   first?.focus();
   return null;
+}
+
+/** Why a save failed on the phone itself, in the officer's words. @param {unknown} error */
+export function notSavedText(error) {
+  const full = error instanceof DOMException && error.name === 'QuotaExceededError';
+  return full
+    ? "Not saved: this phone's storage is full. Free some space on the phone, then tap Save again. What you typed is still here."
+    : `Not saved on this phone (${error instanceof Error ? error.message : String(error)}). What you typed is still here: tap Save again.`;
 }
 
 /** Say it even when it is the same words as last time (a live region ignores no change). */
