@@ -490,6 +490,8 @@ async function submit(f, form, save, formError) {
     return;
   }
   try {
+    // The draft first: a tab killed before the record's transaction commits keeps the typing.
+    await f.drafts.save();
     await ctx.saveRecord(editing?.id ?? null, payload);
   } catch (error) {
     // Nothing was written (the record and its outbox entry are one transaction), and the draft
