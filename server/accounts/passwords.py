@@ -84,7 +84,13 @@ def set_active(
 ) -> bool:
     """Deactivate (ending every session and device token now) or reactivate; False if unchanged.
     `reason` says why when no person did it (the identity provider: server/oidc/leavers.py)."""
-    if user.active == active:
+    # A person's decision replaces the provider's: a deactivation by hand (even of an account
+    # the provider already shut) is not undone by a later single sign-on, which reopens only
+    # provider leavers (server/oidc/identity.py).
+    held = actor is not None and user.oidc_left and not active and not user.active
+    if actor is not None:
+        user.oidc_left = False
+    if user.active == active and not held:
         return False
     if actor is not None and actor.id == user.id and not active:
         raise PeopleError("You cannot deactivate your own account.")

@@ -180,12 +180,23 @@ def set_officer_active(user_id: int):
     return redirect(url_for("console_people.person_page", user_id=officer.id))
 
 
+def _may_revoke(device: Device) -> bool:
+    """Supervisors revoke their teams' officers' phones; admins any phone (a supervisor's or an
+    admin's phone syncs too, and an admin's holds restricted records)."""
+    return _is_admin() or (device.user.role == "officer" and _team_visible(device.user.team_id))
+
+
+def _is_admin() -> bool:
+    user = current_user()
+    return user is not None and user.role == "admin"
+
+
 @bp.post("/devices/<device_id>/revoke")
 @login_required("supervisor", "admin")
 def revoke_device(device_id: str):
     """Revoke a lost phone's token now: its next sync gets 401 token_revoked."""
     device = db.session.get(Device, device_id[:32])
-    if device is None or device.user.role != "officer" or not _team_visible(device.user.team_id):
+    if device is None or not _may_revoke(device):
         raise PageNotFound()
     if device.revoked_at is None:
         log_access(
@@ -206,16 +217,17 @@ def revoke_device(device_id: str):
 @bp.get("/phones")
 @login_required("supervisor", "admin")
 def phones_page():
-    """Every phone signed in by an officer of the user's teams: in use first, then (on asking)
-    the revoked ones; each can be revoked from here."""
+    """Every phone signed in by an officer of the user's teams (for an admin, every phone of
+    every role): in use first, then (on asking) the revoked ones; each can be revoked here."""
     show_revoked = request.args.get("show") == "revoked"
     team_ids = visible_team_ids()
     query = (
         sa.select(Device, User)
         .join(User, User.id == Device.user_id)
-        .where(User.role == "officer")
         .order_by(User.display_name, User.username, Device.last_sync_at.desc())
     )
+    if not _is_admin():
+        query = query.where(User.role == "officer")
     if team_ids is not None:
         query = query.where(User.team_id.in_(sorted(team_ids)) if team_ids else sa.false())
     if not show_revoked:

@@ -49,8 +49,11 @@ def erase_text(record_id: str):
         return back
     user = current_user()
     assert user is not None  # login_required
+    if not redaction.redact(db.session, [record.id], "erasure", by_id=user.id, why=reason):
+        db.session.rollback()  # another erasure got there first: nothing done, nothing logged
+        flash("This record's text has already been removed.", "error")
+        return back
     log_access("erase_text", "record", record.id, {"reason": reason})
-    redaction.redact(db.session, [record.id], "erasure", by_id=user.id, why=reason)
     db.session.commit()
     flash("The record's free text was erased; phones lose it on their next sync.", "ok")
     return back

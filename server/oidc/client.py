@@ -83,12 +83,18 @@ def settings() -> Settings | None:
 
 def local_signin_allowed(username: str, user: User | None) -> bool:
     """Whether a Beatbook password may be tried: always, unless BEATBOOK_LOCAL_SIGNIN=0, which
-    leaves only the emergency admin's (BEATBOOK_EMERGENCY_ADMIN, an admin account)."""
+    leaves only the emergency admin's (BEATBOOK_EMERGENCY_ADMIN, an admin account), or the
+    account is linked to the provider (it signs in there)."""
     config = current_app.config
+    emergency = str(config.get("EMERGENCY_ADMIN") or "").strip().lower()
+    is_emergency = bool(emergency) and username.strip().lower() == emergency
+    if user is not None and user.oidc_subject and settings() is not None and not is_emergency:
+        # An account the provider vouches for signs in there only: a leaver disabled at the
+        # provider must not get in with a Beatbook password kept from before the link.
+        return False
     if config.get("LOCAL_SIGNIN", 1):
         return True
-    emergency = str(config.get("EMERGENCY_ADMIN") or "").strip().lower()
-    if not emergency or username.strip().lower() != emergency:
+    if not is_emergency:
         return False
     return user is None or user.role == "admin"  # unknown: the password check refuses it
 

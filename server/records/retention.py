@@ -38,7 +38,7 @@ from server.db.models import (
     RecordStandard,
     SyncBatch,
 )
-from server.db.writers import lock_writers
+from server.db.writers import lock_records
 from server.records.redaction import SEALED, redact
 
 # A stored push reply only answers a phone re-sending the same batch (minutes, or days for a
@@ -103,7 +103,7 @@ def run(*, dry_run: bool = False, now_utc: datetime | None = None) -> list[Outco
         return [text, records]
     if records.cutoff_utc is not None:
         for part in _parts(_due(records.cutoff_utc, text=False)):
-            lock_writers(db.session)
+            lock_records(db.session, part)  # a push of one of them waits (PostgreSQL: rows)
             _delete(part)
             _log(records, part, "retention_delete", "records, their change log, conflicts, facts")
             db.session.commit()
@@ -114,7 +114,6 @@ def run(*, dry_run: bool = False, now_utc: datetime | None = None) -> list[Outco
     )
     db.session.commit()
     for part in _parts(_due(text.cutoff_utc, text=True)):
-        lock_writers(db.session)
         done = redact(db.session, part, "retention", by_id=None, why=text.rule)
         _log(text, done, "retention_purge", "free text: " + ", ".join(SEALED))
         db.session.commit()

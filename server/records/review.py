@@ -44,7 +44,7 @@ def approve_records(user: User, record_ids: list[str]) -> int:
         raise ActionError("No records are waiting for review in this list.")
     session = db.session
     store = SqlStore(session, Actor(user.id, user.team_id, None, None, None, resets_review=False))
-    store.lock()
+    store.lock(record_ids)  # their row locks on PostgreSQL: the check below cannot go stale
     still = set(
         session.scalars(
             sa.select(Record.id).where(

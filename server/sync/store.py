@@ -359,6 +359,13 @@ class SqlStore:
             if closed.rowcount != 1:
                 raise StaleWriteError(f"conflict {r.conflict_id} is not open")
 
+    def _logged_values(self, change) -> dict:
+        """What a change sent, as the log keeps it: never a value for a field whose text was
+        removed for good, whatever the change's outcome (a refused change is logged too)."""
+        data = change.data if isinstance(change.data, dict) else {}
+        sealed = self.sealed(change.id) if isinstance(change.id, str) else frozenset()
+        return {k: v for k, v in data.items() if k not in sealed} if sealed else data
+
     def _write_log(self, writes: BatchWrites, seq_of: dict[str, int]) -> None:
         if not writes.changes:
             return
@@ -378,7 +385,7 @@ class SqlStore:
                     "seq": seq_of.get(entry.change.id) if entry.effective_hlc else None,
                     "data": {
                         "fields": entry.changed_fields,
-                        "values": entry.change.data if isinstance(entry.change.data, dict) else {},
+                        "values": self._logged_values(entry.change),
                     },
                     "errors": entry.result.errors,
                     "conflicts": [c.to_dict() for c in entry.result.conflicts] or None,

@@ -181,6 +181,22 @@ def test_supervisors_and_admins_are_not_managed_here(app, console, make_user):
     assert person.get(f"/console/people/{user_id(app, sergeant)}").status_code == 404
 
 
+def test_an_admin_revokes_any_phone_a_supervisor_only_officers(app, client, console, make_user):
+    """A supervisor's or an admin's phone syncs too (an admin's holds restricted records):
+    an admin can revoke it from the Phones page; a supervisor cannot."""
+    sergeant = DeviceClient(client, make_user("supervisor", TEAM, username="sgt.phone"), "Sgt")
+    boss = DeviceClient(client, make_user("admin", None, username="admin.phone"), "Admin tablet")
+    assert (
+        console("supervisor").post(f"/console/devices/{sergeant.device_id}/revoke").status_code
+        == 404
+    )
+    admin = console("admin", None)
+    assert "Admin tablet" in admin.text("/console/phones")
+    for phone in (sergeant, boss):
+        assert admin.post(f"/console/devices/{phone.device_id}/revoke").status_code == 302
+        assert phone.pull().get_json()["error"]["code"] == "token_revoked"
+
+
 def test_expired_device_is_shown_as_expired(app, console, officer):
     with app.app_context():
         db.session.get(Device, officer.device_id).expires_at = utcnow() - timedelta(days=1)

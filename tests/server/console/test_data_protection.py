@@ -103,6 +103,29 @@ def test_an_older_phone_edit_cannot_bring_erased_text_back(app, console, officer
     assert _pulled(officer, record_id)["data"]["summary"] == ERASED
 
 
+def test_a_refused_edit_of_an_erased_record_does_not_log_the_text(app, console, officer):
+    """A change refused for another reason (a bad value; a restricted record) is still kept
+    in the change log: without its values for the removed fields."""
+    record_id = push_record(officer, summary="Quiet patrol")
+    person = console("admin")
+    assert _erase(person, record_id).status_code == 302
+    bad = {
+        "id": record_id,
+        "op": "upsert",
+        "hlc": officer.stamp(),
+        "base_rev": 1,
+        "data": {"summary": f"{SECRET} was there", "people_count": -5},
+    }
+    assert officer.push([bad]).get_json()["results"][0]["status"] == "rejected"
+    restricted = person.post(
+        f"/console/records/{record_id}/restrict", {"reason": "r", "confirm": "yes"}
+    )
+    assert restricted.status_code == 302 and record_row(app, record_id).restricted
+    bad = dict(bad, hlc=officer.stamp(), data={"summary": f"{SECRET} again"})
+    assert officer.push([bad]).get_json()["results"][0]["status"] == "rejected"
+    assert SECRET not in _everything(app)
+
+
 def test_erasure_needs_a_reason_and_a_confirmation_and_is_done_once(app, console, officer):
     record_id = push_record(officer, summary=f"Met {SECRET}")
     person = console("supervisor")

@@ -163,3 +163,19 @@ def test_an_existing_account_linked_by_subject_keeps_its_records(
     assert taken.exit_code == 1 and "already sgt.local's" in taken.output
     assert runner.invoke(args=["user", "link-sso", "nobody", "x"]).exit_code == 1
     assert [e.detail["username"] for e in _log(sso_app, "link_sso")] == ["sgt.local"]
+    # Linked, the account signs in at the provider only: its old password no longer opens it
+    # (a leaver disabled there must not get in with it), in the console or the app.
+    fresh = sso_app.test_client()
+    fresh.get("/console/sign-in")
+    with fresh.session_transaction() as session:
+        token = session.get("csrf", "")
+    refused = fresh.post(
+        "/console/sign-in",
+        data={"username": "sgt.local", "password": "local-password-1", "csrf_token": token},
+    )
+    assert refused.status_code != 302
+    app_refused = fresh.post(
+        "/api/v1/auth/device",
+        json={"username": "sgt.local", "password": "local-password-1", "device_name": "p"},
+    )
+    assert app_refused.status_code == 403

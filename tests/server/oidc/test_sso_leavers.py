@@ -76,6 +76,31 @@ def test_a_leaver_brought_back_at_the_provider_signs_in_again(
     assert sso_client.get("/api/v1/sync/pull", headers=phone).status_code == 401  # stays revoked
 
 
+def test_a_leaver_then_deactivated_by_hand_stays_out(
+    sso_app, sso_client, sign_in_through, provider
+):
+    """The provider shut the account; an admin then deactivates it by hand (say, misconduct):
+    a sign-in at the provider, even once it vouches again, does not reopen it."""
+    from server.accounts.passwords import set_active
+
+    phone = _phone(sso_client, sign_in_through)
+    provider.disable("pc.oidc")
+    _an_hour_passes(sso_app)
+    assert sso_client.get("/api/v1/sync/pull", headers=phone).status_code == 401
+    with sso_app.app_context():
+        admin = User(username="admin.hand", display_name="Admin", role="admin", password_hash="x")
+        db.session.add(admin)
+        db.session.flush()
+        user = db.session.scalar(select(User).where(User.username == "pc.oidc"))
+        assert set_active(admin, user, False)
+        db.session.commit()
+    provider.enable("pc.oidc")
+    answer = sign_in_through(sso_client, "pc.oidc", to="app")
+    assert "/#/sso/" not in answer.headers.get("Location", "")
+    user = _user(sso_app)
+    assert not user.active and not user.oidc_left
+
+
 def test_the_provider_out_of_reach_is_not_a_refusal(sso_app, sso_client, sign_in_through):
     phone = _phone(sso_client, sign_in_through)
     _an_hour_passes(sso_app)
