@@ -70,6 +70,7 @@ KEYS = {
     "field": "Field",
     "choice": "Kept",
     "value": "Value",
+    "value_chars": "Characters in the kept text",
     "user": "Officer",
     "username": "Username",
     "role": "Role",

@@ -26,6 +26,7 @@ from server.db import db
 from server.db.access_log import returned
 from server.db.models import Conflict, Record
 from server.records.conflicts import resolve_conflict
+from server.records.redaction import SEALED
 from server.records.review import ActionError
 from server.web.audit import log_access, log_read
 from server.web.error_pages import PageNotFound
@@ -88,6 +89,14 @@ def _visible(query: sa.Select) -> sa.Select:
         query = query.where(Record.team_id.in_(sorted(team_ids)) if team_ids else sa.false())
         query = query.where(Record.restricted.is_(False))  # restricted: admins only
     return query
+
+
+def _kept(conflict: Conflict, value) -> dict:
+    """The kept value for the access log, which nothing can edit: free text only by its length,
+    so an erasure (which reaches the change log) leaves no copy behind."""
+    if conflict.field in SEALED:
+        return {"value_chars": len(value) if isinstance(value, str) else None}
+    return {"value": value}
 
 
 @bp.get("/conflicts")
@@ -164,7 +173,12 @@ def resolve_conflict_action(conflict_id: int):
         "resolve_conflict",
         "record",
         record_id,
-        {"conflict": conflict.id, "field": conflict.field, "choice": choice, "value": value},
+        {
+            "conflict": conflict.id,
+            "field": conflict.field,
+            "choice": choice,
+            **_kept(conflict, value),
+        },
     )
     try:
         resolve_conflict(current_user(), conflict.id, value)

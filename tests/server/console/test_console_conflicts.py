@@ -87,6 +87,8 @@ def test_resolution_is_logged_and_in_the_history(app, console, conflicted):
     logged = access_log(app, "resolve_conflict")
     assert len(logged) == 1 and logged[0].target_id == record_id
     assert logged[0].detail["choice"] == "loser" and logged[0].detail["field"] == "summary"
+    # Free text by its length only: the append-only log must not keep what an erasure removes.
+    assert "value" not in logged[0].detail and logged[0].detail["value_chars"] > 0
     html = person.text(f"/console/records/{record_id}")
     assert "Console" in html[html.index("<h2>History</h2>") :]
 
