@@ -2,6 +2,7 @@
 // user id; the current one is a pointer, so a shared phone never mixes officers' queues.
 
 import { STORES, req, withTx, getMeta, putMeta, wipeUser } from './db.js';
+import { ApiError } from './api.js';
 import { sealJson, openJson } from './crypto.js';
 import { hold, keyFor, hasKey } from './sealed.js';
 import { installId, readVault, createVault, unlockWithServer, lock } from './keyring.js';
@@ -64,6 +65,9 @@ export async function signIn(db, api, form) {
  * @returns {Promise<Session>}
  */
 export async function signInWithCode(db, api, code) {
+  if (!(await ssoStartedHere(db))) {
+    throw new ApiError(400, 'sso_not_started', 'This sign-in was not started on this phone. Tap "Sign in with" your force to sign in.');
+  }
   const kind = deviceKind(globalThis.navigator?.userAgent ?? '');
   const { deviceName } = await signInHints(db);
   const res = await api.signInSso({ code, device_name: deviceName || `Phone (${kind})` });
@@ -184,9 +188,28 @@ export async function signInMethods(db, api) {
   return fresh;
 }
 
-/** Keep the device name typed before leaving for the provider's page. */
+/** How long a sign-in started on this phone may take at the provider's page. */
+export const SSO_START_MS = 15 * 60_000;
+
+/**
+ * Keep the device name typed before leaving for the provider's page, and that this phone
+ * started a sign-in: a #/sso/ code arriving without one (a link someone sent, to sign this phone
+ * in as them) is refused.
+ */
 export function rememberDeviceName(db, deviceName) {
-  return withTx(db, [STORES.meta], 'readwrite', (tx) => putMeta(tx, GLOBAL, 'device_name', deviceName));
+  return withTx(db, [STORES.meta], 'readwrite', async (tx) => {
+    await putMeta(tx, GLOBAL, 'device_name', deviceName);
+    await putMeta(tx, GLOBAL, 'sso_started_at', Date.now());
+  });
+}
+
+/** Whether this phone started a sign-in lately; the mark is spent by asking. */
+async function ssoStartedHere(db) {
+  return withTx(db, [STORES.meta], 'readwrite', async (tx) => {
+    const at = await getMeta(tx, GLOBAL, 'sso_started_at');
+    await putMeta(tx, GLOBAL, 'sso_started_at', null);
+    return typeof at === 'number' && Date.now() - at >= 0 && Date.now() - at < SSO_START_MS;
+  });
 }
 
 /**

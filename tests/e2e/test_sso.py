@@ -159,3 +159,35 @@ def test_an_officer_signs_in_records_offline_and_is_shut_out_when_disabled(brows
     ]
     assert "deactivate_officer" in actions and "activate_user" in actions
     assert actions.count("sso_sign_in") == 2
+
+
+def test_a_sign_in_link_sent_to_a_phone_that_did_not_start_one_is_refused(browser, sso):
+    """Someone signs in as themselves and sends the code's link to a colleague: the colleague's
+    app did not start a sign-in, so it does not sign that phone in as them."""
+    live, _provider = sso
+    sender = _context(browser, live.url, viewport=PHONE)
+    phone = _context(browser, live.url, viewport=PHONE)
+    try:
+        page = sender.new_page()
+        codes: list[str] = []
+        page.on(
+            "response",
+            lambda r: (
+                codes.append(r.headers["location"])
+                if "/#/sso/" in r.headers.get("location", "")
+                else None
+            ),
+        )
+        page.goto("/oidc/start?to=app")  # the server's start, not the app's button
+        _at_the_provider(page, "pc.oidc")
+        wait_until(page, "() => location.hash.startsWith('#/signin')")
+        assert codes, "the provider's answer should have carried a code"
+        victim = phone.new_page()
+        victim.goto("/")
+        victim.get_by_role("heading", name="Sign in").wait_for()
+        victim.goto(codes[0])
+        expect(victim.get_by_text("This sign-in was not started on this phone")).to_be_visible()
+        expect(victim.get_by_role("heading", name="My log")).to_have_count(0)
+    finally:
+        sender.close()
+        phone.close()
