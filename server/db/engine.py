@@ -105,3 +105,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # tripled a push's cost at 20,000 records. Pages are only allocated as they are used.
     cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
+    # SQLite's own lower() folds ASCII only; a subject access search needs "ZOË" to match "zoë"
+    # (server/records/subject_access.py), as PostgreSQL's lower() does.
+    dbapi_connection.create_function("unicode_lower", 1, _unicode_lower, deterministic=True)
+
+
+def _unicode_lower(value):
+    return value.lower() if isinstance(value, str) else value

@@ -40,6 +40,14 @@ class Found:
     changes: list[dict]
 
 
+def _lower(column):
+    """lower() that folds every letter: PostgreSQL's does; on SQLite, the function the engine
+    registers (its built-in folds ASCII only)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        return sa.func.unicode_lower(column)
+    return sa.func.lower(column)
+
+
 def _like(phrase: str) -> str:
     escaped = phrase.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -50,9 +58,7 @@ def find(phrase: str) -> Found:
     if len(phrase) < MIN_PHRASE:
         raise SubjectAccessError(f"Give a phrase of at least {MIN_PHRASE} characters.")
     pattern = _like(phrase)
-    tests = [
-        sa.func.lower(getattr(Record, name)).like(pattern, escape="\\") for name in TEXT_COLUMNS
-    ]
+    tests = [_lower(getattr(Record, name)).like(pattern, escape="\\") for name in TEXT_COLUMNS]
     rows = db.session.execute(
         sa.select(Record, Team.code, User.username)
         .join(Team, Team.id == Record.team_id)
@@ -76,7 +82,7 @@ def find(phrase: str) -> Found:
         }
         for r, team, username in rows
     ]
-    text = sa.func.lower(sa.cast(Change.data, sa.Text))
+    text = _lower(sa.cast(Change.data, sa.Text))
     changes = [
         {
             "id": c.id,

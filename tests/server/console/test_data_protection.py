@@ -276,6 +276,21 @@ def test_an_admin_s_phone_pulls_a_restricted_record_whole(app, client, console, 
     assert SECRET not in json.dumps(_pulled(supervisor_phone, record_id))
 
 
+def test_subject_access_folds_case_beyond_ascii(app, console, officer):
+    """A phrase with an accent finds the text in any case, on SQLite as on PostgreSQL."""
+    found = push_record(officer, summary="Spoke to ZOË at the bus stop")
+    push_record(officer, summary="Spoke to Zoe's neighbour")
+    body = (
+        console("admin", None)
+        .post(
+            "/console/subject-access", {"phrase": "zoë at", "reference": "SAR-1", "format": "json"}
+        )
+        .get_json()
+    )
+    assert [r["id"] for r in body["records"]] == [found]
+    assert {c["record_id"] for c in body["changes"]} == {found}
+
+
 def test_the_subject_access_command_writes_a_file_and_logs_it(app, officer, runner, tmp_path):
     record_id = push_record(officer, summary="Noise from 14 Elm Road again")
     out = tmp_path / "sar.json"
