@@ -6,7 +6,7 @@ from server.db import db, migrate
 from server.db.append_only import install_append_only
 from server.db.models import SyncCounter
 from server.db.search import install_search
-from server.db.writers import install_sequence
+from server.db.writers import install_sequence, set_high_water
 
 
 def init_db() -> None:
@@ -22,6 +22,10 @@ def init_db() -> None:
     install_append_only()
     if db.session.scalar(select(SyncCounter).where(SyncCounter.id == 1)) is None:
         db.session.add(SyncCounter(id=1, value=0))
+        db.session.flush()
+        # A sequence left by tables dropped by hand would hand out seqs far past the counter,
+        # and a cursor the new database never gave would then pass for one it did.
+        set_high_water(db.session, 0)
         db.session.commit()
     if found.empty:
         migrate.stamp_head(db.engine)

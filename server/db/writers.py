@@ -194,10 +194,9 @@ def set_high_water(connection, value: int) -> None:
     """Make `value` the last seq handed out (a bench seeding records); a Connection or a
     Session."""
     connection.execute(update(SyncCounter).where(SyncCounter.id == 1).values(value=value))
-    dialect = (
-        connection.get_bind().dialect if isinstance(connection, Session) else connection.dialect
-    )
-    if dialect.name == "postgresql":
+    # A Session (scoped or not) has get_bind; a Connection is its own bind.
+    bind = connection.get_bind() if hasattr(connection, "get_bind") else connection
+    if bind.dialect.name == "postgresql":
         connection.execute(text(f"CREATE SEQUENCE IF NOT EXISTS {SEQUENCE} AS BIGINT"))
         connection.execute(
             text(f"SELECT setval('{SEQUENCE}', :v, :called)"),

@@ -6,11 +6,13 @@ import io
 
 import pytest
 import sqlalchemy as sa
-from helpers import PASSWORD, create_change
+from helpers import PASSWORD, DeviceClient, create_change
 
 from server.clock import utcnow
 from server.db import db
+from server.db.create import init_db
 from server.db.models import Change, Device, Record
+from server.db.writers import high_water, set_high_water
 
 
 def _error(response, status, code):
@@ -231,6 +233,18 @@ def test_oversized_chunked_body_is_413_not_malformed(app, client, device):
 )  # superscript one, Arabic-Indic 12
 def test_cursor_the_server_never_gave_is_bad_cursor(device, since):
     _error(device.pull(since=since), 400, "bad_cursor")
+
+
+def test_a_database_made_afresh_gives_no_cursor_an_old_one_did(app, client, make_user):
+    """PostgreSQL keeps a sequence through dropped tables; a new database starts at nought."""
+    with app.app_context():
+        set_high_water(db.session, 1000)
+        db.session.commit()
+        db.drop_all()
+        init_db()
+        assert high_water(db.session) == 0
+    device = DeviceClient(client, make_user("officer", "NPT-ONE"))
+    _error(device.pull(since="500"), 400, "bad_cursor")
 
 
 def test_nested_field_errors_are_sentences(device):
