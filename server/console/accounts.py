@@ -22,7 +22,13 @@ from server.db.models import AccessLog, User
 from server.errors import ApiError
 from server.web.audit import log_access
 from server.web.error_pages import PageNotFound
-from server.web.session import current_session_id, current_user, login_required, session_ref
+from server.web.session import (
+    current_session_id,
+    current_user,
+    login_required,
+    session_ref,
+    signed_in,
+)
 
 bp = Blueprint("console_accounts", __name__, url_prefix="/console")
 REPEATED_FAILURES = 3  # failed sign-ins in a day that a supervisor is shown
@@ -144,7 +150,7 @@ def reset_user_password(user_id: int):
     account = _account(user_id)
     try:
         reset_password(
-            current_user(), account, request.form.get("password", ""), session_id=session_ref()
+            signed_in(), account, request.form.get("password", ""), session_id=session_ref()
         )
     except PeopleError as exc:
         db.session.rollback()

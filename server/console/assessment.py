@@ -34,7 +34,7 @@ from server.console.charts import Point, line_chart
 from server.db.models import Team
 from server.web.assessment_access import WITHHELD, anonymise, audit
 from server.web.error_pages import PageBadRequest, PageNotFound
-from server.web.session import current_user, login_required
+from server.web.session import current_user, login_required, signed_in
 
 bp = Blueprint("assessment_pages", __name__, url_prefix="/console/assessment")
 PAGE = 50
@@ -198,7 +198,7 @@ def cell(code: str, standard: str):
     offset = int(offset) if offset.isdigit() else 0
     scope = scope_for(period, [found])
     lists = [evidence(scope, m.measure, found.id, PAGE, offset) for m in judged.measures]
-    user = current_user()
+    user = signed_in()
     audit(user, "assessment.evidence", found.code, period=period.label, standard=judged.code)
     return render_template(
         "assessment/standard.html",
@@ -226,7 +226,7 @@ def pack(code: str):
     charts = {
         s.standard.code: charts_for(built.history, s.standard.code, began) for s in built.sections
     }
-    user = current_user()
+    user = signed_in()
     audit(user, "assessment.pack", found.code, period=period.label)
     return render_template(
         "assessment/pack.html",

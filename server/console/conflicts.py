@@ -30,7 +30,7 @@ from server.records.redaction import SEALED
 from server.records.review import ActionError
 from server.web.audit import log_access, log_read
 from server.web.error_pages import PageNotFound
-from server.web.session import current_user, login_required, safe_next, visible_team_ids
+from server.web.session import login_required, safe_next, signed_in, visible_team_ids
 
 bp = Blueprint("console_conflicts", __name__, url_prefix="/console")
 
@@ -181,7 +181,7 @@ def resolve_conflict_action(conflict_id: int):
         },
     )
     try:
-        resolve_conflict(current_user(), conflict.id, value)
+        resolve_conflict(signed_in(), conflict.id, value)
     except ActionError as exc:
         db.session.rollback()
         flash(str(exc), "error")

@@ -19,7 +19,7 @@ from server.db import db
 from server.db.models import PlannedMeeting, Team
 from server.web.audit import log_access
 from server.web.error_pages import PageNotFound
-from server.web.session import current_user, login_required
+from server.web.session import current_user, login_required, signed_in
 
 bp = Blueprint("meetings", __name__, url_prefix="/console/assessment")
 TITLE_MAX = 200
@@ -70,7 +70,7 @@ def meetings(code: str):
             for problem in problems:
                 flash(problem, "error")
         else:
-            meeting = PlannedMeeting(team_id=team.id, created_by_id=current_user().id, **values)
+            meeting = PlannedMeeting(team_id=team.id, created_by_id=signed_in().id, **values)
             db.session.add(meeting)
             db.session.flush()
             log_access(

@@ -19,6 +19,7 @@ from server.web.session import (
     login_required,
     safe_next,
     session_ref,
+    signed_in,
     visible_team_ids,
 )
 
@@ -206,7 +207,7 @@ def revoke_device(device_id: str):
             {"user": device.user.username, "pending": device.pending},
         )
         device.revoked_at = utcnow()
-        device.revoked_by_id = current_user().id
+        device.revoked_by_id = signed_in().id
         db.session.commit()
         flash(f"{device.name} revoked. It cannot sync again until the officer signs in anew.", "ok")
     if request.form.get("next"):

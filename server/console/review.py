@@ -8,7 +8,7 @@ from server.console.record import record_page, visible_record
 from server.db import db
 from server.records.review import ActionError, review_record
 from server.web.audit import log_access
-from server.web.session import current_user, login_required
+from server.web.session import login_required, signed_in
 
 bp = Blueprint("console_review", __name__, url_prefix="/console")
 
@@ -33,7 +33,7 @@ def review_record_action(record_id: str):
     # Logged in the action's own transaction: both are written or neither.
     log_access("review", "record", record.id, {"state": state, "comment": comment})
     try:
-        review_record(current_user(), record.id, state, comment)
+        review_record(signed_in(), record.id, state, comment)
     except ActionError as exc:
         db.session.rollback()
         flash(str(exc), "error")

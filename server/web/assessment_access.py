@@ -27,12 +27,13 @@ def api_user() -> User:
     if request.headers.get("Authorization"):
         user, _device = authenticate_device()
     else:
-        user = current_user()
-        if user is None:
+        console_user = current_user()
+        if console_user is None:
             raise ApiError(
                 Code.UNAUTHENTICATED,
                 "Sign in: send Authorization: Bearer <device token> or use the console.",
             )
+        user = console_user
     if user.role not in ROLES:
         raise ApiError(Code.FORBIDDEN, f"Your role ({user.role}) cannot see assessments.")
     return user

@@ -53,6 +53,14 @@ def _expired() -> bool:
     return time.time() - started > current_app.config["SESSION_HOURS"] * 3600
 
 
+def signed_in() -> User:
+    """The console user of a view under `login_required`, which has made sure there is one."""
+    user = current_user()
+    if user is None:
+        raise RuntimeError("signed_in() in a view without login_required")
+    return user
+
+
 def current_user() -> User | None:
     """The signed-in console user, or None (not signed in, expired, deactivated, or an officer)."""
     if "console_user" in g:
