@@ -10,7 +10,7 @@
  */
 'use strict';
 
-const VERSION = '1.3.2'; // keep equal to js/version.js (a test checks)
+const VERSION = '1.3.3'; // keep equal to js/version.js (a test checks)
 const CACHE_PREFIX = 'beatbook-shell-';
 const CACHE = `${CACHE_PREFIX}${VERSION}`;
 const SHELL = [

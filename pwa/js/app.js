@@ -15,7 +15,7 @@ import { APP_VERSION } from './version.js';
 import { h, mount, icon } from './ui/dom.js';
 import { renderSignIn, renderSsoReturn } from './ui/signin.js';
 import { renderLog } from './ui/log.js';
-import { renderForm } from './ui/form.js';
+import { renderForm, notDeletedText } from './ui/form.js';
 import { renderDevice } from './ui/device.js';
 import { renderPin } from './ui/pin.js';
 import { renderSyncBar, blockedReason, signInWhy } from './ui/syncbar.js';
@@ -321,7 +321,13 @@ async function boot() {
     deleteRecord: async (id) => {
       const s = ctx.session;
       const before = await snapshotRecord(db, s.userId, id);
-      await writeChange(db, { user: s.userId, node: s.deviceId, nowMs: Date.now(), recordId: id, op: 'delete' });
+      try {
+        await writeChange(db, { user: s.userId, node: s.deviceId, nowMs: Date.now(), recordId: id, op: 'delete' });
+      } catch (error) {
+        // One transaction: a refused write leaves the record and its outbox as they were.
+        toast(notDeletedText(error));
+        return;
+      }
       await engine.refresh();
       emitData();
       // Hold the delete back while Undo is offered, so Undo only has to put the phone's copy back.

@@ -110,6 +110,31 @@ def test_storage_full_while_saving_keeps_the_form_and_writes_nothing(phone, ui, 
     assert pulled == ["Recorded with the phone full"]
 
 
+def test_storage_full_while_deleting_says_so_and_keeps_the_record(phone, ui, api):
+    """A delete the phone cannot write tells the officer, and leaves the record and its queue
+    as they were (it used to fail with no word, the record silently still there)."""
+    context = phone()
+    page = ui.open(context)
+    ui.sign_in(page)
+    ui.new_record(page, "Kept when the phone was full")
+    ui.wait_synced(page)  # on the server, so a delete is a change to send (an outbox entry)
+    context.set_offline(True)
+    page.evaluate(FILL_STORAGE, ["outbox", "add"])
+
+    ui.card(page, "Kept when the phone").get_by_role("button", name="Delete").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(page.locator("#toast")).to_contain_text("Not deleted: this phone's storage is full")
+    expect(ui.card(page, "Kept when the phone")).to_be_visible()
+    assert ui.outbox(page) == []
+    screenshot(page, "storage-full-delete")
+
+    page.evaluate("() => { window.__storageFull = false; }")
+    context.set_offline(False)
+    ui.wait_synced(page)
+    pulled = [r["data"]["summary"] for r in api().pull_all().values()]
+    assert pulled == ["Kept when the phone was full"]
+
+
 def _kill(page) -> None:
     """The tab goes at once, as when the phone's OS kills it: no unload handlers, no more
     JavaScript, and IndexedDB transactions not yet committed are aborted. (CDP's Page.crash

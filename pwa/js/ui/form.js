@@ -531,12 +531,23 @@ export async function piiCheck(f, data) {
   return null;
 }
 
+/** @param {unknown} error */
+const storageFull = (error) => error instanceof DOMException && error.name === 'QuotaExceededError';
+/** @param {unknown} error */
+const why = (error) => (error instanceof Error ? error.message : String(error));
+
 /** Why a save failed on the phone itself, in the officer's words. @param {unknown} error */
 export function notSavedText(error) {
-  const full = error instanceof DOMException && error.name === 'QuotaExceededError';
-  return full
+  return storageFull(error)
     ? "Not saved: this phone's storage is full. Free some space on the phone, then tap Save again. What you typed is still here."
-    : `Not saved on this phone (${error instanceof Error ? error.message : String(error)}). What you typed is still here: tap Save again.`;
+    : `Not saved on this phone (${why(error)}). What you typed is still here: tap Save again.`;
+}
+
+/** Why a delete failed on the phone itself: the record is still in the log. @param {unknown} error */
+export function notDeletedText(error) {
+  return storageFull(error)
+    ? "Not deleted: this phone's storage is full. Free some space on the phone, then delete it again. The record is still in your log."
+    : `Not deleted on this phone (${why(error)}). The record is still in your log: delete it again.`;
 }
 
 /** Say it even when it is the same words as last time (a live region ignores no change). */
