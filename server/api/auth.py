@@ -25,7 +25,12 @@ from server.db.access_log import add_entry
 from server.db.models import User
 from server.errors import ApiError, Code
 from server.oidc import handoff
-from server.oidc.client import local_signin_allowed, settings
+from server.oidc.client import (
+    local_signin_allowed,
+    provider_name,
+    settings,
+    signs_in_at_provider,
+)
 
 bp = Blueprint("api_auth", __name__, url_prefix="/api/v1/auth")
 
@@ -56,6 +61,9 @@ def sign_in_device():
     if not check_password(user, body["password"]):
         record_failure(username, user.id if user else None, via="app")
         raise ApiError(Code.BAD_CREDENTIALS, "Wrong username or password.")
+    if signs_in_at_provider(username, user):
+        record_failure(username, user.id, via="app", reason="linked_to_provider")
+        raise ApiError(Code.FORBIDDEN, f"This account signs in with {provider_name()}.")
     if user.role == "panel":
         raise ApiError(Code.FORBIDDEN, "Panel members use the console, not the officers' app.")
     refuse_until_password_changed(user)
@@ -63,9 +71,7 @@ def sign_in_device():
 
 
 def _single_sign_on_only() -> str:
-    found = settings()
-    name = found.name if found else "your force account"
-    return f"Beatbook passwords are switched off here: sign in with {name}."
+    return f"Beatbook passwords are switched off here: sign in with {provider_name()}."
 
 
 def _new_device(user: User, name: str, *, via: str):

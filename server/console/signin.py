@@ -9,7 +9,12 @@ from server.accounts.auth import check_password, check_rate_limit, record_failur
 from server.db import db
 from server.db.models import User
 from server.errors import ApiError
-from server.oidc.client import local_signin_allowed, settings
+from server.oidc.client import (
+    local_signin_allowed,
+    provider_name,
+    settings,
+    signs_in_at_provider,
+)
 from server.web.audit import log_access
 from server.web.session import CONSOLE_ROLES, current_user, safe_next, sign_in, sign_out
 
@@ -49,14 +54,18 @@ def sign_in_page():
         record_failure(
             username, user.id if user else None, via="console", reason="local_signin_off"
         )
-        found = settings()
-        name = found.name if found else "your force account"
         return _form(
-            username, next_path, f"Beatbook passwords are switched off: sign in with {name}.", 403
+            username,
+            next_path,
+            f"Beatbook passwords are switched off: sign in with {provider_name()}.",
+            403,
         )
     if not username or not check_password(user, password):
         record_failure(username, user.id if user else None, via="console")
         return _form(username, next_path, "Wrong username or password.", 401)
+    if signs_in_at_provider(username, user):
+        record_failure(username, user.id, via="console", reason="linked_to_provider")
+        return _form(username, next_path, f"This account signs in with {provider_name()}.", 403)
     if user.role not in CONSOLE_ROLES:
         return _form(username, next_path, "Officers use the Beatbook app, not the console.", 403)
     if user.must_change_password:

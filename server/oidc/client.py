@@ -81,22 +81,32 @@ def settings() -> Settings | None:
     return current_app.extensions.get(EXTENSION)
 
 
+def _is_emergency(username: str) -> bool:
+    emergency = str(current_app.config.get("EMERGENCY_ADMIN") or "").strip().lower()
+    return bool(emergency) and username.strip().lower() == emergency
+
+
 def local_signin_allowed(username: str, user: User | None) -> bool:
-    """Whether a Beatbook password may be tried: always, unless BEATBOOK_LOCAL_SIGNIN=0, which
-    leaves only the emergency admin's (BEATBOOK_EMERGENCY_ADMIN, an admin account), or the
-    account is linked to the provider (it signs in there)."""
-    config = current_app.config
-    emergency = str(config.get("EMERGENCY_ADMIN") or "").strip().lower()
-    is_emergency = bool(emergency) and username.strip().lower() == emergency
-    if user is not None and user.oidc_subject and settings() is not None and not is_emergency:
-        # An account the provider vouches for signs in there only: a leaver disabled at the
-        # provider must not get in with a Beatbook password kept from before the link.
-        return False
-    if config.get("LOCAL_SIGNIN", 1):
+    """Whether a Beatbook password may be tried at all: always, unless BEATBOOK_LOCAL_SIGNIN=0,
+    which leaves only the emergency admin's (BEATBOOK_EMERGENCY_ADMIN, an admin account). The
+    answer is the same for every other account, so it tells nobody which accounts exist."""
+    if current_app.config.get("LOCAL_SIGNIN", 1):
         return True
-    if not is_emergency:
+    if not _is_emergency(username):
         return False
     return user is None or user.role == "admin"  # unknown: the password check refuses it
+
+
+def provider_name() -> str:
+    found = settings()
+    return found.name if found else "your force account"
+
+
+def signs_in_at_provider(username: str, user: User) -> bool:
+    """An account the provider vouches for signs in there only: a leaver disabled at the
+    provider must not get in with a Beatbook password kept from before the link. Asked only
+    once the password is right, so the refusal tells nothing to someone who does not know it."""
+    return bool(user.oidc_subject) and settings() is not None and not _is_emergency(username)
 
 
 def seal(secret: str | None) -> str | None:

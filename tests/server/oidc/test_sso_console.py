@@ -179,3 +179,19 @@ def test_an_existing_account_linked_by_subject_keeps_its_records(
         json={"username": "sgt.local", "password": "local-password-1", "device_name": "p"},
     )
     assert app_refused.status_code == 403
+    assert app_refused.get_json()["error"]["message"] == (
+        "This account signs in with Test Constabulary."
+    )
+    # Without the password, a linked account answers as an unknown one does: the refusal
+    # above must not tell a stranger which usernames exist and are linked.
+    answers = [
+        fresh.post(
+            "/api/v1/auth/device",
+            json={"username": name, "password": "not-the-password-1", "device_name": "p"},
+        )
+        for name in ("sgt.local", "no.such.user")
+    ]
+    assert [a.status_code for a in answers] == [401, 401]
+    assert answers[0].get_json() == answers[1].get_json()
+    reasons = [e.detail["reason"] for e in _log(sso_app, "sign_in_failed")]
+    assert reasons.count("linked_to_provider") == 2
