@@ -157,16 +157,7 @@ def feedback(team: Team, since: datetime) -> list[dict]:
 
 
 def coming_up(team: Team, now: datetime) -> list[dict]:
-    rows = db.session.scalars(
-        sa.select(PlannedMeeting)
-        .where(
-            PlannedMeeting.team_id == team.id,
-            PlannedMeeting.cancelled == sa.false(),
-            PlannedMeeting.starts_at >= now,
-        )
-        .order_by(PlannedMeeting.starts_at)
-        .limit(MEETINGS_SHOWN)
-    )
+    rows = db.session.scalars(PlannedMeeting.upcoming(team.id, now).limit(MEETINGS_SHOWN))
     tz = force_tz()
     return [{"starts": to_local(m.starts_at, tz), "kind": m.kind, "title": m.title} for m in rows]
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from server.assessment.grid import AssessmentError, force_tz, visible_teams
@@ -82,15 +81,7 @@ def meetings(code: str):
             db.session.commit()
             flash("Meeting announced on the team's public page.", "ok")
             return redirect(url_for("meetings.meetings", code=team.code))
-    upcoming = db.session.scalars(
-        sa.select(PlannedMeeting)
-        .where(
-            PlannedMeeting.team_id == team.id,
-            PlannedMeeting.cancelled == sa.false(),
-            PlannedMeeting.starts_at >= now,
-        )
-        .order_by(PlannedMeeting.starts_at)
-    ).all()
+    upcoming = db.session.scalars(PlannedMeeting.upcoming(team.id, now)).all()
     return render_template(
         "assessment/meetings.html",
         team=team,

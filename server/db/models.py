@@ -330,6 +330,15 @@ class PlannedMeeting(Model):
     cancelled: Mapped[bool] = mapped_column(default=False)
     __table_args__ = (sa.Index("ix_planned_meeting_team_start", "team_id", "starts_at"),)
 
+    @classmethod
+    def upcoming(cls, team_id: int, now: datetime) -> sa.Select[PlannedMeeting]:
+        """A team's meetings not cancelled and not yet started, soonest first."""
+        return (
+            sa.select(cls)
+            .where(cls.team_id == team_id, cls.cancelled == sa.false(), cls.starts_at >= now)
+            .order_by(cls.starts_at)
+        )
+
 
 class AssessmentFact(Model):
     """Each record's countable columns, narrow, with its standards and groups as bit masks.
