@@ -13,6 +13,7 @@ import hashlib
 import re
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from server.accounts.people import USERNAME
 from server.accounts.sessions import end_user_sessions
@@ -69,17 +70,16 @@ def user_for(claims: dict, refresh_token: str | None) -> User:
     team = _team(rule, ask)
     if user is None:
         user = _create(claims, subject, found.issuer, rule, team)
-    else:
-        _apply(user, rule, team)
-        if not user.active:  # the provider had said the account was gone; it is back
-            user.active, user.oidc_left = True, False
-            add_entry(
-                "activate_user",
-                user_id=None,
-                target_type="user",
-                target_id=user.id,
-                detail={"username": user.username, "via": "oidc", "reason": "signed_in_again"},
-            )
+    _apply(user, rule, team)  # nothing to change for an account just made
+    if not user.active:  # the provider had said the account was gone; it is back
+        user.active, user.oidc_left = True, False
+        add_entry(
+            "activate_user",
+            user_id=None,
+            target_type="user",
+            target_id=user.id,
+            detail={"username": user.username, "via": "oidc", "reason": "signed_in_again"},
+        )
     user.oidc_refresh = seal(refresh_token)
     user.oidc_checked_at = utcnow()
     return user
@@ -99,29 +99,44 @@ def _team(rule: Rule, ask: str) -> Team | None:
 
 
 def _create(claims: dict, subject: str, issuer: str, rule: Rule, team: Team | None) -> User:
-    username = _free_username(claims, subject)
     name = claims.get("name") if isinstance(claims.get("name"), str) else ""
-    user = User(
-        username=username,
-        display_name=(name or username).strip()[:120],
-        password_hash=NO_PASSWORD,
-        role=rule.role,
-        team_id=team.id if team else None,
-        oidc_issuer=issuer,
-        oidc_subject=subject,
+    for _ in range(3):
+        username = _free_username(claims, subject)
+        user = User(
+            username=username,
+            display_name=(name or username).strip()[:120],
+            password_hash=NO_PASSWORD,
+            role=rule.role,
+            team_id=team.id if team else None,
+            oidc_issuer=issuer,
+            oidc_subject=subject,
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(user)
+                db.session.flush()
+        except IntegrityError:
+            # Another sign-in of this person (a second tab, a double tap on the provider's
+            # page) made the account first, or another newcomer took the username meanwhile.
+            made = db.session.scalar(
+                select(User).where(User.oidc_issuer == issuer, User.oidc_subject == subject)
+            )
+            if made is not None:
+                return made
+            continue
+        if rule.role == "supervisor" and team is not None:
+            user.supervised.append(team)  # after the insert stands: a rolled-back one is gone
+        add_entry(
+            "create_user",
+            user_id=None,
+            target_type="user",
+            target_id=user.id,
+            detail={"username": username, "role": rule.role, "team": rule.team, "via": "oidc"},
+        )
+        return user
+    raise Refusal(
+        "busy", "Sign-in is busy", "Several accounts were being made at once. Sign in again."
     )
-    if rule.role == "supervisor" and team is not None:
-        user.supervised.append(team)
-    db.session.add(user)
-    db.session.flush()
-    add_entry(
-        "create_user",
-        user_id=None,
-        target_type="user",
-        target_id=user.id,
-        detail={"username": username, "role": rule.role, "team": rule.team, "via": "oidc"},
-    )
-    return user
 
 
 def _apply(user: User, rule: Rule, team: Team | None) -> None:

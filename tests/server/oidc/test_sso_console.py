@@ -195,3 +195,47 @@ def test_an_existing_account_linked_by_subject_keeps_its_records(
     assert answers[0].get_json() == answers[1].get_json()
     reasons = [e.detail["reason"] for e in _log(sso_app, "sign_in_failed")]
     assert reasons.count("linked_to_provider") == 2
+
+
+@pytest.mark.parametrize("race", ["same person", "same username"])
+def test_an_account_made_by_another_sign_in_meanwhile_is_no_500(
+    sso_app, sso_client, sign_in_through, provider, monkeypatch, race
+):
+    """Two first sign-ins at once (a double tap on the provider's page, a second tab; or two
+    newcomers wanting one username): the one that inserts second signs in to the account the
+    first made, or takes the next free username, instead of failing on the unique index."""
+    from server.oidc import identity
+
+    free_username = identity._free_username
+    calls = []
+
+    def other_sign_in_first(claims, subject):
+        name = free_username(claims, subject)
+        if not calls:  # the other request commits between this one's lookup and insert
+            with db.engine.begin() as other:
+                other.execute(
+                    User.__table__.insert().values(
+                        username=name,
+                        display_name="Made meanwhile",
+                        password_hash=identity.NO_PASSWORD,
+                        role="supervisor",
+                        active=True,
+                        must_change_password=False,
+                        oidc_issuer=provider.issuer if race == "same person" else "elsewhere",
+                        oidc_subject=subject if race == "same person" else "someone-else",
+                    )
+                )
+        calls.append(name)
+        return name
+
+    monkeypatch.setattr(identity, "_free_username", other_sign_in_first)
+    answer = sign_in_through(sso_client, "sgt.oidc")
+    assert answer.status_code == 302 and answer.headers["Location"] == "/console/records"
+    with sso_app.app_context():
+        [user] = db.session.scalars(select(User).where(User.oidc_subject == SGT_SUB)).all()
+        if race == "same person":
+            assert (user.username, user.display_name) == ("sgt.oidc", "Made meanwhile")
+            assert calls == ["sgt.oidc"]
+        else:
+            assert user.username == "sgt.oidc-2" and calls == ["sgt.oidc", "sgt.oidc-2"]
+        assert [t.code for t in user.supervised] == ["NPT-A"]
