@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 FLAGS = ("dob", "email", "name", "ni_number", "phone", "vehicle_reg")
-FIELDS = ("summary", "place", "follow_up")  # the free text a record holds
+FIELDS = ("summary", "place", "follow_up", "title", "closed_reason")  # a record's free text
 
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
 _NUMERIC_DATE = r"\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})"
@@ -83,4 +83,10 @@ def detect_record(
         flags = detect(value) if isinstance(value, str) else []
         if flags:
             found[name] = flags
+    concerns = fields.get("concerns")
+    if isinstance(concerns, list):  # each concern's phrase is free text too
+        phrases = [c.get("phrase") for c in concerns if isinstance(c, dict)]
+        flags = sorted({f for p in phrases if isinstance(p, str) for f in detect(p)})
+        if flags:
+            found["concerns"] = flags
     return found

@@ -7,7 +7,7 @@ team, rev and review state are the server's and are never read from a payload.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from marshmallow import (
@@ -22,6 +22,7 @@ from marshmallow import (
 
 from schema.fast import Convert, Loader, Unsure, compile_loader
 from schema.vocabularies import Vocabularies
+from schema.wire import UUID
 
 SCHEMA_VERSION = 2
 FUTURE_TOLERANCE = timedelta(minutes=10)
@@ -29,6 +30,22 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
 TEXT_MAX = 4000
 SHORT_MAX = 200
 LABEL_MAX = 120
+CONCERN_MAX = 120
+PRIORITY = "local_priority"  # the kind whose records are the team's local priorities
+PRIORITY_STATUSES = ("open", "in_progress", "resolved", "closed")
+ENDED = ("resolved", "closed")
+# Fields only a local priority carries (docs/standards.md, "The priority loop").
+PRIORITY_FIELDS = (
+    "title",
+    "priority_status",
+    "closed_reason",
+    "closed_on",
+    "review_by",
+    "owner_id",
+    "meeting_id",
+    "concern_record_ids",
+)
+DAY = validate.Regexp(r"^\d{4}-\d{2}-\d{2}$", error="Must be a date, YYYY-MM-DD.")
 
 
 def upgrade(data: dict[str, Any]) -> dict[str, Any]:
@@ -96,6 +113,24 @@ class LocationSchema(Schema):
     accuracy_m = fields.Float(
         load_default=None, allow_none=True, validate=validate.Range(0, 100_000), allow_nan=False
     )
+
+
+class ConcernSchema(Schema):
+    """A concern someone raised: a category and a short phrase, never a person's name."""
+
+    class Meta:
+        unknown = "raise"
+
+    category = fields.String(required=True)
+    phrase = fields.String(load_default="", validate=validate.Length(max=CONCERN_MAX))
+
+
+def _record_id(label: str) -> fields.String:
+    return fields.String(allow_none=True, validate=UUID, metadata={"label": label})
+
+
+def _day(label: str) -> fields.String:
+    return fields.String(allow_none=True, validate=DAY, metadata={"label": label})
 
 
 class EngagementSchema(Schema):
@@ -179,6 +214,35 @@ class EngagementSchema(Schema):
         metadata={"label": "Kept despite a personal data warning"},
     )
 
+    # The priority loop (issue 15). No load_default: a record that does not use them carries
+    # none of them, so older records and phones are unchanged.
+    concerns = fields.List(
+        fields.Nested(ConcernSchema),
+        validate=validate.Length(max=20),
+        metadata={"label": "Concerns raised"},
+    )
+    priority_id = _record_id("For local priority")
+    title = fields.String(
+        validate=validate.Length(max=SHORT_MAX),
+        metadata={"label": "Priority (as the public reads it)"},
+    )
+    priority_status = fields.String(
+        validate=validate.OneOf(PRIORITY_STATUSES, error="Must be one of: {choices}."),
+        metadata={"label": "Priority status"},
+    )
+    closed_reason = fields.String(
+        validate=validate.Length(max=TEXT_MAX), metadata={"label": "Why closed without action"}
+    )
+    closed_on = _day("Ended on")
+    review_by = _day("Review by")
+    owner_id = fields.Integer(allow_none=True, strict=True, metadata={"label": "Owner"})
+    meeting_id = _record_id("Set at meeting")
+    concern_record_ids = fields.List(
+        fields.String(validate=UUID),
+        validate=validate.Length(max=50),
+        metadata={"label": "Records whose concerns are behind it"},
+    )
+
     def __init__(
         self,
         *,
@@ -192,6 +256,7 @@ class EngagementSchema(Schema):
         self.standard_codes = frozenset(standard_codes)
         self.kind_codes = vocabularies.kind_codes  # built once: the properties build a new set
         self.group_codes = vocabularies.group_codes
+        self.concern_codes = vocabularies.concern_category_codes
         self.now = now
         self._fast: Loader | None = None
 
@@ -249,6 +314,8 @@ class EngagementSchema(Schema):
         unknown = sorted(set(data.get("groups") or []) - self.group_codes)
         if unknown:
             errors["groups"] = [f"Unknown groups: {', '.join(unknown)}."]
+        errors.update(self._concern_errors(data.get("concerns")))
+        errors.update(self._priority_errors(data))
         for name in ("occurred_at", "publicised_at"):
             value = data.get(name)
             if value is None:
@@ -259,6 +326,55 @@ class EngagementSchema(Schema):
             elif when < EARLIEST:
                 errors[name] = ["Is before the year 2000."]
         return errors
+
+    def _concern_errors(self, concerns: list[dict[str, Any]] | None) -> dict[str, list[str]]:
+        # Field errors do not stop this check (skip_on_field_errors=False): skip what failed.
+        named = {c.get("category") for c in concerns or () if isinstance(c, dict)}
+        unknown = sorted(c for c in named - self.concern_codes if isinstance(c, str))
+        return (
+            {"concerns": [f"Unknown concern categories: {', '.join(unknown)}."]} if unknown else {}
+        )
+
+    def _priority_errors(self, data: dict[str, Any]) -> dict[str, list[str]]:
+        """A priority's own rules, on the fields this change sends (an edit sends what changed,
+        so a status that ends a priority comes with its date, and a closure with its reason)."""
+        kind = data.get("kind")
+        errors = wrong_kind_errors(kind, data) if kind is not None else {}
+        if errors or kind not in (None, PRIORITY):
+            return errors
+        if kind == PRIORITY and not (data.get("title") or "").strip():
+            errors["title"] = ["A local priority needs a title."]
+        status = data.get("priority_status")
+        if status in ENDED and not data.get("closed_on"):
+            errors["closed_on"] = ["Say the day the priority ended."]
+        if status == "closed" and not (data.get("closed_reason") or "").strip():
+            errors["closed_reason"] = ["Say why the priority was closed without action."]
+        for name in ("closed_on", "review_by"):
+            value = data.get(name)
+            if value is None or name in errors:
+                continue
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                errors[name] = ["Is not a date in the calendar."]
+                continue
+            if day < EARLIEST.date():
+                errors[name] = ["Is before the year 2000."]
+            elif name == "closed_on" and day > (self.now + timedelta(days=1)).date():
+                errors[name] = ["Is in the future: a priority ends on a day that has come."]
+        return errors
+
+
+def wrong_kind_errors(kind: str | None, data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Priority fields with a value on a record of another kind (an edit that does not send the
+    kind is checked against the record's stored kind by the server)."""
+    if kind == PRIORITY:
+        return {}
+    return {
+        name: ["Only a local priority has this field."]
+        for name in PRIORITY_FIELDS
+        if data.get(name) not in (None, "", [])
+    }
 
 
 def field_labels() -> dict[str, str]:

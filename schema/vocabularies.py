@@ -1,4 +1,5 @@
-"""The kinds of engagement and the groups reached, loaded from vocabularies.json."""
+"""The kinds of engagement, the groups reached and the categories of the public's concerns,
+loaded from vocabularies.json."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ class Vocabularies:
     version: int
     kinds: tuple[dict[str, Any], ...]
     groups: tuple[dict[str, Any], ...]
+    concern_categories: tuple[dict[str, Any], ...] = ()
 
     @property
     def kind_codes(self) -> frozenset[str]:
@@ -26,6 +28,10 @@ class Vocabularies:
         return frozenset(g["code"] for g in self.groups)
 
     @property
+    def concern_category_codes(self) -> frozenset[str]:
+        return frozenset(c["code"] for c in self.concern_categories)
+
+    @property
     def seldom_heard(self) -> frozenset[str]:
         return frozenset(g["code"] for g in self.groups if g["seldom_heard"])
 
@@ -33,11 +39,18 @@ class Vocabularies:
         return next((k for k in self.kinds if k["code"] == code), None)
 
     def title(self, code: str) -> str:
-        found = self.kind(code) or next((g for g in self.groups if g["code"] == code), None)
+        found = self.kind(code) or next(
+            (v for v in (*self.groups, *self.concern_categories) if v["code"] == code), None
+        )
         return found["title"] if found else code
 
 
 @lru_cache(maxsize=4)
 def load_vocabularies(path: str | None = None) -> Vocabularies:
     raw = json.loads(Path(path or VOCABULARIES_FILE).read_text(encoding="utf-8"))
-    return Vocabularies(raw["version"], tuple(raw["kinds"]), tuple(raw["groups"]))
+    return Vocabularies(
+        raw["version"],
+        tuple(raw["kinds"]),
+        tuple(raw["groups"]),
+        tuple(raw.get("concern_categories", ())),
+    )

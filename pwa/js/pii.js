@@ -2,7 +2,7 @@
 // pattern rules as the server's schema/pii.py (tests/vectors/pii.json holds both to one set of
 // cases). A flag is a warning before saving, not a verdict: the officer edits or confirms.
 
-export const FIELDS = Object.freeze(['summary', 'place', 'follow_up']);
+export const FIELDS = Object.freeze(['summary', 'place', 'follow_up', 'title', 'closed_reason']);
 
 /** What each flag is, as the warning says it. */
 export const FLAG_WORDS = Object.freeze({

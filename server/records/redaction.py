@@ -1,6 +1,7 @@
 """Removing a record's free text for good (retention or erasure), and restricting a record.
 
-Free text is the summary, the follow-up, the place and the map position: what can say who a
+Free text is the summary, the follow-up, the place, a priority's title and closing reason, the
+phrases of the concerns raised, and the map position: what can say who a
 member of the public is. Redaction replaces the text with a marker saying why it went ("[Text
 removed under the retention rule]"), drops the position, and keeps everything assessments count
 (kind, dates, standards, groups, people, durations, contacts' roles, review state, who wrote
@@ -34,8 +35,8 @@ from server.sync.stamps import pack_meta, unpack_meta
 from server.sync.store import record_columns
 from sync import HLC, SERVER_NODE
 
-TEXT_FIELDS = ("summary", "follow_up", "place")
-SEALED = (*TEXT_FIELDS, "location")
+TEXT_FIELDS = ("summary", "follow_up", "place", "title", "closed_reason")
+SEALED = (*TEXT_FIELDS, "location", "concerns")  # a concern keeps its category, not its phrase
 MARKERS = {
     "retention": "[Text removed under the retention rule]",
     "erasure": "[Text erased on request]",
@@ -55,6 +56,11 @@ def scrub(field: str, value: Any, marker: str) -> Any:
     """What a sealed field's value becomes: text a marker (empty stays empty), a position None."""
     if field == "location":
         return None
+    if field == "concerns" and isinstance(value, list):
+        return [
+            {**c, "phrase": scrub("phrase", c.get("phrase"), marker)} if isinstance(c, dict) else c
+            for c in value
+        ]
     return marker if isinstance(value, str) and value else value
 
 

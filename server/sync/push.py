@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from schema.fast import Unsure, compile_loader
+from schema.records import wrong_kind_errors
 from schema.wire import ChangeSchema
 from server.catalogues import catalogues
 from server.clock import from_ms
@@ -101,6 +102,25 @@ def _prepare(
     return changes, errors
 
 
+def _check_owners(user: User, changes: list[Change], errors: dict[int, dict]) -> None:
+    """A priority's owner must be an active member of a team the pusher writes for."""
+    with_owner = [c for c in changes if isinstance(c.data, dict) and "owner_id" in c.data]
+    wanted = {o for c in with_owner if type(o := c.data["owner_id"]) is int}
+    if not wanted:
+        return
+    teams = user.team_ids()
+    query = select(User.id).where(User.id.in_(wanted), User.active.is_(True))
+    if teams is not None:
+        query = query.where(User.team_id.in_(teams))
+    members = set(db.session.scalars(query))
+    for change in with_owner:
+        owner = change.data["owner_id"]
+        if type(owner) is int and owner not in members:
+            errors.setdefault(id(change), {})["owner_id"] = [
+                "Is not an officer of this team: choose the owner from the team."
+            ]
+
+
 def _envelope_errors(raw: dict) -> dict:
     """ChangeSchema().validate(raw), by the fast path when it can decide (schema/fast.py)."""
     try:
@@ -174,6 +194,7 @@ def prepare(user: User, device: Device, body: dict, text_suspect: bool = True) -
         user.id, user.team_id, device.id, body["batch_id"], body["device_now"].isoformat()
     )
     changes, errors = _prepare(body["changes"], engagement_schema(received), text_suspect)
+    _check_owners(user, changes, errors)
     own_nodes = own_device_ids(
         user, device, [c.get("hlc") for c in body["changes"] if isinstance(c, dict)]
     )
@@ -238,6 +259,10 @@ def _apply(user: User, store: SqlStore, ready: Prepared, batch_id: str) -> dict:
         problems = errors.get(id(change))
         if problems:
             return problems
+        if existing is not None and change.op == "upsert" and "kind" not in change.data:
+            wrong = wrong_kind_errors(existing.fields.get("kind"), change.data)
+            if wrong:
+                return wrong
         if existing is not None and change.op == "upsert":
             # Removed text stays removed: a phone's value for a sealed field is dropped before
             # the merge, the change log or a conflict can keep it (server/records/redaction.py).
