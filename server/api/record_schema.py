@@ -27,6 +27,7 @@ def schema_document() -> dict:
         "labels": field_labels(),
         "kinds": kinds,
         "groups": list(vocab.groups),
+        "concern_categories": list(vocab.concern_categories),
         "standards": {
             "catalogue": catalogue.name,
             "title": catalogue.raw.get("title", ""),

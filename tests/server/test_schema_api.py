@@ -12,6 +12,9 @@ def test_schema_lists_kinds_groups_and_standards(client):
     assert kinds["face_to_face"]["standards"] == ["F2F"]
     assert kinds["community_meeting"]["meeting"] is True
     assert {g["code"] for g in body["groups"]} >= {"young_people", "rural"}
+    assert {c["code"] for c in body["concern_categories"]} >= {"speeding", "parking", "drugs"}
+    assert "local_priority" in kinds
+    assert body["record"]["title"] == {"type": "string", "required": False, "max": 200}
     assert [s["code"] for s in body["standards"]["standards"]][:3] == ["F2F", "KCL", "SOCIAL"]
     assert len(body["standards"]["standards"]) == 10
     assert body["record"]["summary"] == {"type": "string", "required": True, "min": 1, "max": 4000}
