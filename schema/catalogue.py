@@ -27,6 +27,7 @@ class MeasureType:
     needs_selection: bool  # must name `kinds` or `standards`
     options: frozenset[str] = frozenset()
     required: frozenset[str] = frozenset()
+    refused: frozenset[str] = frozenset()  # common keys that mean nothing to this type
 
 
 COMMON_KEYS = frozenset({"type", "label", "thresholds", "kinds", "standards", "note"})
@@ -43,9 +44,21 @@ MEASURE_SPECS: dict[str, MeasureType] = {
         frozenset({"within_days", "lookback_days"}),
     ),
     "mean_people": MeasureType(True, True),
+    # The priority loop (docs/standards.md): they read the team's local priorities, so they
+    # select no records by kind or standard; `kinds` of share_reviewed_on_time names the
+    # records that review a priority (default priority_review).
+    "share_fed_back": MeasureType(
+        True,
+        False,
+        frozenset({"within_days"}),
+        frozenset({"within_days"}),
+        frozenset({"kinds", "standards"}),
+    ),
+    "share_reviewed_on_time": MeasureType(True, False, refused=frozenset({"standards"})),
 }
 MEASURE_TYPES = frozenset(MEASURE_SPECS)
-SHARE_TYPES = frozenset({"share_publicised", "share_renewed"})
+LOOP_TYPES = frozenset({"share_fed_back", "share_reviewed_on_time"})
+SHARE_TYPES = frozenset({"share_publicised", "share_renewed", *LOOP_TYPES})
 RATINGS = ("met", "partly_met", "not_met")
 
 
@@ -110,6 +123,11 @@ def _validate_measure(
     unknown_keys = set(measure) - COMMON_KEYS - spec.options
     if unknown_keys:
         raise CatalogueError(f"{where}: unknown keys {sorted(unknown_keys)}")
+    if set(measure) & spec.refused:
+        raise CatalogueError(
+            f"{where} takes no {' or '.join(sorted(set(measure) & spec.refused))}: "
+            "it reads the team's local priorities"
+        )
     if not isinstance(measure.get("label"), str) or not measure["label"].strip():
         raise CatalogueError(f"{where} needs a label")
     for option in sorted(spec.required):
@@ -140,6 +158,8 @@ def _validate_measure(
     for flag in ("per_month", "seldom_heard_only"):
         if flag in measure and not isinstance(measure[flag], bool):
             raise CatalogueError(f"{where}: {flag} is true or false")
+    if kind == "share_fed_back" and measure["within_days"] != int(measure["within_days"]):
+        raise CatalogueError(f"{where}: within_days is a whole number of days")
     if kind == "share_renewed" and measure["lookback_days"] < measure["within_days"]:
         raise CatalogueError(f"{where}: lookback_days must be at least within_days")
 

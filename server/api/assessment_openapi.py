@@ -93,6 +93,56 @@ TEAM = {
         "standards": {"type": "array", "items": STANDARD},
     },
 }
+LINKED = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "kind": {"type": "string"},
+        "kind_title": {"type": "string"},
+        "occurred_at": {"type": "string", "format": "date-time"},
+        "date": {"type": "string", "format": "date"},
+        "public": {"type": "boolean"},
+        "in_time": {
+            "type": "boolean",
+            "description": "feedback dated from the set time to the deadline day's end "
+            "(share_fed_back only)",
+        },
+    },
+}
+PRIORITY = {
+    "type": "object",
+    "nullable": True,
+    "description": "for the loop measures (share_fed_back, share_reviewed_on_time): the "
+    "priority's concerns, the records linked to it as actions, and its feedback",
+    "properties": {
+        "status": {"type": "string", "enum": ["open", "in_progress", "resolved", "closed"]},
+        "set_on": {"type": "string", "format": "date"},
+        "deadline": {
+            "type": "string",
+            "format": "date",
+            "description": "feedback due by (share_fed_back) or the review date",
+        },
+        "ended_on": {"type": "string", "format": "date", "nullable": True},
+        "owner": {"type": "string", "nullable": True, "description": "null for the panel"},
+        "concerns": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "record_id": {"type": "string"},
+                    "category": {"type": "string"},
+                    "category_title": {"type": "string"},
+                    "phrase": {
+                        "type": "string",
+                        "description": "withheld from the panel until the record is approved",
+                    },
+                },
+            },
+        },
+        "actions": {"type": "array", "items": LINKED},
+        "feedback": {"type": "array", "items": LINKED},
+    },
+}
 EVIDENCE = {
     "type": "object",
     "properties": {
@@ -128,6 +178,8 @@ EVIDENCE = {
                     "groups": {"type": "array", "items": {"type": "string"}},
                     "note": {"type": "string"},
                     "counts": {"type": "boolean"},
+                    "longest_gap": {"type": "boolean"},
+                    "priority": PRIORITY,
                 },
             },
         },
@@ -248,10 +300,12 @@ def paths() -> dict:
                     "as plain numbers, numbered CODE_1_..., CODE_2_... when the standard has "
                     "more than one. The measured value's column names its unit: _records, "
                     "_records_per_officer, _groups, _longest_gap_days, _days_since_last, "
-                    "_mean_people, _share_publicised_fraction or _share_renewed_fraction (0-1)."
+                    "_mean_people, _share_publicised_fraction, _share_renewed_fraction, "
+                    "_share_fed_back_fraction or _share_reviewed_on_time_fraction (0-1)."
                     " A ratio is followed by its numerator and denominator: _records and "
                     "_officers; _meetings_publicised and _meetings_held; _key_contacts_renewed "
-                    "and _key_contacts_known; _people and _records_with_people. A measure with "
+                    "and _key_contacts_known; _priorities_fed_back and _priorities_due; "
+                    "_priorities_reviewed and _reviews_due; _people and _records_with_people. A measure with "
                     "no figure (no meetings held, no record ever) leaves its value empty. Text "
                     "cells that a spreadsheet would run as a formula start with '."
                 ),

@@ -9,11 +9,12 @@ sample may put approved records first (the evidence pack: the panel reads only t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
+from server.assessment import loop
 from server.assessment.measures import (
     DAY,
     contact_key,
@@ -52,6 +53,32 @@ class Item:
     counts: bool = True
     groups: list[str] = field(default_factory=list)
     longest: bool = False  # this record ends the longest gap (longest_gap_days)
+    priority: PriorityDetail | None = None  # a local priority's loop (the loop measure types)
+
+
+@dataclass
+class Answer:
+    """A record linked to a priority, as its evidence lists it."""
+
+    record_id: str
+    kind: str
+    occurred_at: datetime  # naive UTC
+    public: bool
+    in_time: bool | None = None  # feedback within the measure's days (share_fed_back only)
+
+
+@dataclass
+class PriorityDetail:
+    """What a priority's evidence shows besides the record: its concerns, actions, feedback."""
+
+    status: str
+    set_day: date
+    deadline: date  # feedback due by, or the review date
+    ended_on: date | None
+    owner: str | None  # a name: left out for the panel like the officer column
+    concerns: list[loop.Concern]
+    actions: list[Answer]
+    feedback: list[Answer]
 
 
 @dataclass
@@ -344,6 +371,102 @@ def _share_renewed(scope, measure, team_id, window: Window) -> Evidence:
     )
 
 
+def _when(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b %Y}"
+
+
+def _loop_note(scope: Scope, measure: dict, priority: loop.Priority, verdict) -> str:
+    tz = scope.period.tz
+    deadline = _when(verdict.deadline)
+    answered = (
+        to_local(verdict.answer.occurred_at, tz).date() if verdict.answer is not None else None
+    )
+    if measure["type"] == "share_fed_back":
+        if answered is not None:
+            late = (answered - priority.set_day).days
+            return f"Public feedback on {_when(answered)}, {days(late)} after it was set"
+        if verdict.due:
+            return f"No public feedback by {deadline}"
+        return f"Not judged yet: public feedback due by {deadline}"
+    if answered is not None:
+        return f"Reviewed on {_when(answered)}, by its review date ({deadline})"
+    if verdict.done and priority.ended_on is not None:
+        return f"Ended on {_when(priority.ended_on)}, by its review date ({deadline})"
+    if verdict.due:
+        return f"Not reviewed by its review date ({deadline})"
+    return f"Not judged yet: review due by {deadline}"
+
+
+def _loop(scope, measure, team_id, window: Window) -> Evidence:
+    """Every priority the share looks at, with its concerns, actions and feedback. Priorities
+    are few: read whole (loop.py) and paged here."""
+    found = loop.for_scope(replace(scope, teams=(team_id,)), [measure], concerns=True)
+    judged = [(p, v) for p in found if (v := loop.judge(scope, measure, p)) is not None]
+    names = dict(
+        db.session.execute(
+            sa.select(User.id, sa.func.coalesce(User.display_name, User.username)).where(
+                User.id.in_(
+                    sorted({p.officer_id for p, _ in judged} | {p.owner_id or 0 for p, _ in judged})
+                )
+            )
+        ).all()
+    )
+    tz = scope.period.tz
+    items = []
+    for priority, verdict in judged:
+        timed = measure["type"] == "share_fed_back"
+        item = Item(
+            priority.id,
+            priority.occurred_at,
+            loop.PRIORITY,
+            RESTRICTED if priority.restricted else (priority.title or priority.summary),
+            priority.officer_id,
+            names.get(priority.officer_id, ""),
+            None,
+            None,
+            priority.review_state,
+            note=_loop_note(scope, measure, priority, verdict),
+            counts=verdict.due and verdict.done,
+        )
+        item.priority = PriorityDetail(
+            priority.status,
+            priority.set_day,
+            verdict.deadline,
+            priority.ended_on,
+            names.get(priority.owner_id) if priority.owner_id else None,
+            priority.concerns,
+            [Answer(r.id, r.kind, r.occurred_at, r.public) for r in priority.actions],
+            [
+                Answer(
+                    r.id,
+                    r.kind,
+                    r.occurred_at,
+                    r.public,
+                    loop.in_time(measure, priority, r, tz) if timed else None,
+                )
+                for r in priority.feedback
+            ],
+        )
+        items.append(item)
+    due = sum(1 for _, v in judged if v.due)
+    done = sum(1 for _, v in judged if v.due and v.done)
+    if measure["type"] == "share_fed_back":
+        line = (
+            f"Priorities open in {scope.period.title}: {due} due, {done} with public feedback "
+            f"within {measure['within_days']} days of being set."
+        )
+    else:
+        line = (
+            f"Priorities open in {scope.period.title} with a review date in it: {due} due, "
+            f"{done} reviewed (or ended) by that date."
+        )
+    if window.approved_first:
+        items.sort(key=lambda i: i.review_state != "approved")  # stable: oldest first within
+    waiting = sum(1 for i in items if i.review_state != "approved")
+    shown = items[window.offset : window.offset + window.limit]
+    return Evidence(shown, len(items), [line], not_approved=waiting)
+
+
 _BY_TYPE = {
     "count": _count,
     "share_publicised": _share_publicised,
@@ -352,6 +475,8 @@ _BY_TYPE = {
     "longest_gap_days": _longest_gap,
     "days_since_last": _days_since_last,
     "share_renewed": _share_renewed,
+    "share_fed_back": _loop,
+    "share_reviewed_on_time": _loop,
 }
 
 

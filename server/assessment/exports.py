@@ -22,6 +22,11 @@ UNITS: dict[str, tuple[str, tuple[str, str] | None]] = {
     "share_publicised": ("share_publicised_fraction", ("meetings_publicised", "meetings_held")),
     "share_renewed": ("share_renewed_fraction", ("key_contacts_renewed", "key_contacts_known")),
     "mean_people": ("mean_people", ("people", "records_with_people")),
+    "share_fed_back": ("share_fed_back_fraction", ("priorities_fed_back", "priorities_due")),
+    "share_reviewed_on_time": (
+        "share_reviewed_on_time_fraction",
+        ("priorities_reviewed", "reviews_due"),
+    ),
 }
 
 

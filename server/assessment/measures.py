@@ -22,6 +22,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.sql.expression import ColumnElement
 
+from schema.catalogue import LOOP_TYPES
+from server.assessment import loop
 from server.assessment.periods import _add_months
 from server.assessment.rollup import MonthContact, MonthGroup, MonthOfficer, month_bounds, month_of
 from server.assessment.rollup import MonthSeries as Series
@@ -553,6 +555,14 @@ def compute(scope: Scope, measures: list[dict]) -> list[dict[int, Figure]]:
     scanned = [(i, m) for i, m in enumerate(measures) if m["type"] in SCANNED]
     if scanned:
         results.update((scope.rollups and _scan_rollup(scope, scanned)) or _scan(scope, scanned))
+    # The loop's shares read the team's priorities, not the facts: the same on every path.
+    looped = [(i, m) for i, m in enumerate(measures) if m["type"] in LOOP_TYPES]
+    if looped:
+        for index, teams in loop.shares(scope, looped).items():
+            results[index] = {
+                team: Figure(done / due if due else None, done, due)
+                for team, (done, due) in teams.items()
+            }
     latest = [(i, m) for i, m in enumerate(measures) if m["type"] == "days_since_last"]
     if latest:
         results.update(_days_since_last(scope, latest))

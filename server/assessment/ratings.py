@@ -110,7 +110,12 @@ def figure_text(measure: dict, value: float | None, numerator=None, denominator=
     kind = measure["type"]
     if kind in SHARE_TYPES:
         if value is None:
-            return "none held" if kind == "share_publicised" else "no key contacts"
+            return {
+                "share_publicised": "none held",
+                "share_renewed": "no key contacts",
+                "share_fed_back": "no priorities due",
+                "share_reviewed_on_time": "no reviews due",
+            }[kind]
         return f"{percent(value)} ({numerator:g} of {denominator:g})"
     if value is None:
         return {"days_since_last": "never", "mean_people": "none held"}.get(kind, "no officers")

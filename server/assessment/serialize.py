@@ -8,13 +8,14 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from server.assessment import ratings
-from server.assessment.evidence import Evidence
+from server.assessment.evidence import Evidence, PriorityDetail
 from server.assessment.grid import Assessment, MeasureResult, StandardResult, TeamAssessment
 from server.assessment.periods import Period, to_local
 from server.assessment.whatworks import Row, WhatWorks
 from server.catalogues import vocabularies
 from server.clock import iso
 from server.db.models import Team
+from server.records.redaction import RESTRICTED
 from server.web.assessment_access import panel_summary
 
 
@@ -157,6 +158,60 @@ class Pseudonyms:
         return self.names.setdefault(key, f"Officer {len(self.names) + 1}")
 
 
+PHRASE_WITHHELD = "withheld until a supervisor has approved the record"
+
+
+def concern_phrase(concern, anonymise: bool) -> str:
+    """A concern's phrase as the reader may see it: withheld from the panel until a supervisor
+    approved the record it was raised on, never shown from a restricted record."""
+    if not concern.phrase:
+        return ""
+    if concern.restricted:
+        return RESTRICTED
+    if anonymise and concern.review_state != "approved":
+        return PHRASE_WITHHELD
+    return concern.phrase
+
+
+def priority_json(detail: PriorityDetail | None, tz, anonymise: bool) -> dict | None:
+    """A local priority's loop in the evidence: its concerns, actions and feedback."""
+    if detail is None:
+        return None
+    titles = vocabularies().title
+
+    def answer(a) -> dict:
+        body = {
+            "id": a.record_id,
+            "kind": a.kind,
+            "kind_title": titles(a.kind),
+            "occurred_at": iso(a.occurred_at),
+            "date": to_local(a.occurred_at, tz).date().isoformat(),
+            "public": a.public,
+        }
+        if a.in_time is not None:
+            body["in_time"] = a.in_time
+        return body
+
+    return {
+        "status": detail.status,
+        "set_on": detail.set_day.isoformat(),
+        "deadline": detail.deadline.isoformat(),
+        "ended_on": detail.ended_on.isoformat() if detail.ended_on else None,
+        "owner": None if anonymise else detail.owner,
+        "concerns": [
+            {
+                "record_id": c.record_id,
+                "category": c.category,
+                "category_title": titles(c.category),
+                "phrase": concern_phrase(c, anonymise),
+            }
+            for c in detail.concerns
+        ],
+        "actions": [answer(a) for a in detail.actions],
+        "feedback": [answer(a) for a in detail.feedback],
+    }
+
+
 def evidence_json(ev: Evidence, tz, anonymise: bool) -> dict:
     kinds = vocabularies().title
     alias = Pseudonyms()
@@ -190,6 +245,7 @@ def evidence_json(ev: Evidence, tz, anonymise: bool) -> dict:
                 "note": item.panel_note if anonymise and item.panel_note is not None else item.note,
                 "counts": item.counts,
                 "longest_gap": item.longest,
+                "priority": priority_json(item.priority, tz, anonymise),
             }
             for item in ev.items
         ],

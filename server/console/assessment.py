@@ -26,7 +26,7 @@ from server.assessment.grid import (
 )
 from server.assessment.pack import build_pack
 from server.assessment.periods import KINDS, Period, containing_moment, to_local
-from server.assessment.serialize import Pseudonyms
+from server.assessment.serialize import Pseudonyms, concern_phrase
 from server.assessment.whatworks import what_works
 from server.catalogues import vocabularies
 from server.clock import utcnow
@@ -38,6 +38,12 @@ from server.web.session import current_user, login_required, signed_in
 
 bp = Blueprint("assessment_pages", __name__, url_prefix="/console/assessment")
 PAGE = 50
+PRIORITY_STATUS_WORDS = {
+    "open": "Open",
+    "in_progress": "In progress",
+    "resolved": "Resolved",
+    "closed": "Closed without action",
+}
 CHANGE_WORDS = {"better": "▲ better", "worse": "▼ worse", "same": "= same"}
 
 
@@ -52,6 +58,16 @@ def _rating_title(rating: str | None) -> str:
 @bp.app_template_filter("change_words")
 def _change_words(change: str | None) -> str:
     return CHANGE_WORDS.get(change or "", "")
+
+
+@bp.app_template_filter("priority_status")
+def _priority_status(code: str) -> str:
+    return PRIORITY_STATUS_WORDS.get(code, code)
+
+
+@bp.app_template_filter("concern_phrase")
+def _concern_phrase(concern, hide_names: bool) -> str:
+    return concern_phrase(concern, hide_names)
 
 
 @bp.app_template_filter("kind_title")

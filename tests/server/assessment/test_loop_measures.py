@@ -1,0 +1,201 @@
+"""The priority loop's measure types, share_fed_back and share_reviewed_on_time, worked by hand.
+
+Dorset's 2027 catalogue is moved back to take effect on 1 January 2025 (loop_force.py), so its
+FEEDBACK (public feedback within 28 days; met 80%, partly 50%) and PRIORITY (reviewed by the
+review date; same thresholds) judge 2025. Q3 2025 is BST: it runs from 23:00 UTC on 30 June to
+23:00 UTC on 30 September, and a local day ends at 23:00 UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from loop_force import LoopForce, close_app, loop_catalogues, open_app
+
+from server.assessment.evidence import evidence
+from server.assessment.grid import assess, resolve_period, scope_for, visible_teams
+
+NOW = datetime(2026, 1, 15, 12, 0)
+
+
+@pytest.fixture
+def loop(tmp_path, database_server):
+    url = database_server or f"sqlite:///{tmp_path / 'loop.sqlite'}"
+    app, ctx = open_app(url, loop_catalogues(tmp_path / "standards"), database_server)
+    try:
+        yield LoopForce()
+    finally:
+        close_app(ctx, database_server)
+
+
+def judge(label: str, now: datetime = NOW):
+    return assess(resolve_period(label, now), visible_teams(None), now)
+
+
+def figure(assessment, team: str, code: str):
+    judged = assessment.team(team).by_code[code]
+    head = judged.measures[0]
+    return head.figure.numerator, head.figure.denominator, judged.rating
+
+
+@pytest.fixture
+def fed(loop):
+    """Team A's priorities and their feedback; team B answers one of A's."""
+    a, b = loop.officer("NPT-A", "pc.alpha"), loop.officer("NPT-B", "pc.bravo")
+    p = {}
+    # Set 1 Jul (11:00 BST): the deadline is 29 Jul, which ends at 23:00 UTC. Answered at
+    # 23:30 BST on 29 Jul: in time.
+    p[1] = loop.priority(a, "2025-07-01 10:00", "Speeding on Mill Lane")
+    loop.feedback(a, "2025-07-29 22:30", p[1])
+    # Set 2 Jul: deadline 30 Jul. Answered at 00:00 BST on 31 Jul: a day late.
+    p[2] = loop.priority(a, "2025-07-02 10:00")
+    loop.feedback(a, "2025-07-30 23:00", p[2])
+    # Set 20 Sep, answered 5 Oct: the deadline (18 Oct) is after Q3, so Q3 does not judge it;
+    # Q4 does, and it was in time.
+    p[3] = loop.priority(a, "2025-09-20 10:00")
+    loop.feedback(a, "2025-10-05 10:00", p[3])
+    # Answered in time but not in public.
+    p[4] = loop.priority(a, "2025-08-01 10:00")
+    loop.feedback(a, "2025-08-05 10:00", p[4], public=False)
+    # Answered in public, but a supervisor returned the feedback (Dorset does not count it).
+    p[5] = loop.priority(a, "2025-08-02 10:00")
+    loop.review(loop.feedback(a, "2025-08-10 10:00", p[5]), "returned")
+    # Only team B "answered" it: a link to another team's priority is no link.
+    p[6] = loop.priority(a, "2025-08-03 10:00")
+    loop.feedback(b, "2025-08-06 10:00", p[6])
+    # Ended before Q3 began: not open in Q3.
+    p[7] = loop.priority(
+        a, "2025-06-01 10:00", priority_status="resolved", closed_on="2025-06-20"
+    )
+    # A deleted priority never counts, answered or not.
+    p[8] = loop.priority(a, "2025-08-03 11:00")
+    loop.feedback(a, "2025-08-04 10:00", p[8])
+    loop.delete(a, p[8])
+    # Answered in public, but the feedback was deleted.
+    p[9] = loop.priority(a, "2025-08-04 10:00")
+    loop.delete(a, loop.feedback(a, "2025-08-06 10:00", p[9]))
+    # Set in Q2 and answered then; still open in Q3, where it counts as fed back.
+    p[10] = loop.priority(a, "2025-06-15 10:00")
+    loop.feedback(a, "2025-06-20 10:00", p[10])
+    return p
+
+
+def test_share_fed_back_in_a_quarter(fed):
+    # Q3: due are 1, 2, 4, 5, 6, 9, 10 (3 is not due until 18 Oct, 7 ended, 8 deleted);
+    # fed back in time in public: 1 and 10. 2 of 7 = 29%: not met (partly met from 50%).
+    q3 = judge("2025-Q3")
+    assert figure(q3, "NPT-A", "FEEDBACK") == (2, 7, "not_met")
+    assert q3.team("NPT-A").by_code["FEEDBACK"].headline.text == "29% (2 of 7)"
+    # Team B has no priorities: no figure, not met, as other shares do with nothing to share.
+    assert figure(q3, "NPT-B", "FEEDBACK") == (0, 0, "not_met")
+    assert q3.team("NPT-B").by_code["FEEDBACK"].headline.text == "no priorities due"
+
+
+def test_set_in_one_quarter_answered_in_the_next(fed):
+    # Q4: every one of A's still open (none ended): 1, 2, 3, 4, 5, 6, 9, 10 are due, and
+    # 1, 3 and 10 were answered in time. 3 of 8.
+    assert figure(judge("2025-Q4"), "NPT-A", "FEEDBACK") == (3, 8, "not_met")
+
+
+def test_share_fed_back_at_the_edges_of_a_month_and_the_deadline_day(fed):
+    # July (ends 23:00 UTC on 31 Jul): 1 (deadline day over at 23:00 UTC 29 Jul, answered
+    # 22:30), 2 (over at 23:00 UTC 30 Jul, answered exactly then: late) and 10: 2 of 3.
+    assert figure(judge("2025-07"), "NPT-A", "FEEDBACK") == (2, 3, "partly_met")
+
+
+def test_a_running_period_judges_only_what_is_due_or_done(fed):
+    # Judged at noon on 29 Jul: 1's deadline day is not over and its answer (22:30) has not
+    # happened yet, so it is not judged; 2's deadline is 30 Jul; 10 was answered. 1 of 1.
+    now = datetime(2025, 7, 29, 12, 0)
+    assert figure(judge("2025-07", now), "NPT-A", "FEEDBACK") == (1, 1, "met")
+    # At 23:00 UTC on 29 Jul, 1 is due and was answered half an hour before: 2 of 2.
+    now = datetime(2025, 7, 29, 23, 0)
+    assert figure(judge("2025-07", now), "NPT-A", "FEEDBACK") == (2, 2, "met")
+
+
+@pytest.fixture
+def reviews(loop):
+    a, b = loop.officer("NPT-A", "pc.alpha"), loop.officer("NPT-B", "pc.bravo")
+    r = {}
+    # Review by 15 Aug; reviewed at 23:30 BST on 15 Aug: on time.
+    r[1] = loop.priority(a, "2025-07-01 10:00", review_by="2025-08-15")
+    loop.review_of(a, "2025-08-15 22:30", r[1])
+    # Reviewed at 00:30 BST on 16 Aug: late.
+    r[2] = loop.priority(a, "2025-07-01 11:00", review_by="2025-08-15")
+    loop.review_of(a, "2025-08-15 23:30", r[2])
+    # Review date in Q4; reviewed early, in Q3.
+    r[3] = loop.priority(a, "2025-07-02 10:00", review_by="2025-10-10")
+    loop.review_of(a, "2025-09-25 10:00", r[3])
+    # Ended before its review date: that counts as reviewed.
+    r[4] = loop.priority(
+        a,
+        "2025-07-03 10:00",
+        review_by="2025-09-01",
+        priority_status="closed",
+        closed_on="2025-08-20",
+        closed_reason="The council closed the lane",
+    )
+    # Its review was deleted.
+    r[5] = loop.priority(a, "2025-07-04 10:00", review_by="2025-09-10")
+    loop.delete(a, loop.review_of(a, "2025-09-05 10:00", r[5]))
+    # An action linked to it, but not a review.
+    r[6] = loop.priority(a, "2025-07-05 10:00", review_by="2025-09-10")
+    loop.add(a, "2025-09-05 10:00", "face_to_face", priority_id=r[6])
+    # Team B's review links to it: no link.
+    r[7] = loop.priority(a, "2025-07-06 10:00", review_by="2025-09-12")
+    loop.review_of(b, "2025-09-05 10:00", r[7])
+    # Review date in Q2.
+    r[8] = loop.priority(a, "2025-06-01 10:00", review_by="2025-06-30")
+    # No review date: PRIORITY does not look at it.
+    r[9] = loop.priority(a, "2025-07-07 10:00")
+    return r
+
+
+def test_share_reviewed_on_time(reviews):
+    # Q3: review dates in Q3 are 1, 2, 4, 5, 6, 7; on time: 1 and 4 (ended). 2 of 6.
+    assert figure(judge("2025-Q3"), "NPT-A", "PRIORITY") == (2, 6, "not_met")
+    # Q4: only 3, reviewed in Q3, before its date: 1 of 1, met.
+    assert figure(judge("2025-Q4"), "NPT-A", "PRIORITY") == (1, 1, "met")
+    assert figure(judge("2025-Q3"), "NPT-B", "PRIORITY") == (0, 0, "not_met")
+
+
+def test_reviews_in_a_running_quarter(reviews):
+    # 5 Sep 12:00: due are 1 and 2 (15 Aug) and 4 (1 Sep, ended 20 Aug); 5, 6, 7 are not due
+    # and not reviewed (5's review was deleted). 2 of 3.
+    now = datetime(2025, 9, 5, 12, 0)
+    assert figure(judge("2025-Q3", now), "NPT-A", "PRIORITY") == (2, 3, "partly_met")
+
+
+def test_evidence_lists_each_priority_with_its_concerns_actions_and_feedback(loop):
+    a = loop.officer("NPT-A", "pc.alpha")
+    raised = loop.add(
+        a,
+        "2025-06-28 10:00",
+        "face_to_face",
+        concerns=[{"category": "speeding", "phrase": "cars racing past the school"}],
+    )
+    p = loop.priority(a, "2025-07-01 10:00", "Speeding on Mill Lane", concern_record_ids=[raised])
+    action = loop.add(a, "2025-07-10 10:00", "partner_meeting", priority_id=p)
+    deleted = loop.add(a, "2025-07-11 10:00", "face_to_face", priority_id=p)
+    loop.delete(a, deleted)
+    loop.feedback(a, "2025-07-05 10:00", p, public=False)
+    loop.feedback(a, "2025-08-30 10:00", p)  # public, but late
+    period = resolve_period("2025-Q3", NOW)
+    teams = visible_teams(None)
+    scope = scope_for(period, teams, NOW)
+    measure = scope.catalogue.standard("FEEDBACK")["measures"][0]
+    found = evidence(scope, measure, teams[0].id)
+    assert found.total == 1 and found.lines == [
+        "Priorities open in Q3 2025 (Jul-Sep): 1 due, 0 with public feedback within 28 days "
+        "of being set."
+    ]
+    item = found.items[0]
+    assert (item.record_id, item.summary, item.counts) == (p, "Speeding on Mill Lane", False)
+    assert item.note == "No public feedback by Tue 29 Jul 2025"
+    detail = item.priority
+    assert [(c.category, c.phrase) for c in detail.concerns] == [
+        ("speeding", "cars racing past the school")
+    ]
+    assert [(x.record_id, x.kind) for x in detail.actions] == [(action, "partner_meeting")]
+    assert [(f.public, f.in_time) for f in detail.feedback] == [(False, True), (True, False)]
