@@ -305,9 +305,10 @@ def paths() -> dict:
                     " A ratio is followed by its numerator and denominator: _records and "
                     "_officers; _meetings_publicised and _meetings_held; _key_contacts_renewed "
                     "and _key_contacts_known; _priorities_fed_back and _priorities_due; "
-                    "_priorities_reviewed and _reviews_due; _people and _records_with_people. A measure with "
-                    "no figure (no meetings held, no record ever) leaves its value empty. Text "
-                    "cells that a spreadsheet would run as a formula start with '."
+                    "_priorities_reviewed and _reviews_due; _people and _records_with_people. "
+                    "A measure with no figure (no meetings held, no record ever) leaves its "
+                    "value empty. Text cells that a spreadsheet would run as a formula start "
+                    "with '."
                 ),
                 "tags": ["assessment"],
                 "security": SECURITY,

@@ -116,3 +116,65 @@ def test_another_folder_and_name_load_without_code_changes(tmp_path, raw):
     assert wessex.current.codes == ["SOCIAL", "ALERT"]
     with pytest.raises(CatalogueError, match="no catalogue named 'dorset'"):
         load_catalogues("dorset", tmp_path, KINDS)
+
+
+DORSET_2027 = DORSET.with_name("dorset-2027-01-01.json")
+
+
+@pytest.fixture
+def raw_2027() -> dict:
+    return json.loads(DORSET_2027.read_text(encoding="utf-8"))
+
+
+def test_dorset_2027_measures_the_priority_loop():
+    dorset = load_catalogues("dorset", kind_codes=KINDS)
+    old, new = dorset.for_date(date(2026, 12, 31)), dorset.for_date(date(2027, 1, 1))
+    assert (old.version, new.version) == ("2019-04-01", "2027-01-01")
+    assert new.codes == STABLE_CODES
+    assert new.standard("FEEDBACK")["measures"] == [
+        {
+            "type": "share_fed_back",
+            "label": "Priorities with public feedback within 28 days",
+            "within_days": 28,
+            "thresholds": {"met": 0.8, "partly_met": 0.5},
+        }
+    ]
+    priority = new.standard("PRIORITY")["measures"][0]
+    assert (priority["type"], priority["kinds"]) == ("share_reviewed_on_time", ["priority_review"])
+    assert priority["thresholds"] == {"met": 0.8, "partly_met": 0.5}
+    assert new.default_standards("local_priority") == ["PRIORITY"]
+    # Everything else is 2019's.
+    others = [s for s in new.standards if s["code"] not in ("FEEDBACK", "PRIORITY")]
+    assert others == [s for s in old.standards if s["code"] not in ("FEEDBACK", "PRIORITY")]
+
+
+LOOP_BREAKAGES = [
+    (lambda r: measure(r, "FEEDBACK").pop("within_days"), "needs within_days"),
+    (lambda r: measure(r, "FEEDBACK").update(within_days=-1), "needs within_days"),
+    (lambda r: measure(r, "FEEDBACK").update(within_days=27.5), "whole number of days"),
+    (lambda r: measure(r, "FEEDBACK").update(kinds=["feedback"]), "takes no kinds"),
+    (lambda r: measure(r, "PRIORITY").update(standards=["PRIORITY"]), "takes no standards"),
+    (lambda r: measure(r, "PRIORITY").update(within_days=28), "unknown keys"),
+    (lambda r: measure(r, "PRIORITY").update(kinds=["carrier_pigeon"]), "unknown kinds"),
+    (
+        lambda r: measure(r, "FEEDBACK").update(thresholds={"met": 80, "partly_met": 50}),
+        "fractions between 0 and 1",
+    ),
+    (
+        lambda r: measure(r, "PRIORITY").update(thresholds={"met": 0.5, "partly_met": 0.8}),
+        "met must be >= partly_met",
+    ),
+]
+
+
+@pytest.mark.parametrize("breakage, message", LOOP_BREAKAGES)
+def test_loop_measure_options_are_validated(raw_2027, breakage, message):
+    broken = copy.deepcopy(raw_2027)
+    breakage(broken)
+    with pytest.raises(CatalogueError, match=message):
+        parse_catalogue(broken, "dorset-2027-01-01.json", KINDS)
+
+
+def test_share_reviewed_on_time_needs_no_kinds(raw_2027):
+    measure(raw_2027, "PRIORITY").pop("kinds")
+    assert parse_catalogue(raw_2027, "x", KINDS).standard("PRIORITY")["measures"][0]

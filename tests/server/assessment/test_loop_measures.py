@@ -11,10 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from loop_force import LoopForce, close_app, loop_catalogues, open_app
+import sqlalchemy as sa
+from loop_force import STANDARDS, LoopForce, close_app, loop_catalogues, make_app, open_app
 
 from server.assessment.evidence import evidence
 from server.assessment.grid import assess, resolve_period, scope_for, visible_teams
+from server.assessment.serialize import assessment_json
+from server.catalogues import catalogues
+from server.db import db
 
 NOW = datetime(2026, 1, 15, 12, 0)
 
@@ -24,7 +28,9 @@ def loop(tmp_path, database_server):
     url = database_server or f"sqlite:///{tmp_path / 'loop.sqlite'}"
     app, ctx = open_app(url, loop_catalogues(tmp_path / "standards"), database_server)
     try:
-        yield LoopForce()
+        force = LoopForce()
+        force.client = app.test_client()
+        yield force
     finally:
         close_app(ctx, database_server)
 
@@ -65,9 +71,7 @@ def fed(loop):
     p[6] = loop.priority(a, "2025-08-03 10:00")
     loop.feedback(b, "2025-08-06 10:00", p[6])
     # Ended before Q3 began: not open in Q3.
-    p[7] = loop.priority(
-        a, "2025-06-01 10:00", priority_status="resolved", closed_on="2025-06-20"
-    )
+    p[7] = loop.priority(a, "2025-06-01 10:00", priority_status="resolved", closed_on="2025-06-20")
     # A deleted priority never counts, answered or not.
     p[8] = loop.priority(a, "2025-08-03 11:00")
     loop.feedback(a, "2025-08-04 10:00", p[8])
@@ -199,3 +203,145 @@ def test_evidence_lists_each_priority_with_its_concerns_actions_and_feedback(loo
     ]
     assert [(x.record_id, x.kind) for x in detail.actions] == [(action, "partner_meeting")]
     assert [(f.public, f.in_time) for f in detail.feedback] == [(False, True), (True, False)]
+
+
+def test_the_2019_version_still_judges_periods_before_2027_unchanged(tmp_path, database_server):
+    """The same records judged with only the 2019 file (before 2027's was added) and with both:
+    every figure of 2026's periods is the same; 2027's quarters take the loop measures."""
+    only_2019 = tmp_path / "before"
+    only_2019.mkdir()
+    old = STANDARDS / "dorset-2019-04-01.json"
+    (only_2019 / old.name).write_text(old.read_text(encoding="utf-8"), encoding="utf-8")
+    url = database_server or f"sqlite:///{tmp_path / 'old.sqlite'}"
+    now = datetime(2026, 11, 20, 12, 0)
+    labels = ["2026-Q3", "2026-08", "2026-Q4", "2026"]
+
+    def grids():
+        teams = visible_teams(None)
+        return {
+            label: assessment_json(assess(resolve_period(label, now), teams, now))
+            for label in labels
+        }
+
+    app, ctx = open_app(url, only_2019, database_server)
+    try:
+        force = LoopForce()
+        a = force.officer("NPT-A", "pc.alpha")
+        p = force.priority(a, "2026-07-01 10:00", review_by="2026-08-01")
+        force.feedback(a, "2026-07-05 10:00", p)
+        force.review_of(a, "2026-07-30 10:00", p)
+        force.add_many(
+            a,
+            [
+                ("2026-08-01 10:00", "feedback", {}),
+                ("2026-09-01 10:00", "priority_review", {}),
+                ("2026-10-01 10:00", "face_to_face", {"priority_id": p}),
+            ],
+        )
+        before = grids()
+        db.session.remove()
+        with make_app(url, None).app_context():
+            assert [v.version for v in catalogues().versions] == ["2019-04-01", "2027-01-01"]
+            after = grids()
+            later = datetime(2027, 4, 10, 12, 0)
+            q1 = assess(resolve_period("2027-Q1", later), visible_teams(None), later)
+            types = {s.code: s.measures[0].measure["type"] for s in q1.team("NPT-A").standards}
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        close_app(ctx, database_server)
+    assert before == after
+    assert (types["FEEDBACK"], types["PRIORITY"]) == ("share_fed_back", "share_reviewed_on_time")
+    # August 2026's FEEDBACK still counts feedback records: 1 in August, met at 1 a month.
+    august = before["2026-08"]["teams"][0]["standards"][6]
+    assert (august["code"], august["measures"][0]["type"], august["rating"]) == (
+        "FEEDBACK",
+        "count",
+        "met",
+    )
+
+
+def test_cell_api_and_page_show_the_loop_and_log_the_view(loop):
+    from assessment_force import PASSWORD
+
+    from server.db.models import AccessLog
+
+    a = loop.officer("NPT-A", "pc.alpha")
+    raised = loop.add(
+        a,
+        "2025-06-28 10:00",
+        "face_to_face",
+        concerns=[{"category": "parking", "phrase": "vans on the pavement"}],
+    )
+    p = loop.priority(
+        a,
+        "2025-07-01 10:00",
+        "Parking on Hope Street",
+        concern_record_ids=[raised],
+        owner_id=loop.devices[a][0].id,
+    )
+    loop.add(a, "2025-07-03 10:00", "partner_meeting", priority_id=p)
+    answer = loop.feedback(a, "2025-07-20 10:00", p)
+    loop.user("supervisor", "NPT-A", "sgt.alpha")
+    loop.user("panel", None, "panel.member")
+    client = loop.client
+    url = "/api/v1/assessment/teams/NPT-A/standards/FEEDBACK?period=2025-Q3"
+
+    def sign_in(username):
+        client.post("/console/sign-out")
+        response = client.post(
+            "/console/sign-in", data={"username": username, "password": PASSWORD}
+        )
+        assert response.status_code == 302
+
+    sign_in("sgt.alpha")
+    body = client.get(url).get_json()
+    record = body["evidence"][0]["records"][0]
+    assert (record["id"], record["summary"], record["officer"]) == (
+        p,
+        "Parking on Hope Street",
+        "PC.ALPHA",
+    )
+    assert record["counts"] is True
+    assert record["note"] == "Public feedback on Sun 20 Jul 2025, 19 days after it was set"
+    loop_json = record["priority"]
+    assert loop_json["owner"] == "PC.ALPHA" and loop_json["deadline"] == "2025-07-29"
+    assert loop_json["concerns"] == [
+        {
+            "record_id": raised,
+            "category": "parking",
+            "category_title": "Parking",
+            "phrase": "vans on the pavement",
+        }
+    ]
+    assert [(x["kind"], x["date"]) for x in loop_json["actions"]] == [
+        ("partner_meeting", "2025-07-03")
+    ]
+    assert [(x["id"], x["public"], x["in_time"]) for x in loop_json["feedback"]] == [
+        (answer, True, True)
+    ]
+    page = client.get("/console/assessment/teams/NPT-A/standards/FEEDBACK?period=2025-Q3")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "vans on the pavement" in html and "Partner meeting" in html and "in time" in html
+    assert "owner PC.ALPHA" in html
+
+    sign_in("panel.member")
+    record = client.get(url).get_json()["evidence"][0]["records"][0]
+    assert record["officer"] is None and record["priority"]["owner"] is None
+    # Nothing is approved yet: the panel reads neither the title nor the concern's phrase.
+    assert "Parking on Hope Street" not in str(record)
+    assert "vans on the pavement" not in str(record)
+    html = client.get("/console/assessment/teams/NPT-A/standards/FEEDBACK?period=2025-Q3").get_data(
+        as_text=True
+    )
+    assert "vans on the pavement" not in html and "PC.ALPHA" not in html
+    loop.review(raised, "approved")
+    loop.review(p, "approved")
+    record = client.get(url).get_json()["evidence"][0]["records"][0]
+    assert record["summary"] == "Parking on Hope Street"
+    assert record["priority"]["concerns"][0]["phrase"] == "vans on the pavement"
+    logged = db.session.scalars(
+        sa.select(AccessLog).where(AccessLog.action == "assessment.evidence")
+    ).all()
+    assert len(logged) == 5
