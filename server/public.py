@@ -14,6 +14,7 @@ records are not reviewed yet. An unknown team code gets a page of its own, linki
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 from flask import Blueprint, jsonify, redirect, render_template, url_for
 
 from schema.catalogue import Catalogue
+from server.assessment import loop
 from server.assessment.grid import AssessmentError, catalogue_for, force_tz
 from server.assessment.periods import Period, containing_moment, to_local
 from server.catalogues import catalogues, vocabularies
@@ -31,6 +33,7 @@ from server.errors import ApiError, Code
 
 bp = Blueprint("public", __name__, url_prefix="/teams")
 FEEDBACK_SHOWN = 10
+PRIORITIES_SHOWN = 10
 MEETINGS_SHOWN = 12
 CACHE = "public, max-age=300"
 
@@ -135,11 +138,78 @@ def summarise(team: Team, period: Period) -> Summary:
     return Summary(period, by_kind, people, meetings, total, groups, waiting, audience)
 
 
-def feedback(team: Team, since: datetime) -> list[dict]:
-    """'You said, we did': feedback the team marked public and a supervisor approved."""
+STATUS_WORDS = {
+    "open": "Open: we are working on it",
+    "in_progress": "In progress",
+    "resolved": "Resolved",
+    "closed": "Closed without further action",
+}
+
+
+def _quotable(record) -> bool:
+    """Free text the page may quote: marked public, approved by a supervisor, not restricted
+    (restricted records are not read at all) and not removed under retention or erasure."""
+    return record.public and record.review_state == "approved" and not record.redacted
+
+
+def _joined(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def priorities(team: Team, since: datetime, now: datetime) -> list[dict]:
+    """'You said, we did' for each priority set from the public's concerns and not ended before
+    `since`: what it is (its title only when marked public and approved, else the concerns'
+    categories), its status, the kinds of action taken and when, and the public feedback.
+    Never a name, a place, a phrase of a concern or a closing reason."""
+    tz = force_tz()
+    period = containing_moment(now, "quarter", tz)
+    found = loop.priorities(
+        [team.id],
+        _catalogue(period),
+        tz,
+        now,
+        to_local(since, tz).date(),
+        linked_until=now,
+        concerns=True,
+        extra=[Record.restricted == sa.false()],  # nor its actions, feedback or concerns
+    )
+    title = vocabularies().title
+    shown = []
+    for p in sorted(found, key=lambda p: p.occurred_at, reverse=True):
+        categories = list(dict.fromkeys(c.category for c in p.concerns))
+        if not categories:  # not set from the public's concerns
+            continue
+        about = [title(c) for c in categories]
+        shown.append(
+            {
+                "id": p.id,
+                "title": p.title if _quotable(p) and p.title.strip() else None,
+                "heading": p.title if _quotable(p) and p.title.strip() else _joined(about),
+                "concerns": [{"code": c, "title": t} for c, t in zip(categories, about)],
+                "status": p.status,
+                "status_words": STATUS_WORDS.get(p.status, p.status),
+                "set_on": p.set_day,
+                "ended_on": p.ended_on,
+                "actions": [
+                    {"kind": a.kind, "date": to_local(a.occurred_at, tz).date()} for a in p.actions
+                ],
+                "feedback": [
+                    {"id": f.id, "date": to_local(f.occurred_at, tz).date(), "text": f.summary}
+                    for f in p.feedback
+                    if _quotable(f)
+                ],
+            }
+        )
+    return shown[:PRIORITIES_SHOWN]
+
+
+def feedback(team: Team, since: datetime, besides: Iterable[str] = ()) -> list[dict]:
+    """'You said, we did': feedback the team marked public and a supervisor approved (but not
+    `besides`, shown under its priority)."""
     rows = db.session.execute(
         sa.select(Record.occurred_at, Record.summary)
         .where(
+            Record.id.not_in(list(besides)),
             Record.team_id == team.id,
             Record.kind == "feedback",
             Record.public == sa.true(),
@@ -172,12 +242,15 @@ def public_view(code: str, now: datetime | None = None) -> dict:
     tz = force_tz()
     month = containing_moment(now, "month", tz)
     quarter = containing_moment(now, "quarter", tz)
+    since = quarter.previous().start_utc
+    loops = priorities(team, since, now)
     return {
         "team": team,
         "month": summarise(team, month),
         "quarter": summarise(team, quarter),
         "coming_up": coming_up(team, now),
-        "feedback": feedback(team, quarter.previous().start_utc),
+        "priorities": loops,
+        "feedback": feedback(team, since, [f["id"] for p in loops for f in p["feedback"]]),
         "counting_rule": counting_rule(quarter),
     }
 
@@ -218,6 +291,25 @@ def _json(view: dict) -> dict:
         ],
         "you_said_we_did": [
             {"date": f["date"].isoformat(), "text": f["text"]} for f in view["feedback"]
+        ],
+        "priorities": [
+            {
+                "title": p["title"],
+                "about": p["heading"],
+                "concerns": p["concerns"],
+                "status": p["status"],
+                "status_words": p["status_words"],
+                "set_on": p["set_on"].isoformat(),
+                "ended_on": p["ended_on"].isoformat() if p["ended_on"] else None,
+                "actions": [
+                    {"kind": a["kind"], "title": title(a["kind"]), "date": a["date"].isoformat()}
+                    for a in p["actions"]
+                ],
+                "feedback": [
+                    {"date": f["date"].isoformat(), "text": f["text"]} for f in p["feedback"]
+                ],
+            }
+            for p in view["priorities"]
         ],
         "counting_rule": view["counting_rule"],
     }
