@@ -211,6 +211,35 @@ KIND_ROW = {
 }
 WORKS_BLOCK = {
     "kinds": {"type": "array", "items": KIND_ROW},
+    "concerns_raised_by": {
+        "type": "array",
+        "description": "priorities set in the period, by the kind of record that raised the "
+        "concerns behind them",
+        "items": {
+            "type": "object",
+            "properties": {
+                "kind": {"type": "string"},
+                "kind_title": {"type": "string"},
+                "records": {"type": "integer"},
+                "priorities": {"type": "integer"},
+            },
+        },
+    },
+    "feedback_by_action": {
+        "type": "array",
+        "description": "priorities set in the period by kind of action linked to them (null: "
+        "none), and the median local days from set to first public feedback",
+        "items": {
+            "type": "object",
+            "properties": {
+                "kind": {"type": "string", "nullable": True},
+                "kind_title": {"type": "string"},
+                "priorities": {"type": "integer"},
+                "fed_back": {"type": "integer"},
+                "median_days_to_feedback": NUMBER,
+            },
+        },
+    },
     "seldom_heard": {
         "type": "array",
         "items": {

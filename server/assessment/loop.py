@@ -142,13 +142,15 @@ def priorities(
     linked_until: datetime | None = None,
     concerns: bool = False,
     extra: Iterable = (),
+    since: datetime | None = None,
 ) -> list[Priority]:
-    """The counted priorities of `teams` set before `before` and not ended before
+    """The counted priorities of `teams` set before `before` (and from `since`) and not ended before
     `ended_since`, with their linked records (only of `linked_kinds` when given; only before
     `linked_until` when given) and, with `concerns`, the concerns of the records behind them.
     Three queries at most, whatever the number of priorities."""
     if not teams:
         return []
+    extra = tuple(extra)  # used by each query
     rows = db.session.scalars(
         sa.select(Record)
         .where(
@@ -157,6 +159,7 @@ def priorities(
             Record.occurred_at < before,
             *counted(catalogue),
             *extra,
+            *([Record.occurred_at >= since] if since is not None else []),
         )
         .order_by(Record.occurred_at, Record.id)
     ).all()

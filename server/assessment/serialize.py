@@ -11,7 +11,7 @@ from server.assessment import ratings
 from server.assessment.evidence import Evidence, PriorityDetail
 from server.assessment.grid import Assessment, MeasureResult, StandardResult, TeamAssessment
 from server.assessment.periods import Period, to_local
-from server.assessment.whatworks import Row, WhatWorks
+from server.assessment.whatworks import Answered, Raised, Row, WhatWorks
 from server.catalogues import vocabularies
 from server.clock import iso
 from server.db.models import Team
@@ -284,7 +284,45 @@ def what_works_json(result: WhatWorks, teams: list[Team]) -> dict:
             ],
         }
 
+    def raised(rows: dict[str, Raised]) -> list[dict]:
+        ordered = sorted(rows.values(), key=lambda r: (-len(r.priorities), r.kind))
+        return [
+            {
+                "kind": r.kind,
+                "kind_title": titles(r.kind),
+                "records": len(r.records),
+                "priorities": len(r.priorities),
+            }
+            for r in ordered
+        ]
+
+    def answered(rows: dict[str, Answered]) -> list[dict]:
+        ordered = sorted(rows.values(), key=lambda r: (-r.priorities, r.kind))
+        return [
+            {
+                "kind": r.kind or None,
+                "kind_title": titles(r.kind) if r.kind else "No action recorded",
+                "priorities": r.priorities,
+                "fed_back": len(r.days),
+                "median_days_to_feedback": r.median_days,
+            }
+            for r in ordered
+        ]
+
+    def loops(team_id: int | None) -> dict:
+        if team_id is None:
+            return {
+                "concerns_raised_by": raised(result.raised),
+                "feedback_by_action": answered(result.answered),
+            }
+        return {
+            "concerns_raised_by": raised(result.raised_by_team.get(team_id, {})),
+            "feedback_by_action": answered(result.answered_by_team.get(team_id, {})),
+        }
+
     return {
-        "force": block(result.force),
-        "teams": [{**team_ref(t), **block(result.by_team.get(t.id, {}))} for t in teams],
+        "force": {**block(result.force), **loops(None)},
+        "teams": [
+            {**team_ref(t), **block(result.by_team.get(t.id, {})), **loops(t.id)} for t in teams
+        ],
     }

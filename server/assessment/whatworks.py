@@ -5,6 +5,11 @@ engagements, people and officer time; one by (team, kind, groups mask) for the g
 reached. People per officer-hour uses only records that give both a people count and a
 duration, so a missing duration never inflates it.
 
+The priority loop (loop.py), for the priorities set in the period: which kinds of engagement
+raised the concerns behind them (the records a priority's concern_record_ids name), and how many
+days each took to get its first public feedback, by the kinds of action linked to it (a priority
+counts under every kind of action it had; "no action recorded" when it had none).
+
 Broadcast kinds (marked `broadcast` in schema/vocabularies.json: social-media posts, web-page
 updates, community alerts) record the audience reached, not people spoken with, so their
 "people per officer-hour" is reach per hour of writing and is shown apart from in-person kinds.
@@ -14,9 +19,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from statistics import median
 
 import sqlalchemy as sa
 
+from server.assessment import loop
+from server.assessment.periods import to_local
 from server.assessment.sql import Scope
 from server.catalogues import vocabularies
 from server.db import db
@@ -49,9 +57,48 @@ class Row:
 
 
 @dataclass
+class Raised:
+    """Concerns that became priorities, by the kind of record they were raised on."""
+
+    kind: str
+    records: set[str] = field(default_factory=set)  # records whose concerns are behind one
+    priorities: set[str] = field(default_factory=set)
+
+    @property
+    def priority_count(self) -> int:
+        return len(self.priorities)
+
+    def add(self, other: Raised) -> None:
+        self.records |= other.records
+        self.priorities |= other.priorities
+
+
+@dataclass
+class Answered:
+    """Priorities by a kind of action linked to them, and the days each took to get its first
+    public feedback (local days from the day it was set)."""
+
+    kind: str  # "" for priorities with no action recorded
+    priorities: int = 0
+    days: list[int] = field(default_factory=list)  # one per priority that got public feedback
+
+    @property
+    def median_days(self) -> float | None:
+        return float(median(self.days)) if self.days else None
+
+    def add(self, other: Answered) -> None:
+        self.priorities += other.priorities
+        self.days += other.days
+
+
+@dataclass
 class WhatWorks:
     by_team: dict[int, dict[str, Row]]  # team -> kind -> row
     force: dict[str, Row]  # kind -> row, over every team in scope
+    raised_by_team: dict[int, dict[str, Raised]] = field(default_factory=dict)
+    raised: dict[str, Raised] = field(default_factory=dict)
+    answered_by_team: dict[int, dict[str, Answered]] = field(default_factory=dict)
+    answered: dict[str, Answered] = field(default_factory=dict)
 
     @staticmethod
     def split(rows: dict[str, Row]) -> tuple[dict[str, Row], dict[str, Row]]:
@@ -119,4 +166,41 @@ def what_works(scope: Scope) -> WhatWorks:
     for rows in by_team.values():
         for kind, row in rows.items():
             force.setdefault(kind, Row(kind)).add(row)
-    return WhatWorks(by_team, force)
+    result = WhatWorks(by_team, force)
+    _loop(scope, result)
+    return result
+
+
+def _loop(scope: Scope, result: WhatWorks) -> None:
+    """The priorities set in the period: what raised their concerns, how fast they were
+    answered in public, by kind of action."""
+    tz = scope.period.tz
+    found = loop.priorities(
+        scope.teams,
+        scope.catalogue,
+        tz,
+        scope.period.end_utc,
+        linked_until=scope.as_of,
+        concerns=True,
+        since=scope.period.start_utc,
+    )
+    for p in found:
+        raised = result.raised_by_team.setdefault(p.team_id, {})
+        for concern in p.concerns:
+            row = raised.setdefault(concern.record_kind, Raised(concern.record_kind))
+            row.records.add(concern.record_id)
+            row.priorities.add(p.id)
+        first = next((f for f in p.feedback if f.public and f.occurred_at >= p.occurred_at), None)
+        took = (to_local(first.occurred_at, tz).date() - p.set_day).days if first else None
+        answered = result.answered_by_team.setdefault(p.team_id, {})
+        for kind in sorted({a.kind for a in p.actions}) or [""]:
+            row = answered.setdefault(kind, Answered(kind))
+            row.priorities += 1
+            if took is not None:
+                row.days.append(took)
+    for rows in result.raised_by_team.values():
+        for kind, raised_row in rows.items():
+            result.raised.setdefault(kind, Raised(kind)).add(raised_row)
+    for team_rows in result.answered_by_team.values():
+        for kind, answered_row in team_rows.items():
+            result.answered.setdefault(kind, Answered(kind)).add(answered_row)

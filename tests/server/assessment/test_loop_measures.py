@@ -345,3 +345,68 @@ def test_cell_api_and_page_show_the_loop_and_log_the_view(loop):
         sa.select(AccessLog).where(AccessLog.action == "assessment.evidence")
     ).all()
     assert len(logged) == 5
+
+
+def test_what_works_says_what_raised_priorities_and_how_fast_they_were_answered(loop):
+    from assessment_force import PASSWORD
+
+    a, b = loop.officer("NPT-A", "pc.alpha"), loop.officer("NPT-B", "pc.bravo")
+
+    def concern(when, kind, category):
+        return loop.add(a, when, kind, concerns=[{"category": category, "phrase": ""}])
+
+    c1 = concern("2025-06-28 10:00", "face_to_face", "speeding")
+    c2 = concern("2025-07-02 10:00", "beat_surgery", "parking")
+    c3 = concern("2025-07-03 10:00", "community_meeting", "noise")
+    theirs = loop.add(b, "2025-07-03 10:00", "face_to_face", concerns=[{"category": "drugs"}])
+    p1 = loop.priority(a, "2025-07-05 10:00", concern_record_ids=[c1, c2])
+    loop.add(a, "2025-07-08 10:00", "partner_meeting", priority_id=p1)
+    loop.add(a, "2025-07-09 10:00", "face_to_face", priority_id=p1)
+    loop.feedback(a, "2025-07-06 10:00", p1, public=False)  # not public: not the answer
+    loop.feedback(a, "2025-07-15 10:00", p1)  # 10 days
+    p2 = loop.priority(a, "2025-07-10 10:00", concern_record_ids=[c2])
+    loop.add(a, "2025-07-12 10:00", "partner_meeting", priority_id=p2)
+    loop.feedback(a, "2025-07-30 10:00", p2)  # 20 days
+    loop.priority(a, "2025-08-01 10:00", concern_record_ids=[c3])  # no action, no feedback
+    loop.priority(a, "2025-06-01 10:00", concern_record_ids=[c1])  # set in Q2: not counted
+    p5 = loop.priority(a, "2025-08-05 10:00", concern_record_ids=[theirs])  # another team's
+    loop.add(a, "2025-08-06 10:00", "face_to_face", priority_id=p5)
+    loop.feedback(a, "2025-08-09 10:00", p5)  # 4 days
+    loop.user("admin", None, "insp.admin")
+    client = loop.client
+    client.post("/console/sign-in", data={"username": "insp.admin", "password": PASSWORD})
+    body = client.get("/api/v1/assessment/what-works?period=2025-Q3").get_json()
+    team = next(t for t in body["teams"] if t["code"] == "NPT-A")
+    assert team["concerns_raised_by"] == [
+        {"kind": "beat_surgery", "kind_title": "Beat surgery", "records": 1, "priorities": 2},
+        {
+            "kind": "community_meeting",
+            "kind_title": "Community meeting",
+            "records": 1,
+            "priorities": 1,
+        },
+        {
+            "kind": "face_to_face",
+            "kind_title": "Face-to-face contact",
+            "records": 1,
+            "priorities": 1,
+        },
+    ]
+    answered = {r["kind"]: r for r in team["feedback_by_action"]}
+    assert answered["partner_meeting"]["priorities"] == 2
+    assert answered["partner_meeting"]["median_days_to_feedback"] == 15
+    assert (
+        answered["face_to_face"]["fed_back"],
+        answered["face_to_face"]["median_days_to_feedback"],
+    ) == (2, 7)
+    assert answered[None] == {
+        "kind": None,
+        "kind_title": "No action recorded",
+        "priorities": 1,
+        "fed_back": 0,
+        "median_days_to_feedback": None,
+    }
+    assert body["force"]["feedback_by_action"] == team["feedback_by_action"]
+    page = client.get("/console/assessment/what-works?period=2025-Q3").get_data(as_text=True)
+    assert "Where the concerns behind priorities were raised" in page
+    assert "Median days to feedback" in page and "No action recorded" in page
