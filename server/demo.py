@@ -212,8 +212,125 @@ def seed_demo(months: int = 6, seed: int = 7, now: datetime | None = None) -> in
                 },
             )
         total += len(changes)
+    total += _priority_loop(rng, now, catalogue)
     _supervise(rng, now)
     return total
+
+
+# (title for the public, concern category, phrase, kinds of action): the loop of each team.
+PRIORITIES = [
+    (
+        "Speeding on the high road",
+        "speeding",
+        "cars racing after the school run",
+        ["partner_meeting", "face_to_face"],
+    ),
+    (
+        "Antisocial behaviour in the park",
+        "antisocial_behaviour",
+        "groups drinking by the swings",
+        ["face_to_face", "outreach"],
+    ),
+    ("Parking at the school gates", "parking", "parents parking on the zig-zags", ["school_visit"]),
+]
+FEEDBACK_TEXT = {
+    "speeding": "You said speeding on the high road; we did speed checks with the council's "
+    "camera van and 14 drivers were stopped.",
+    "antisocial_behaviour": "You said drinking in the park; we patrolled evenings and the "
+    "council moved the benches.",
+    "parking": "You said parking at the school gates; we spoke with parents at pick-up and "
+    "put up signs.",
+}
+
+
+def _priority_loop(rng: random.Random, now: datetime, catalogue) -> int:
+    """Each team's local priorities: concerns raised, a priority set at a community meeting,
+    actions and "you said, we did" feedback linked to it; one ended, one still open, one new."""
+    from sqlalchemy import select
+
+    from server.db.models import Team, User
+    from server.sync.push import push
+
+    made = 0
+    for team in db.session.scalars(select(Team).order_by(Team.id)).all():
+        officers = db.session.scalars(
+            select(User).where(User.team_id == team.id, User.role == "officer").order_by(User.id)
+        ).all()
+        user = officers[0]
+        device = db.session.scalar(select(Device).where(Device.user_id == user.id))
+        assert device is not None  # seeded above
+        changes: list[dict] = []
+
+        def add(kind: str, days_ago: float, **fields) -> str:
+            when = (now - timedelta(days=days_ago)).replace(second=0, microsecond=0)
+            record_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+            data = {
+                "schema_version": 2,
+                "occurred_at": when.isoformat(),
+                "kind": kind,
+                "standards": catalogue.default_standards(kind),
+                "summary": fields.pop("summary", rng.choice(SUMMARIES.get(kind, ["Priority"]))),
+                **fields,
+            }
+            stamp = f"{int(when.timestamp() * 1000):015d}-{len(changes):05d}-{device.id}"
+            changes.append(
+                {"id": record_id, "op": "upsert", "hlc": stamp, "base_rev": None, "data": data}
+            )
+            return record_id
+
+        order = rng.sample(range(len(PRIORITIES)), len(PRIORITIES))
+        for position, (set_ago, state) in enumerate(
+            ((75, "resolved"), (40, "in_progress"), (8, "open"))
+        ):
+            title, category, phrase, actions = PRIORITIES[order[position]]
+            raised = [
+                add(
+                    kind,
+                    set_ago + rng.randint(3, 12),
+                    concerns=[{"category": category, "phrase": phrase}],
+                )
+                for kind in rng.sample(["face_to_face", "beat_surgery", "community_meeting"], 2)
+            ]
+            meeting = add("community_meeting", set_ago, people_count=rng.randint(8, 30))
+            fields: dict = {
+                "title": title,
+                "summary": f"Set at the community meeting from residents' concerns: {title}.",
+                "priority_status": state,
+                "concern_record_ids": raised,
+                "meeting_id": meeting,
+                "owner_id": rng.choice(officers).id,
+                "public": position != 1,  # one priority's title is for the team only
+                "review_by": (now - timedelta(days=set_ago - 30)).date().isoformat(),
+            }
+            if state == "resolved":
+                fields["closed_on"] = (now - timedelta(days=set_ago - 45)).date().isoformat()
+            priority = add("local_priority", set_ago - 0.01, **fields)
+            for step, kind in enumerate(actions):
+                if set_ago - 4 - 6 * step > 0:
+                    add(kind, set_ago - 4 - 6 * step, priority_id=priority)
+            if set_ago > 30:
+                add("priority_review", set_ago - 28, priority_id=priority)
+                answered = set_ago - rng.choice([12, 20, 35])
+                add(
+                    "feedback",
+                    answered,
+                    priority_id=priority,
+                    public=True,
+                    summary=FEEDBACK_TEXT[category],
+                )
+        push(
+            user,
+            device,
+            {
+                "batch_id": uuid.uuid4().hex,
+                "device_now": now,
+                "pending": 0,
+                "app_version": "demo",
+                "changes": changes,
+            },
+        )
+        made += len(changes)
+    return made
 
 
 RETURN_COMMENTS = [
@@ -242,9 +359,13 @@ def _supervise(rng: random.Random, now: datetime) -> None:
         ).all()
         for record_id in older:
             review_record(sergeant, record_id, "approved")
-        # "You said, we did" feedback reaches the public page only once a sergeant approved it.
+        # "You said, we did" feedback (and a priority's title) reaches the public page only once
+        # a sergeant approved it.
         for record_id in db.session.scalars(
-            select(Record.id).where(Record.team_id == sergeant.team_id, Record.kind == "feedback")
+            select(Record.id).where(
+                Record.team_id == sergeant.team_id,
+                Record.kind.in_(("feedback", "local_priority")),
+            )
         ).all():
             review_record(sergeant, record_id, "approved")
         # Each officer has a recent record sent back, so the demo shows the whole round trip.
@@ -253,7 +374,10 @@ def _supervise(rng: random.Random, now: datetime) -> None:
         ).all():
             recent = db.session.scalar(
                 select(Record.id)
-                .where(Record.officer_id == officer.id, Record.kind != "feedback")
+                .where(
+                    Record.officer_id == officer.id,
+                    Record.kind.not_in(("feedback", "local_priority")),
+                )
                 .order_by(Record.occurred_at.desc())
                 .offset(3)
                 .limit(1)

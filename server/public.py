@@ -67,6 +67,7 @@ def _shown(team: Team, period: Period) -> list:
         Record.team_id == team.id,
         Record.deleted == sa.false(),
         Record.restricted == sa.false(),  # restricted records stay off the public page
+        Record.kind != loop.PRIORITY,  # not an engagement: "You said, we did" shows them
         Record.occurred_at >= period.start_utc,
         Record.occurred_at < period.end_utc,
     ]

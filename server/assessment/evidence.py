@@ -79,6 +79,7 @@ class PriorityDetail:
     concerns: list[loop.Concern]
     actions: list[Answer]
     feedback: list[Answer]
+    due: bool = True  # in the share's denominator (False: not judged yet)
 
 
 @dataclass
@@ -446,6 +447,7 @@ def _loop(scope, measure, team_id, window: Window) -> Evidence:
                 )
                 for r in priority.feedback
             ],
+            verdict.due,
         )
         items.append(item)
     due = sum(1 for _, v in judged if v.due)

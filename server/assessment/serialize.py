@@ -158,7 +158,7 @@ class Pseudonyms:
         return self.names.setdefault(key, f"Officer {len(self.names) + 1}")
 
 
-PHRASE_WITHHELD = "withheld until a supervisor has approved the record"
+PHRASE_WITHHELD = "phrase withheld until a supervisor has approved the record"
 
 
 def concern_phrase(concern, anonymise: bool) -> str:

@@ -161,7 +161,12 @@ def what_works(scope: Scope) -> WhatWorks:
             if code in seldom:
                 row.seldom_people[code] = row.seldom_people.get(code, 0) + int(people)
     wanted = set(scope.teams)
-    by_team = {team: rows for team, rows in by_team.items() if team in wanted}
+    # A local priority is what the team set, not an engagement: it has its own tables below.
+    by_team = {
+        team: {kind: row for kind, row in rows.items() if kind != loop.PRIORITY}
+        for team, rows in by_team.items()
+        if team in wanted
+    }
     force: dict[str, Row] = {}
     for rows in by_team.values():
         for kind, row in rows.items():

@@ -26,7 +26,7 @@ from server.assessment.grid import (
 )
 from server.assessment.pack import build_pack
 from server.assessment.periods import KINDS, Period, containing_moment, to_local
-from server.assessment.serialize import Pseudonyms, concern_phrase
+from server.assessment.serialize import PHRASE_WITHHELD, Pseudonyms, concern_phrase
 from server.assessment.whatworks import what_works
 from server.catalogues import vocabularies
 from server.clock import utcnow
@@ -48,6 +48,7 @@ CHANGE_WORDS = {"better": "▲ better", "worse": "▼ worse", "same": "= same"}
 
 
 bp.add_app_template_global(WITHHELD, "WITHHELD")
+bp.add_app_template_global(PHRASE_WITHHELD, "PHRASE_WITHHELD")
 
 
 @bp.app_template_filter("rating_title")

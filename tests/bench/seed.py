@@ -461,7 +461,9 @@ def _seed(
     rng = random.Random(seed)
     vocabularies = load_vocabularies()
     catalogue = load_catalogues().versions[-1]
-    kinds = [k["code"] for k in vocabularies.kinds]
+    # Engagement kinds only: a local priority (issue 15) is set by a team, not drawn at random,
+    # and leaving it out keeps the seed's records as they were.
+    kinds = [k["code"] for k in vocabularies.kinds if k["code"] in KIND_WEIGHTS]
     defaults = {k: catalogue.default_standards(k) for k in kinds}
     groups = sorted(vocabularies.group_codes)
     seldom = sorted(vocabularies.seldom_heard)
