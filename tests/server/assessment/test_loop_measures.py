@@ -410,3 +410,36 @@ def test_what_works_says_what_raised_priorities_and_how_fast_they_were_answered(
     page = client.get("/console/assessment/what-works?period=2025-Q3").get_data(as_text=True)
     assert "Where the concerns behind priorities were raised" in page
     assert "Median days to feedback" in page and "No action recorded" in page
+
+
+def test_grid_team_page_pack_and_csv_show_the_loop_measures(loop, fed):
+    import csv
+    import io
+
+    from assessment_force import PASSWORD
+
+    loop.user("supervisor", "NPT-A", "sgt.alpha")
+    client = loop.client
+    client.post("/console/sign-in", data={"username": "sgt.alpha", "password": PASSWORD})
+    grid = client.get("/console/assessment?period=2025-Q3").get_data(as_text=True)
+    assert "29% (2 of 7)" in grid
+    team = client.get("/console/assessment/teams/NPT-A?period=2025-Q3")
+    assert team.status_code == 200
+    assert "Priorities with public feedback within 28 days" in team.get_data(as_text=True)
+    pack = client.get("/console/assessment/teams/NPT-A/pack?period=2025-Q3").get_data(as_text=True)
+    assert "Speeding on Mill Lane" in pack and "Public feedback on Tue 29 Jul 2025" in pack
+    body = client.get("/api/v1/assessment/teams/NPT-A/pack?period=2025-Q3").get_json()
+    feedback = next(s for s in body["standards"] if s["code"] == "FEEDBACK")
+    sample = feedback["samples"][0]["records"]
+    assert len(sample) == 5 and all(r["priority"] is not None for r in sample)
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get("/console/assessment/grid.csv?period=2025-Q3").get_data(as_text=True)
+            )
+        )
+    )
+    a = next(r for r in rows if r["team"] == "NPT-A")
+    assert (a["FEEDBACK_priorities_fed_back"], a["FEEDBACK_priorities_due"]) == ("2", "7")
+    assert a["FEEDBACK_share_fed_back_fraction"] == "0.285714"
+    assert (a["PRIORITY_share_reviewed_on_time_fraction"], a["PRIORITY_reviews_due"]) == ("", "0")
