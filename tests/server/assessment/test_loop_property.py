@@ -119,10 +119,100 @@ def test_share_fed_back_is_what_the_contract_says(loop, priorities):
         ("2025-Q3", NOW),
         ("2025-08", NOW),
         ("2025-Q4", NOW),
+        ("2025-W31", NOW),  # a week: no rollups
         ("2025-Q3", datetime(2025, 8, 20, 22, 30)),  # running: judged so far
     ):
         period = resolve_period(label, now)
         judged = assess(period, [team], now).team(code).by_code["FEEDBACK"].headline.figure
         assert (judged.numerator, judged.denominator) == expected(
+            label, period.as_of(now), priorities
+        ), label
+
+
+# A review dated within 90 minutes of the review date's end, or anywhere in 60 days.
+review = st.tuples(
+    st.one_of(
+        st.tuples(st.just("after"), st.integers(-24 * 60, 60 * 24 * 60)),
+        st.tuples(st.just("review_by"), st.integers(-90, 90)),
+    ),
+    st.sampled_from(["priority_review", "face_to_face"]),  # only the first reviews
+    st.booleans(),  # deleted afterwards
+)
+reviewed_priority = st.tuples(
+    priority.map(lambda p: p[0]),  # when it was set
+    st.one_of(st.none(), st.integers(-5, 60)),  # review by this many days after the set day
+    st.one_of(st.none(), st.integers(0, 60)),  # ended this many days after the set day
+    st.lists(review, max_size=3),
+)
+
+
+def review_at(set_at: datetime, review_by: date | None, when: tuple[str, int]) -> datetime:
+    if when[0] == "after" or review_by is None:
+        return set_at + timedelta(minutes=when[1])
+    return midnight_utc(review_by + timedelta(days=1)) + timedelta(minutes=when[1])
+
+
+def expected_reviews(label: str, as_of: datetime, priorities) -> tuple[int, int]:
+    period = resolve_period(label, NOW)
+    due = done = 0
+    for set_at, by, ended, reviews in priorities:
+        set_day = local_day(set_at)
+        ended_on = None if ended is None else set_day + timedelta(days=ended)
+        review_by = None if by is None else set_day + timedelta(days=by)
+        if not set_at < period.end_utc or (ended_on is not None and ended_on < period.start):
+            continue
+        if review_by is None or not period.start <= review_by < period.end:
+            continue
+        today = local_day(as_of) if as_of < period.end_utc else review_by
+        on_time = any(
+            kind == "priority_review"
+            and not deleted
+            and set_day <= local_day(at) <= review_by
+            and at < as_of
+            for at, kind, deleted in (
+                (review_at(set_at, review_by, w), k, d) for w, k, d in reviews
+            )
+        ) or (ended_on is not None and ended_on <= min(review_by, today))
+        if as_of >= midnight_utc(review_by + timedelta(days=1)) or on_time:
+            due += 1
+            done += on_time
+    return done, due
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(st.lists(reviewed_priority, min_size=1, max_size=5))
+def test_share_reviewed_on_time_is_what_the_contract_says(loop, priorities):
+    code = f"NPT-R{next(TEAMS)}"
+    pc = loop.officer(code)
+    for set_at, by, ended, reviews in priorities:
+        set_day = local_day(set_at)
+        review_by = None if by is None else set_day + timedelta(days=by)
+        fields = {"review_by": review_by.isoformat() if review_by else None}
+        if ended is not None:
+            fields.update(
+                priority_status="closed",
+                closed_on=(set_day + timedelta(days=ended)).isoformat(),
+                closed_reason="Done elsewhere",
+            )
+        p = loop.priority(pc, f"{set_at:%Y-%m-%d %H:%M}", **fields)
+        for when, kind, deleted in reviews:
+            at = review_at(set_at, review_by, when)
+            made = loop.add(pc, f"{at:%Y-%m-%d %H:%M}", kind, priority_id=p)
+            if deleted:
+                loop.delete(pc, made)
+    team = next(t for t in visible_teams(None) if t.code == code)
+    for label, now in (
+        ("2025-Q3", NOW),
+        ("2025-08", NOW),
+        ("2025-W32", NOW),
+        ("2025-Q3", datetime(2025, 8, 20, 22, 30)),
+    ):
+        period = resolve_period(label, now)
+        judged = assess(period, [team], now).team(code).by_code["PRIORITY"].headline.figure
+        assert (judged.numerator, judged.denominator) == expected_reviews(
             label, period.as_of(now), priorities
         ), label
