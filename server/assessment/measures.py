@@ -8,8 +8,9 @@ one kind's series. When the period is whole months (scope.rollups), the same fig
 the monthly rollups (rollup.py): one row per team of conditional sums, and small reads for
 groups, gaps and contacts; a `*_rollup` function returns None when its rollup cannot answer a
 measure exactly, and the facts answer it. Days since the last record is a backwards index walk
-per team either way. Every figure's `value` is what the thresholds judge; numerator/denominator
-and detail say how it was made.
+per team either way. The priority loop's two shares read the teams' local priorities and the
+records linked to them (loop.py), the same on every path. Every figure's `value` is what the
+thresholds judge; numerator/denominator and detail say how it was made.
 """
 
 from __future__ import annotations
