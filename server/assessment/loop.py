@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
 
@@ -29,6 +30,16 @@ from server.db.models import Record
 
 FEEDBACK = "feedback"
 DEFAULT_REVIEW_KINDS = ("priority_review",)
+
+
+@lru_cache(maxsize=4096)
+def midnight(day: date, tz) -> datetime:
+    """local_midnight_utc, remembered: every priority of a grid asks for a few of them."""
+    return local_midnight_utc(day, tz)
+
+
+def _local_day(moment: datetime, tz) -> date:
+    return to_local(moment, tz).date()
 
 
 def _day(value: object) -> date | None:
@@ -106,7 +117,23 @@ def counted(catalogue) -> list:
     return conditions
 
 
-def _priority(record: Record, tz) -> Priority:
+PRIORITY_COLUMNS = (
+    Record.id,
+    Record.team_id,
+    Record.officer_id,
+    Record.occurred_at,
+    Record.data,
+    Record.summary,
+    Record.public,
+    Record.review_state,
+    Record.restricted,
+    Record.redaction.is_not(None).label("redacted"),
+)
+
+
+def _priority(record, tz) -> Priority:
+    """A Priority from a row of PRIORITY_COLUMNS (columns, not an ORM object: a grid may read
+    hundreds)."""
     data = record.data or {}
     status = data.get("priority_status") or "open"
     owner = data.get("owner_id")
@@ -116,7 +143,7 @@ def _priority(record: Record, tz) -> Priority:
         team_id=record.team_id,
         officer_id=record.officer_id,
         occurred_at=record.occurred_at,
-        set_day=to_local(record.occurred_at, tz).date(),
+        set_day=_local_day(record.occurred_at, tz),
         title=str(data.get("title") or ""),
         summary=record.summary,
         status=status,
@@ -125,7 +152,7 @@ def _priority(record: Record, tz) -> Priority:
         public=bool(record.public),
         review_state=record.review_state,
         restricted=bool(record.restricted),
-        redacted=record.redaction is not None,
+        redacted=bool(record.redacted),
         owner_id=owner if isinstance(owner, int) else None,
         concern_ids=[i for i in ids if isinstance(i, str)] if isinstance(ids, list) else [],
     )
@@ -151,9 +178,8 @@ def priorities(
     if not teams:
         return []
     extra = tuple(extra)  # used by each query
-    rows = db.session.scalars(
-        sa.select(Record)
-        .where(
+    rows = db.session.execute(
+        sa.select(*PRIORITY_COLUMNS).where(
             Record.team_id.in_(list(teams)),
             Record.kind == PRIORITY,
             Record.occurred_at < before,
@@ -161,9 +187,8 @@ def priorities(
             *extra,
             *([Record.occurred_at >= since] if since is not None else []),
         )
-        .order_by(Record.occurred_at, Record.id)
     ).all()
-    found = [_priority(r, tz) for r in rows]
+    found = sorted((_priority(r, tz) for r in rows), key=lambda p: (p.occurred_at, p.id))
     if ended_since is not None:
         found = [p for p in found if p.ended_on is None or p.ended_on >= ended_since]
     if not found:
@@ -202,18 +227,10 @@ def _attach_linked(found: list[Priority], catalogue, tz, kinds, until, extra) ->
         query = query.where(Record.kind.in_(sorted(set(kinds))))
     if until is not None:
         query = query.where(Record.occurred_at < until)
-    for (
-        rid,
-        team,
-        kind,
-        when,
-        public,
-        state,
-        restricted,
-        summary,
-        redacted,
-        target,
-    ) in db.session.execute(query.order_by(Record.occurred_at, Record.id)):
+    # Sorted here: ORDER BY occurred_at would lead SQLite to walk the (occurred_at, id) index
+    # over every record since `since` rather than seek (team, kind, occurred_at).
+    rows = sorted(db.session.execute(query).all(), key=lambda r: (r[3], r[0]))
+    for rid, team, kind, when, public, state, restricted, summary, redacted, target in rows:
         priority = by_id.get(target)
         if priority is None or priority.team_id != team:  # another team's priority: no link
             continue
@@ -276,7 +293,7 @@ class Verdict:
 def feedback_window(measure: dict, priority: Priority, tz) -> tuple[date, datetime]:
     """The deadline day (set day + within_days) and the instant it is over (naive UTC)."""
     deadline = priority.set_day + timedelta(days=int(measure["within_days"]))
-    return deadline, local_midnight_utc(deadline + timedelta(days=1), tz)
+    return deadline, midnight(deadline + timedelta(days=1), tz)
 
 
 def in_time(measure: dict, priority: Priority, record: Linked, tz) -> bool:
@@ -311,7 +328,7 @@ def reviewed(scope: Scope, measure: dict, priority: Priority) -> Verdict | None:
     if day is None or not scope.period.start <= day < scope.period.end:
         return None
     tz = scope.period.tz
-    closes = local_midnight_utc(day + timedelta(days=1), tz)
+    closes = midnight(day + timedelta(days=1), tz)
     kinds = review_kinds(measure)
     answer = next(
         (
