@@ -278,7 +278,8 @@ def export_sqlite(
             ("record_standards", ["code"]),
             ("record_groups", ["code"]),
         ):
-            out[name].create_index(columns, if_not_exists=True)
+            if out[name].exists():  # no table when no record had a group (or a standard)
+                out[name].create_index(columns, if_not_exists=True)
     standards, measures, grades = _assessment_rows(assessed_periods(since_at, now), teams, now)
     out["assessments"].insert_all(standards, pk=("period", "team", "standard"))
     out["assessment_measures"].insert_all(measures, pk=("period", "team", "standard", "measure"))

@@ -443,3 +443,17 @@ def test_grid_team_page_pack_and_csv_show_the_loop_measures(loop, fed):
     assert (a["FEEDBACK_priorities_fed_back"], a["FEEDBACK_priorities_due"]) == ("2", "7")
     assert a["FEEDBACK_share_fed_back_fraction"] == "0.285714"
     assert (a["PRIORITY_share_reviewed_on_time_fraction"], a["PRIORITY_reviews_due"]) == ("", "0")
+
+
+def test_the_sqlite_export_carries_the_loop_figures(fed, tmp_path):
+    import sqlite3
+
+    from server.assessment.sqlite_export import export_sqlite
+
+    export_sqlite(tmp_path / "out.sqlite", since=datetime(2025, 7, 1).date(), now=NOW)
+    with sqlite3.connect(tmp_path / "out.sqlite") as out:
+        rows = out.execute(
+            "SELECT numerator, denominator FROM assessment_measures WHERE period = '2025-Q3' "
+            "AND team = 'NPT-A' AND type = 'share_fed_back'"
+        ).fetchall()
+    assert rows == [(2, 7)]
