@@ -217,21 +217,26 @@ def seed_demo(months: int = 6, seed: int = 7, now: datetime | None = None) -> in
     return total
 
 
-# (title for the public, concern category, phrase, kinds of action): the loop of each team.
+# (title for the public, concern category, two phrases people used, kinds of action).
 PRIORITIES = [
     (
         "Speeding on the high road",
         "speeding",
-        "cars racing after the school run",
+        ("cars racing after the school run", "motorbikes on the footpath at night"),
         ["partner_meeting", "face_to_face"],
     ),
     (
         "Antisocial behaviour in the park",
         "antisocial_behaviour",
-        "groups drinking by the swings",
+        ("groups drinking by the swings", "broken glass on the play area"),
         ["face_to_face", "outreach"],
     ),
-    ("Parking at the school gates", "parking", "parents parking on the zig-zags", ["school_visit"]),
+    (
+        "Parking at the school gates",
+        "parking",
+        ("parents parking on the zig-zags", "cars blocking driveways at pick-up"),
+        ["school_visit"],
+    ),
 ]
 FEEDBACK_TEXT = {
     "speeding": "You said speeding on the high road; we did speed checks with the council's "
@@ -282,14 +287,16 @@ def _priority_loop(rng: random.Random, now: datetime, catalogue) -> int:
         for position, (set_ago, state) in enumerate(
             ((75, "resolved"), (40, "in_progress"), (8, "open"))
         ):
-            title, category, phrase, actions = PRIORITIES[order[position]]
+            title, category, phrases, actions = PRIORITIES[order[position]]
             raised = [
                 add(
                     kind,
                     set_ago + rng.randint(3, 12),
                     concerns=[{"category": category, "phrase": phrase}],
                 )
-                for kind in rng.sample(["face_to_face", "beat_surgery", "community_meeting"], 2)
+                for kind, phrase in zip(
+                    rng.sample(["face_to_face", "beat_surgery", "community_meeting"], 2), phrases
+                )
             ]
             meeting = add("community_meeting", set_ago, people_count=rng.randint(8, 30))
             fields: dict = {
