@@ -9,6 +9,7 @@ from typing import Iterator
 
 from flask import Blueprint, Response, request, stream_with_context
 
+from schema.records import PRIORITY_FIELDS
 from server.console.paging import iter_records
 from server.console.record_query import RecordFilter
 from server.db import db
@@ -51,11 +52,30 @@ COLUMNS = [
     # Added in 1.2.0 (issue 13), at the end so 1.0.0's columns keep their places.
     "pii_confirmed",
     "text_removed",
+    # Added in 1.3.0 (issue 15): the priority loop.
+    "concerns",
+    "priority_id",
+    *PRIORITY_FIELDS,
 ]
 
 
 def _utc(value: datetime | None) -> str:
     return value.replace(tzinfo=timezone.utc).isoformat() if value else ""
+
+
+def _concerns(concerns: list | None) -> str:
+    """Each concern as "category: phrase", one cell ("noise: late music | parking")."""
+    return " | ".join(
+        f"{c.get('category', '')}: {c['phrase']}" if c.get("phrase") else c.get("category", "")
+        for c in concerns or ()
+        if isinstance(c, dict)
+    )
+
+
+def _cell(value) -> object:
+    if value is None:
+        return ""
+    return " ".join(value) if isinstance(value, list) else value
 
 
 def csv_row(row) -> list:
@@ -93,6 +113,9 @@ def csv_row(row) -> list:
             _utc(row.updated_at),
             "yes" if row.pii_confirmed else "no",
             (row.redaction or {}).get("how", ""),
+            _concerns(data.get("concerns")),
+            _cell(data.get("priority_id")),
+            *(_cell(data.get(name)) for name in PRIORITY_FIELDS),
         )
     ]
 

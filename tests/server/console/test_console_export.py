@@ -76,3 +76,31 @@ def test_export_reads_in_keyset_batches(app, console, officer):
     assert len(ids) == 25 and len(set(ids)) == 25
     rows = _rows(console("supervisor").get("/console/records/export.csv"))
     assert [r["id"] for r in rows] == ids
+
+
+def test_export_carries_the_priority_loop(app, console, officer):
+    priority = push_record(
+        officer,
+        kind="local_priority",
+        standards=[],
+        title="Speeding on Mill Lane",
+        summary="Set at PACT",
+        priority_status="in_progress",
+        review_by="2026-12-31",
+    )
+    push_record(
+        officer,
+        summary="Speed check",
+        priority_id=priority,
+        concerns=[{"category": "speeding", "phrase": "after school"}, {"category": "parking"}],
+    )
+    rows = {r["id"]: r for r in _rows(console("supervisor").get("/console/records/export.csv"))}
+    action = next(r for r in rows.values() if r["priority_id"] == priority)
+    assert action["concerns"] == "speeding: after school | parking"
+    assert action["title"] == "" and action["priority_status"] == ""
+    row = rows[priority]
+    assert (row["title"], row["priority_status"], row["review_by"]) == (
+        "Speeding on Mill Lane",
+        "in_progress",
+        "2026-12-31",
+    )
