@@ -1,8 +1,9 @@
 """The supervisor console: server-rendered pages under /console for supervisors, admins and panel.
 
 Each view module owns its blueprint (records, record, review, bulk, conflicts, people, export,
-activity, access_log, signin, assessment, meetings, accounts, protection); `server.create_app`
-registers them. What every page shares (CSRF, the layout, time formatting) is `server.web`.
+activity, access_log, signin, assessment, meetings, priorities, accounts, protection);
+`server.create_app` registers them. What every page shares (CSRF, the layout, time
+formatting) is `server.web`.
 """
 
 from server.console import (
@@ -15,6 +16,7 @@ from server.console import (
     export,
     meetings,
     people,
+    priorities,
     protection,
     record,
     records,
@@ -38,6 +40,7 @@ BLUEPRINTS = tuple(
         access_log,
         assessment,
         meetings,
+        priorities,
         accounts,
     )
 )

@@ -40,6 +40,10 @@ ACTIONS = {
     "assessment.export_csv": "Exported the assessment",
     "assessment.evidence": "Viewed a standard's evidence",
     "assessment.pack": "Opened an evidence pack",
+    "view_priorities": "Viewed a team's local priorities",
+    "view_priority": "Opened a local priority's form",
+    "priority_create": "Set a local priority",
+    "priority_edit": "Changed a local priority",
 }
 
 TARGETS = {

@@ -25,6 +25,7 @@ NAV = (
     NavItem("Records", "/console/records", ("supervisor", "admin")),
     NavItem("Conflicts", "/console/conflicts", ("supervisor", "admin")),
     NavItem("Teams", "/console/teams", ("supervisor", "admin")),
+    NavItem("Priorities", "/console/priorities", ("supervisor", "admin")),
     NavItem("Phones", "/console/phones", ("supervisor", "admin")),
     NavItem("Activity", "/console/activity", ("supervisor", "admin")),
     NavItem("Assessment", "/console/assessment", ("supervisor", "admin", "panel")),

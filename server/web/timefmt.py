@@ -37,6 +37,11 @@ def format_when(value: datetime | None, with_seconds: bool = False) -> str:
     return shown.strftime("%d %b %Y %H:%M:%S" if with_seconds else "%d %b %Y %H:%M")
 
 
+def format_day(value: datetime | None) -> str:
+    shown = local(value)
+    return "" if shown is None else shown.strftime("%d %b %Y")
+
+
 def format_iso(value: object) -> str:
     """An ISO 8601 string from a record's data, in the force's local time; anything else as is."""
     if not isinstance(value, str):
@@ -87,6 +92,7 @@ def init_time_filters(app: Flask) -> None:
     app.jinja_env.filters["when"] = format_when
     app.jinja_env.filters["when_s"] = lambda value: format_when(value, with_seconds=True)
     app.jinja_env.filters["skew"] = format_skew
+    app.jinja_env.filters["day"] = format_day
     app.jinja_env.filters["iso_when"] = format_iso
     app.jinja_env.filters["ms_when"] = format_ms
     app.jinja_env.globals["ago"] = format_ago
