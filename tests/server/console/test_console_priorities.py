@@ -191,3 +191,17 @@ def test_the_form_refuses_a_post_without_its_token(app, console):
     response = sarge.client.post(NEW, data=_form())
     assert response.status_code in (400, 403)
     assert _priorities(app) == []
+
+
+def test_the_record_page_reads_concerns_and_links_out(app, console, officer):
+    priority = push_record(
+        officer, kind="local_priority", standards=[], title="Speeding", summary="Set at PACT"
+    )
+    action = push_record(
+        officer,
+        priority_id=priority,
+        concerns=[{"category": "speeding", "phrase": "after school"}],
+    )
+    page = html.unescape(console("supervisor").text(f"/console/records/{action}"))
+    assert "Speeding: “after school”" in page
+    assert f'href="/console/records/{priority}"' in page
