@@ -295,7 +295,7 @@ def priorities_home():
     return render_template("console/priorities_teams.html", teams=teams)
 
 
-@bp.get("/teams/<code>/priorities")
+@bp.get("/priorities/<code>")
 @login_required("supervisor", "admin", "panel")
 def team_page(code: str):
     team = _team(code)
@@ -306,7 +306,7 @@ def team_page(code: str):
     )
 
 
-@bp.route("/teams/<code>/priorities/new", methods=["GET", "POST"])
+@bp.route("/priorities/<code>/new", methods=["GET", "POST"])
 @login_required("supervisor", "admin", "panel")
 def new_priority(code: str):
     team = _team(code)
@@ -326,7 +326,7 @@ def new_priority(code: str):
     return _form(team, None, values, {}, errors), 400
 
 
-@bp.route("/teams/<code>/priorities/<record_id>", methods=["GET", "POST"])
+@bp.route("/priorities/<code>/<record_id>", methods=["GET", "POST"])
 @login_required("supervisor", "admin", "panel")
 def edit_priority(code: str, record_id: str):
     team = _team(code)

@@ -21,7 +21,7 @@ from console_helpers import (
 from server.db import db
 from server.db.models import Change, Conflict, Record
 
-NEW = f"/console/teams/{TEAM}/priorities/new"
+NEW = f"/console/priorities/{TEAM}/new"
 
 
 def _form(**overrides) -> dict:
@@ -73,7 +73,7 @@ def test_a_supervisor_sets_a_priority_from_the_teams_concerns(app, console, offi
     # A phone of the team pulls it, and the list shows it with its concern.
     pulled = {c["id"]: c for c in officer.pull().get_json()["changes"]}
     assert pulled[record_id]["data"]["title"] == "Speeding on Mill Lane at school times"
-    listing = sarge.text(f"/console/teams/{TEAM}/priorities")
+    listing = sarge.text(f"/console/priorities/{TEAM}")
     assert "Speeding on Mill Lane" in listing and "Open" in listing
     assert [e.action for e in access_log(app, "priority_create")] == ["priority_create"]
 
@@ -81,7 +81,7 @@ def test_a_supervisor_sets_a_priority_from_the_teams_concerns(app, console, offi
 def test_an_edit_is_a_change_in_the_history_and_phones_get_it(app, console, officer):
     sarge = console("supervisor")
     record_id = _create(sarge)
-    url = f"/console/teams/{TEAM}/priorities/{record_id}"
+    url = f"/console/priorities/{TEAM}/{record_id}"
     form = sarge.text(url)
     was = html.unescape(form.split('name="was" value="', 1)[1].split('"', 1)[0])
     response = sarge.post(
@@ -125,7 +125,7 @@ def test_a_console_edit_against_a_phones_edit_of_the_same_field_is_a_conflict(
         "applied",
         "merged",
     )
-    url = f"/console/teams/{TEAM}/priorities/{phone_priority}"
+    url = f"/console/priorities/{TEAM}/{phone_priority}"
     was = {"title": "Parking at the school"}
     response = sarge.post(
         url,
