@@ -61,6 +61,8 @@ def _pages(page) -> dict[str, str]:
     record = page.locator("article.conflict h2 a").first.get_attribute("href")
     page.goto("/console/teams")
     person = page.get_by_role("link", name="PC 3310 Okafor").get_attribute("href")
+    page.goto("/console/priorities/NPT-WEY")
+    priority = page.locator("table.records tbody a").first.get_attribute("href")
     return {
         "records": "/console/records",
         "records-filtered": "/console/records?q=parking&review=pending",
@@ -71,6 +73,8 @@ def _pages(page) -> dict[str, str]:
         "phones": "/console/phones",
         "activity": "/console/activity",
         "access-log": "/console/access-log",
+        "priorities": "/console/priorities/NPT-WEY",
+        "priority-edit": priority,
     }
 
 
