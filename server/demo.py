@@ -154,7 +154,6 @@ def _record(rng: random.Random, kind: str, when: datetime, catalogue, groups) ->
 def seed_demo(months: int = 6, seed: int = 7, now: datetime | None = None) -> int:
     """Create the demo force and push its records; returns how many records were made."""
     from server.catalogues import catalogues, vocabularies
-    from server.sync.push import push
 
     rng = random.Random(seed)
     now = now or datetime.now(timezone.utc)
@@ -200,17 +199,7 @@ def seed_demo(months: int = 6, seed: int = 7, now: datetime | None = None) -> in
                 )
             day += timedelta(days=1)
         for start in range(0, len(changes), 500):
-            push(
-                user,
-                device,
-                {
-                    "batch_id": uuid.uuid4().hex,
-                    "device_now": now,
-                    "pending": 0,
-                    "app_version": "demo",
-                    "changes": changes[start : start + 500],
-                },
-            )
+            _push(user, device, now, changes[start : start + 500])
         total += len(changes)
     total += _priority_loop(rng, now, catalogue)
     _supervise(rng, now)
@@ -248,13 +237,29 @@ FEEDBACK_TEXT = {
 }
 
 
+def _push(user, device, now, changes: list[dict]) -> None:
+    """One batch from a demo phone, through the real push."""
+    from server.sync.push import push
+
+    push(
+        user,
+        device,
+        {
+            "batch_id": uuid.uuid4().hex,
+            "device_now": now,
+            "pending": 0,
+            "app_version": "demo",
+            "changes": changes,
+        },
+    )
+
+
 def _priority_loop(rng: random.Random, now: datetime, catalogue) -> int:
     """Each team's local priorities: concerns raised, a priority set at a community meeting,
     actions and "you said, we did" feedback linked to it; one ended, one still open, one new."""
     from sqlalchemy import select
 
     from server.db.models import Team, User
-    from server.sync.push import push
 
     made = 0
     for team in db.session.scalars(select(Team).order_by(Team.id)).all():
@@ -325,17 +330,7 @@ def _priority_loop(rng: random.Random, now: datetime, catalogue) -> int:
                     public=True,
                     summary=FEEDBACK_TEXT[category],
                 )
-        push(
-            user,
-            device,
-            {
-                "batch_id": uuid.uuid4().hex,
-                "device_now": now,
-                "pending": 0,
-                "app_version": "demo",
-                "changes": changes,
-            },
-        )
+        _push(user, device, now, changes)
         made += len(changes)
     return made
 

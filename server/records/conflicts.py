@@ -10,9 +10,10 @@ from server.db import db
 from server.db.models import Conflict, User
 from server.errors import flat_messages
 from server.records.review import ActionError
+from server.records.server_change import apply_server_change
 from server.records.validator import engagement_schema
 from server.sync.store import Actor, SqlStore
-from sync import HLC, SERVER_NODE, Change, Resolution, apply_batch
+from sync import HLC, SERVER_NODE, Change, Resolution
 
 
 def resolve_conflict(user: User, conflict_id: int, value) -> Conflict:
@@ -30,22 +31,9 @@ def resolve_conflict(user: User, conflict_id: int, value) -> Conflict:
     state = store.load([record_id])[record_id]
     stamp = str(HLC(received_ms, 0, SERVER_NODE))
     change = Change(id=record_id, op=op, hlc=stamp, base_rev=state.rev, data=data)
-    try:
-        outcome = apply_batch(
-            store,
-            [change],
-            now_ms=received_ms,
-            skew_ms=0,
-            validate=lambda c, e: None,
-            authorize=lambda c, e: None,
-            resolutions=[Resolution(conflict_id, record_id, value, stamp, user.id, received_ms)],
-        )
-    except Exception:
-        session.rollback()
-        raise
-    result = outcome.results[0]
+    resolution = Resolution(conflict_id, record_id, value, stamp, user.id, received_ms)
+    result = apply_server_change(session, store, change, received_ms, [resolution])
     if result.status == "rejected":
-        session.rollback()
         reasons = " ".join(m for ms in (result.errors or {}).values() for m in ms)
         raise ActionError(f"That value cannot be saved: {reasons}")
     session.commit()

@@ -21,9 +21,10 @@ from server.clock import now_ms
 from server.db import db
 from server.db.models import Record, Team, User
 from server.errors import flat_messages
+from server.records.server_change import apply_server_change
 from server.records.validator import engagement_schema
 from server.sync.store import Actor, SqlStore
-from sync import HLC, SERVER_NODE, Change, RecordState, apply_batch
+from sync import HLC, SERVER_NODE, Change, RecordState
 
 MEETING_KINDS = ("priority_review", "community_meeting")
 # What the console form edits, in the order the form shows them.
@@ -67,6 +68,17 @@ def check_may_write(user: User, team: Team) -> None:
             f"You do not supervise {team.code}: only its supervisors and administrators can "
             "set or change its local priorities."
         )
+
+
+def officers_among(user_ids: set[int], team_ids: set[int] | None) -> set[int]:
+    """Which of `user_ids` are active officers of `team_ids` (None: of any team): who may own
+    a priority, whether the console or a phone sets it."""
+    query = sa.select(User.id).where(
+        User.id.in_(sorted(user_ids)), User.role == "officer", User.active.is_(True)
+    )
+    if team_ids is not None:
+        query = query.where(User.team_id.in_(sorted(team_ids)))
+    return set(db.session.scalars(query))
 
 
 def team_officers(team_id: int) -> list[User]:
@@ -127,20 +139,12 @@ def save_priority(
             base_rev=None if state is None else _base(base_rev, state),
             data=data,
         )
-        outcome = apply_batch(
-            store,
-            [change],
-            now_ms=at_ms,
-            skew_ms=0,
-            validate=lambda c, e: None,  # checked above, against the record as stored now
-            authorize=lambda c, e: None,  # check_may_write
-        )
     except Exception:
         session.rollback()
         raise
-    result = outcome.results[0]
+    # Checked above: who may write (check_may_write) and what (against the record as stored).
+    result = apply_server_change(session, store, change, at_ms)
     if result.status == "rejected":
-        session.rollback()
         raise PriorityInvalid({k: list(v) for k, v in (result.errors or {}).items()})
     session.commit()
     return Saved(record_id, result.status, [c.field for c in result.conflicts])
@@ -256,15 +260,7 @@ def link_errors(team: Team, data: dict[str, Any]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     owner = data.get("owner_id")
     if type(owner) is int:
-        found = db.session.scalar(
-            sa.select(User.id).where(
-                User.id == owner,
-                User.team_id == team_id,
-                User.role == "officer",
-                User.active.is_(True),
-            )
-        )
-        if found is None:
+        if not officers_among({owner}, {team_id}):
             errors["owner_id"] = [
                 "That person is not an officer of this team: choose the owner from the list."
             ]

@@ -19,6 +19,7 @@ from server.db import db
 from server.db.models import Device, SyncBatch, User
 from server.errors import flat_messages
 from server.records import text
+from server.records.priorities import officers_among
 from server.records.text import bad_text
 from server.records.validator import engagement_schema
 from server.sync.errors import ClockUnusableError
@@ -103,16 +104,12 @@ def _prepare(
 
 
 def _check_owners(user: User, changes: list[Change], errors: dict[int, dict]) -> None:
-    """A priority's owner must be an active member of a team the pusher writes for."""
+    """A priority's owner must be an active officer of a team the pusher writes for."""
     with_owner = [c for c in changes if isinstance(c.data, dict) and "owner_id" in c.data]
     wanted = {o for c in with_owner if type(o := c.data["owner_id"]) is int}
     if not wanted:
         return
-    teams = user.team_ids()
-    query = select(User.id).where(User.id.in_(wanted), User.active.is_(True))
-    if teams is not None:
-        query = query.where(User.team_id.in_(teams))
-    members = set(db.session.scalars(query))
+    members = officers_among(wanted, user.team_ids())
     for change in with_owner:
         owner = change.data["owner_id"]
         if type(owner) is int and owner not in members:
