@@ -62,6 +62,31 @@ SHARE_TYPES = frozenset({"share_publicised", "share_renewed", *LOOP_TYPES})
 RATINGS = ("met", "partly_met", "not_met")
 
 
+@dataclass(frozen=True)
+class AlertRule:
+    """What an alert rule needs from the catalogue: its day counts, and the measure of its
+    standard that it reads its thresholds from (None: it needs no standard)."""
+
+    measures: frozenset[str] | None
+    required: frozenset[str] = frozenset()
+    options: frozenset[str] = frozenset()
+
+
+# Alerts warn before a standard slips (server/alerts/rules.py, docs/standards.md "Alerts").
+ALERT_RULES: dict[str, AlertRule] = {
+    "officer_gap": AlertRule(frozenset({"count"}), frozenset({"days"})),
+    "team_gap": AlertRule(
+        frozenset({"longest_gap_days", "days_since_last"}), options=frozenset({"warn_days"})
+    ),
+    "meeting_not_publicised": AlertRule(frozenset({"share_publicised"}), frozenset({"within_days"})),
+    "renewal_due": AlertRule(frozenset({"share_renewed"}), frozenset({"within_days"})),
+    "month_short": AlertRule(frozenset({"count"}), frozenset({"within_days"})),
+    "feedback_due": AlertRule(frozenset({"share_fed_back"}), frozenset({"within_days"})),
+    "review_overdue": AlertRule(frozenset({"share_reviewed_on_time"})),
+    "phone_silent": AlertRule(None, frozenset({"days"})),
+}
+
+
 class CatalogueError(ValueError):
     """A catalogue file is missing, malformed, or refers to things that do not exist."""
 
@@ -96,6 +121,19 @@ class Catalogue:
             if standard["code"] == code:
                 return standard
         raise KeyError(code)
+
+    @property
+    def alerts(self) -> list[dict[str, Any]]:
+        alerts: list[dict[str, Any]] = self.raw.get("alerts", [])
+        return alerts
+
+    def alert_measure(self, alert: dict[str, Any]) -> dict[str, Any] | None:
+        """The measure of the alert's standard that the rule reads (validated to exist)."""
+        wanted = ALERT_RULES[alert["rule"]].measures
+        if wanted is None:
+            return None
+        measures = self.standard(alert["standard"])["measures"]
+        return next(m for m in measures if m["type"] in wanted)
 
     def default_standards(self, kind: str) -> list[str]:
         return list(self.raw.get("kind_standards", {}).get(kind, []))
@@ -164,6 +202,49 @@ def _validate_measure(
         raise CatalogueError(f"{where}: lookback_days must be at least within_days")
 
 
+def _validate_alerts(raw: dict[str, Any], source: str) -> None:
+    alerts = raw.get("alerts", [])
+    if not isinstance(alerts, list):
+        raise CatalogueError(f"{source}: alerts must be a list")
+    standards = {s["code"]: s for s in raw["standards"]}
+    seen: set[tuple[str, str | None]] = set()
+    for alert in alerts:
+        name = alert.get("rule") if isinstance(alert, dict) else None
+        spec = ALERT_RULES.get(name) if isinstance(name, str) else None
+        if spec is None:
+            raise CatalogueError(
+                f"{source}: alert has unknown rule {name!r} (known: {', '.join(sorted(ALERT_RULES))})"
+            )
+        where = f"{source}: alert {name}"
+        unknown = set(alert) - {"rule", "standard", "note"} - spec.required - spec.options
+        if unknown:
+            raise CatalogueError(f"{where}: unknown keys {sorted(unknown)}")
+        for option in sorted(spec.required | (spec.options & set(alert))):
+            value = alert.get(option)
+            if not _number(value) or value < 0 or value != int(value):
+                raise CatalogueError(f"{where} needs {option} (a whole number of days, 0 or more)")
+        code = alert.get("standard")
+        if spec.measures is None:
+            if code is not None:
+                raise CatalogueError(f"{where} takes no standard")
+        else:
+            if code not in standards:
+                raise CatalogueError(f"{where} needs the code of one of the standards")
+            types = {m["type"] for m in standards[code]["measures"]}
+            if not types & spec.measures:
+                raise CatalogueError(
+                    f"{where}: standard {code} has no measure of type "
+                    f"{' or '.join(sorted(spec.measures))} to take its thresholds from"
+                )
+        if name == "month_short" and code is not None:
+            counts = [m for m in standards[code]["measures"] if m["type"] == "count"]
+            if counts and not counts[0].get("per_month"):
+                raise CatalogueError(f"{where}: standard {code}'s count is not per month")
+        if (name, code) in seen:
+            raise CatalogueError(f"{where} is listed twice for {code or 'the force'}")
+        seen.add((name, code))
+
+
 def _validate_grades(grades: object, source: str, count: int) -> None:
     if not isinstance(grades, list) or not grades:
         raise CatalogueError(f"{source}: grades must be a non-empty list")
@@ -200,6 +281,7 @@ def _validate(raw: dict[str, Any], source: str, kind_codes: Collection[str] | No
                 measure, f"{source}: standard {standard['code']}", set(codes), kind_codes
             )
     _validate_grades(raw["grades"], source, len(codes))
+    _validate_alerts(raw, source)
     for kind, standards in raw.get("kind_standards", {}).items():
         if kind_codes is not None and kind not in kind_codes:
             raise CatalogueError(f"{source}: kind_standards names unknown kind {kind!r}")

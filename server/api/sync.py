@@ -72,6 +72,7 @@ def pull_changes():
             "cursor": body["cursor"],
             "more": body["more"],
             **returned([c["id"] for c in body["changes"]]),
+            **({"alerts": [a["id"] for a in body["alerts"]]} if "alerts" in body else {}),
         },
     )
     note_contact(g.device, commit=False)

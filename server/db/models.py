@@ -59,6 +59,8 @@ class User(Model):
     oidc_refresh: Mapped[str | None] = mapped_column(sa.Text)
     oidc_checked_at: Mapped[datetime | None]
     oidc_left: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Where the daily alerts digest goes (issue 15); no address, no digest.
+    email: Mapped[str | None] = mapped_column(sa.String(254))
 
     team: Mapped[Team | None] = relationship()
     supervised: Mapped[list[Team]] = relationship(secondary="supervisor_team")
@@ -328,6 +330,8 @@ class PlannedMeeting(Model):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     cancelled: Mapped[bool] = mapped_column(default=False)
+    # When the team announced it (issue 15's alert: a meeting must be publicised in time).
+    publicised_at: Mapped[datetime | None]  # naive UTC
     __table_args__ = (sa.Index("ix_planned_meeting_team_start", "team_id", "starts_at"),)
 
     @classmethod
@@ -441,3 +445,16 @@ class SignInHandoff(Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     used_at: Mapped[datetime | None]
+
+
+# --- Alerts (issue 15): a supervisor's "seen, and here is why" on one alert. An alert's id
+# names its rule, its subject and the fact it rests on, so a later lapse is a new alert.
+class AlertDismissal(Model):
+    __tablename__ = "alert_dismissal"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(sa.ForeignKey("team.id"))
+    alert_id: Mapped[str] = mapped_column(sa.String(120))
+    note: Mapped[str] = mapped_column(sa.String(500))
+    dismissed_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
+    dismissed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (sa.Index("ix_alert_dismissal_team_alert", "team_id", "alert_id", unique=True),)

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from server.alerts.visible import for_phone
+from server.assessment.grid import AssessmentError
 from server.clock import from_ms, iso, now_ms
 from server.db import db
 from server.db.models import Device, User
@@ -122,13 +124,23 @@ def pull(user: User, since: str, limit: int) -> dict:
     reviewers = _reviewer_names(
         {i for r in page.records if (i := r.extra.get("reviewed_by_id")) is not None}
     )
-    return {
+    body = {
         "changes": [
             record_json(record, reviewers, admin=user.role == "admin") for record in page.records
         ],
         "cursor": str(page.cursor),
         "more": page.more,
     }
+    if not page.more:  # the last page of a pull brings the alerts as they stand now
+        body["alerts"] = phone_alerts(user)
+    return body
+
+
+def phone_alerts(user: User) -> list[dict]:
+    try:
+        return [alert.json() for alert in for_phone(user)]
+    except AssessmentError:  # no catalogue in force yet: nothing to warn about
+        return []
 
 
 def _reviewer_names(ids: set[int]) -> dict[int, str]:

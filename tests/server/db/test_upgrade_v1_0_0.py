@@ -134,8 +134,10 @@ def as_1_0_0(pages: list[dict]) -> list[dict]:
     """A pull as 1.0.0 answered it: what later versions only added is taken out again, after
     checking its shape (`review.by`, who reviewed: a user id and name, or null; `open_conflicts`,
     how many are open in all, at least the number carried; 1.2.0's `redaction` and
-    `restricted`, none and false on a 1.0.0 database)."""
+    `restricted`, none and false on a 1.0.0 database; 1.3.0's `alerts`, a list on the last
+    page)."""
     for page in pages:
+        assert isinstance(page.pop("alerts", []), list)
         for change in page["changes"]:
             by = change["review"].pop("by")
             assert by is None or (set(by) == {"id", "display_name"} and by["display_name"]), by
