@@ -234,7 +234,7 @@ def meeting_not_publicised(ctx: Context, entry: dict, measure: dict) -> Iterable
         if published is None:
             detail = (
                 f"Not publicised yet. To count it must be publicised by {_when(by)}."
-                if by >= ctx.today
+                if meeting.starts_at - ctx.now >= notice
                 else f"Not publicised yet, and too late to count ({_days(notice.days)} "
                 "ahead needed): publicise it anyway."
             )
