@@ -1,7 +1,7 @@
 """The supervisor console: server-rendered pages under /console for supervisors, admins and panel.
 
 Each view module owns its blueprint (records, record, review, bulk, conflicts, people, export,
-activity, access_log, signin, assessment, meetings, priorities, accounts, protection);
+activity, access_log, signin, assessment, meetings, priorities, alerts, accounts, protection);
 `server.create_app` registers them. What every page shares (CSRF, the layout, time
 formatting) is `server.web`.
 """
@@ -9,6 +9,7 @@ formatting) is `server.web`.
 from server.console import (
     access_log,
     accounts,
+    alerts,
     activity,
     assessment,
     bulk,
@@ -41,6 +42,7 @@ BLUEPRINTS = tuple(
         assessment,
         meetings,
         priorities,
+        alerts,
         accounts,
     )
 )

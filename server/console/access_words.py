@@ -44,6 +44,8 @@ ACTIONS = {
     "view_priority": "Opened a local priority's form",
     "priority_create": "Set a local priority",
     "priority_edit": "Changed a local priority",
+    "list_alerts": "Viewed the alerts of their teams",
+    "alert_dismiss": "Dismissed an alert, with a note",
 }
 
 TARGETS = {

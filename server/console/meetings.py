@@ -54,7 +54,16 @@ def parse_meeting(form, now: datetime) -> tuple[dict, list[str]]:
         problems.append("Give the date and time it starts.")
     if starts is not None and starts <= now:
         problems.append("That time has passed: only coming meetings are announced.")
-    return {"kind": kind, "title": title, "starts_at": starts}, problems
+    # Announcing it here publicises it; a leaflet or post may have done so days before.
+    publicised = now
+    if form.get("publicised"):
+        try:
+            since = datetime.combine(date.fromisoformat(form["publicised"]), time(), force_tz())
+            publicised = min(now, since.astimezone(timezone.utc).replace(tzinfo=None))
+        except ValueError:
+            problems.append("Give the day it was first publicised as a date, or leave it empty.")
+    values = {"kind": kind, "title": title, "starts_at": starts, "publicised_at": publicised}
+    return values, problems
 
 
 @bp.route("/teams/<code>/meetings", methods=["GET", "POST"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from server.console import options
+from server.console.alerts import PANEL_MAX, visible_alerts
 from server.console.bulk import BULK_MAX
 from server.console.paging import (
     COUNT_BUDGET_MS,
@@ -40,6 +41,8 @@ def records_page():
     page = fetch_page(conditions, after=after, before=before, sort=filters.sort)
     count, more = count_matches(conditions, budget_ms=COUNT_BUDGET_MS)
     args = filters.to_args()
+    first_page = after is None and before is None
+    alerts = visible_alerts() if first_page and not filters.active else []
     log_read(
         "search_records" if filters.active else "list_records",
         "records",
@@ -62,7 +65,9 @@ def records_page():
         shown_review=shown_review,
         sort_choices=SORT_CHOICES,
         args=args,
-        first_page=after is None and before is None,
+        first_page=first_page,
+        alerts=alerts[:PANEL_MAX],
+        alerts_total=len(alerts),
         teams=options.visible_teams(team_ids),
         officers=options.visible_officers(team_ids, filters.team_id),
         kinds=options.kind_choices(),

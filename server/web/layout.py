@@ -23,6 +23,7 @@ class NavItem:
 # Panel members see assessments only: every other page shows free text or devices.
 NAV = (
     NavItem("Records", "/console/records", ("supervisor", "admin")),
+    NavItem("Alerts", "/console/alerts", ("supervisor", "admin")),
     NavItem("Conflicts", "/console/conflicts", ("supervisor", "admin")),
     NavItem("Teams", "/console/teams", ("supervisor", "admin")),
     NavItem("Priorities", "/console/priorities", ("supervisor", "admin")),

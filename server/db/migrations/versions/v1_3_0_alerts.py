@@ -1,10 +1,11 @@
 """Alerts (issue 15): what the alert rules and the daily digest need.
 
-- planned_meeting.publicised_at: when the team announced a meeting (NULL: not yet), so a
-  meeting coming up unannounced, or announced too late to count, raises an alert.
+- planned_meeting.publicised_at: when the team publicised a meeting, so a meeting coming up
+  announced too late to count raises an alert. A meeting already planned was publicised on the
+  team's public page when it was announced there: its created_at.
 - user_account.email: where a supervisor's daily digest goes (NULL: no digest).
 - alert_dismissal: a supervisor's dismissal of one alert, with the note that says why.
-New nullable columns and a new table: every row is kept as it was.
+New nullable columns and a new table: every row is kept.
 
 Revision ID: v1_3_0_alerts
 Revises: v1_2_0_commit_watermark
@@ -23,6 +24,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("planned_meeting") as batch:
         batch.add_column(sa.Column("publicised_at", sa.DateTime(), nullable=True))
+    op.execute("UPDATE planned_meeting SET publicised_at = created_at")
     with op.batch_alter_table("user_account") as batch:
         batch.add_column(sa.Column("email", sa.String(length=254), nullable=True))
     op.create_table(
