@@ -21,7 +21,7 @@ def test_the_first_page_shows_the_teams_alerts_with_their_records(app, console, 
     sarge = console("supervisor", TEAM)
     page = sarge.text(FIRST_PAGE)
     assert 'id="h-alerts"' in page
-    assert "PC.ONE: no face-to-face contact record in 14 days" in html.unescape(page)
+    assert "pc.one: no face-to-face contact record in 14 days" in html.unescape(page)
     assert f"/console/records/{record}" in page  # the social gap's last post
     assert any(i.startswith("team_gap:SOCIAL:") for i in _alert_ids(page))
     assert access_log(app, "list_alerts")
