@@ -71,11 +71,27 @@ DEFAULTS = {
     "OIDC_TIMEOUT": 10,  # seconds Beatbook waits for the provider
     "LOCAL_SIGNIN": 1,  # 0: Beatbook passwords refused, but for EMERGENCY_ADMIN's
     "EMERGENCY_ADMIN": None,  # an admin's username that keeps its password with LOCAL_SIGNIN=0
+    # The daily alerts digest (`beatbook alerts digest`, server/alerts/digest.py): off unless
+    # SMTP_HOST is set. STARTTLS 1 upgrades the connection before any password is sent.
+    "SMTP_HOST": None,
+    "SMTP_PORT": 25,
+    "SMTP_FROM": "beatbook@localhost",
+    "SMTP_USER": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_STARTTLS": 0,
+    "SMTP_TIMEOUT": 10,
+    "CONSOLE_URL": None,  # e.g. https://beatbook.force.police.uk: the digest links to it
 }
 
 _INT_KEYS = {k for k, v in DEFAULTS.items() if isinstance(v, int) and not isinstance(v, bool)}
 # 0: no bound; no proxy; local sign-in off; records kept without end
-_ZERO_ALLOWED = {"DATABASE_TIMEOUT", "TRUSTED_PROXIES", "LOCAL_SIGNIN", "RETENTION_RECORD_YEARS"}
+_ZERO_ALLOWED = {
+    "DATABASE_TIMEOUT",
+    "TRUSTED_PROXIES",
+    "LOCAL_SIGNIN",
+    "RETENTION_RECORD_YEARS",
+    "SMTP_STARTTLS",
+}
 ENVIRONMENTS = ("development", "production")
 DATABASE_EXAMPLE = (
     "e.g. BEATBOOK_DATABASE_URL=postgresql://beatbook@db.internal/beatbook "
@@ -237,6 +253,11 @@ def validate(config: dict) -> list[str]:
         problems.append(
             "BEATBOOK_LOCAL_SIGNIN=0 leaves no way to sign in: set BEATBOOK_OIDC_ISSUER too "
             "(single sign-on), or leave BEATBOOK_LOCAL_SIGNIN unset"
+        )
+    if isinstance(config.get("SMTP_STARTTLS"), int) and config["SMTP_STARTTLS"] not in (0, 1):
+        problems.append(
+            f"BEATBOOK_SMTP_STARTTLS: {config['SMTP_STARTTLS']} is not 0 or 1 "
+            "(e.g. BEATBOOK_SMTP_STARTTLS=1 for a mail relay on port 587)"
         )
     pwa = config.get("PWA_DIR")
     if not pwa or not (Path(pwa) / "index.html").is_file():

@@ -79,3 +79,20 @@ def add_user(
     db.session.add(user)
     db.session.commit()
     return user
+
+
+# One address, plainly: something@domain.tld, no spaces or angle brackets (a header injection).
+EMAIL = re.compile(r"^[^@\s<>,;\"]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+def set_email(username: str, address: str) -> User:
+    """Where the user's alerts digest goes; an empty address means no digest."""
+    user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    if user is None:
+        raise PeopleError(f"No user {username}.")
+    address = address.strip()
+    if address and (len(address) > 254 or not EMAIL.match(address)):
+        raise PeopleError(f"{address!r} is not an email address (e.g. j.jones@force.police.uk).")
+    user.email = address or None
+    db.session.commit()
+    return user

@@ -13,6 +13,7 @@ from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from server.cli.alerts import ALERT_COMMANDS  # alerts list, alerts digest
 from server.cli.assessment import COMMANDS as ASSESSMENT_COMMANDS  # assess, export
 from server.cli.base import BeatbookGroup, ConfigProblem, version_option
 from server.cli.dataprotection import COMMANDS as DATA_PROTECTION_COMMANDS  # retention, SAR
@@ -122,6 +123,28 @@ def user_link_sso(username, subject):
     click.echo(f"User {username} now signs in through the force's provider as {subject}.")
 
 
+@user_group.command("email")
+@click.argument("username")
+@click.argument("address")
+@with_appcontext
+def user_email(username, address):
+    """Set (or, with "", clear) where the user's daily alerts digest goes.
+
+    Example: beatbook user email sgt.jones j.jones@force.police.uk
+    """
+    from server.accounts.people import PeopleError, set_email
+
+    try:
+        set_email(username, address)
+    except PeopleError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"User {username}'s digest goes to {address}."
+        if address.strip()
+        else f"User {username} gets no digest."
+    )
+
+
 @click.command("demo")
 @click.option("--months", default=6, show_default=True, help="Months of records to make.")
 @click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same force).")
@@ -211,6 +234,7 @@ COMMANDS = [
     *ASSESSMENT_COMMANDS,
     *DB_COMMANDS,
     *DATA_PROTECTION_COMMANDS,
+    *ALERT_COMMANDS,
 ]
 
 

@@ -9,8 +9,8 @@ formatting) is `server.web`.
 from server.console import (
     access_log,
     accounts,
-    alerts,
     activity,
+    alerts,
     assessment,
     bulk,
     conflicts,

@@ -457,4 +457,6 @@ class AlertDismissal(Model):
     note: Mapped[str] = mapped_column(sa.String(500))
     dismissed_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id"))
     dismissed_at: Mapped[datetime] = mapped_column(default=utcnow)
-    __table_args__ = (sa.Index("ix_alert_dismissal_team_alert", "team_id", "alert_id", unique=True),)
+    __table_args__ = (
+        sa.Index("ix_alert_dismissal_team_alert", "team_id", "alert_id", unique=True),
+    )
