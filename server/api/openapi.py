@@ -21,6 +21,34 @@ from server.errors import codes_by_status
 bp = Blueprint("api_openapi", __name__)
 
 
+# One alert as a pull carries it (server/alerts/rules.py Alert.json).
+ALERT = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "rule": {"type": "string"},
+        "standard": {"type": "string", "nullable": True},
+        "team": {"type": "string"},
+        "title": {"type": "string"},
+        "detail": {"type": "string"},
+        "officer_id": {"type": "integer", "nullable": True},
+        "record_ids": {"type": "array", "items": {"type": "string"}},
+        "due": {"type": "string", "format": "date", "nullable": True},
+    },
+    "required": [
+        "id",
+        "rule",
+        "standard",
+        "team",
+        "title",
+        "detail",
+        "officer_id",
+        "record_ids",
+        "due",
+    ],
+}
+
+
 def add_paths(app: Flask, paths: dict[str, dict]) -> None:
     """Document the paths of a blueprint registered beside the core API (assessment, ...)."""
     app.extensions.setdefault("beatbook.openapi_paths", {}).update(paths)
@@ -227,6 +255,13 @@ def build_spec() -> dict:
                                 "changes": {"type": "array", "items": {"type": "object"}},
                                 "cursor": {"type": "string"},
                                 "more": {"type": "boolean"},
+                                "alerts": {
+                                    "description": "On the last page only (more is false): the "
+                                    "undismissed alerts this user sees (an officer: their own "
+                                    "and their team's), soonest due first.",
+                                    "type": "array",
+                                    "items": ALERT,
+                                },
                             },
                         },
                     ),
