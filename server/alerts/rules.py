@@ -131,8 +131,9 @@ def officer_gap(ctx: Context, entry: dict, measure: dict) -> Iterable[Alert]:
         return
     latest = _latest_by(
         [Fact.team_id, Fact.officer_id],
-        series(ctx.scope, measure),
-        Fact.officer_id.in_({o for _, o in quiet}),
+        [*series(ctx.scope, measure), Fact.officer_id.in_({o for _, o in quiet})],
+        ctx.now,
+        set(quiet),
     )
     title = _standard_title(ctx, entry["standard"]).lower()
     for team, officer in sorted(quiet):
@@ -157,19 +158,40 @@ def officer_gap(ctx: Context, entry: dict, measure: dict) -> Iterable[Alert]:
         )
 
 
-def _latest_by(keys: list, conditions: list, *extra) -> dict[tuple, tuple[datetime, str]]:
-    """The newest (occurred_at, record id) for each value of `keys`, in one query (a window
-    function: SQLite's bare-column max() is not PostgreSQL's)."""
+# Most subjects' last record is recent: look back a month, then a year, then to the start,
+# stopping once every subject asked about is found, so a force's alerts read weeks of facts
+# rather than years of them.
+LOOKBACKS = (timedelta(days=31), timedelta(days=366), None)
+
+
+def _latest_by(
+    keys: list, conditions: list, now: datetime, wanted: set[tuple] | None = None
+) -> dict[tuple, tuple[datetime, str]]:
+    """The newest (occurred_at, record id) for each value of `keys`: of every key found, or,
+    given `wanted`, of those keys, searching back in LOOKBACKS until all are found."""
+    found: dict[tuple, tuple[datetime, str]] = {}
+    upper = None
+    for lookback in LOOKBACKS if wanted is not None else (None,):
+        since = now - lookback if lookback is not None else None
+        window = [Fact.occurred_at >= since] if since is not None else []
+        if upper is not None:
+            window.append(Fact.occurred_at < upper)
+        for key, newest in _newest(keys, [*conditions, *window]).items():
+            found.setdefault(key, newest)  # an earlier (more recent) window's stays
+        if wanted is not None and wanted <= found.keys():
+            break
+        upper = since
+    return found if wanted is None else {k: v for k, v in found.items() if k in wanted}
+
+
+def _newest(keys: list, conditions: list) -> dict[tuple, tuple[datetime, str]]:
+    """One query: a window function (SQLite's bare-column max() is not PostgreSQL's)."""
     rank = (
         sa.func.row_number()
         .over(partition_by=keys, order_by=(Fact.occurred_at.desc(), Fact.record_id.desc()))
         .label("rank")
     )
-    ranked = (
-        sa.select(*keys, Fact.occurred_at, Fact.record_id, rank)
-        .where(*conditions, *extra)
-        .subquery()
-    )
+    ranked = sa.select(*keys, Fact.occurred_at, Fact.record_id, rank).where(*conditions).subquery()
     width = len(keys)
     rows = db.session.execute(sa.select(ranked).where(ranked.c.rank == 1)).all()
     return {tuple(row[:width]): (row[width], row[width + 1]) for row in rows}
@@ -180,7 +202,9 @@ def team_gap(ctx: Context, entry: dict, measure: dict) -> Iterable[Alert]:
     within `warn_days` of it)."""
     met = measure["thresholds"]["met"]
     warn = entry.get("warn_days", 0)
-    latest = _latest_by([Fact.team_id], series(ctx.scope, measure))
+    latest = _latest_by(
+        [Fact.team_id], series(ctx.scope, measure), ctx.now, {(t,) for t in ctx.teams}
+    )
     title = _standard_title(ctx, entry["standard"])
     for team_id, team in ctx.teams.items():
         last = latest.get((team_id,))
@@ -261,7 +285,7 @@ def renewal_due(ctx: Context, entry: dict, measure: dict) -> Iterable[Alert]:
     `within_days` days, or is overdue."""
     role, org = contact_key()
     _, renewed_since = renewal_window(ctx.scope, measure)
-    latest = _latest_by([Fact.team_id, role, org], known_contacts(ctx.scope, measure))
+    latest = _latest_by([Fact.team_id, role, org], known_contacts(ctx.scope, measure), ctx.now)
     horizon = ctx.now + timedelta(days=entry["within_days"])
     ids = [record_id for _, record_id in latest.values()]
     who = {

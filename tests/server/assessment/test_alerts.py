@@ -285,3 +285,21 @@ def test_the_2019_catalogue_has_its_own_rules_for_its_own_measures(force):
     rules = {(x.rule, x.standard) for x in team_alerts(teams, when)}
     assert ("team_gap", "PRIORITY") in rules and ("review_overdue", "PRIORITY") not in rules
     assert ("feedback_due", "FEEDBACK") not in rules
+
+
+def test_the_last_record_is_the_newest_whichever_lookback_finds_it(force):
+    """The rules look back a month, then a year, then to the start: an older record found in a
+    later look must never stand in for a newer one found earlier."""
+    a, b = force.officer("NPT-A", "pc.a"), force.officer("NPT-B", "pc.b")
+    recent = force.add(a, "2025-08-30 11:00", "web_page_update")  # 25 days: warned
+    force.add(a, "2025-03-01 11:00", "web_page_update")
+    force.add(b, "2025-09-04 11:00", "web_page_update")  # 20 days: fine
+    force.add(b, "2025-06-01 11:00", "web_page_update")
+    quiet = force.add(a, "2025-09-04 11:00")  # face to face 20 days ago
+    force.add(a, "2024-06-01 11:00")
+    force.add(b, "2023-06-01 11:00")  # b's only face to face is years back
+    web = [x for x in alerts("team_gap") if x.standard == "WEB"]
+    assert [(x.team, x.record_ids) for x in web] == [("NPT-A", (recent,))]
+    gaps = {x.officer_id: x.record_ids for x in alerts("officer_gap")}
+    assert gaps[user_id(a)] == (quiet,)
+    assert len(gaps[user_id(b)]) == 1
