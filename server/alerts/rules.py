@@ -427,7 +427,7 @@ def review_overdue(ctx: Context, entry: dict, measure: dict) -> Iterable[Alert]:
 def phone_silent(ctx: Context, entry: dict, measure: None) -> Iterable[Alert]:
     """A phone that reported changes not yet synced and has not been heard from in `days`."""
     cutoff = ctx.now - timedelta(days=entry["days"])
-    seen = sa.func.coalesce(Device.last_seen_at, Device.created_at)
+    seen = sa.func.coalesce(Device.last_seen_at, Device.last_sync_at, Device.created_at)
     rows = db.session.execute(
         sa.select(Device, User.team_id)
         .join(User, User.id == Device.user_id)
@@ -441,7 +441,7 @@ def phone_silent(ctx: Context, entry: dict, measure: None) -> Iterable[Alert]:
         .order_by(Device.id)
     ).all()
     for device, team_id in rows:
-        last = device.last_seen_at or device.created_at
+        last = device.last_seen_at or device.last_sync_at or device.created_at
         yield Alert(
             id=f"phone_silent:{device.id}:{last.isoformat()}",
             rule="phone_silent",

@@ -3,12 +3,16 @@ dismissing one with a note. Who sees and who may dismiss is server/alerts/visibl
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from server.alerts.rules import Alert
 from server.alerts.visible import DismissError, DismissForbidden, dismiss, for_user
-from server.assessment.grid import AssessmentError
+from server.assessment.grid import AssessmentError, force_tz
+from server.assessment.periods import to_local
+from server.clock import utcnow
 from server.db import db
 from server.db.models import Team
 from server.web.audit import log_access, log_read
@@ -18,6 +22,11 @@ from server.web.session import login_required, signed_in
 bp = Blueprint("console_alerts", __name__, url_prefix="/console")
 
 PANEL_MAX = 12  # the first page shows the soonest; the rest are a click away
+
+
+def local_today() -> date:
+    """Today in the force's zone: an alert's date reads "due" ahead of it, "since" after."""
+    return to_local(utcnow(), force_tz()).date()
 
 
 def visible_alerts() -> list[Alert]:
@@ -35,7 +44,7 @@ def visible_alerts() -> list[Alert]:
 @login_required("supervisor", "admin")
 def alerts_page():
     found = visible_alerts()
-    return render_template("console/alerts.html", alerts=found)
+    return render_template("console/alerts.html", alerts=found, today=local_today())
 
 
 @bp.post("/alerts/<code>/dismiss")

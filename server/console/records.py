@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from server.console import options
-from server.console.alerts import PANEL_MAX, visible_alerts
+from server.console.alerts import PANEL_MAX, local_today, visible_alerts
 from server.console.bulk import BULK_MAX
 from server.console.paging import (
     COUNT_BUDGET_MS,
@@ -68,6 +68,7 @@ def records_page():
         first_page=first_page,
         alerts=alerts[:PANEL_MAX],
         alerts_total=len(alerts),
+        today=local_today(),
         teams=options.visible_teams(team_ids),
         officers=options.visible_officers(team_ids, filters.team_id),
         kinds=options.kind_choices(),

@@ -5,6 +5,8 @@ BEATBOOK_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import EVERY_IMPACT, REPO, SHOTS, LiveServer, run_axe
 from playwright.sync_api import expect
@@ -38,8 +40,8 @@ def demo_server(tmp_path_factory):
 
 
 def _quiet_phones(db) -> None:
-    """Phones as a week in service leaves them: a spare left in a drawer holding 3 unsynced
-    changes, and one officer's phone not synced for ten days."""
+    """Phones as a week in service leaves them: a spare left in a drawer for four days holding
+    3 unsynced changes (an alert), and one officer's phone not synced for ten days."""
     from datetime import timedelta
 
     import sqlalchemy as sa
@@ -47,7 +49,8 @@ def _quiet_phones(db) -> None:
     from server.db.models import Device, User, utcnow
 
     spare = db.session.scalar(sa.select(Device).where(Device.name.like("%spare phone")))
-    spare.last_sync_at, spare.pending = utcnow() - timedelta(days=2), 3
+    spare.last_sync_at = spare.last_seen_at = utcnow() - timedelta(days=4)
+    spare.pending = 3
     reid = db.session.scalar(
         sa.select(Device).join(User, User.id == Device.user_id).where(User.username == "pcso.reid")
     )
@@ -65,6 +68,7 @@ def _pages(page) -> dict[str, str]:
     priority = page.locator("table.records tbody a").first.get_attribute("href")
     return {
         "records": "/console/records",
+        "alerts": "/console/alerts",
         "records-filtered": "/console/records?q=parking&review=pending",
         "record": record,
         "conflicts": "/console/conflicts",
@@ -127,6 +131,32 @@ def test_panel_sees_only_assessment_in_the_menu(browser, demo_server):
         expect(page.get_by_role("heading", name="Not for your role")).to_be_visible()
         nav = page.get_by_role("navigation", name="Console")
         expect(nav.get_by_role("link")).to_have_text(["Assessment"])
+    finally:
+        context.close()
+
+
+def test_a_supervisor_dismisses_an_alert_with_a_note(browser, demo_server):
+    context = browser.new_context(viewport=SIZES["phone"], base_url=demo_server.url, locale="en-GB")
+    context.set_default_timeout(15000)
+    page = context.new_page()
+    try:
+        _sign_in(page, "sgt.patel")
+        panel = page.locator("section.alerts-panel")
+        expect(panel.get_by_role("heading", name=re.compile(r"Alerts \(\d+\)"))).to_be_visible()
+        first = panel.locator("li.alert-item").first
+        title = first.locator(".alert-title strong").inner_text()
+        first.locator("summary", has_text="Dismiss").click()
+        first.get_by_label(re.compile("Why it can be dismissed")).fill(
+            "Covered at Monday's briefing"
+        )
+        page.screenshot(path=str(SHOTS / "console-alert-dismiss-phone.png"))
+        first.get_by_role("button", name="Dismiss alert").click()
+        expect(page.locator(".flash-ok")).to_contain_text("Alert dismissed")
+        assert title not in [
+            t.strip()
+            for t in page.locator("section.alerts-panel .alert-title strong").all_inner_texts()
+        ]
+        assert run_axe(page, EVERY_IMPACT) == []
     finally:
         context.close()
 
