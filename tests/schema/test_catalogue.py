@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -109,6 +110,7 @@ def test_another_folder_and_name_load_without_code_changes(tmp_path, raw):
     other.update(catalogue="wessex", version="1", effective_from="2024-01-01")
     other["standards"] = [s for s in other["standards"] if s["code"] in ("ALERT", "SOCIAL")]
     other["kind_standards"] = {"community_alert": ["ALERT"]}
+    other["alerts"] = [a for a in other["alerts"] if a.get("standard") in (None, "ALERT", "SOCIAL")]
     other["grades"][-1]["max_not_met"] = 2
     (tmp_path / "wessex-1.json").write_text(json.dumps(other), encoding="utf-8")
     (tmp_path / "notes.json").write_text(json.dumps({"catalogue": "elsewhere"}), encoding="utf-8")
@@ -178,3 +180,46 @@ def test_loop_measure_options_are_validated(raw_2027, breakage, message):
 def test_share_reviewed_on_time_needs_no_kinds(raw_2027):
     measure(raw_2027, "PRIORITY").pop("kinds")
     assert parse_catalogue(raw_2027, "x", KINDS).standard("PRIORITY")["measures"][0]
+
+
+def test_both_dorset_versions_warn_before_their_standards_slip(raw, raw_2027):
+    """Every standard but SELDOM has an alert rule; each reads a measure the version has."""
+    for version in (raw, raw_2027):
+        catalogue = parse_catalogue(version, kind_codes=KINDS)
+        watched = {a.get("standard") for a in catalogue.alerts}
+        assert watched == set(catalogue.codes) - {"SELDOM"} | {None}
+        for alert in catalogue.alerts:
+            measure = catalogue.alert_measure(alert)
+            assert (measure is None) == (alert["rule"] == "phone_silent")
+    rules = {(a["rule"], a.get("standard")) for a in raw_2027["alerts"]}
+    assert {("feedback_due", "FEEDBACK"), ("review_overdue", "PRIORITY")} <= rules
+
+
+@pytest.mark.parametrize(
+    "alert, problem",
+    [
+        ({"rule": "nap_time", "standard": "F2F"}, "unknown rule 'nap_time'"),
+        ({"rule": "officer_gap", "standard": "F2F"}, "needs days"),
+        ({"rule": "officer_gap", "standard": "F2F", "days": -1}, "needs days"),
+        ({"rule": "officer_gap", "standard": "F2F", "days": 2.5}, "whole number"),
+        ({"rule": "officer_gap", "days": 14}, "needs the code of one of the standards"),
+        ({"rule": "officer_gap", "standard": "NOPE", "days": 14}, "one of the standards"),
+        ({"rule": "team_gap", "standard": "F2F"}, "no measure of type days_since_last or"),
+        ({"rule": "phone_silent", "standard": "F2F", "days": 3}, "takes no standard"),
+        ({"rule": "phone_silent", "days": 3, "colour": "red"}, "unknown keys ['colour']"),
+        ({"rule": "month_short", "standard": "F2F", "within_days": 7, "x": 1}, "unknown keys"),
+        ({"rule": "month_short", "standard": "F2F", "within_days": 3}, "listed twice for F2F"),
+    ],
+)
+def test_a_bad_alert_rule_is_refused_in_words(raw, alert, problem):
+    # Dorset's own list, with the bad one added (month_short F2F is there already).
+    raw["alerts"].append(alert)
+    with pytest.raises(CatalogueError, match=re.escape(problem)):
+        parse_catalogue(raw, kind_codes=KINDS)
+
+
+def test_month_short_needs_a_count_per_month(raw):
+    f2f = next(s for s in raw["standards"] if s["code"] == "F2F")
+    f2f["measures"][0].pop("per_month")
+    with pytest.raises(CatalogueError, match="count is not per month"):
+        parse_catalogue(raw, kind_codes=KINDS)
