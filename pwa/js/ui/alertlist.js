@@ -15,7 +15,9 @@ export function alertList(stored, records, ctx, show) {
   const byId = new Map(records.filter((r) => !r.deleted).map((r) => [r.id, r]));
   const kindTitle = (code) => ctx.schema?.kinds.find((k) => k.code === code)?.title ?? 'Record';
   const link = (r) => {
-    const words = `${r.fields?.title || kindTitle(r.kind)}, ${fmtDay(r.occurred_at)}`;
+    // Kind (or a priority's title), when and, for a team member's record, whose.
+    const who = r.mine ? '' : `, ${r.server?.officer?.display_name ?? 'team member'}`;
+    const words = `${r.fields?.title || kindTitle(r.kind)}, ${fmtStamp(r.occurred_at)}${who}`;
     // The officer's own records open in the form (the app's record view); others show in the log.
     return r.mine
       ? h('a', { href: `#/edit/${encodeURIComponent(r.id)}` }, words)

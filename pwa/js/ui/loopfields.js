@@ -79,7 +79,7 @@ function priorityLink(f, kit, records) {
   const wrap = kit.field(f, 'priority_id', 'For priority', select(f, 'priority_id', options, () => sync()), null, hint);
   const sync = () => {
     hint.textContent = f.v.kind === FEEDBACK
-      ? (f.v.priority_id ? 'Tick “Share on the team’s public page” below to tell the public what was done about it.' : 'Choose the priority this tells the public about.')
+      ? (f.v.priority_id ? 'Shown under the priority on the team’s public page if you share it (below) and your supervisor approves it.' : 'Choose the priority this tells the public about.')
       : 'An action taken for one of the team’s local priorities.';
   };
   wrap.querySelector('select')?.setAttribute('aria-describedby', 'f-priority_id-hint err-priority_id');
