@@ -1,6 +1,7 @@
 // "Alerts from the last sync" at the top of My log: what the server's rules flagged for the
 // officer's team (a priority past its review date, a standard falling short...), kept on the
 // phone so it reads the same with no signal. Each names the records behind it the phone has.
+// Also the line a log card shows of a record's place in the loop.
 
 import { h, fmtDay, fmtStamp } from './dom.js';
 
@@ -38,4 +39,21 @@ export function alertList(stored, records, ctx, show) {
   return h('section', { class: 'alerts', 'aria-labelledby': 'alerts-h' },
     h('h2', { id: 'alerts-h' }, `Alerts from the last sync, ${fmtStamp(stored.at)}`),
     h('ol', { class: 'alert-items' }, stored.alerts.map(item)));
+}
+
+const STATUS_WORDS = { open: 'Open', in_progress: 'In progress', resolved: 'Resolved', closed: 'Closed without action' };
+
+/**
+ * A card's line about the loop: a priority's title and status, the priority a record is for,
+ * the concerns it raised. Null for a record outside the loop.
+ * @param {Object<string, any>} f the record's fields
+ * @param {{schema: any, priorities?: Map<string, string>}} ctx
+ */
+export function loopLine(f, ctx) {
+  const bits = [];
+  if (f.kind === 'local_priority') bits.push(`${f.title || 'Priority'} · ${STATUS_WORDS[f.priority_status] ?? 'Open'}`);
+  else if (f.priority_id) bits.push(`For priority: ${ctx.priorities?.get(f.priority_id) || 'not on this phone'}`);
+  const cats = [...new Set((f.concerns ?? []).map((c) => ctx.schema?.concern_categories?.find((k) => k.code === c.category)?.title ?? c.category))];
+  if (cats.length) bits.push(`Concerns: ${cats.join(', ')}`);
+  return bits.length ? h('p', { class: 'card-loop' }, bits.join(' · ')) : null;
 }

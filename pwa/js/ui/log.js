@@ -10,7 +10,7 @@ import { attentionText } from './syncbar.js';
 import { listRecords, filterRecords, displayState, needsAttention, reviewState } from '../records.js';
 import { listDrafts, dropDraft } from '../drafts.js';
 import { readAlerts } from '../alerts.js';
-import { alertList } from './alertlist.js';
+import { alertList, loopLine } from './alertlist.js';
 
 /** @type {Required<import('../records.js').LogFilter>} kept while the app runs */
 const filter = { kind: '', from: '', to: '', scope: 'mine', attention: false, q: '' };
@@ -67,7 +67,8 @@ export async function renderLog(root, ctx) {
         mount(list, emptyLog(all.length > 0, narrowed > 0));
         return;
       }
-      mount(list, dayGroups(rows, shown, ctx, () => { shown += PAGE; void draw(); }));
+      const priorities = new Map(all.filter((r) => r.kind === 'local_priority').map((r) => [r.id, r.fields.title]));
+      mount(list, dayGroups(rows, shown, { ...ctx, priorities }, () => { shown += PAGE; void draw(); }));
     });
     return drawing;
   }
@@ -259,6 +260,7 @@ function card(r, ctx) {
       reviewNotice(r, state),
       h('p', { class: 'card-meta' }, metaBits.join(' · ')),
       h('p', { class: 'card-summary' }, f.summary ?? ''),
+      loopLine(f, ctx),
       r.receipt.state === 'rejected' ? rejectedNotice(r) : null,
       r.receipt.conflicts.length ? conflictNotice(r, ctx) : null,
       r.mine ? cardActions(r, state, titleId, ctx) : null));
