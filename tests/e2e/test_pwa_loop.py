@@ -7,6 +7,8 @@ page) are shown on My log, and still after a reload with no signal."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -158,6 +160,22 @@ def test_the_loop_offline_then_synced_and_public(phone, ui, api, server, server_
     SHOTS.mkdir(parents=True, exist_ok=True)
     section.screenshot(path=str(SHOTS / "public-loop-after-sync.png"))
     public.close()
+
+    # Resolving it needs the day it ended; the edit sends just the status and that day.
+    ui.card(page, "Set with residents").get_by_role("button", name="Edit").click()
+    page.get_by_label("Status", exact=True).select_option(label="Resolved")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#err-closed_on")).to_have_text("Enter the day it ended.")
+    expect(page.get_by_label("Why closed without action")).to_be_hidden()
+    today = datetime.now(ZoneInfo("Europe/London")).date().isoformat()  # the phone's day
+    page.get_by_label("Ended on").fill(today)
+    save(page)
+    expect(ui.card(page, "Set with residents")).to_contain_text(f"{PRIORITY_TITLE} · Resolved")
+    ui.wait_synced(page)
+    resolved = api("pc.one").pull_all()[priority["id"]]["data"]
+    assert (resolved["priority_status"], resolved["closed_on"]) == ("resolved", today)
+    expect(ui.card(page, "Speed checks planned")).to_contain_text(f"For priority: {PRIORITY_TITLE}")
+    expect(ui.card(page, "school gate about traffic")).to_contain_text("Concerns: Speeding")
 
 
 def test_alerts_from_the_last_pull_are_kept_and_shown_offline(phone, ui, api, server):
