@@ -256,6 +256,9 @@ def test_card_actions_fit_a_phone(phone, ui):
     page = ui.open(context)
     ui.sign_in(page, "pc.one")
     ui.new_record(page, "Short chat")
-    wrap = page.locator(".card-actions").first.evaluate("(el) => getComputedStyle(el).flexWrap")
+    ui.wait_synced(page)  # the log redraws its cards after a sync
+    wrap = page.evaluate(
+        "() => getComputedStyle(document.querySelector('li.card .card-actions')).flexWrap"
+    )
     assert wrap == "wrap"
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
