@@ -125,6 +125,8 @@ def test_the_loop_offline_then_synced_and_public(phone, ui, api, server, server_
     shot(page, "pwa-feedback-linked", page.locator("#wrap-priority_id"))
     save(page)
     expect(ui.status(page)).to_have_text("4 records waiting")
+    expect(ui.card(page, "Speed checks planned")).to_contain_text(f"For priority: {PRIORITY_TITLE}")
+    shot(page, "pwa-loop-log", page.locator("#log-list"))
 
     context.set_offline(False)
     ui.wait_synced(page)
@@ -174,7 +176,6 @@ def test_the_loop_offline_then_synced_and_public(phone, ui, api, server, server_
     ui.wait_synced(page)
     resolved = api("pc.one").pull_all()[priority["id"]]["data"]
     assert (resolved["priority_status"], resolved["closed_on"]) == ("resolved", today)
-    expect(ui.card(page, "Speed checks planned")).to_contain_text(f"For priority: {PRIORITY_TITLE}")
     expect(ui.card(page, "school gate about traffic")).to_contain_text("Concerns: Speeding")
 
 

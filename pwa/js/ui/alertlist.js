@@ -55,5 +55,6 @@ export function loopLine(f, ctx) {
   else if (f.priority_id) bits.push(`For priority: ${ctx.priorities?.get(f.priority_id) || 'not on this phone'}`);
   const cats = [...new Set((f.concerns ?? []).map((c) => ctx.schema?.concern_categories?.find((k) => k.code === c.category)?.title ?? c.category))];
   if (cats.length) bits.push(`Concerns: ${cats.join(', ')}`);
+  if (f.kind === 'feedback' && f.priority_id && f.public) bits.push('Shared on the public page');
   return bits.length ? h('p', { class: 'card-loop' }, bits.join(' · ')) : null;
 }

@@ -86,7 +86,9 @@ export async function renderLog(root, ctx) {
  */
 async function reveal(id, list, search, drawAll) {
   Object.assign(filter, { scope: 'team', attention: false, kind: '', from: '', to: '', q: '' });
-  /** @type {HTMLInputElement} */ (search.querySelector('input')).value = '';
+  for (const input of [search.querySelector('input'), ...document.querySelectorAll('#f-kind, #f-from, #f-to')]) {
+    /** @type {HTMLInputElement} */ (input).value = '';
+  }
   await drawAll();
   const target = /** @type {HTMLElement|null} */ (list.querySelector(`li.card[data-id="${CSS.escape(id)}"] article`));
   if (!target) return;

@@ -74,11 +74,14 @@ function select(f, name, options, onchange) {
 
 /** "For priority": the local priorities the phone has. */
 function priorityLink(f, kit, records) {
-  const options = [['', 'None'], ...priorityChoices(records).map((r) => [r.id, r.fields.title || recordWords(r, f.schema)])];
+  const priorities = priorityChoices(records);
+  const options = [['', 'None'], ...priorities.map((r) => [r.id, r.fields.title || recordWords(r, f.schema)])];
   const hint = h('p', { class: 'hint', id: 'f-priority_id-hint' });
   const wrap = kit.field(f, 'priority_id', 'For priority', select(f, 'priority_id', options, () => sync()), null, hint);
   const sync = () => {
-    hint.textContent = f.v.kind === FEEDBACK
+    hint.textContent = !priorities.length
+      ? 'No local priority is on this phone yet: record one (kind “Local priority”) or sync to get the team’s.'
+      : f.v.kind === FEEDBACK
       ? (f.v.priority_id ? 'Shown under the priority on the team’s public page if you share it (below) and your supervisor approves it.' : 'Choose the priority this tells the public about.')
       : 'An action taken for one of the team’s local priorities.';
   };
