@@ -10,7 +10,7 @@
  */
 'use strict';
 
-const VERSION = '1.3.3'; // keep equal to js/version.js (a test checks)
+const VERSION = '1.4.0'; // keep equal to js/version.js (a test checks)
 const CACHE_PREFIX = 'beatbook-shell-';
 const CACHE = `${CACHE_PREFIX}${VERSION}`;
 const SHELL = [
@@ -21,6 +21,7 @@ const SHELL = [
   '/icons/icon-192.png',
   '/icons/icon-512.png',
   '/icons/maskable-512.png',
+  '/js/alerts.js',
   '/js/api.js',
   '/js/app.js',
   '/js/crypto.js',
@@ -29,6 +30,7 @@ const SHELL = [
   '/js/hlc.js',
   '/js/keyring.js',
   '/js/lock.js',
+  '/js/loop.js',
   '/js/merge.js',
   '/js/outbox.js',
   '/js/pii.js',
@@ -39,11 +41,13 @@ const SHELL = [
   '/js/storage.js',
   '/js/sync.js',
   '/js/version.js',
+  '/js/ui/alertlist.js',
   '/js/ui/device.js',
   '/js/ui/dom.js',
   '/js/ui/form.js',
   '/js/ui/labels.js',
   '/js/ui/log.js',
+  '/js/ui/loopfields.js',
   '/js/ui/pin.js',
   '/js/ui/signin.js',
   '/js/ui/syncbar.js',

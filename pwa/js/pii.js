@@ -52,6 +52,11 @@ export function detectRecord(fields) {
     const flags = typeof fields[name] === 'string' ? detect(fields[name]) : [];
     if (flags.length) out[name] = flags;
   }
+  // Each concern's phrase is free text too (as schema/pii.py reads it).
+  if (Array.isArray(fields.concerns)) {
+    const flags = new Set(fields.concerns.flatMap((c) => (typeof c?.phrase === 'string' ? detect(c.phrase) : [])));
+    if (flags.size) out.concerns = [...flags].sort();
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@ import { ApiError } from './api.js';
 import { STORES, withTx, getMeta, putMeta } from './db.js';
 import { nextBatch, markSent, applyResults, countPending, observeServer } from './outbox.js';
 import { applyPulled } from './records.js';
+import { keepAlerts } from './alerts.js';
 
 export const MAX_BATCH = 500;
 const PULL_LIMIT = 500;
@@ -270,6 +271,8 @@ export class SyncEngine {
       await withTx(this.db, [STORES.records, STORES.outbox, STORES.meta], 'readwrite', async (tx) => {
         for (const change of page.changes ?? []) await applyPulled(tx, s.userId, change);
         if (page.cursor) await putMeta(tx, s.userId, 'cursor', page.cursor);
+        // The last page carries the officer's alerts; a page without them keeps the old list.
+        await keepAlerts(tx, s.userId, page, new Date(this.now()).toISOString());
       });
       since = page.cursor ?? since;
       if (!page.more) return;

@@ -1,2 +1,2 @@
 // The app's version: sent with every push and named in sw.js's cache (a test keeps them equal).
-export const APP_VERSION = '1.3.3';
+export const APP_VERSION = '1.4.0';

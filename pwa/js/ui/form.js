@@ -4,10 +4,12 @@
 import { h, mount, focusHeading, icon, toLocalInput, fromLocalInput, isoWithOffset, confirmDialog } from './dom.js';
 import { fieldLabel } from './labels.js';
 import { kindOf, isKeyContact, isMeeting, maxLength, APP_SCHEMA_VERSION } from '../schema.js';
-import { getRecord } from '../records.js';
+import { getRecord, listRecords } from '../records.js';
 import { loadDraft, saveDraft, dropDraft } from '../drafts.js';
 import { jsonEqual } from '../merge.js';
 import { detectRecord, describe } from '../pii.js';
+import { blankLoop, loopFromRecord, loopRecord } from '../loop.js';
+import { loopSections } from './loopfields.js';
 
 const FUTURE_TOLERANCE_MS = 10 * 60 * 1000;
 
@@ -29,6 +31,8 @@ const FUTURE_TOLERANCE_MS = 10 * 60 * 1000;
  * @property {string} contact_role
  * @property {string} contact_org
  * @property {boolean} public
+ * @property {Array<{category: string, phrase: string}>} concerns what people raised (loop.js)
+ * @property {string} priority_id and the priority fields of loop.js's blankLoop
  */
 
 /** @returns {FormValues} */
@@ -36,7 +40,7 @@ export function blankValues(now = new Date()) {
   return {
     occurred_at: toLocalInput(now), occurred_exact: isoWithOffset(now), kind: '', standards: [], standardsTouched: false, place: '',
     location: null, duration_minutes: '', people_count: '', groups: [], summary: '', follow_up: '',
-    publicised_at: '', contact_role: '', contact_org: '', public: false,
+    publicised_at: '', contact_role: '', contact_org: '', public: false, ...blankLoop(),
   };
 }
 
@@ -60,6 +64,7 @@ export function valuesFromRecord(fields) {
     contact_role: fields.contact_role ?? '',
     contact_org: fields.contact_org ?? '',
     public: Boolean(fields.public),
+    ...loopFromRecord(fields),
   };
 }
 
@@ -111,7 +116,9 @@ export function toRecord(v, schema, nowMs = Date.now()) {
     contact_org: contact ? v.contact_org.trim() : '',
     public: v.public,
   };
-  return { data, errors };
+  // Concerns and the priority link; a local priority's own fields only with that kind.
+  const loop = loopRecord(v, v.kind, nowMs);
+  return { data: { ...data, ...loop.data }, errors: { ...loop.errors, ...errors } };
 }
 
 /**
@@ -167,9 +174,13 @@ export async function renderForm(root, ctx, params) {
   const draftKey = editing ? `edit:${editing.id}` : 'new';
   const draft = await loadDraft(ctx.db, ctx.session.userId, draftKey);
   /** @type {FormValues} */
-  const v = draft?.values ?? (editing ? valuesFromRecord(editing.fields) : blankValues());
+  // A draft typed before the loop's fields existed gets their defaults.
+  const v = draft?.values ? { ...blankLoop(), ...draft.values } : (editing ? valuesFromRecord(editing.fields) : blankValues());
+  if (!editing && !draft && !v.owner_id) v.owner_id = String(ctx.session.userId); // a new priority is the officer's own
+  // The phone's records: what a record can be linked to (priorities, meetings, concerns).
+  const records = await listRecords(ctx.db, ctx.session.userId);
   const serverErrors = editing?.receipt.state === 'rejected' ? editing.receipt.errors ?? {} : {};
-  const f = { ctx, schema, v, editing, draftKey, hadDraft: Boolean(draft), opened: JSON.stringify(v),
+  const f = { ctx, schema, v, editing, draftKey, hadDraft: Boolean(draft), opened: JSON.stringify(v), records,
     drafts: draftKeeper(ctx, draftKey, v), errors: errorSlots(serverErrors) };
 
   const form = buildForm(f);
@@ -202,6 +213,7 @@ export async function renderForm(root, ctx, params) {
  * @property {string} opened the values the form opened with (JSON), to know if anything was typed
  * @property {ReturnType<typeof draftKeeper>} drafts
  * @property {ReturnType<typeof errorSlots>} errors
+ * @property {import('../records.js').LocalRecord[]} records the phone's records, for the loop's choices
  */
 
 /** A screen with only a heading and a few words instead of the form. */
@@ -413,10 +425,12 @@ function formFields(f) {
   const contactWrap = h('div', { class: 'group' },
     field(f, 'contact_role', 'Contact’s role', textInput(f, 'contact_role', { max: maxLength(schema, 'contact_role', 120), hint: true }), 'For example “Head teacher”. No names.'),
     field(f, 'contact_org', 'Organisation', textInput(f, 'contact_org', { max: maxLength(schema, 'contact_org', 120) }), null));
+  const loop = loopSections(f, { field, textInput }, f.records);
   const syncKind = () => {
     const kind = kindOf(schema, v.kind);
     meetingWrap.hidden = !isMeeting(kind);
     contactWrap.hidden = !isKeyContact(kind);
+    loop.sync();
     standards.draw();
   };
   const kinds = kindTiles(f, syncKind);
@@ -429,13 +443,16 @@ function formFields(f) {
     field(f, 'occurred_at', 'When', textInput(f, 'occurred_at', { type: 'datetime-local' }), null),
     meetingWrap,
     contactWrap,
+    loop.priority,
     summaryField(f),
+    loop.concerns,
     peopleField(f),
     groupChips(f),
     field(f, 'place', 'Place', textInput(f, 'place', { max: maxLength(schema, 'place', 200), hint: true }), 'For example “Co-op, High Street”.', locationPicker(f)),
     field(f, 'follow_up', 'Follow-up', textInput(f, 'follow_up', { multiline: true, rows: 2, max: maxLength(schema, 'follow_up', 4000) }), null),
     standards.el,
     field(f, 'duration_minutes', 'Duration (minutes)', textInput(f, 'duration_minutes', { type: 'number', inputmode: 'numeric', min: 0, maxValue: 1440 }), null),
+    loop.link,
     publicBox,
   ];
 }
@@ -514,7 +531,7 @@ async function submit(f, form, save, formError) {
 export async function piiCheck(f, data) {
   const flagged = detectRecord(data);
   const kept = f.editing?.fields?.pii_confirmed === true;
-  const fresh = Object.keys(flagged).filter((n) => !(kept && f.editing?.fields?.[n] === data[n]));
+  const fresh = Object.keys(flagged).filter((n) => !(kept && jsonEqual(f.editing?.fields?.[n] ?? null, data[n])));
   if (!fresh.length) return Object.keys(flagged).length > 0 && kept;
   const where = fresh.map((n) => `${fieldLabel(n)}: ${describe(flagged[n])}`).join('. ');
   const choice = await confirmDialog({

@@ -9,6 +9,8 @@ import { fieldLabel, formatValue } from './labels.js';
 import { attentionText } from './syncbar.js';
 import { listRecords, filterRecords, displayState, needsAttention, reviewState } from '../records.js';
 import { listDrafts, dropDraft } from '../drafts.js';
+import { readAlerts } from '../alerts.js';
+import { alertList, loopLine } from './alertlist.js';
 
 /** @type {Required<import('../records.js').LogFilter>} kept while the app runs */
 const filter = { kind: '', from: '', to: '', scope: 'mine', attention: false, q: '' };
@@ -24,6 +26,7 @@ export async function renderLog(root, ctx) {
   const countNote = h('p', { class: 'count-note', 'aria-live': 'polite' });
   const attention = h('div', { class: 'attention-slot' });
   const drafts = h('div', { class: 'drafts-slot' });
+  const alerts = h('div', { class: 'alerts-slot' });
   let shown = PAGE;
   const redraw = () => { shown = PAGE; void draw(); };
   const search = searchBox(redraw);
@@ -36,6 +39,7 @@ export async function renderLog(root, ctx) {
       h('button', { type: 'button', class: 'btn primary new-record', onclick: () => ctx.navigate('#/new') }, icon('plus'), 'New record')),
     drafts,
     attention,
+    alerts,
     search,
     scope,
     filters.el,
@@ -46,8 +50,10 @@ export async function renderLog(root, ctx) {
   let drawing = Promise.resolve();
   function draw() {
     drawing = drawing.then(async () => {
-      const [all, saved] = await Promise.all([listRecords(ctx.db, ctx.session.userId), listDrafts(ctx.db, ctx.session.userId)]);
+      const [all, saved, stored] = await Promise.all([listRecords(ctx.db, ctx.session.userId), listDrafts(ctx.db, ctx.session.userId),
+        readAlerts(ctx.db, ctx.session.userId).catch(() => null)]);
       mount(drafts, draftList(saved, ctx, () => void draw()));
+      mount(alerts, alertList(stored, all, ctx, (id) => void reveal(id, list, search, () => { shown = Infinity; return draw(); })));
       const waiting = all.filter(needsAttention).length;
       if (!waiting) filter.attention = false; // all fixed: back to the whole list
       mount(attention, attentionBanner(waiting, redraw));
@@ -61,7 +67,8 @@ export async function renderLog(root, ctx) {
         mount(list, emptyLog(all.length > 0, narrowed > 0));
         return;
       }
-      mount(list, dayGroups(rows, shown, ctx, () => { shown += PAGE; void draw(); }));
+      const priorities = new Map(all.filter((r) => r.kind === 'local_priority').map((r) => [r.id, r.fields.title]));
+      mount(list, dayGroups(rows, shown, { ...ctx, priorities }, () => { shown += PAGE; void draw(); }));
     });
     return drawing;
   }
@@ -71,6 +78,23 @@ export async function renderLog(root, ctx) {
   mount(root, screen);
   focusHeading(root);
   return ctx.onData(() => void draw());
+}
+
+/**
+ * An alert's record: show the whole team's log, unfiltered and in full, and move to its card.
+ * @param {string} id @param {HTMLElement} list @param {HTMLElement} search @param {() => Promise<void>} drawAll
+ */
+async function reveal(id, list, search, drawAll) {
+  Object.assign(filter, { scope: 'team', attention: false, kind: '', from: '', to: '', q: '' });
+  for (const input of [search.querySelector('input'), ...document.querySelectorAll('#f-kind, #f-from, #f-to')]) {
+    /** @type {HTMLInputElement} */ (input).value = '';
+  }
+  await drawAll();
+  const target = /** @type {HTMLElement|null} */ (list.querySelector(`li.card[data-id="${CSS.escape(id)}"] article`));
+  if (!target) return;
+  target.setAttribute('tabindex', '-1');
+  target.scrollIntoView({ block: 'center' });
+  target.focus({ preventScroll: true });
 }
 
 /** Search over the phone's own records (offline). @param {() => void} redraw */
@@ -238,6 +262,7 @@ function card(r, ctx) {
       reviewNotice(r, state),
       h('p', { class: 'card-meta' }, metaBits.join(' · ')),
       h('p', { class: 'card-summary' }, f.summary ?? ''),
+      loopLine(f, ctx),
       r.receipt.state === 'rejected' ? rejectedNotice(r) : null,
       r.receipt.conflicts.length ? conflictNotice(r, ctx) : null,
       r.mine ? cardActions(r, state, titleId, ctx) : null));
