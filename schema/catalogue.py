@@ -78,7 +78,9 @@ ALERT_RULES: dict[str, AlertRule] = {
     "team_gap": AlertRule(
         frozenset({"longest_gap_days", "days_since_last"}), options=frozenset({"warn_days"})
     ),
-    "meeting_not_publicised": AlertRule(frozenset({"share_publicised"}), frozenset({"within_days"})),
+    "meeting_not_publicised": AlertRule(
+        frozenset({"share_publicised"}), frozenset({"within_days"})
+    ),
     "renewal_due": AlertRule(frozenset({"share_renewed"}), frozenset({"within_days"})),
     "month_short": AlertRule(frozenset({"count"}), frozenset({"within_days"})),
     "feedback_due": AlertRule(frozenset({"share_fed_back"}), frozenset({"within_days"})),
@@ -133,7 +135,8 @@ class Catalogue:
         if wanted is None:
             return None
         measures = self.standard(alert["standard"])["measures"]
-        return next(m for m in measures if m["type"] in wanted)
+        found: dict[str, Any] = next(m for m in measures if m["type"] in wanted)
+        return found
 
     def default_standards(self, kind: str) -> list[str]:
         return list(self.raw.get("kind_standards", {}).get(kind, []))
@@ -207,14 +210,13 @@ def _validate_alerts(raw: dict[str, Any], source: str) -> None:
     if not isinstance(alerts, list):
         raise CatalogueError(f"{source}: alerts must be a list")
     standards = {s["code"]: s for s in raw["standards"]}
-    seen: set[tuple[str, str | None]] = set()
+    seen: set[tuple[Any, Any]] = set()
     for alert in alerts:
         name = alert.get("rule") if isinstance(alert, dict) else None
         spec = ALERT_RULES.get(name) if isinstance(name, str) else None
         if spec is None:
-            raise CatalogueError(
-                f"{source}: alert has unknown rule {name!r} (known: {', '.join(sorted(ALERT_RULES))})"
-            )
+            known = ", ".join(sorted(ALERT_RULES))
+            raise CatalogueError(f"{source}: alert has unknown rule {name!r} (known: {known})")
         where = f"{source}: alert {name}"
         unknown = set(alert) - {"rule", "standard", "note"} - spec.required - spec.options
         if unknown:

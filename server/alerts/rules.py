@@ -441,6 +441,8 @@ def phone_silent(ctx: Context, entry: dict, measure: None) -> Iterable[Alert]:
         .order_by(Device.id)
     ).all()
     for device, team_id in rows:
+        if team_id is None:  # the query keeps only users of ctx.teams
+            continue
         last = device.last_seen_at or device.last_sync_at or device.created_at
         yield Alert(
             id=f"phone_silent:{device.id}:{last.isoformat()}",
@@ -456,7 +458,8 @@ def phone_silent(ctx: Context, entry: dict, measure: None) -> Iterable[Alert]:
         )
 
 
-RULES: dict[str, Callable[[Context, dict, dict | None], Iterable[Alert]]] = {
+# Each takes (context, the catalogue's alert entry, the measure it reads or None).
+RULES: dict[str, Callable[..., Iterable[Alert]]] = {
     "officer_gap": officer_gap,
     "team_gap": team_gap,
     "meeting_not_publicised": meeting_not_publicised,
@@ -473,7 +476,7 @@ def context(teams: list[Team], now: datetime | None = None) -> Context:
     now = now or utcnow()
     period = containing_moment(now, "month", force_tz())
     scope = scope_for(period, teams, now)
-    names = dict(
+    names: dict[int, str] = dict(
         db.session.execute(
             sa.select(
                 User.id, sa.func.coalesce(sa.func.nullif(User.display_name, ""), User.username)
