@@ -280,7 +280,8 @@ def test_an_update_from_the_clear_queue_seals_it_without_loss(phone, ui, api, pw
     _record(page, "Queued in clear by 1.2: second")
     assert SECRET in json.dumps(ui.stored(page)["outbox"]), "1.2 kept it in clear"
 
-    context.set_offline(False)
+    # The server is busy before the phone is back in signal: online, the old app syncs at once,
+    # and its queue must still be there for the new one to seal.
     context.route(
         "**/api/v1/sync/push",
         lambda route: route.fulfill(
@@ -289,6 +290,7 @@ def test_an_update_from_the_clear_queue_seals_it_without_loss(phone, ui, api, pw
             body='{"error": {"code": "unavailable", "message": "Try again later."}}',
         ),
     )
+    context.set_offline(False)
     shutil.rmtree(pwa_dir)
     shutil.copytree(current, pwa_dir)
     page.get_by_role("button", name="This phone").click()

@@ -91,7 +91,7 @@ def test_location_draft_kind_fields_filter_and_delete(phone, ui, api):
     page.locator(".seg-option", has_text="Whole team").click()
     assert_fits_phone_width(page, "filter panel, Whole team")
     page.get_by_label("Filter by kind").select_option(label="Key community leader contact")
-    page.get_by_label("From").fill("2020-01-01")
+    page.get_by_label("From", exact=True).fill("2020-01-01")
     page.get_by_label("To", exact=True).fill("2099-12-31")
     assert_fits_phone_width(page, "filter panel filled in, Whole team")
     page.screenshot(path=str(screenshot_dir() / "pwa-log-filter-360.png"))
