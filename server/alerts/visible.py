@@ -7,11 +7,14 @@ dismissed alert is gone for everyone: a supervisor has dealt with it, and the no
 
 from __future__ import annotations
 
-from datetime import datetime
+import threading
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from server.alerts.rules import Alert, team_alerts
+from server.clock import utcnow
 from server.db import db
 from server.db.models import AlertDismissal, Team, User
 
@@ -50,16 +53,44 @@ def for_user(user: User, now: datetime | None = None) -> list[Alert]:
     """The undismissed alerts this user sees (an officer: theirs and their team's)."""
     if user.role == "panel":
         return []
-    alerts = live(team_alerts(teams_of(user), now))
-    if user.role == "officer":
-        alerts = [a for a in alerts if a.officer_id in (None, user.id)]
+    return _visible_to(user, live(team_alerts(teams_of(user), now)))
+
+
+# A pull's alerts are computed at most this often per team set and worker: a shift's phones
+# pull every few minutes, and each fresh computation first catches the facts up with every
+# push since the last (server/assessment/facts.py), which would put every pull in the queue
+# behind the pushes. Dismissals are read fresh each time.
+PHONE_ALERTS_TTL = timedelta(minutes=5)
+_cache_lock = threading.Lock()
+
+
+def _phone_team_alerts(teams: list[Team]) -> list[Alert]:
+    cache = current_app.extensions.setdefault("beatbook.phone_alerts", {})
+    key = tuple(sorted(t.id for t in teams))
+    now = utcnow()
+    with _cache_lock:
+        hit = cache.get(key)
+    if hit is not None and now - hit[0] < PHONE_ALERTS_TTL:
+        return hit[1]
+    alerts = team_alerts(teams, now)
+    with _cache_lock:
+        cache[key] = (now, alerts)
     return alerts
 
 
-def for_phone(user: User, now: datetime | None = None) -> list[Alert]:
-    """What a pull carries: as for_user, but a phone signed in as an admin (every team of the
-    force) gets none; an admin reads them on the console."""
-    return [] if user.role == "admin" else for_user(user, now)
+def for_phone(user: User) -> list[Alert]:
+    """What a pull carries: the alerts the user sees, as of at most PHONE_ALERTS_TTL ago; a
+    phone signed in as an admin (every team of the force) or a panel member gets none."""
+    if user.role in ("admin", "panel"):
+        return []
+    return _visible_to(user, live(_phone_team_alerts(teams_of(user))))
+
+
+def _visible_to(user: User, alerts: list[Alert]) -> list[Alert]:
+    """An officer sees the alerts about them and about their team, never another officer's."""
+    if user.role != "officer":
+        return alerts
+    return [a for a in alerts if a.officer_id in (None, user.id)]
 
 
 def may_dismiss(user: User, team: Team) -> bool:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from server.alerts.visible import for_phone
 from server.assessment.grid import AssessmentError
@@ -16,6 +18,8 @@ from server.records.redaction import masked
 from server.sync.errors import BadCursorError
 from server.sync.store import SqlStore
 from sync import OpenConflict, PulledRecord, Scope
+
+log = logging.getLogger(__name__)
 
 
 def record_json(
@@ -131,16 +135,26 @@ def pull(user: User, since: str, limit: int) -> dict:
         "cursor": str(page.cursor),
         "more": page.more,
     }
-    if not page.more:  # the last page of a pull brings the alerts as they stand now
-        body["alerts"] = phone_alerts(user)
+    if not page.more:  # the last page of a pull brings the alerts (docs/sync-protocol.md)
+        alerts = phone_alerts(user)
+        if alerts is not None:
+            body["alerts"] = alerts
     return body
 
 
-def phone_alerts(user: User) -> list[dict]:
+def phone_alerts(user: User) -> list[dict] | None:
+    """The user's alerts for the phone; None (no `alerts` key: the phone keeps the list it has)
+    when the database is too busy to work them out now, which must not fail the pull."""
     try:
         return [alert.json() for alert in for_phone(user)]
     except AssessmentError:  # no catalogue in force yet: nothing to warn about
         return []
+    except OperationalError:  # a statement timeout or lock wait under load
+        db.session.rollback()
+        log.warning(
+            "pull: alerts left out for user %s: the database is busy", user.id, exc_info=True
+        )
+        return None
 
 
 def _reviewer_names(ids: set[int]) -> dict[int, str]:
