@@ -14,6 +14,8 @@ from collections import defaultdict
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from server.assessment import rollup
 from server.assessment.sql import seconds_between
@@ -109,13 +111,15 @@ def _state() -> AssessmentState:
     batch the first is writing and add it again: take the database write lock first instead."""
     if db.session.get_bind().dialect.name == "sqlite":
         lock_writers(db.session)
-    state = db.session.execute(
-        sa.select(AssessmentState).where(AssessmentState.id == 1).with_for_update()
-    ).scalar_one_or_none()
+    locked = sa.select(AssessmentState).where(AssessmentState.id == 1).with_for_update()
+    state = db.session.execute(locked).scalar_one_or_none()
     if state is None:
-        state = AssessmentState(id=1, seq=0)
-        db.session.add(state)
-        db.session.flush()
+        # The first refresh of a new database: two at once (a grid and a pull's alerts) would
+        # both insert the row, so the second one's insert does nothing and it waits on the lock.
+        dialect = db.session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        db.session.execute(insert(AssessmentState).values(id=1, seq=0).on_conflict_do_nothing())
+        state = db.session.execute(locked).scalar_one()
     return state
 
 

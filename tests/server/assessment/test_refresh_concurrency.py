@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from server.assessment import facts, rollup
 from server.db import db
 from server.db.models import AssessmentFact as Fact
-from server.db.models import Record
+from server.db.models import AssessmentState, Record
 from server.db.writers import allocate_seqs
 
 
@@ -165,3 +165,27 @@ def test_a_1_0_0_database_made_before_the_rollups_gets_them_from_db_upgrade(app,
     facts.refresh()
     db.session.expire_all()
     assert totals() == (2, 2)
+
+
+def test_the_first_refresh_of_a_new_database_wins_the_race_for_the_state_row(
+    app, force, monkeypatch
+):
+    """A grid and a pull's alerts can make the first refresh at once: the one that finds no
+    state row and then loses the insert to the other waits on the row (found under a shift's
+    load on PostgreSQL: a duplicate key, answered 500). SQLite's writers queue on its lock."""
+    if db.engine.dialect.name == "sqlite":
+        return
+    force.add(force.officer("NPT-A"), "2025-05-10 10:00")
+    db.session.execute(sa.delete(AssessmentState))
+    db.session.commit()
+    real = facts.postgresql_insert
+
+    def other_refresh_inserts_first(table):
+        with db.engine.connect() as other:  # the other refresh, committed in between
+            other.execute(sa.insert(AssessmentState).values(id=1, seq=0))
+            other.commit()
+        return real(table)
+
+    monkeypatch.setattr(facts, "postgresql_insert", other_refresh_inserts_first)
+    assert facts.refresh() == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AssessmentState)) == 1
