@@ -381,6 +381,31 @@ def _priority_name(priority: loop.Priority) -> str:
     return f"“{priority.title.strip()}”"
 
 
+def _about_priority(
+    ctx: Context,
+    entry: dict,
+    rule: str,
+    priority: loop.Priority,
+    title: str,
+    detail: str,
+    due: date,
+) -> Alert:
+    """An alert about one priority, for its owner; its id carries the due day, so a new review
+    date (or deadline) is a new alert."""
+    return Alert(
+        id=f"{rule}:{entry['standard']}:{priority.id}:{due.isoformat()}",
+        rule=rule,
+        standard=entry["standard"],
+        team_id=priority.team_id,
+        team=ctx.teams[priority.team_id].code,
+        title=title,
+        detail=detail,
+        officer_id=priority.owner_id,
+        record_ids=(priority.id,),
+        due=due,
+    )
+
+
 def feedback_due(ctx: Context, entry: dict, measure: dict) -> Iterable[Alert]:
     """An open priority with no public feedback yet whose deadline (set day + the measure's
     within_days) is within `within_days` days and not yet past."""
@@ -390,17 +415,14 @@ def feedback_due(ctx: Context, entry: dict, measure: dict) -> Iterable[Alert]:
             continue
         if any(r.public and loop.in_time(measure, priority, r, ctx.tz) for r in priority.feedback):
             continue
-        yield Alert(
-            id=f"feedback_due:{entry['standard']}:{priority.id}",
-            rule="feedback_due",
-            standard=entry["standard"],
-            team_id=priority.team_id,
-            team=ctx.teams[priority.team_id].code,
-            title=f"Public feedback due by {_when(deadline)} on {_priority_name(priority)}",
-            detail="Log a public “you said, we did” feedback record linked to the priority.",
-            officer_id=priority.owner_id,
-            record_ids=(priority.id,),
-            due=deadline,
+        yield _about_priority(
+            ctx,
+            entry,
+            "feedback_due",
+            priority,
+            f"Public feedback due by {_when(deadline)} on {_priority_name(priority)}",
+            "Log a public “you said, we did” feedback record linked to the priority.",
+            deadline,
         )
 
 
@@ -410,17 +432,14 @@ def review_overdue(ctx: Context, entry: dict, measure: dict) -> Iterable[Alert]:
         day = priority.review_by
         if day is None or day >= ctx.today:
             continue
-        yield Alert(
-            id=f"review_overdue:{entry['standard']}:{priority.id}:{day.isoformat()}",
-            rule="review_overdue",
-            standard=entry["standard"],
-            team_id=priority.team_id,
-            team=ctx.teams[priority.team_id].code,
-            title=f"Review of {_priority_name(priority)} was due {_when(day)}",
-            detail="Review it at a priority review and set the next review date, or end it.",
-            officer_id=priority.owner_id,
-            record_ids=(priority.id,),
-            due=day,
+        yield _about_priority(
+            ctx,
+            entry,
+            "review_overdue",
+            priority,
+            f"Review of {_priority_name(priority)} was due {_when(day)}",
+            "Review it at a priority review and set the next review date, or end it.",
+            day,
         )
 
 
