@@ -23,6 +23,7 @@ from server.db.migrate import refuse_unless_at_head
 from server.errors import register_error_handlers
 from server.oidc import views as oidc_views
 from server.oidc.client import init_oidc
+from server.records.indexer import init_indexer
 from server.web.proxy import trust_proxies
 from server.web.urls import install_converters
 
@@ -48,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_catalogues(app)
     install_converters(app)  # before any route is added
     init_oidc(app)  # single sign-on, when BEATBOOK_OIDC_ISSUER is set
+    init_indexer(app)  # derived rows caught up after each commit (server/records/indexer.py)
     for blueprint in (*API_BLUEPRINTS, pwa.bp, *CONSOLE_BLUEPRINTS, public.bp, oidc_views.bp):
         app.register_blueprint(blueprint)
     openapi.add_paths(app, assessment_openapi.paths())

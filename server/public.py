@@ -30,6 +30,7 @@ from server.clock import utcnow
 from server.db import db
 from server.db.models import PlannedMeeting, Record, RecordGroup, Team
 from server.errors import ApiError, Code
+from server.records import codes as record_codes
 
 bp = Blueprint("public", __name__, url_prefix="/teams")
 FEEDBACK_SHOWN = 10
@@ -121,6 +122,7 @@ def summarise(team: Team, period: Period) -> Summary:
         )
     ]
     total = db.session.scalar(sa.select(sa.func.count()).select_from(held.subquery()))
+    record_codes.catch_up()
     codes = db.session.scalars(
         sa.select(RecordGroup.code)
         .join(Record, Record.id == RecordGroup.record_id)

@@ -81,3 +81,11 @@ def create_change(device: DeviceClient, **overrides) -> dict:
         "base_rev": None,
         "data": record_data(**overrides),
     }
+
+
+def push_edit(device: DeviceClient, record_id: str, rev: int, **data) -> dict:
+    """Push an edit of `data` to a record at `rev`; returns its (applied) result."""
+    change = {"id": record_id, "op": "upsert", "hlc": device.stamp(), "base_rev": rev}
+    result = device.push([{**change, "data": data}]).get_json()["results"][0]
+    assert result["status"] == "applied", result
+    return result

@@ -30,6 +30,7 @@ from server.db.models import (
     RecordStandard,
 )
 from server.db.writers import lock_writers, watermark
+from server.records import codes
 
 BATCH = 5000
 BULK_FROM = 20_000  # a first build of more records than this is one INSERT ... SELECT
@@ -282,6 +283,7 @@ def refresh() -> int:
     the state row (PostgreSQL) or the database write lock (SQLite), and each reads what to do only
     once it holds it, so no batch is caught up twice.
     """
+    codes.catch_up()  # the masks are read from record_standard and record_group
     zone = catalogues().current.tz
     top, mark, built = _marks()
     if mark == top and built == zone.key:

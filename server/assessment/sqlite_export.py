@@ -22,6 +22,7 @@ from server.catalogues import catalogues
 from server.clock import iso, utcnow
 from server.db import db
 from server.db.models import Change, Record, RecordGroup, RecordStandard, Team, User
+from server.records import codes as record_codes
 
 BATCH = 5000
 Progress = Callable[[int], None]
@@ -226,6 +227,7 @@ def export_sqlite(
     now: datetime | None = None,
 ) -> dict:
     """Write the export to `path` (which must not exist); returns row counts per table."""
+    record_codes.catch_up()  # first, as it commits: record_standards and _groups copy them
     now = now or utcnow()
     since_at = datetime.combine(since, datetime.min.time()) if since else None
     out = sqlite_utils.Database(path)

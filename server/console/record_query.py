@@ -13,6 +13,7 @@ from server.catalogues import catalogues, vocabularies
 from server.console.query_plan import Conditions, SetFilter, link_filter, text_filter
 from server.db import db
 from server.db.models import REVIEW_STATES, Record, RecordGroup, RecordStandard, Team
+from server.records import codes
 from server.web.timefmt import day_end_utc, day_start_utc
 
 SHOW = ("live", "deleted", "all")
@@ -185,6 +186,8 @@ class RecordFilter:
         if self.pii == "yes":
             where.append(Record.pii_confirmed.is_(True))
         sets: list[SetFilter] = []
+        if self.standard or self.group:
+            codes.catch_up()  # these filters read record_standard and record_group
         if self.standard:
             sets.append(link_filter(RecordStandard, self.standard))
         if self.group:

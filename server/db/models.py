@@ -414,6 +414,15 @@ class AssessmentCode(Model):
     bit: Mapped[int]
 
 
+class CatchUpState(Model):
+    """How far a catch-up index (server/records/codes.py) has got: the highest record.seq
+    whose derived rows are current, one row per index."""
+
+    __tablename__ = "catch_up_state"
+    name: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
 class AssessmentState(Model):
     """How far AssessmentFact has caught up: the highest record.seq it reflects."""
 

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import Any, cast
 
 from marshmallow.fields import Boolean, String
-from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy import CursorResult, select, update
 
 from schema.records import AwareDateTime, EngagementSchema
 from server.clock import from_ms, naive_utc
@@ -28,12 +28,11 @@ from server.db.models import (
     Conflict,
     Device,
     Record,
-    RecordGroup,
-    RecordStandard,
     Team,
     User,
 )
 from server.db.writers import allocate_seqs, lock_records, lock_writers, watermark
+from server.records.indexer import WROTE_RECORDS
 from server.sync.stamps import field_stamps, pack_meta, unpack_meta
 from sync import (
     BatchWrites,
@@ -51,7 +50,6 @@ from sync import (
 from sync import Conflict as MergeConflict
 
 RECORD, CHANGE, CONFLICT = Record.__table__, Change.__table__, Conflict.__table__
-CODE_TABLES = ((RecordStandard.__table__, "standards"), (RecordGroup.__table__, "groups"))
 _WAS = "rev_was"  # a row's expected rev before an update: checked, not SET
 
 
@@ -224,7 +222,9 @@ class SqlStore:
                 raise StaleWriteError(f"record {record_id} was not loaded before the save")
         seq_of = dict(zip(touched, allocate_seqs(self.session, len(touched))))
         self._write_records(writes, seq_of)
-        self._write_codes(writes)
+        for write in writes.records:  # later steps read the states as written
+            self._states[write.state.id] = write.state
+        self.session.info[WROTE_RECORDS] = True  # the indexer thread catches up after commit
         self._write_conflicts(writes)
         self._write_reviews(writes, seq_of)
         self._close_conflicts(writes, seq_of)
@@ -408,23 +408,6 @@ class SqlStore:
     def _occurred(self, record_id) -> datetime | None:
         state = self._states.get(record_id)
         return naive_utc(state.fields.get("occurred_at")) if state else None
-
-    def _write_codes(self, writes: BatchWrites) -> None:
-        """Keep record_standard and record_group rows equal to each written record's lists."""
-        touched = [w.state for w in writes.records]
-        for w in writes.records:
-            self._states[w.state.id] = w.state
-        # A record this batch creates has no rows yet: only edited ones need clearing.
-        edited = [w.state.id for w in writes.records if not w.created]
-        for table, name in CODE_TABLES:
-            if edited:
-                self.session.execute(delete(table).where(table.c.record_id.in_(edited)))
-            rows = [
-                {"record_id": s.id, "code": code}
-                for s in touched
-                for code in sorted(set(s.fields.get(name) or []))
-            ]
-            insert_rows(self.session, table, rows)
 
     def pull(self, after: int, limit: int, scope: Scope) -> PullPage:
         # PostgreSQL commits writers out of seq order: read only below the oldest in flight.

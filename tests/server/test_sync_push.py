@@ -12,6 +12,7 @@ from helpers import create_change, record_data
 
 from server.db import db
 from server.db.models import Change, Conflict, Device, Record, RecordGroup, RecordStandard
+from server.records import codes as record_codes
 
 
 def _record(app, record_id):
@@ -30,6 +31,9 @@ def test_create_sets_officer_team_and_defaults(app, device):
         assert record.officer.username == device.user["username"]
         assert record.team.code == "NPT-ONE"
         assert record.data["standards"] == ["F2F"]  # defaulted from the kind
+        # The code rows are a catch-up index: a reader brings them up to date first.
+        assert db.session.scalars(sa.select(RecordStandard.code)).all() == []
+        assert record_codes.catch_up() == 1
         codes = db.session.scalars(sa.select(RecordStandard.code)).all()
         assert codes == ["F2F"]
         assert db.session.scalars(sa.select(RecordGroup.code)).all() == ["young_people"]

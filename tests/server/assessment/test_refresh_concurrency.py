@@ -108,8 +108,10 @@ def test_a_refresh_overtaken_by_another_is_not_a_restore(app, force, monkeypatch
 
 def _undo_v1_1_0() -> None:
     """Take away what revisions v1_1_0_security, v1_2_0_oidc, v1_2_0_data_protection,
-    v1_2_0_console and v1_3_0_alerts added, as a 1.0.0 database never had it."""
+    v1_2_0_console, v1_3_0_alerts and v1_4_0_catch_up_index added, as a 1.0.0 database never
+    had it."""
     run = db.session.execute
+    run(sa.text("DROP TABLE catch_up_state"))
     run(sa.text("DROP INDEX ix_alert_dismissal_team_alert"))
     run(sa.text("DROP TABLE alert_dismissal"))
     run(sa.text("DROP INDEX ix_record_created_id"))
@@ -158,8 +160,9 @@ def test_a_1_0_0_database_made_before_the_rollups_gets_them_from_db_upgrade(app,
     assert before.legacy and after.at_head
     rollups = {m.__tablename__ for m in (*rollup.TABLES, rollup.RollupState)}
     assert not before.tables & rollups
-    # v1_1_0 adds console_session, v1_2_0 sign_in_handoff, v1_3_0 alert_dismissal
-    added = {"console_session", "sign_in_handoff", "alert_dismissal"}
+    # v1_1_0 adds console_session, v1_2_0 sign_in_handoff, v1_3_0 alert_dismissal, v1_4_0
+    # catch_up_state
+    added = {"console_session", "sign_in_handoff", "alert_dismissal", "catch_up_state"}
     assert after.tables == before.tables | rollups | added
     force.add(pc, "2025-05-11 10:00")
     facts.refresh()

@@ -1,0 +1,189 @@
+"""record_standard and record_group as a catch-up index (server/records/codes.py): a push does
+not write them, every reader catches them up first, and the indexer thread catches up after a
+commit."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+import sqlalchemy as sa
+from helpers import create_change, push_edit
+
+from server.db import db
+from server.db.models import CatchUpState, Record, RecordGroup, RecordStandard
+from server.db.writers import allocate_seqs
+from server.records import codes
+from server.records.indexer import KEY, Indexer
+
+STANDARDS = ["F2F", "KCL", "SOCIAL", "PARTNER", "SELDOM"]
+GROUPS = ["young_people", "older_people", "faith_groups", "businesses"]
+
+
+def _rows(model) -> set[tuple[str, str]]:
+    return {tuple(row) for row in db.session.execute(sa.select(model.record_id, model.code))}
+
+
+def _from_data() -> tuple[set, set]:
+    standards, groups = set(), set()
+    for record_id, data in db.session.execute(sa.select(Record.id, Record.data)):
+        standards.update((record_id, c) for c in data.get("standards") or [])
+        groups.update((record_id, c) for c in data.get("groups") or [])
+    return standards, groups
+
+
+def _mark() -> int:
+    return db.session.scalar(sa.select(CatchUpState.seq).where(CatchUpState.name == codes.NAME))
+
+
+def test_a_push_leaves_the_rows_to_the_catch_up_which_makes_them_equal_the_data(app, device):
+    change = create_change(device, standards=["F2F", "KCL"], groups=["young_people"])
+    device.push([change])
+    with app.app_context():
+        assert _rows(RecordStandard) == set()  # not written by the push
+        assert codes.catch_up() == 1
+        assert _rows(RecordStandard) == {(change["id"], "F2F"), (change["id"], "KCL")}
+        assert _rows(RecordGroup) == {(change["id"], "young_people")}
+        assert codes.catch_up() == 0  # nothing new: no lock, no write
+        assert _mark() == db.session.scalar(sa.select(sa.func.max(Record.seq)))
+
+
+def test_random_edits_and_deletes_always_catch_up_to_the_data(app, device):
+    rng = random.Random(12)
+    revs: dict[str, int] = {}
+    for step in range(40):
+        if revs and rng.random() < 0.6:
+            record_id = rng.choice(sorted(revs))
+            if rng.random() < 0.15:
+                change = {"id": record_id, "op": "delete", "hlc": device.stamp(), "data": {}}
+                result = device.push([{**change, "base_rev": revs[record_id]}]).get_json()
+                revs[record_id] = result["results"][0]["rev"]
+            else:
+                data = {"standards": rng.sample(STANDARDS, rng.randint(1, 3))}
+                if rng.random() < 0.5:
+                    data["groups"] = rng.sample(GROUPS, rng.randint(0, 2))
+                revs[record_id] = push_edit(device, record_id, revs[record_id], **data)["rev"]
+        else:
+            change = create_change(device, groups=rng.sample(GROUPS, rng.randint(0, 3)))
+            revs[change["id"]] = device.push([change]).get_json()["results"][0]["rev"]
+        if step % 7 == 0:  # catch up at odd moments, sometimes with several writes behind
+            with app.app_context():
+                codes.catch_up()
+                assert (_rows(RecordStandard), _rows(RecordGroup)) == _from_data()
+    with app.app_context():
+        codes.catch_up()
+        assert (_rows(RecordStandard), _rows(RecordGroup)) == _from_data()
+
+
+def test_an_edit_that_keeps_the_codes_writes_no_code_rows(app, device):
+    change = create_change(device, standards=["F2F"], groups=["young_people"])
+    device.push([change])
+    with app.app_context():
+        codes.catch_up()
+    push_edit(device, change["id"], 1, summary="A new summary, the same codes")
+    statements: list[str] = []
+    with app.app_context():
+
+        def seen(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            assert codes.catch_up() == 1
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", seen)
+    written = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "DELETE"))]
+    assert not any("record_standard" in s or "record_group" in s for s in written), written
+
+
+def test_a_long_backlog_is_caught_up_in_steps(app, device, monkeypatch):
+    monkeypatch.setattr(codes, "BATCH", 3)
+    changes = [create_change(device, standards=["F2F"]) for _ in range(8)]
+    device.push(changes)
+    with app.app_context():
+        assert codes.catch_up() == 8
+        assert {r for r, _ in _rows(RecordStandard)} == {c["id"] for c in changes}
+
+
+def test_the_catch_up_never_passes_a_write_still_in_flight(app, device):
+    """PostgreSQL: a seq taken by a writer that has not committed holds the mark below it, so
+    the record it is writing is caught up once it commits, not skipped."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite has one writer at a time")
+    from sqlalchemy.orm import Session
+
+    with app.app_context():
+        in_flight = Session(db.engine)
+        try:
+            held = allocate_seqs(in_flight, 1)[0]
+            change = create_change(device, standards=["PARTNER"])
+            device.push([change])  # commits with a higher seq
+            codes.catch_up()
+            assert _mark() < held
+            assert _rows(RecordStandard) == set()
+        finally:
+            in_flight.rollback()
+            in_flight.close()
+        codes.catch_up()
+        assert _rows(RecordStandard) == {(change["id"], "PARTNER")}
+
+
+def test_the_indexer_thread_catches_up_after_a_push_commits(app, device):
+    app.extensions[KEY] = Indexer(app)  # as `beatbook serve` runs (tests run without it)
+    try:
+        change = create_change(device, standards=["F2F", "SOCIAL"])
+        device.push([change])
+        deadline = time.monotonic() + 10
+        with app.app_context():
+            while time.monotonic() < deadline:
+                db.session.rollback()  # a fresh read each time
+                if _rows(RecordStandard):
+                    break
+                time.sleep(0.02)
+            assert _rows(RecordStandard) == {(change["id"], "F2F"), (change["id"], "SOCIAL")}
+    finally:
+        del app.extensions[KEY]
+
+
+def test_the_indexer_is_on_outside_tests(tmp_path):
+    from server import create_app
+
+    url = f"sqlite:///{tmp_path / 'b.sqlite'}"
+    settings = {"DATABASE_URL": url, "SECRET_KEY": "x", "CHECK_SCHEMA": False}
+    assert KEY in create_app(settings).extensions
+    assert KEY not in create_app({**settings, "TESTING": True}).extensions
+
+
+def test_going_back_to_1_3_0_writes_the_rows_still_behind(app, device):
+    """The version before pushes wrote the rows itself and would never catch up: a downgrade
+    makes them current first."""
+    from alembic import command
+
+    from server.db import migrate
+
+    change = create_change(device, standards=["KCL"], groups=["faith_groups"])
+    device.push([change])
+    with app.app_context():
+        url = db.engine.url
+        db.session.remove()
+        db.engine.dispose()
+    engine = migrate.migration_engine(url)
+    try:
+        with engine.begin() as conn:
+            command.downgrade(migrate.config(conn), "v1_3_0_alerts")
+        with engine.connect() as conn:
+            rows = {
+                table: [
+                    tuple(r) for r in conn.execute(sa.text(f"SELECT record_id, code FROM {table}"))
+                ]
+                for table in ("record_standard", "record_group")
+            }
+            assert not sa.inspect(conn).has_table("catch_up_state")
+    finally:
+        engine.dispose()
+    assert rows == {
+        "record_standard": [(change["id"], "KCL")],
+        "record_group": [(change["id"], "faith_groups")],
+    }
