@@ -15,6 +15,9 @@ export BEATBOOK_DATABASE_URL ?=
 # regenerates it after pyproject.toml changes. The app itself is installed on top, without deps.
 $(STAMP): pyproject.toml setup.py requirements.lock
 	$(PY) -m venv $(VENV)
+	# Debian's venv brings pip 23.2, which fails hash-checking mode on a pinned package that
+	# another asks for with an extra (pip-audit's CacheControl[filecache]): a current pip does not.
+	$(BIN)/python -m pip install --quiet --upgrade 'pip>=24.2'
 	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
