@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import cast
 
+import orjson
 from flask import current_app, request
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import ClientDisconnected
@@ -55,7 +56,7 @@ def json_body(per_change: bool = False) -> object:
             "Content-Length announced; send it again.",
         )
     try:
-        data = json.loads(raw)
+        data = _decoded(raw)
     except RecursionError as exc:
         raise _too_deep() from exc
     except ValueError as exc:
@@ -65,6 +66,16 @@ def json_body(per_change: bool = False) -> object:
     if may_be_unstorable(raw):
         _refuse_bad_text(data, per_change)
     return data
+
+
+def _decoded(raw: bytes) -> object:
+    """The body's JSON: orjson reads the usual body several times faster; what it refuses
+    (another encoding than UTF-8, NaN, integers past 64 bits, lone surrogates, deep nesting)
+    goes to json, which reads or refuses it exactly as before."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
 
 
 def _refuse_bad_text(value: object, per_change: bool) -> None:
