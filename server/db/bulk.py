@@ -3,13 +3,30 @@ conversion but skip SQLAlchemy's per-row bookkeeping."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
 from operator import itemgetter
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Dialect, Table, bindparam, update
-from sqlalchemy.sql.elements import BindParameter
+import orjson
+from sqlalchemy import (
+    ARRAY,
+    CursorResult,
+    Dialect,
+    String,
+    Table,
+    any_,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from server.db import AnySession
 
@@ -17,7 +34,35 @@ from server.db import AnySession
 _KEY = "record_key"
 
 
-def insert_rows(session: AnySession, table: Table, rows: list[dict]) -> None:
+@dataclass
+class Converted:
+    """Rows for `table` already converted for the database (`convert_rows`), so that the
+    conversion can run before a lock and only the insert under it."""
+
+    table: Table
+    names: tuple[str, ...]
+    values: list[list[Any]]
+
+    def put(self, name: str, values: list[Any]) -> None:
+        """Set column `name` of every row; only for a column whose type converts nothing
+        (an integer), as the values go to the database as they are."""
+        if not self.values:
+            return
+        index = self.names.index(name)
+        for row, value in zip(self.values, values):
+            row[index] = value
+
+
+def convert_rows(dialect: Dialect, table: Table, rows: list[dict]) -> Converted:
+    """`rows` (dicts with the same keys) converted for `insert_rows` into `table`."""
+    if not rows:
+        return Converted(table, (), [])
+    names = tuple(rows[0])
+    _, columns = _values_plan(table, names, dialect)
+    return Converted(table, names, [list(row) for row in _converted(rows, columns)])
+
+
+def insert_rows(session: AnySession, table: Table, rows: list[dict] | Converted) -> None:
     """Insert `rows` (dicts with the same keys), each value converted by its column's type.
 
     SQLite gets multi-row INSERTs. Under an executemany of one-row INSERTs the search index's
@@ -28,14 +73,15 @@ def insert_rows(session: AnySession, table: Table, rows: list[dict]) -> None:
     more than SQLite spent on the rows, but keep each type's conversion for the dialect (JSON,
     times, booleans).
     """
-    if not rows:
+    if not (rows.values if isinstance(rows, Converted) else rows):
         return
     connection = session.connection()
     dialect = connection.dialect
-    sql_head, marks, columns = _insert_plan(table, tuple(rows[0]), dialect)
-    values = _converted(rows, columns)
+    names = rows.names if isinstance(rows, Converted) else tuple(rows[0])
+    sql_head, marks, columns = _insert_plan(table, names, dialect)
+    values = rows.values if isinstance(rows, Converted) else _converted(rows, columns)
     if dialect.name != "sqlite":
-        connection.exec_driver_sql(sql_head + marks, values)
+        connection.exec_driver_sql(sql_head + marks, list(map(tuple, values)))
         return
     per_statement = max(1, dialect.insertmanyvalues_max_parameters // len(columns))
     for start in range(0, len(values), per_statement):
@@ -135,3 +181,15 @@ def _values_plan(table: Table, names: tuple[str, ...], dialect: Dialect):
         for n in names
     )
     return marks, columns
+
+
+def among(session: AnySession, column: Any, values: Collection[str]) -> ColumnElement[bool]:
+    """`column IN values` for a batch's hundreds of string keys, as one bound parameter: an
+    IN list is rendered with a placeholder per value on every execution, which cost more than
+    the query. SQLite reads the values from a JSON array, PostgreSQL from an array."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(list(values), ARRAY(String)))
+    listed: Select[Any] = select(literal_column("value")).select_from(
+        func.json_each(orjson.dumps(list(values)).decode())
+    )
+    return column.in_(listed)

@@ -226,15 +226,21 @@ def push(
 
 
 def _write(user: User, device: Device, body: dict, ready: Prepared, address: str) -> dict:
-    """Inside the writers' lock: the replay check, the engine's batch, the device row, commit."""
+    """Judge the batch on what is committed, then under the writers' lock confirm that none
+    of it has moved and write; if any has, judge it again under the lock (docs/sync-protocol.md,
+    "Inside and outside the lock")."""
     session = db.session
-    store = SqlStore(session, ready.actor)
+    store = SqlStore(session, ready.actor, deferred=True)
+    response = _apply(user, store, ready, body["batch_id"])
     store.lock(ready.record_ids)
     replay = session.get(SyncBatch, (device.id, body["batch_id"]))
     if replay is not None:
         session.rollback()
         return replay.response
-    response = _apply(user, store, ready, body["batch_id"])
+    if store.confirm():
+        store.write_deferred()
+    else:
+        response = _apply(user, SqlStore(session, ready.actor), ready, body["batch_id"])
     session.add(SyncBatch(device_id=device.id, batch_id=body["batch_id"], response=response))
     device.last_sync_at = from_ms(ready.received_ms)
     device.last_seen_at = device.last_sync_at

@@ -22,7 +22,7 @@ from sqlalchemy import CursorResult, select, update
 from schema.records import AwareDateTime, EngagementSchema
 from server.clock import from_ms, naive_utc
 from server.db import AnySession
-from server.db.bulk import insert_rows, update_rows
+from server.db.bulk import Converted, among, convert_rows, insert_rows, update_rows
 from server.db.models import (
     Change,
     Conflict,
@@ -111,12 +111,24 @@ def record_columns(fields: dict) -> dict:
 class SqlStore:
     """The Store protocol for one push (or one console action) by one actor."""
 
-    def __init__(self, session: AnySession, actor: Actor | None = None):
-        """`actor` is who writes; a Store that only pulls needs none."""
+    def __init__(self, session: AnySession, actor: Actor | None = None, deferred: bool = False):
+        """`actor` is who writes; a Store that only pulls needs none.
+
+        `deferred`: a push's judging before the writers' lock (docs/sync-protocol.md, "Inside
+        and outside the lock"). It reads without locking and `save` only prepares the rows;
+        under the lock, `confirm` checks that nothing it read has moved, and `write_deferred`
+        writes them.
+        """
         self.session = session
         self.actor = actor
+        self.deferred = deferred
         self._loaded: dict[str, _Loaded] = {}
         self._states: dict[str, RecordState] = {}
+        # What a deferred judgement rested on: the seen answer, and each asked-for record's
+        # version (None: it did not exist).
+        self._seen_read: tuple[list[ChangeKey], dict[ChangeKey, ChangeResult]] | None = None
+        self._versions: dict[str, tuple | None] = {}
+        self._pending: _Plan | None = None
 
     def lock(self, record_ids: Collection[str] = ()) -> None:
         """Take the writers' lock for a save that touches `record_ids` (docs/sync-protocol.md,
@@ -142,14 +154,20 @@ class SqlStore:
         return self.session.get_bind().dialect.name == "postgresql"
 
     def seen(self, keys: Collection[ChangeKey]) -> dict[ChangeKey, ChangeResult]:
+        found = self._seen(keys)
+        if self.deferred:
+            self._seen_read = (list(keys), found)
+        return found
+
+    def _seen(self, keys: Collection[ChangeKey]) -> dict[ChangeKey, ChangeResult]:
         # Rejected changes are not "seen": a change re-sent after a fix is judged afresh.
         wanted = set(keys)
         if not wanted:
             return {}
         rows = self.session.execute(
             select(Change.record_id, Change.hlc, Change.status, Change.rev, Change.conflicts)
-            .where(Change.record_id.in_({k[0] for k in wanted}))
-            .where(Change.hlc.in_({k[1] for k in wanted}))
+            .where(among(self.session, Change.record_id, {k[0] for k in wanted}))
+            .where(among(self.session, Change.hlc, {k[1] for k in wanted}))
             .where(Change.status != "rejected")
             .order_by(Change.id)
         ).all()
@@ -182,8 +200,9 @@ class SqlStore:
                 Record.review_state,
                 Record.redaction,
                 Record.restricted,
-            ).where(Record.id.in_(missing))
-            if self.actor is not None and self._postgres:
+                Record.seq,
+            ).where(among(self.session, Record.id, missing))
+            if self.actor is not None and self._postgres and not self.deferred:
                 # A writer holds what it loaded until it commits (rows `lock` took stay held).
                 query = query.order_by(Record.id).with_for_update()
             rows = self.session.execute(query).all()
@@ -199,7 +218,32 @@ class SqlStore:
                     frozenset(row.redaction["fields"]) if row.redaction else frozenset(),
                     row.restricted,
                 )
+            if self.deferred:
+                self._versions.update(dict.fromkeys(missing))
+                self._versions.update((row.id, _version(row)) for row in rows)
         return {i: self._states[i] for i in ids if i in self._states}
+
+    def confirm(self) -> bool:
+        """Under the writers' lock: whether everything a deferred judgement read is still so
+        (the same changes seen, and every record it asked for at the same version, or still
+        absent). If so its outcome is the one judging now would give."""
+        if self._seen_read is not None:
+            keys, found = self._seen_read
+            if self._seen(keys) != found:
+                return False
+        now: dict[str, tuple | None] = dict.fromkeys(self._versions)
+        rows = self.session.execute(
+            select(*_VERSION).where(among(self.session, Record.id, list(self._versions)))
+        )
+        now.update((row.id, _version(row)) for row in rows)
+        return now == self._versions
+
+    def write_deferred(self) -> None:
+        """Write what a deferred `save` prepared (after `confirm`, under the writers' lock)."""
+        if self._pending is None:
+            raise TypeError("nothing was saved to write")
+        plan, self._pending = self._pending, None
+        self._execute(plan)
 
     def owner(self, record_id: str) -> Owner | None:
         loaded = self._loaded.get(record_id)
@@ -215,22 +259,52 @@ class SqlStore:
         return bool(loaded and loaded.restricted)
 
     def save(self, writes: BatchWrites) -> None:
+        plan = self._plan(writes)
+        if self.deferred:
+            self._pending = plan
+            return
+        self._execute(plan)
+
+    def _plan(self, writes: BatchWrites) -> _Plan:
+        """Every row the save writes, but for the sequence numbers: building them needs no
+        lock, so a deferred save builds them before it."""
         touched = writes.touched()
         created = {w.state.id for w in writes.records if w.created}
         for record_id in touched:
             if record_id not in self._states and record_id not in created:
                 raise StaleWriteError(f"record {record_id} was not loaded before the save")
-        seq_of = dict(zip(touched, allocate_seqs(self.session, len(touched))))
-        self._write_records(writes, seq_of)
+        inserts, updates = self._record_rows(writes)
         for write in writes.records:  # later steps read the states as written
             self._states[write.state.id] = write.state
+        log, log_ids = self._log_rows(writes)
+        dialect = self.session.get_bind().dialect
+        return _Plan(
+            writes,
+            touched,
+            convert_rows(dialect, RECORD, inserts),
+            updates,
+            convert_rows(dialect, CHANGE, log),
+            log_ids,
+        )
+
+    def _execute(self, plan: _Plan) -> None:
+        writes = plan.writes
+        seq_of = dict(zip(plan.touched, allocate_seqs(self.session, len(plan.touched))))
+        if plan.inserts.values:
+            ids = plan.inserts.names.index("id")
+            plan.inserts.put("seq", [seq_of[row[ids]] for row in plan.inserts.values])
+        for row in plan.updates:
+            row["seq"] = seq_of[row["id"]]
+        plan.log.put("seq", [seq_of.get(i) if i is not None else None for i in plan.log_ids])
+        self._write_records(writes, plan, seq_of)
         self.session.info[WROTE_RECORDS] = True  # the indexer thread catches up after commit
         self._write_conflicts(writes)
         self._write_reviews(writes, seq_of)
         self._close_conflicts(writes, seq_of)
-        self._write_log(writes, seq_of)
+        insert_rows(self.session, CHANGE, plan.log)
 
-    def _write_records(self, writes: BatchWrites, seq_of: dict[str, int]) -> None:
+    def _record_rows(self, writes: BatchWrites) -> tuple[list[dict], list[dict]]:
+        """The rows of the records the batch writes: (inserts, updates), seq still to come."""
         actor = self._writer()
         delta = _conflict_delta(writes)
         inserts, updates = [], []
@@ -239,7 +313,7 @@ class SqlStore:
             row = {
                 "id": state.id,
                 "rev": state.rev,
-                "seq": seq_of[state.id],
+                "seq": None,
                 "deleted": state.deleted,
                 "data": state.fields,
                 "meta": pack_meta(state.meta),
@@ -264,11 +338,17 @@ class SqlStore:
                 row["open_conflicts"] = loaded.open_conflicts + delta.get(state.id, 0)
                 row[_WAS] = write.previous_rev
                 updates.append(row)
-        insert_rows(self.session, RECORD, inserts)
-        if update_rows(self.session, RECORD, updates, guard=("rev", _WAS)) != len(updates):
+        return inserts, updates
+
+    def _write_records(self, writes: BatchWrites, plan: _Plan, seq_of: dict[str, int]) -> None:
+        insert_rows(self.session, RECORD, plan.inserts)
+        if update_rows(self.session, RECORD, plan.updates, guard=("rev", _WAS)) != len(
+            plan.updates
+        ):
             raise StaleWriteError("a record moved since the batch loaded it")
         # Records the batch touched without writing them (a review, a kept value's closing)
         # still move: phones see them on their next pull.
+        delta = _conflict_delta(writes)
         written = {w.state.id for w in writes.records}
         for record_id, seq in seq_of.items():
             if record_id in written:
@@ -366,39 +446,39 @@ class SqlStore:
         sealed = self.sealed(change.id) if isinstance(change.id, str) else frozenset()
         return {k: v for k, v in data.items() if k not in sealed} if sealed else data
 
-    def _write_log(self, writes: BatchWrites, seq_of: dict[str, int]) -> None:
-        if not writes.changes:
-            return
-        actor = self._writer()
-        insert_rows(
-            self.session,
-            CHANGE,
-            [
+    def _log_rows(self, writes: BatchWrites) -> tuple[list[dict], list[str | None]]:
+        """The change log's rows, and for each the record whose seq it takes (None: none)."""
+        actor = self._writer() if writes.changes else None
+        rows: list[dict] = []
+        ids: list[str | None] = []
+        for entry in writes.changes:
+            record_id = entry.change.id if isinstance(entry.change.id, str) else ""
+            ids.append(record_id if entry.effective_hlc else None)
+            rows.append(
                 {
-                    "record_id": entry.change.id if isinstance(entry.change.id, str) else "",
+                    "record_id": record_id,
                     "op": entry.change.op if entry.change.op in ("upsert", "delete") else "invalid",
                     "status": entry.result.status,
                     "hlc": entry.change.hlc[:90] if isinstance(entry.change.hlc, str) else None,
                     "effective_hlc": entry.effective_hlc,
                     "base_rev": _int32(entry.change.base_rev),
                     "rev": entry.result.rev,
-                    "seq": seq_of.get(entry.change.id) if entry.effective_hlc else None,
+                    "seq": None,
                     "data": {
                         "fields": entry.changed_fields,
                         "values": self._logged_values(entry.change),
                     },
                     "errors": entry.result.errors,
                     "conflicts": [c.to_dict() for c in entry.result.conflicts] or None,
-                    "user_id": actor.user_id,
-                    "device_id": actor.device_id,
-                    "batch_id": actor.batch_id,
+                    "user_id": actor.user_id,  # type: ignore[union-attr]
+                    "device_id": actor.device_id,  # type: ignore[union-attr]
+                    "batch_id": actor.batch_id,  # type: ignore[union-attr]
                     "occurred_at": self._occurred(entry.change.id),
-                    "device_time": actor.device_time,
+                    "device_time": actor.device_time,  # type: ignore[union-attr]
                     "received_at": from_ms(entry.received_ms),
                 }
-                for entry in writes.changes
-            ],
-        )
+            )
+        return rows, ids
 
     def _writer(self) -> Actor:
         if self.actor is None:
@@ -500,6 +580,38 @@ def _pulled(row, conflicts: list[OpenConflict]) -> PulledRecord:
             "redaction": row.redaction,
         },
     )
+
+
+@dataclass
+class _Plan:
+    """A save's rows, built before its sequence numbers are taken."""
+
+    writes: BatchWrites
+    touched: list[str]
+    inserts: Converted  # converted for the database, seq still to come
+    updates: list[dict]
+    log: Converted
+    log_ids: list[str | None]
+
+
+# A record's version, as a deferred judgement read it: every column that judging a change
+# reads. `seq` moves with every write to the record (its data, stamps, rev); the others can
+# move without a phone's change (a review, a restriction, a removal of text, a conflict closed).
+_VERSION = (
+    Record.id,
+    Record.seq,
+    Record.rev,
+    Record.team_id,
+    Record.officer_id,
+    Record.open_conflicts,
+    Record.review_state,
+    Record.redaction,
+    Record.restricted,
+)
+
+
+def _version(row) -> tuple:
+    return tuple(getattr(row, column.key) for column in _VERSION[1:])
 
 
 def _conflict_delta(writes: BatchWrites) -> dict[str, int]:
