@@ -5,6 +5,7 @@ for pages and server.assessment.periods for assessments."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import lru_cache
 
 
 def utcnow() -> datetime:
@@ -17,11 +18,16 @@ def now_ms() -> int:
     return int(datetime.now(timezone.utc).timestamp() * 1000)
 
 
+# A push converts the same instants again and again (one receipt time for a whole batch; a
+# record's time for its row and again for its change-log row): datetimes are immutable, so the
+# conversions are remembered.
+@lru_cache(maxsize=4096)
 def from_ms(ms: int) -> datetime:
     """Milliseconds since the epoch as a stored (naive UTC) time."""
     return datetime.fromtimestamp(ms / 1000, timezone.utc).replace(tzinfo=None)
 
 
+@lru_cache(maxsize=4096)
 def naive_utc(value: str | None) -> datetime | None:
     """An ISO 8601 time with an offset (a record's field) as a stored (naive UTC) time."""
     if not value:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from itertools import chain
 from operator import itemgetter
@@ -14,6 +15,7 @@ import orjson
 from sqlalchemy import (
     ARRAY,
     CursorResult,
+    DateTime,
     Dialect,
     String,
     Table,
@@ -177,10 +179,30 @@ def _values_plan(table: Table, names: tuple[str, ...], dialect: Dialect):
     marks = "(" + ", ".join([mark] * len(names)) + ")"
     # A name that is no column (an update's guard value) is passed as it is.
     columns = tuple(
-        (n, table.c[n].type.dialect_impl(dialect).bind_processor(dialect) if n in table.c else None)
-        for n in names
+        (n, _conversion(table.c[n].type, dialect) if n in table.c else None) for n in names
     )
     return marks, columns
+
+
+_SAMPLE_TIME = datetime(2026, 12, 7, 9, 5, 3, 42)
+
+
+def _conversion(kind: Any, dialect: Dialect) -> Any:
+    """A column type's conversion for `dialect`. SQLite's DATETIME formats a naive time field
+    by field in Python; isoformat writes the same text in C, and is used where it gives exactly
+    what the type's own conversion gives (anything else still goes to that conversion)."""
+    convert = kind.dialect_impl(dialect).bind_processor(dialect)
+    if convert is None or dialect.name != "sqlite" or not isinstance(kind, DateTime):
+        return convert
+    if convert(_SAMPLE_TIME) != _SAMPLE_TIME.isoformat(" ", "microseconds"):
+        return convert
+
+    def iso(value: Any) -> Any:
+        if type(value) is datetime and value.tzinfo is None:
+            return value.isoformat(" ", "microseconds")
+        return convert(value)
+
+    return iso
 
 
 def among(session: AnySession, column: Any, values: Collection[str]) -> ColumnElement[bool]:
