@@ -122,7 +122,13 @@ def beatbook_run(
 
         def post(http: requests.Session, body: str) -> None:
             # device_now as sent: the batches go out at once, the clock is the phone's.
-            response = http.post(url, data=body, headers={"Content-Type": "application/json"})
+            try:
+                response = http.post(url, data=body, headers={"Content-Type": "application/json"})
+            except requests.ConnectionError as exc:
+                # A kept-alive connection closed by the server as the batch went out: a phone
+                # sends the same batch again, which the server answers once (idempotent).
+                print(f"  (a push was sent again after: {exc})", file=sys.stderr, flush=True)
+                response = http.post(url, data=body, headers={"Content-Type": "application/json"})
             if response.status_code != 200:
                 raise RuntimeError(f"push failed: {response.status_code} {response.text[:300]}")
             if {r["status"] for r in response.json()["results"]} != {"applied"}:
