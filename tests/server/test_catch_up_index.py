@@ -5,6 +5,7 @@ commit."""
 from __future__ import annotations
 
 import random
+import re
 import time
 
 import pytest
@@ -25,16 +26,55 @@ def _rows(model) -> set[tuple[str, str]]:
     return {tuple(row) for row in db.session.execute(sa.select(model.record_id, model.code))}
 
 
+def _codes(data, key: str) -> list[str]:
+    """The codes the index holds for `data`: the strings of the array `key`, if it is one."""
+    value = data.get(key) if isinstance(data, dict) else None
+    return [c for c in value if isinstance(c, str)] if isinstance(value, list) else []
+
+
 def _from_data() -> tuple[set, set]:
     standards, groups = set(), set()
     for record_id, data in db.session.execute(sa.select(Record.id, Record.data)):
-        standards.update((record_id, c) for c in data.get("standards") or [])
-        groups.update((record_id, c) for c in data.get("groups") or [])
+        standards.update((record_id, c) for c in _codes(data, "standards"))
+        groups.update((record_id, c) for c in _codes(data, "groups"))
     return standards, groups
 
 
 def _mark() -> int:
-    return db.session.scalar(sa.select(CatchUpState.seq).where(CatchUpState.name == codes.NAME))
+    """The state row's seq; 0 before the first catch-up that had work makes the row."""
+    mark = db.session.scalar(sa.select(CatchUpState.seq).where(CatchUpState.name == codes.NAME))
+    return mark or 0
+
+
+_WRITE = re.compile(r"\b(INSERT|DELETE)\b.*\b(record_standard|record_group)\b", re.I | re.S)
+
+
+def _code_writes(run) -> list[tuple[str, int]]:
+    """(INSERT or DELETE, table, rows changed) of each statement on the code tables while
+    `run()` runs; its result is returned last."""
+    writes: list = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        found = _WRITE.search(statement)
+        if found:
+            writes.append((found[1].upper(), found[2], cursor.rowcount))
+
+    sa.event.listen(db.engine, "after_cursor_execute", seen)
+    try:
+        result = run()
+    finally:
+        sa.event.remove(db.engine, "after_cursor_execute", seen)
+    return [*writes, result]
+
+
+def _set_data(data_of: dict) -> None:
+    """Write records' data as a push would (a new seq each), bypassing the push's checks."""
+    seqs = allocate_seqs(db.session, len(data_of))
+    for seq, (record_id, data) in zip(seqs, data_of.items()):
+        db.session.execute(
+            sa.update(Record).where(Record.id == record_id).values(data=data, seq=seq)
+        )
+    db.session.commit()
 
 
 def test_a_push_leaves_the_rows_to_the_catch_up_which_makes_them_equal_the_data(app, device):
@@ -82,28 +122,111 @@ def test_an_edit_that_keeps_the_codes_writes_no_code_rows(app, device):
     with app.app_context():
         codes.catch_up()
     push_edit(device, change["id"], 1, summary="A new summary, the same codes")
-    statements: list[str] = []
     with app.app_context():
+        *writes, done = _code_writes(codes.catch_up)
+        assert done == 1
+    assert writes and all(rows == 0 for _, _, rows in writes), writes
 
-        def seen(conn, cursor, statement, *args):
-            statements.append(statement)
 
-        sa.event.listen(db.engine, "before_cursor_execute", seen)
-        try:
-            assert codes.catch_up() == 1
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", seen)
-    written = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "DELETE"))]
-    assert not any("record_standard" in s or "record_group" in s for s in written), written
+def test_an_edit_that_changes_the_codes_writes_only_the_difference(app, device):
+    change = create_change(device, standards=["F2F", "KCL"], groups=["young_people"])
+    other = create_change(device, standards=["SOCIAL"], groups=["businesses"])
+    device.push([change, other])
+    with app.app_context():
+        codes.catch_up()
+    push_edit(device, change["id"], 1, standards=["KCL", "PARTNER"], groups=["faith_groups"])
+    with app.app_context():
+        *writes, done = _code_writes(codes.catch_up)
+        assert done == 1
+        assert _rows(RecordStandard) == {
+            (change["id"], "KCL"),
+            (change["id"], "PARTNER"),
+            (other["id"], "SOCIAL"),
+        }
+        assert _rows(RecordGroup) == {(change["id"], "faith_groups"), (other["id"], "businesses")}
+    changed: dict = {}
+    for verb, table, rows in writes:
+        changed[verb, table] = changed.get((verb, table), 0) + rows
+    assert changed == {  # KCL, and the other record, left alone
+        ("DELETE", "record_standard"): 1,
+        ("INSERT", "record_standard"): 1,
+        ("DELETE", "record_group"): 1,
+        ("INSERT", "record_group"): 1,
+    }
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"standards": None, "groups": None},
+        {"standards": [], "groups": []},
+        {"standards": "F2F", "groups": {"young_people": True}},
+        {"standards": 3, "groups": False},
+        None,
+    ],
+    ids=["missing", "null", "empty", "not-arrays", "scalars", "null-data"],
+)
+def test_data_without_code_arrays_holds_no_codes(app, device, data):
+    change = create_change(device, standards=["F2F"], groups=["young_people"])
+    kept = create_change(device, standards=["KCL"], groups=["businesses"])
+    device.push([change, kept])
+    with app.app_context():
+        codes.catch_up()
+        _set_data({change["id"]: data})
+        assert codes.catch_up() == 1
+        assert _rows(RecordStandard) == {(kept["id"], "KCL")}
+        assert _rows(RecordGroup) == {(kept["id"], "businesses")}
+        assert (_rows(RecordStandard), _rows(RecordGroup)) == _from_data()
+
+
+def test_only_the_strings_of_a_code_array_are_codes(app, device):
+    change = create_change(device, standards=["F2F"])
+    device.push([change])
+    with app.app_context():
+        codes.catch_up()
+        data = {"standards": ["KCL", 7, None, ["SOCIAL"], {"a": "b"}, "KCL"], "groups": [True]}
+        _set_data({change["id"]: data})
+        assert codes.catch_up() == 1
+        assert _rows(RecordStandard) == {(change["id"], "KCL")}
+        assert _rows(RecordGroup) == set()
 
 
 def test_a_long_backlog_is_caught_up_in_steps(app, device, monkeypatch):
     monkeypatch.setattr(codes, "BATCH", 3)
-    changes = [create_change(device, standards=["F2F"]) for _ in range(8)]
+    steps: list[tuple[int, int]] = []
+    rewrite_range = codes.rewrite_range
+
+    def step(session, low, high):
+        steps.append((low, high))
+        rewrite_range(session, low, high)
+
+    monkeypatch.setattr(codes, "rewrite_range", step)
+    rng = random.Random(3)
+    changes = [
+        create_change(device, standards=rng.sample(STANDARDS, 2), groups=rng.sample(GROUPS, 1))
+        for _ in range(8)
+    ]
     device.push(changes)
     with app.app_context():
         assert codes.catch_up() == 8
         assert {r for r, _ in _rows(RecordStandard)} == {c["id"] for c in changes}
+        assert (_rows(RecordStandard), _rows(RecordGroup)) == _from_data()
+        assert len(steps) == 3  # 3 + 3 + 2 records
+        assert [low for low, _ in steps[1:]] == [high for _, high in steps[:-1]]
+        assert steps[-1][1] == _mark() == db.session.scalar(sa.select(sa.func.max(Record.seq)))
+
+        # a second backlog: edits to records in every earlier step, and some without codes
+        steps.clear()
+        _set_data(
+            {
+                c["id"]: {"standards": rng.sample(STANDARDS, rng.randint(0, 3))} if i % 3 else {}
+                for i, c in enumerate(changes[::-1])
+            }
+        )
+        assert codes.catch_up() == 8
+        assert len(steps) == 3
+        assert (_rows(RecordStandard), _rows(RecordGroup)) == _from_data()
 
 
 def test_the_catch_up_never_passes_a_write_still_in_flight(app, device):
