@@ -188,20 +188,9 @@ class SqlStore:
     def load(self, ids: Collection[str]) -> dict[str, RecordState]:
         missing = [i for i in ids if i not in self._states]
         if missing:
-            query = select(
-                Record.id,
-                Record.rev,
-                Record.data,
-                Record.meta,
-                Record.deleted,
-                Record.team_id,
-                Record.officer_id,
-                Record.open_conflicts,
-                Record.review_state,
-                Record.redaction,
-                Record.restricted,
-                Record.seq,
-            ).where(among(self.session, Record.id, missing))
+            query = select(*_VERSION, Record.data, Record.meta, Record.deleted).where(
+                among(self.session, Record.id, missing)
+            )
             if self.actor is not None and self._postgres and not self.deferred:
                 # A writer holds what it loaded until it commits (rows `lock` took stay held).
                 query = query.order_by(Record.id).with_for_update()

@@ -45,6 +45,12 @@ def meanwhile(monkeypatch):
     return pending.append
 
 
+def _edit(device, record_id, **data) -> dict:
+    """Push an edit made at rev 1; its result, whatever it is."""
+    change = {"id": record_id, "op": "upsert", "hlc": device.stamp(), "base_rev": 1, "data": data}
+    return device.push([change]).get_json()["results"][0]
+
+
 def _in_app(app, action):
     def run():
         with app.app_context():
@@ -60,17 +66,7 @@ def test_a_record_restricted_meanwhile_refuses_the_edit(app, device, meanwhile):
     assert device.push([change]).get_json()["results"][0]["status"] == "applied"
     meanwhile(_in_app(app, lambda: restrict(db.session, [change["id"]], by_id=None)))
 
-    result = device.push(
-        [
-            {
-                "id": change["id"],
-                "op": "upsert",
-                "hlc": device.stamp(),
-                "base_rev": 1,
-                "data": {"summary": "Edited after the restriction."},
-            }
-        ]
-    ).get_json()["results"][0]
+    result = _edit(device, change["id"], summary="Edited after the restriction.")
 
     assert result["status"] == "rejected"
     assert "restricted" in result["errors"]["_record"][0]
@@ -85,17 +81,7 @@ def test_an_edit_committed_meanwhile_is_merged_not_overwritten(app, device, new_
     other = new_device(device.user["username"], "Second phone")
     meanwhile(lambda: push_edit(other, change["id"], 1, place="Market Square"))
 
-    result = device.push(
-        [
-            {
-                "id": change["id"],
-                "op": "upsert",
-                "hlc": device.stamp(),
-                "base_rev": 1,
-                "data": {"summary": "Edited on the first phone."},
-            }
-        ]
-    ).get_json()["results"][0]
+    result = _edit(device, change["id"], summary="Edited on the first phone.")
 
     assert (result["status"], result["rev"]) == ("merged", 3)  # on the other phone's rev 2
     with app.app_context():
