@@ -437,9 +437,11 @@ class SqlStore:
 
     def _log_rows(self, writes: BatchWrites) -> tuple[list[dict], list[str | None]]:
         """The change log's rows, and for each the record whose seq it takes (None: none)."""
-        actor = self._writer() if writes.changes else None
         rows: list[dict] = []
         ids: list[str | None] = []
+        if not writes.changes:
+            return rows, ids
+        actor = self._writer()
         for entry in writes.changes:
             record_id = entry.change.id if isinstance(entry.change.id, str) else ""
             ids.append(record_id if entry.effective_hlc else None)
@@ -459,11 +461,11 @@ class SqlStore:
                     },
                     "errors": entry.result.errors,
                     "conflicts": [c.to_dict() for c in entry.result.conflicts] or None,
-                    "user_id": actor.user_id,  # type: ignore[union-attr]
-                    "device_id": actor.device_id,  # type: ignore[union-attr]
-                    "batch_id": actor.batch_id,  # type: ignore[union-attr]
+                    "user_id": actor.user_id,
+                    "device_id": actor.device_id,
+                    "batch_id": actor.batch_id,
                     "occurred_at": self._occurred(entry.change.id),
-                    "device_time": actor.device_time,  # type: ignore[union-attr]
+                    "device_time": actor.device_time,
                     "received_at": from_ms(entry.received_ms),
                 }
             )

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from server.db import db
-from server.db.writers import _FLOCK, lock_writers
+from server.db.writers import _FLOCK, _local_queue, lock_writers
 
 
 @pytest.fixture
@@ -70,3 +70,64 @@ def test_a_waiting_writer_gets_the_lock_as_soon_as_it_is_released(app, lock_file
         # Handed on within milliseconds, not after one of SQLite's sleeps of up to 100 ms
         # (a loaded machine may delay the waiting thread; 50 ms is still under one such sleep).
         assert waited and 0 <= waited[0] - released < 0.05
+
+
+def test_threads_of_one_worker_take_the_lock_one_at_a_time_and_hand_it_on(app, lock_file):
+    holding: list[int] = []
+    most: list[int] = []
+    done: list[int] = []
+
+    def writer(n: int) -> None:
+        with app.app_context():
+            session = Session(db.engine)
+            lock_writers(session)
+            holding.append(n)
+            most.append(len(holding))
+            time.sleep(0.02)
+            holding.remove(n)
+            session.commit()
+            session.close()
+            done.append(n)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(done) == list(range(6)) and max(most) == 1
+    assert _free(lock_file) and not _process_queue(app).locked()
+
+
+def test_a_writer_past_the_wait_goes_on_to_sqlites_own_lock_and_frees_the_queue(app, lock_file):
+    with app.app_context():
+        first = Session(db.engine)
+        lock_writers(first)
+        outcome: list[object] = []
+
+        def late_writer():
+            with app.app_context():
+                session = Session(db.engine)
+                try:
+                    lock_writers(session)  # the queue's wait passes; SQLite's own lock waits on
+                    outcome.append(session.info[_FLOCK][1])
+                    session.commit()
+                except Exception as exc:  # noqa: BLE001 - the test reports what it was
+                    outcome.append(exc)
+                finally:
+                    session.close()
+
+        app.config["SQLITE_BUSY_TIMEOUT"] = 0.1
+        thread = threading.Thread(target=late_writer)
+        thread.start()
+        time.sleep(0.4)
+        first.commit()
+        first.close()
+        thread.join()
+    # It got SQLite's lock once the first committed, without the process queue, and left it free.
+    assert outcome == [None]
+    assert _free(lock_file) and not _process_queue(app).locked()
+
+
+def _process_queue(app) -> threading.Lock:
+    with app.app_context():
+        return _local_queue(db.engine.url.database)
