@@ -8,8 +8,8 @@ mark `catch_up_state.seq`. The mark moves only up to the commit watermark
 
 Who catches up: every reader of these tables first (`catch_up()`: the console's standard and
 group filters, the public page's groups, assessment facts, the SQLite export), so the reader
-who asks never sees them stale; and a worker's indexer thread right after each commit that
-wrote records (server/records/indexer.py), so that readers usually find nothing to do.
+who asks never sees them stale; and a worker's indexer thread soon after commits that wrote
+records (server/records/indexer.py), so that readers usually find little to do.
 
 How: set-based SQL over a range of seqs, run in the database (json_each on SQLite,
 json_array_elements on PostgreSQL), which deletes the rows whose code left the data and

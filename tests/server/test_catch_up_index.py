@@ -15,7 +15,7 @@ from helpers import create_change, push_edit
 from server.db import db
 from server.db.models import CatchUpState, Record, RecordGroup, RecordStandard
 from server.db.writers import allocate_seqs
-from server.records import codes
+from server.records import codes, indexer
 from server.records.indexer import KEY, Indexer
 
 STANDARDS = ["F2F", "KCL", "SOCIAL", "PARTNER", "SELDOM"]
@@ -268,6 +268,44 @@ def test_the_indexer_thread_catches_up_after_a_push_commits(app, device):
             assert _rows(RecordStandard) == {(change["id"], "F2F"), (change["id"], "SOCIAL")}
     finally:
         del app.extensions[KEY]
+
+
+def _counted_catch_ups(monkeypatch, quiet: float, most: float) -> list[float]:
+    monkeypatch.setattr(indexer, "QUIET_SECONDS", quiet)
+    monkeypatch.setattr(indexer, "MOST_SECONDS", most)
+    calls: list[float] = []
+    monkeypatch.setattr(codes, "catch_up", lambda: calls.append(time.monotonic()))
+    return calls
+
+
+def _wait_for(calls: list, count: int, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while len(calls) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_the_indexer_covers_a_burst_of_commits_in_one_catch_up_after_a_lull(app, monkeypatch):
+    calls = _counted_catch_ups(monkeypatch, quiet=0.2, most=30)
+    worker = Indexer(app)
+    for _ in range(10):
+        worker.poke()
+        time.sleep(0.02)
+    last = time.monotonic()
+    _wait_for(calls, 1)
+    time.sleep(0.3)  # no second catch-up follows
+    assert len(calls) == 1 and calls[0] - last >= 0.15
+
+
+def test_under_a_steady_stream_of_commits_the_indexer_still_catches_up(app, monkeypatch):
+    calls = _counted_catch_ups(monkeypatch, quiet=0.2, most=0.3)
+    worker = Indexer(app)
+    end = time.monotonic() + 1.5
+    while time.monotonic() < end:  # never a lull of 0.2 s
+        worker.poke()
+        time.sleep(0.05)
+    assert [t for t in calls if t < end]  # MOST_SECONDS after the first poke, not after the lull
+    _wait_for(calls, len(calls) + 1, 2)  # and the last commits are covered once the stream stops
+    assert calls[-1] > end
 
 
 def test_the_indexer_is_on_outside_tests(tmp_path):
