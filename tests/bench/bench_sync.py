@@ -192,6 +192,7 @@ def sqlite_floor(records: Records, directory: Path, *, logged: bool = False) -> 
     )
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA wal_autocheckpoint=10000")  # as the server's connections
     conn.execute(
         "CREATE TABLE record (id TEXT PRIMARY KEY, occurred_at TEXT, kind TEXT, summary TEXT, "
         "follow_up TEXT, place TEXT, people_count INTEGER, duration_minutes INTEGER, "
