@@ -22,6 +22,10 @@ MESSAGE = "Not valid text: it holds a NUL character or half of a UTF-16 surrogat
 
 
 def may_be_unstorable(raw: bytes) -> bool:
+    # Most bodies hold neither a \u escape nor the byte 0xED at all, which `in` rules out
+    # several times faster than the regex (a push's whole body is scanned).
+    if b"\\u" not in raw and b"\xed" not in raw:
+        return False
     return _MAYBE.search(raw) is not None
 
 
