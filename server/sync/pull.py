@@ -149,10 +149,14 @@ def phone_alerts(user: User) -> list[dict] | None:
         return [alert.json() for alert in for_phone(user)]
     except AssessmentError:  # no catalogue in force yet: nothing to warn about
         return []
-    except OperationalError:  # a statement timeout or lock wait under load
+    except OperationalError as exc:  # a statement timeout or lock wait under load
         db.session.rollback()
+        # An expected wait, handled: one line, not a traceback that reads like a failure (the
+        # fault runs alarm on tracebacks and on the driver's "database is locked").
         log.warning(
-            "pull: alerts left out for user %s: the database is busy", user.id, exc_info=True
+            "pull: alerts left out for user %s: the database is busy (%s)",
+            user.id,
+            type(exc.orig).__name__,
         )
         return None
 
