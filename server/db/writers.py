@@ -129,10 +129,14 @@ def _queue_for_sqlite(session: AnySession) -> None:
     wait = _sqlite_wait(session)
     deadline = time.monotonic() + wait
     local = _local_queue(path)
-    # Timed out: go on to SQLite's own lock, which answers 503 when it too is busy.
-    held = local if local.acquire(timeout=wait) else None
     fd = os.open(f"{path}-writers", os.O_RDWR | os.O_CREAT, 0o600)
-    session.info[_FLOCK] = (fd, held)
+    try:
+        # Timed out: go on to SQLite's own lock, which answers 503 when it too is busy.
+        held = local if local.acquire(timeout=wait) else None
+    except BaseException:
+        os.close(fd)
+        raise
+    session.info[_FLOCK] = (fd, held)  # from here `_release` frees both, however it ends
     while held is not None:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -167,9 +171,11 @@ def _release(session: Session, transaction) -> None:
         held = session.info.pop(_FLOCK, None)
         if held is not None:
             fd, local = held
-            os.close(fd)  # closing the file releases its flock
-            if local is not None:
-                local.release()
+            try:
+                os.close(fd)  # closing the file releases its flock
+            finally:
+                if local is not None:
+                    local.release()
 
 
 def high_water(session: AnySession) -> int:

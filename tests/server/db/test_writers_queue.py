@@ -7,11 +7,12 @@ import fcntl
 import os
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy.orm import Session
 
-from server.db import db
+from server.db import db, writers
 from server.db.writers import _FLOCK, _local_queue, lock_writers
 
 
@@ -119,12 +120,45 @@ def test_a_writer_past_the_wait_goes_on_to_sqlites_own_lock_and_frees_the_queue(
         app.config["SQLITE_BUSY_TIMEOUT"] = 0.1
         thread = threading.Thread(target=late_writer)
         thread.start()
-        time.sleep(0.4)
+        time.sleep(1.0)  # well past the queue's wait of 0.1 s, even on a loaded machine
         first.commit()
         first.close()
         thread.join()
     # It got SQLite's lock once the first committed, without the process queue, and left it free.
     assert outcome == [None]
+    assert _free(lock_file) and not _process_queue(app).locked()
+
+
+def test_only_one_waiting_thread_of_a_worker_polls_the_lock_file(app, lock_file, monkeypatch):
+    pollers: list[int] = []
+
+    def flock(fd: int, operation: int) -> None:
+        pollers.append(threading.get_ident())
+        fcntl.flock(fd, operation)
+
+    fake = SimpleNamespace(flock=flock, LOCK_EX=fcntl.LOCK_EX, LOCK_NB=fcntl.LOCK_NB)
+    monkeypatch.setattr(writers, "fcntl", fake)
+    other_worker = os.open(lock_file, os.O_RDWR | os.O_CREAT)  # another worker holds the file
+    fcntl.flock(other_worker, fcntl.LOCK_EX)
+
+    def waiter() -> None:
+        with app.app_context():
+            session = Session(db.engine)
+            lock_writers(session)
+            session.commit()
+            session.close()
+
+    threads = [threading.Thread(target=waiter) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.3)
+    while_held = set(pollers)
+    os.close(other_worker)
+    for thread in threads:
+        thread.join()
+    # Four threads waited; one of them tried the file (each tried it every millisecond before),
+    # and each then had its turn.
+    assert len(while_held) == 1 and len(set(pollers)) == 4
     assert _free(lock_file) and not _process_queue(app).locked()
 
 
