@@ -151,14 +151,20 @@ def phone_alerts(user: User) -> list[dict] | None:
         return []
     except OperationalError as exc:  # a statement timeout or lock wait under load
         db.session.rollback()
-        # An expected wait, handled: one line, not a traceback that reads like a failure (the
-        # fault runs alarm on tracebacks and on the driver's "database is locked").
-        log.warning(
-            "pull: alerts left out for user %s: the database is busy (%s)",
-            user.id,
-            type(exc.orig).__name__,
-        )
+        if _a_wait(exc):
+            # Expected under load and handled: one line, not a traceback that reads like a
+            # failure (the fault runs alarm on tracebacks and on "database is locked").
+            log.warning("pull: alerts left out for user %s: the database is busy", user.id)
+        else:
+            log.warning("pull: alerts left out for user %s", user.id, exc_info=True)
         return None
+
+
+def _a_wait(exc: OperationalError) -> bool:
+    """Whether the error is a wait that ran out (SQLite's lock, PostgreSQL's statement timeout
+    or lock wait), not a fault (a missing table, a full disk)."""
+    orig = exc.orig
+    return getattr(orig, "sqlstate", None) in ("57014", "55P03") or "is locked" in str(orig)
 
 
 def _reviewer_names(ids: set[int]) -> dict[int, str]:
