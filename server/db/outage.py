@@ -65,6 +65,24 @@ def unavailable():
     )
 
 
+# A wait that ran out: SQLite's lock (busy or locked), PostgreSQL's statement timeout
+# (query_canceled) or lock timeout (lock_not_available).
+_SQLITE_WAITS = ("SQLITE_BUSY", "SQLITE_LOCKED")
+_POSTGRES_WAITS = ("57014", "55P03")
+
+
+def ran_out_waiting(exc: sa_exc.DBAPIError) -> bool:
+    """Whether a database error is a wait that ran out under load, not a fault (a missing
+    table, a full disk): a caller that can do without the answer may say so in one line."""
+    error = exc.orig
+    name = getattr(error, "sqlite_errorname", "") or ""
+    return (
+        name.startswith(_SQLITE_WAITS)
+        or getattr(error, "sqlstate", None) in _POSTGRES_WAITS
+        or "database is locked" in str(error)
+    )
+
+
 def _discard_broken_sqlite(context) -> None:
     """Mark the connection as lost (SQLAlchemy then closes it and empties the pool)."""
     error = context.original_exception

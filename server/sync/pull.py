@@ -13,6 +13,7 @@ from server.assessment.grid import AssessmentError
 from server.clock import from_ms, iso, now_ms
 from server.db import db
 from server.db.models import Device, User
+from server.db.outage import ran_out_waiting
 from server.db.writers import high_water
 from server.records.redaction import masked
 from server.sync.errors import BadCursorError
@@ -151,20 +152,13 @@ def phone_alerts(user: User) -> list[dict] | None:
         return []
     except OperationalError as exc:  # a statement timeout or lock wait under load
         db.session.rollback()
-        if _a_wait(exc):
+        if ran_out_waiting(exc):
             # Expected under load and handled: one line, not a traceback that reads like a
             # failure (the fault runs alarm on tracebacks and on "database is locked").
             log.warning("pull: alerts left out for user %s: the database is busy", user.id)
         else:
             log.warning("pull: alerts left out for user %s", user.id, exc_info=True)
         return None
-
-
-def _a_wait(exc: OperationalError) -> bool:
-    """Whether the error is a wait that ran out (SQLite's lock, PostgreSQL's statement timeout
-    or lock wait), not a fault (a missing table, a full disk)."""
-    orig = exc.orig
-    return getattr(orig, "sqlstate", None) in ("57014", "55P03") or "is locked" in str(orig)
 
 
 def _reviewer_names(ids: set[int]) -> dict[int, str]:

@@ -26,12 +26,23 @@ def test_a_pull_reuses_the_teams_alerts_for_a_while(app, device, monkeypatch):
     assert len(calls) == 2
 
 
-@pytest.mark.parametrize("error, a_wait", [("database is locked", True), ("disk I/O error", False)])
+class _Canceled(Exception):
+    sqlstate = "57014"  # PostgreSQL's statement timeout, as psycopg reports it
+
+
+@pytest.mark.parametrize(
+    "error, a_wait",
+    [
+        (Exception("database is locked"), True),
+        (_Canceled("canceling statement due to statement timeout"), True),
+        (Exception("disk I/O error"), False),
+    ],
+)
 def test_a_busy_database_leaves_the_alerts_out_and_the_pull_answers(
     app, device, monkeypatch, caplog, error, a_wait
 ):
     def busy(teams, now):
-        raise sqlalchemy.exc.OperationalError("SELECT ...", {}, Exception(error))
+        raise sqlalchemy.exc.OperationalError("SELECT ...", {}, error)
 
     monkeypatch.setattr(visible, "team_alerts", busy)
     response = device.pull()
