@@ -7,6 +7,7 @@ import fcntl
 import os
 import threading
 import time
+from collections.abc import Callable
 from types import SimpleNamespace
 
 import pytest
@@ -53,12 +54,7 @@ def test_a_waiting_writer_gets_the_lock_as_soon_as_it_is_released(app, lock_file
         waited: list[float] = []
 
         def second_writer():
-            with app.app_context():
-                session = Session(db.engine)
-                lock_writers(session)
-                waited.append(time.monotonic())
-                session.commit()
-                session.close()
+            _write(app, lambda session: waited.append(time.monotonic()))
 
         thread = threading.Thread(target=second_writer)
         thread.start()
@@ -78,17 +74,15 @@ def test_threads_of_one_worker_take_the_lock_one_at_a_time_and_hand_it_on(app, l
     most: list[int] = []
     done: list[int] = []
 
+    def hold(n: int) -> None:
+        holding.append(n)
+        most.append(len(holding))
+        time.sleep(0.02)
+        holding.remove(n)
+
     def writer(n: int) -> None:
-        with app.app_context():
-            session = Session(db.engine)
-            lock_writers(session)
-            holding.append(n)
-            most.append(len(holding))
-            time.sleep(0.02)
-            holding.remove(n)
-            session.commit()
-            session.close()
-            done.append(n)
+        _write(app, lambda session: hold(n))
+        done.append(n)
 
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
     for thread in threads:
@@ -106,16 +100,10 @@ def test_a_writer_past_the_wait_goes_on_to_sqlites_own_lock_and_frees_the_queue(
         outcome: list[object] = []
 
         def late_writer():
-            with app.app_context():
-                session = Session(db.engine)
-                try:
-                    lock_writers(session)  # the queue's wait passes; SQLite's own lock waits on
-                    outcome.append(session.info[_FLOCK][1])
-                    session.commit()
-                except Exception as exc:  # noqa: BLE001 - the test reports what it was
-                    outcome.append(exc)
-                finally:
-                    session.close()
+            try:  # the queue's wait passes; SQLite's own lock waits on
+                _write(app, lambda session: outcome.append(session.info[_FLOCK][1]))
+            except Exception as exc:  # noqa: BLE001 - the test reports what it was
+                outcome.append(exc)
 
         app.config["SQLITE_BUSY_TIMEOUT"] = 0.1
         thread = threading.Thread(target=late_writer)
@@ -141,14 +129,7 @@ def test_only_one_waiting_thread_of_a_worker_polls_the_lock_file(app, lock_file,
     other_worker = os.open(lock_file, os.O_RDWR | os.O_CREAT)  # another worker holds the file
     fcntl.flock(other_worker, fcntl.LOCK_EX)
 
-    def waiter() -> None:
-        with app.app_context():
-            session = Session(db.engine)
-            lock_writers(session)
-            session.commit()
-            session.close()
-
-    threads = [threading.Thread(target=waiter) for _ in range(4)]
+    threads = [threading.Thread(target=_write, args=(app,)) for _ in range(4)]
     for thread in threads:
         thread.start()
     time.sleep(0.3)
@@ -160,6 +141,18 @@ def test_only_one_waiting_thread_of_a_worker_polls_the_lock_file(app, lock_file,
     # and each then had its turn.
     assert len(while_held) == 1 and len(set(pollers)) == 4
     assert _free(lock_file) and not _process_queue(app).locked()
+
+
+def _write(app, while_held: Callable[[Session], object] = lambda session: None) -> None:
+    """One writer in a session of its own: take the writers' lock, `while_held`, commit."""
+    with app.app_context():
+        session = Session(db.engine)
+        try:
+            lock_writers(session)
+            while_held(session)
+            session.commit()
+        finally:
+            session.close()
 
 
 def _process_queue(app) -> threading.Lock:
